@@ -1,0 +1,68 @@
+# mpwrap - debugging memory pool (libmempool.a) and LD_PRELOAD checker
+# (libmpwrap.so).  `make demo` and `make test` are the two set-up commands.
+
+CC      ?= cc
+ifeq ($(origin CC),default)
+CC      := cc
+endif
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+BASE    := -std=gnu11 -fPIC -fvisibility=hidden -pthread -Iinclude -Isrc
+LIBS    := -lunwind -ldw -lelf -ldl -pthread
+BUILD   := build
+PREFIX  ?= /usr/local
+
+# Debian packages (and a file proving each is there)
+DEPS := libunwind-dev:/usr/include/libunwind.h \
+        libdw-dev:/usr/include/elfutils/libdwfl.h \
+        libcmocka-dev:/usr/include/cmocka.h
+
+CORE_SRC := out options real slab guard large depot stack quarantine \
+            symbolize report pool check leaks api
+CORE_OBJ := $(CORE_SRC:%=$(BUILD)/%.o)
+SO_OBJ   := $(CORE_OBJ) $(PRELOAD_SRC:%=$(BUILD)/%.o)
+
+# test programs: stable stacks
+TFLAGS := -g -O0 -fno-omit-frame-pointer -fno-optimize-sibling-calls \
+          -std=gnu11 -Wall -Wextra -Werror -Iinclude -pthread
+
+.PHONY: all deps demo test clean bench install uninstall
+all: $(BUILD)/.deps libmempool.a
+
+$(BUILD)/.deps: scripts/deps.sh
+	@mkdir -p $(BUILD)
+	@sh scripts/deps.sh $(DEPS)
+	@touch $@
+
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/mempool.h $(BUILD)/.deps
+	$(CC) $(BASE) $(WARN) $(CFLAGS) -c $< -o $@
+
+libmempool.a: $(CORE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+# ---- tests ---------------------------------------------------------------
+UNIT := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/unit_*.c))
+
+$(BUILD)/tests/unit_symbolize: tests/unit_symbolize.c $(BUILD)/symbolize.o
+	@mkdir -p $(dir $@)
+	$(CC) $(TFLAGS) -Isrc $^ -ldw -lelf -ldl -o $@
+
+$(BUILD)/tests/%: tests/%.c libmempool.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TFLAGS) -Isrc $< libmempool.a $(LIBS) -lcmocka -o $@
+
+test: all $(UNIT)
+	@sh tests/run.sh $(UNIT)
+
+# ---- demo ----------------------------------------------------------------
+$(BUILD)/demo: examples/demo.c libmempool.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TFLAGS) $< libmempool.a $(LIBS) -o $@
+
+demo: all $(BUILD)/demo
+	@echo "== examples/demo.c: a leak and a one-byte overflow, through the mp_* API"
+	@./$(BUILD)/demo; echo "(demo exit status $$?)"
+
+clean:
+	rm -rf $(BUILD) libmempool.a libmpwrap.so

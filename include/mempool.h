@@ -1,0 +1,94 @@
+/* mempool.h - public API of mpwrap's debugging memory pool.
+ *
+ * Small requests (1..4096 bytes) are served from slabs of eight size
+ * classes; larger ones from the real allocator.  Every block is fenced by
+ * 16-byte guard zones, carries its allocation stack and is tracked until it
+ * is freed, so overflows, bad frees and leaks are reported with stacks.
+ *
+ * Thread safety: every function below may be called from any thread at any
+ * time, concurrently with all the others, unless its note says otherwise.
+ */
+#ifndef MEMPOOL_H
+#define MEMPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MP_NUM_CLASSES 8   /* 32, 64, 128, 256, 512, 1024, 2048, 4096 */
+#define MP_MAX_CLASS   4096
+
+/* Initialise the pool (idempotent).  Options come from the environment
+ * variable MPWRAP_OPTIONS.  Returns 0, or -1 with errno set.
+ * Thread-safe; every other entry point initialises implicitly. */
+int mp_init(void);
+
+/* Allocate n bytes (n == 0 gives a unique, freeable pointer).  16-byte
+ * aligned.  Returns NULL with errno = ENOMEM on failure.  Thread-safe. */
+void *mp_alloc(size_t n);
+
+/* Like calloc: zeroed, NULL + ENOMEM when nmemb * size overflows.
+ * Thread-safe. */
+void *mp_calloc(size_t nmemb, size_t size);
+
+/* Like realloc: NULL p allocates; n == 0 frees p and returns NULL (glibc's
+ * behaviour); contents are kept up to min(old, n).  An invalid p is
+ * reported and NULL returned with errno = EINVAL.  Thread-safe. */
+void *mp_realloc(void *p, size_t n);
+
+/* Free a block.  NULL is ignored.  A pointer the pool does not own, an
+ * interior pointer or a double free is reported and otherwise ignored; guard
+ * damage is reported, then the block is freed.  Thread-safe. */
+void mp_free(void *p);
+
+/* Requested size of a live block, 0 for anything else.  Thread-safe. */
+size_t mp_usable_size(const void *p);
+
+/* Validate the guards of every live block and the poison of every
+ * quarantined one; report each damaged block once.  Returns the number of
+ * damaged blocks found by this call.  Thread-safe. */
+int mp_check(void);
+
+struct mp_class_stats {
+	size_t size;        /* class size in bytes */
+	size_t total;       /* blocks carved from slabs */
+	size_t in_use;      /* live blocks */
+	size_t quarantined; /* freed, waiting in quarantine before reuse */
+	size_t free;        /* ready for reuse: total - in_use - quarantined */
+};
+
+struct mp_stats {
+	struct mp_class_stats cls[MP_NUM_CLASSES];
+	size_t large_blocks;  /* live blocks from the real allocator */
+	size_t large_bytes;   /* their requested bytes */
+	size_t bytes_in_use;  /* requested bytes of all live blocks */
+	size_t peak_bytes;    /* high-water mark of bytes_in_use */
+	size_t allocs;        /* successful allocations since mp_init */
+	size_t frees;         /* successful frees since mp_init */
+	size_t errors;        /* errors reported since mp_init */
+	size_t stacks;        /* distinct allocation stacks stored */
+};
+
+/* Fill *out with a consistent-enough snapshot (each class is read under its
+ * own lock).  Thread-safe. */
+void mp_get_stats(struct mp_stats *out);
+
+/* Print the per-class statistics table.  Thread-safe. */
+void mp_dump_stats(void);
+
+/* Print every live block grouped by allocation stack, largest group first,
+ * then a total line.  Returns the number of live blocks.  Thread-safe. */
+size_t mp_dump_leaks(void);
+
+/* Print statistics and leaks, then release every slab and large block.
+ * mp_init may be called again afterwards.  Not to be called while other
+ * threads still use the pool. */
+void mp_destroy(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MEMPOOL_H */

@@ -1,0 +1,123 @@
+/* block.h - block layout, per-block metadata and the locks that guard them.
+ *
+ * Shared by the slab, large-block table, guard, quarantine and leak code.
+ * Metadata lives out of band (never next to user bytes), so an overflow or
+ * underflow can damage guards but never the pool's own bookkeeping.
+ */
+#ifndef MP_BLOCK_H
+#define MP_BLOCK_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mempool.h"
+
+/*
+ * Slab block ("slot") of class C, requested size n (0 <= n <= C):
+ *
+ *   slot                 user = slot + 16           user + n          slot + stride
+ *   |                    |                          |                           |
+ *   v                    v                          v                           v
+ *   +--------------------+--------------------------+---------------------------+
+ *   | front guard 16 B   | user bytes [0, n)        | rear guard: 0xAB up to    |
+ *   | all 0xAB           | (poisoned 0xFD when freed)| the end of the slot (>=16)|
+ *   +--------------------+--------------------------+---------------------------+
+ *   stride = C + 32: the rear guard starts right after byte n-1, not after the
+ *   class rounding, so a one-byte overflow of a 100-byte block is caught.
+ *
+ * Large block (n > 4096, or alignment > 16), from the real allocator:
+ *
+ *   real ... user - 16 | front guard 16 B | user bytes [0, n) | rear guard 16 B |
+ *
+ * Invariants:
+ *  - user pointers are 16-byte aligned (slabs are mmap'd, stride % 16 == 0);
+ *  - a slab is MP_SLAB_SIZE bytes, aligned to MP_SLAB_SIZE, one class only;
+ *    the page map (slab.c) maps its address to its descriptor;
+ *  - metadata of a slot survives its free (state FREED) until the slot is
+ *    reused, so a late double free still names both stacks;
+ *  - stack ids index the stack depot; 0 means "no stack".
+ *
+ * Locking:
+ *  - struct mp_class.lock guards that class's slab list, every struct
+ *    mp_meta of its slabs, its free lists and its counters;
+ *  - the large table lock (large.c) guards struct mp_large entries;
+ *  - the quarantine lock (quarantine.c) guards the FIFO only;
+ *  - lock order: quarantine, then class or large; never two class locks.
+ *  - no lock is held while capturing stacks, symbolizing, printing or
+ *    unmapping; reports are built from copies taken under the lock.
+ */
+
+#define MP_GUARD_SIZE 16
+#define MP_GUARD_BYTE 0xAB   /* guard zones */
+#define MP_FREE_BYTE 0xFD    /* user bytes of a freed, quarantined block */
+#define MP_ALIGN 16
+
+#define MP_SLAB_SHIFT 20
+#define MP_SLAB_SIZE ((size_t)1 << MP_SLAB_SHIFT)
+
+enum mp_state {
+	MP_ST_UNUSED = 0, /* never handed out */
+	MP_ST_LIVE,       /* allocated */
+	MP_ST_QUAR,       /* freed, in quarantine, poisoned */
+	MP_ST_FREED,      /* freed, back on the free list */
+};
+
+enum mp_flags {
+	MP_F_INTERNAL = 1,  /* served while the reentrancy guard was held */
+	MP_F_REPORTED = 2,  /* guard/poison damage already reported */
+	MP_F_MARK = 4,      /* leak scan: reached */
+	/* bits 4-5: leak kind from the last scan (enum mp_leak_kind) */
+};
+#define MP_F_KIND_SHIFT 4
+#define MP_F_KIND_MASK (3 << MP_F_KIND_SHIFT)
+
+/* Out-of-band metadata of one slab slot: 16 bytes. */
+struct mp_meta {
+	uint32_t alloc_stack;
+	uint32_t free_stack;
+	uint32_t next_free;   /* free-list link (slot index), FREED only */
+	uint16_t size;        /* requested bytes */
+	uint8_t state;        /* enum mp_state */
+	uint8_t flags;        /* enum mp_flags */
+};
+
+struct mp_slab {
+	uintptr_t base;          /* MP_SLAB_SIZE aligned */
+	struct mp_meta *meta;    /* nslots entries, separate mapping */
+	size_t meta_bytes;
+	struct mp_slab *next;    /* all slabs of the class */
+	struct mp_slab *next_avail; /* slabs with a free or unused slot */
+	uint32_t stride;
+	uint32_t nslots;
+	uint32_t bump;           /* slots [bump, nslots) never used */
+	uint32_t free_head;      /* FREED slot list, MP_NO_SLOT = empty */
+	uint32_t in_use;         /* live + quarantined slots */
+	uint8_t cls;
+	uint8_t on_avail;
+};
+
+#define MP_NO_SLOT UINT32_MAX
+
+struct mp_class {
+	pthread_mutex_t lock;
+	struct mp_slab *slabs;
+	struct mp_slab *avail;
+	size_t total, live, quarantined;
+	uint32_t size;
+};
+
+extern struct mp_class _mp_classes[MP_NUM_CLASSES];
+
+/* A copy of one block's facts, taken under its lock, for verdicts/reports. */
+struct mp_block {
+	uintptr_t user;
+	size_t size;
+	int cls;             /* -1: large block */
+	uint32_t alloc_stack;
+	uint32_t free_stack;
+	uint8_t state;
+	uint8_t flags;
+};
+
+#endif

@@ -1,0 +1,154 @@
+/* check.c - mp_check(): verify every live block's guards and every
+ * quarantined block's poison on demand.
+ *
+ * Damage is reported once per block (MP_F_REPORTED), found in batches under
+ * each lock and reported after the lock is dropped.
+ */
+#include "guard.h"
+#include "large.h"
+#include "pool.h"
+#include "quarantine.h"
+#include "report.h"
+#include "slab.h"
+#include "stack.h"
+
+#define BATCH 64
+
+struct batch {
+	struct mp_verdict v[BATCH];
+	int n;
+	int blocks;
+	uint32_t stack;
+};
+
+static void flush(struct batch *b)
+{
+	for (int i = 0; i < b->n; i++)
+		_mp_report_error(&b->v[i]);
+	b->n = 0;
+}
+
+/* One class; returns after reporting everything found. */
+static void check_class(struct mp_class *c, struct batch *b)
+{
+	int again;
+	do {
+		again = 0;
+		pthread_mutex_lock(&c->lock);
+		for (struct mp_slab *s = c->slabs; s && !again; s = s->next)
+			for (uint32_t i = 0; i < s->bump; i++) {
+				struct mp_meta *m = &s->meta[i];
+				if (m->state != MP_ST_LIVE || (m->flags & MP_F_REPORTED))
+					continue;
+				struct mp_block blk;
+				_mp_slab_block(s, i, &blk);
+				int k = _mp_guard_verdicts(&blk, _mp_slot_rear(s, blk.size),
+							   b->stack, "mp_check",
+							   b->v + b->n);
+				if (!k)
+					continue;
+				m->flags |= MP_F_REPORTED;
+				b->n += k;
+				b->blocks++;
+				if (b->n > BATCH - 2) {
+					again = 1;
+					break;
+				}
+			}
+		pthread_mutex_unlock(&c->lock);
+		flush(b);
+	} while (again);
+}
+
+static void check_large(struct batch *b)
+{
+	int again;
+	do {
+		again = 0;
+		size_t pos = 0;
+		struct mp_large *e;
+		_mp_large_lock();
+		while ((e = _mp_large_next_locked(&pos))) {
+			if (e->state != MP_ST_LIVE ||
+			    (e->flags & (MP_F_INTERNAL | MP_F_REPORTED)))
+				continue;
+			struct mp_block blk = { e->user, e->size, -1, e->alloc_stack,
+						e->free_stack, e->state, e->flags };
+			int k = _mp_guard_verdicts(&blk, MP_GUARD_SIZE, b->stack,
+						   "mp_check", b->v + b->n);
+			if (!k)
+				continue;
+			e->flags |= MP_F_REPORTED;
+			b->n += k;
+			b->blocks++;
+			if (b->n > BATCH - 2) {
+				again = 1;
+				break;
+			}
+		}
+		_mp_large_unlock();
+		flush(b);
+	} while (again);
+}
+
+/* Quarantine callback: runs under the quarantine lock, takes the block's
+ * own lock (order quarantine -> class/large). */
+static void check_poison(const struct mp_qent *q, void *arg)
+{
+	struct batch *b = arg;
+	struct mp_damage d;
+	size_t n = q->size < MP_POISON_MAX ? q->size : MP_POISON_MAX;
+	if (b->n >= BATCH || !_mp_poison_check(q->user, n, &d))
+		return;
+	struct mp_block blk;
+	int fresh = 0;
+	struct mp_slab *s = _mp_slab_of(q->user);
+	if (s) {
+		struct mp_class *c = &_mp_classes[s->cls];
+		long off;
+		pthread_mutex_lock(&c->lock);
+		uint32_t i = _mp_slab_locate(s, q->user, &off);
+		if (!(s->meta[i].flags & MP_F_REPORTED)) {
+			s->meta[i].flags |= MP_F_REPORTED;
+			_mp_slab_block(s, i, &blk);
+			fresh = 1;
+		}
+		pthread_mutex_unlock(&c->lock);
+	} else {
+		_mp_large_lock();
+		struct mp_large *e = _mp_large_find_locked(q->user);
+		if (e && !(e->flags & MP_F_REPORTED)) {
+			e->flags |= MP_F_REPORTED;
+			blk = (struct mp_block){ e->user, e->size, -1, e->alloc_stack,
+						 e->free_stack, e->state, e->flags };
+			fresh = 1;
+		}
+		_mp_large_unlock();
+	}
+	if (!fresh)
+		return;
+	b->v[b->n++] = (struct mp_verdict){ MP_E_USE_AFTER_FREE,
+		q->user + (uintptr_t)d.first, 1, blk, d.first, d.count, b->stack,
+		"mp_check" };
+	b->blocks++;
+}
+
+int _mp_check_all(uintptr_t caller)
+{
+	static struct batch zero;
+	struct batch b = zero;
+	if (_mp_ensure_init() != 0)
+		return 0;
+	b.stack = _mp_stack_here(caller);
+	for (int c = 0; c < MP_NUM_CLASSES; c++)
+		check_class(&_mp_classes[c], &b);
+	check_large(&b);
+	int more;
+	do { /* a full batch leaves the rest for another pass */
+		int before = b.blocks;
+		_mp_quarantine_foreach(check_poison, &b);
+		more = b.n >= BATCH && b.blocks > before;
+		flush(&b);
+	} while (more);
+	return b.blocks;
+}

@@ -1,0 +1,155 @@
+/* depot.c - the stack depot.
+ *
+ * Blocks keep a 32-bit stack id instead of up to 64 program counters, so
+ * per-block metadata stays at 16 bytes with millions of blocks sharing a few
+ * thousand distinct stacks.  Records are immutable once published: lookups
+ * walk hash chains with acquire loads and no lock; only inserts lock.
+ * Memory is reserved with mmap(MAP_NORESERVE) and touched as it fills.
+ */
+#define _GNU_SOURCE
+#include "depot.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+
+struct rec {
+	uint32_t next;   /* id of the next record in the bucket, 0 = end */
+	uint32_t hash;
+	uint32_t depth;
+	uint32_t pad;
+	uintptr_t pc[];
+};
+
+#define NBUCKETS ((size_t)1 << 18)
+#define MAX_IDS ((size_t)1 << 24)
+#define ARENA_BYTES ((size_t)1 << 31)
+
+static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic uint32_t *buckets;     /* NBUCKETS heads */
+static _Atomic(struct rec *) *ids;    /* MAX_IDS records, index = id */
+static char *arena;
+static size_t arena_used;
+static _Atomic uint32_t nids;         /* last id handed out */
+static _Atomic int ready;
+
+static void *reserve(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* depot_lock held */
+static int setup_locked(void)
+{
+	if (atomic_load(&ready))
+		return 0;
+	buckets = reserve(NBUCKETS * sizeof *buckets);
+	ids = reserve(MAX_IDS * sizeof *ids);
+	arena = reserve(ARENA_BYTES);
+	if (!buckets || !ids || !arena)
+		return -1;
+	arena_used = 0;
+	atomic_store(&nids, 0);
+	atomic_store_explicit(&ready, 1, memory_order_release);
+	return 0;
+}
+
+static uint32_t hash_pcs(const uintptr_t *pcs, unsigned n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ n;
+	for (unsigned i = 0; i < n; i++) {
+		h ^= pcs[i];
+		h *= 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static uint32_t lookup(uint32_t h, const uintptr_t *pcs, unsigned n)
+{
+	uint32_t id = atomic_load_explicit(&buckets[h & (NBUCKETS - 1)],
+					   memory_order_acquire);
+	while (id) {
+		struct rec *r = atomic_load_explicit(&ids[id], memory_order_acquire);
+		if (r->hash == h && r->depth == n &&
+		    memcmp(r->pc, pcs, n * sizeof *pcs) == 0)
+			return id;
+		id = r->next;
+	}
+	return 0;
+}
+
+uint32_t _mp_depot_put(const uintptr_t *pcs, unsigned n)
+{
+	if (n == 0)
+		return 0;
+	uint32_t h = hash_pcs(pcs, n);
+	if (atomic_load_explicit(&ready, memory_order_acquire)) {
+		uint32_t id = lookup(h, pcs, n);
+		if (id)
+			return id;
+	}
+	pthread_mutex_lock(&depot_lock);
+	uint32_t id = 0;
+	if (setup_locked() == 0) {
+		id = lookup(h, pcs, n);
+		size_t need = sizeof(struct rec) + n * sizeof(uintptr_t);
+		uint32_t next_id = atomic_load(&nids) + 1;
+		if (!id && next_id < MAX_IDS && arena_used + need <= ARENA_BYTES) {
+			struct rec *r = (struct rec *)(arena + arena_used);
+			arena_used += need;
+			r->hash = h;
+			r->depth = n;
+			memcpy(r->pc, pcs, n * sizeof *pcs);
+			_Atomic uint32_t *b = &buckets[h & (NBUCKETS - 1)];
+			r->next = atomic_load(b);
+			id = next_id;
+			atomic_store_explicit(&ids[id], r, memory_order_release);
+			atomic_store(&nids, id);
+			atomic_store_explicit(b, id, memory_order_release);
+		}
+	}
+	pthread_mutex_unlock(&depot_lock);
+	return id;
+}
+
+unsigned _mp_depot_get(uint32_t id, const uintptr_t **pcs)
+{
+	if (!id || !atomic_load_explicit(&ready, memory_order_acquire) ||
+	    id > atomic_load(&nids))
+		return 0;
+	struct rec *r = atomic_load_explicit(&ids[id], memory_order_acquire);
+	*pcs = r->pc;
+	return r->depth;
+}
+
+uint32_t _mp_depot_count(void) { return atomic_load(&nids); }
+
+size_t _mp_depot_bytes(void)
+{
+	/* touched memory: arena plus the id entries in use (buckets are
+	 * touched sparsely and not counted) */
+	return arena_used + (size_t)atomic_load(&nids) * sizeof(void *);
+}
+
+void _mp_depot_lock(void) { pthread_mutex_lock(&depot_lock); }
+void _mp_depot_unlock(void) { pthread_mutex_unlock(&depot_lock); }
+
+void _mp_depot_reset(void)
+{
+	pthread_mutex_lock(&depot_lock);
+	if (atomic_load(&ready)) {
+		atomic_store(&ready, 0);
+		munmap((void *)buckets, NBUCKETS * sizeof *buckets);
+		munmap((void *)ids, MAX_IDS * sizeof *ids);
+		munmap(arena, ARENA_BYTES);
+		buckets = NULL;
+		ids = NULL;
+		arena = NULL;
+		atomic_store(&nids, 0);
+	}
+	pthread_mutex_unlock(&depot_lock);
+}

@@ -1,0 +1,24 @@
+/* depot.h - stack depot: each distinct stack stored once, named by an id. */
+#ifndef MP_DEPOT_H
+#define MP_DEPOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Store pcs[0..n) (or find the identical stack); returns its id (>= 1), or
+ * 0 when n == 0 or the depot is full.  Lookups of known stacks take no lock. */
+uint32_t _mp_depot_put(const uintptr_t *pcs, unsigned n);
+
+/* Frames of stack `id`; returns the depth (0 for id 0 or unknown). */
+unsigned _mp_depot_get(uint32_t id, const uintptr_t **pcs);
+
+/* Number of stacks stored (ids are 1..count) and bytes of depot memory. */
+uint32_t _mp_depot_count(void);
+size_t _mp_depot_bytes(void);
+
+void _mp_depot_lock(void);
+void _mp_depot_unlock(void);
+/* Unmap everything (mp_destroy). */
+void _mp_depot_reset(void);
+
+#endif

@@ -1,0 +1,77 @@
+/* guard.c - guard zones and freed-block poison.
+ *
+ * Checks compare eight bytes at a time and only fall back to a byte scan
+ * once a word differs, so a free costs about one pass over 32 guard bytes
+ * plus the class slack.
+ */
+#include "guard.h"
+#include "block.h"
+
+#include <string.h>
+
+#define WORD_OF(b) (0x0101010101010101ULL * (unsigned char)(b))
+
+void _mp_guard_fill(uintptr_t user, size_t n, size_t rear)
+{
+	memset((void *)(user - MP_GUARD_SIZE), MP_GUARD_BYTE, MP_GUARD_SIZE);
+	memset((void *)(user + n), MP_GUARD_BYTE, rear);
+}
+
+/* Count bytes in [p, p+len) that differ from `byte`; first = index of the
+ * first, -1 if none. */
+static size_t scan(const unsigned char *p, size_t len, unsigned char byte,
+		   long *first)
+{
+	const unsigned long long w = WORD_OF(byte);
+	size_t i = 0, bad = 0;
+	*first = -1;
+	/* fast path: skip intact aligned words */
+	while (i < len && ((uintptr_t)(p + i) & 7))
+		if (p[i++] != byte)
+			goto slow;
+	while (i + 8 <= len) {
+		unsigned long long v;
+		memcpy(&v, p + i, 8);
+		if (v != w)
+			goto slow;
+		i += 8;
+	}
+	while (i < len)
+		if (p[i++] != byte)
+			goto slow;
+	return 0;
+slow:
+	for (i = 0; i < len; i++)
+		if (p[i] != byte) {
+			if (*first < 0)
+				*first = (long)i;
+			bad++;
+		}
+	return bad;
+}
+
+int _mp_guard_check(uintptr_t user, size_t n, size_t rear,
+		    struct mp_damage *front, struct mp_damage *back)
+{
+	long f;
+	front->count = scan((const unsigned char *)(user - MP_GUARD_SIZE),
+			    MP_GUARD_SIZE, MP_GUARD_BYTE, &f);
+	front->first = front->count ? f - MP_GUARD_SIZE : 0;
+	back->count = scan((const unsigned char *)(user + n), rear,
+			   MP_GUARD_BYTE, &f);
+	back->first = back->count ? (long)n + f : 0;
+	return front->count || back->count;
+}
+
+void _mp_poison(uintptr_t user, size_t n)
+{
+	memset((void *)user, MP_FREE_BYTE, n);
+}
+
+int _mp_poison_check(uintptr_t user, size_t n, struct mp_damage *d)
+{
+	long f;
+	d->count = scan((const unsigned char *)user, n, MP_FREE_BYTE, &f);
+	d->first = d->count ? f : 0;
+	return d->count != 0;
+}

@@ -1,0 +1,133 @@
+/* large.c - open-addressing hash table of real-allocator blocks.
+ *
+ * Keyed by user pointer with linear probing and backward-shift deletion (no
+ * tombstones), so insert, lookup and removal stay O(1) with millions of
+ * live blocks.  Storage is mmap'd: the table must never call malloc.
+ */
+#define _GNU_SOURCE
+#include "large.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mp_large *tab;
+static size_t cap;    /* power of two, 0 before first insert */
+static size_t count;
+
+void _mp_large_lock(void) { pthread_mutex_lock(&large_lock); }
+void _mp_large_unlock(void) { pthread_mutex_unlock(&large_lock); }
+
+static inline size_t hash(uintptr_t p)
+{
+	/* user pointers are 16-aligned: mix the high bits down */
+	uint64_t h = (uint64_t)p >> 4;
+	h *= 0x9E3779B97F4A7C15ULL;
+	return (size_t)(h >> 20);
+}
+
+static int grow(void)
+{
+	size_t ncap = cap ? cap * 2 : 1024;
+	struct mp_large *nt = mmap(NULL, ncap * sizeof *nt, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (nt == MAP_FAILED)
+		return -1;
+	for (size_t i = 0; i < cap; i++) {
+		if (!tab[i].user)
+			continue;
+		size_t j = hash(tab[i].user) & (ncap - 1);
+		while (nt[j].user)
+			j = (j + 1) & (ncap - 1);
+		nt[j] = tab[i];
+	}
+	/* The old table is unmapped under the lock: it is our own metadata,
+	 * never user memory, and no report is being written from it. */
+	if (tab)
+		munmap(tab, cap * sizeof *tab);
+	tab = nt;
+	cap = ncap;
+	return 0;
+}
+
+int _mp_large_insert_locked(const struct mp_large *e)
+{
+	if ((count + 1) * 4 > cap * 3 && grow() != 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	size_t j = hash(e->user) & (cap - 1);
+	while (tab[j].user)
+		j = (j + 1) & (cap - 1);
+	tab[j] = *e;
+	count++;
+	return 0;
+}
+
+struct mp_large *_mp_large_find_locked(uintptr_t user)
+{
+	if (!cap || !user)
+		return NULL;
+	size_t j = hash(user) & (cap - 1);
+	while (tab[j].user) {
+		if (tab[j].user == user)
+			return &tab[j];
+		j = (j + 1) & (cap - 1);
+	}
+	return NULL;
+}
+
+void _mp_large_remove_locked(struct mp_large *e)
+{
+	size_t i = (size_t)(e - tab);
+	size_t j = i;
+	/* backward-shift: pull later members of the probe run into the hole */
+	for (;;) {
+		j = (j + 1) & (cap - 1);
+		if (!tab[j].user)
+			break;
+		size_t home = hash(tab[j].user) & (cap - 1);
+		/* can tab[j] move to i? only if home is not in (i, j] cyclically */
+		if ((j > i && (home <= i || home > j)) ||
+		    (j < i && (home <= i && home > j))) {
+			tab[i] = tab[j];
+			i = j;
+		}
+	}
+	memset(&tab[i], 0, sizeof tab[i]);
+	count--;
+}
+
+struct mp_large *_mp_large_find_interior_locked(uintptr_t p)
+{
+	for (size_t i = 0; i < cap; i++) {
+		struct mp_large *e = &tab[i];
+		if (e->user && !(e->flags & MP_F_INTERNAL) &&
+		    p >= e->real && p < e->user + e->size + MP_GUARD_SIZE)
+			return e;
+	}
+	return NULL;
+}
+
+struct mp_large *_mp_large_next_locked(size_t *pos)
+{
+	while (*pos < cap) {
+		struct mp_large *e = &tab[(*pos)++];
+		if (e->user)
+			return e;
+	}
+	return NULL;
+}
+
+size_t _mp_large_count_locked(void) { return count; }
+
+void _mp_large_reset(void)
+{
+	pthread_mutex_lock(&large_lock);
+	if (tab)
+		munmap(tab, cap * sizeof *tab);
+	tab = NULL;
+	cap = count = 0;
+	pthread_mutex_unlock(&large_lock);
+}

@@ -1,0 +1,38 @@
+/* large.h - live table of blocks served by the real allocator. */
+#ifndef MP_LARGE_H
+#define MP_LARGE_H
+
+#include "block.h"
+
+struct mp_large {
+	uintptr_t user;       /* key; 0 = empty slot */
+	uintptr_t real;       /* what the real allocator returned */
+	size_t size;          /* requested bytes */
+	uint32_t alloc_stack;
+	uint32_t free_stack;
+	uint8_t state;        /* LIVE or QUAR */
+	uint8_t flags;
+};
+
+/* Every function below takes the table lock unless it says _locked. */
+void _mp_large_lock(void);
+void _mp_large_unlock(void);
+
+/* Insert; returns 0, or -1 when the table cannot grow (ENOMEM). */
+int _mp_large_insert_locked(const struct mp_large *e);
+/* Entry with this exact user pointer, or NULL. */
+struct mp_large *_mp_large_find_locked(uintptr_t user);
+/* Remove the entry (pointer from find). */
+void _mp_large_remove_locked(struct mp_large *e);
+/* A live non-internal block whose [real, user + size + guard) holds p. */
+struct mp_large *_mp_large_find_interior_locked(uintptr_t p);
+
+/* Iterate entries: *pos starts at 0; returns NULL at the end. */
+struct mp_large *_mp_large_next_locked(size_t *pos);
+
+size_t _mp_large_count_locked(void);
+
+/* Drop the table (entries must have been released). */
+void _mp_large_reset(void);
+
+#endif

@@ -1,0 +1,164 @@
+/* leaks.c - live blocks grouped by allocation stack, largest group first.
+ *
+ * Stack ids are dense (1..depot count), so grouping is one pass over the
+ * blocks into an array indexed by (stack id, kind): no hashing, no malloc.
+ * Locks are held only while counting; printing and symbolizing come after.
+ */
+#define _GNU_SOURCE
+#include "leaks.h"
+#include "block.h"
+#include "depot.h"
+#include "large.h"
+#include "report.h"
+#include "slab.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+static const char *const kind_names[MP_K_NKINDS] = {
+	"definite", "indirect", "possible", "reachable"
+};
+
+const char *_mp_leak_kind_name(int kind)
+{
+	return kind >= 0 && kind < MP_K_NKINDS ? kind_names[kind] : "unknown";
+}
+
+static int kind_of(uint8_t flags, int by_kind)
+{
+	return by_kind ? (flags >> MP_F_KIND_SHIFT) & 3 : MP_K_DEFINITE;
+}
+
+static void add(struct mp_leak_group *acc, size_t nstacks, uint32_t stack,
+		int kind, size_t size)
+{
+	if (stack >= nstacks)
+		stack = 0; /* stored after our snapshot of the count: fold */
+	struct mp_leak_group *g = &acc[(size_t)stack * MP_K_NKINDS + (size_t)kind];
+	g->bytes += size;
+	g->blocks++;
+}
+
+/* Heap sort, kind ascending then bytes descending (no malloc, no qsort). */
+static int before(const struct mp_leak_group *a, const struct mp_leak_group *b)
+{
+	if (a->kind != b->kind)
+		return a->kind < b->kind;
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes;
+	return a->stack < b->stack;
+}
+
+static void sift(struct mp_leak_group *g, size_t i, size_t n)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			return;
+		if (c + 1 < n && before(&g[c], &g[c + 1]))
+			c++;
+		if (!before(&g[i], &g[c]))
+			return;
+		struct mp_leak_group t = g[i];
+		g[i] = g[c];
+		g[c] = t;
+		i = c;
+	}
+}
+
+static void sort_groups(struct mp_leak_group *g, size_t n)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift(g, i, n);
+	for (size_t end = n; end-- > 1;) {
+		struct mp_leak_group t = g[0];
+		g[0] = g[end];
+		g[end] = t;
+		sift(g, 0, end);
+	}
+}
+
+int _mp_leaks_collect(struct mp_leak_set *ls, int by_kind)
+{
+	memset(ls, 0, sizeof *ls);
+	size_t nstacks = (size_t)_mp_depot_count() + 1;
+	size_t bytes = nstacks * MP_K_NKINDS * sizeof(struct mp_leak_group);
+	struct mp_leak_group *acc = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (acc == MAP_FAILED)
+		return -1;
+	for (int c = 0; c < MP_NUM_CLASSES; c++) {
+		struct mp_class *cl = &_mp_classes[c];
+		pthread_mutex_lock(&cl->lock);
+		for (struct mp_slab *s = cl->slabs; s; s = s->next)
+			for (uint32_t i = 0; i < s->bump; i++) {
+				const struct mp_meta *m = &s->meta[i];
+				if (m->state == MP_ST_LIVE && !(m->flags & MP_F_INTERNAL))
+					add(acc, nstacks, m->alloc_stack,
+					    kind_of(m->flags, by_kind), m->size);
+			}
+		pthread_mutex_unlock(&cl->lock);
+	}
+	_mp_large_lock();
+	size_t pos = 0;
+	struct mp_large *e;
+	while ((e = _mp_large_next_locked(&pos)))
+		if (e->state == MP_ST_LIVE && !(e->flags & MP_F_INTERNAL))
+			add(acc, nstacks, e->alloc_stack, kind_of(e->flags, by_kind),
+			    e->size);
+	_mp_large_unlock();
+
+	/* compact in place: group k lands at index <= k */
+	size_t n = 0;
+	for (size_t i = 0; i < nstacks * MP_K_NKINDS; i++) {
+		if (!acc[i].blocks)
+			continue;
+		struct mp_leak_group g = acc[i];
+		g.stack = (uint32_t)(i / MP_K_NKINDS);
+		g.kind = (uint8_t)(i % MP_K_NKINDS);
+		acc[n++] = g;
+		ls->bytes[g.kind] += g.bytes;
+		ls->blocks[g.kind] += g.blocks;
+		ls->total_bytes += g.bytes;
+		ls->total_blocks += g.blocks;
+	}
+	sort_groups(acc, n);
+	ls->g = acc;
+	ls->n = n;
+	ls->map_bytes = bytes;
+	return 0;
+}
+
+void _mp_leaks_release(struct mp_leak_set *ls)
+{
+	if (ls->g)
+		munmap(ls->g, ls->map_bytes);
+	ls->g = NULL;
+	ls->n = 0;
+}
+
+size_t _mp_leaks_dump(void)
+{
+	struct mp_leak_set ls;
+	struct mp_out o;
+	if (_mp_leaks_collect(&ls, 0) != 0)
+		return 0;
+	_mp_report_begin(&o);
+	for (size_t i = 0; i < ls.n; i++) {
+		const struct mp_leak_group *g = &ls.g[i];
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "%zu bytes in %zu block%s allocated from:\n",
+			       g->bytes, g->blocks, g->blocks == 1 ? "" : "s");
+		_mp_report_stack(&o, g->stack);
+		_mp_report_prefix(&o);
+		_mp_out_str(&o, "\n");
+	}
+	_mp_report_prefix(&o);
+	_mp_out_printf(&o, "live blocks: %zu bytes in %zu blocks from %zu "
+		       "allocation stack%s\n", ls.total_bytes, ls.total_blocks,
+		       ls.n, ls.n == 1 ? "" : "s");
+	_mp_report_end(&o);
+	size_t blocks = ls.total_blocks;
+	_mp_leaks_release(&ls);
+	return blocks;
+}

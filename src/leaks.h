@@ -1,0 +1,41 @@
+/* leaks.h - group live blocks by allocation stack (and leak kind). */
+#ifndef MP_LEAKS_H
+#define MP_LEAKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum mp_leak_kind {
+	MP_K_DEFINITE = 0,
+	MP_K_INDIRECT,
+	MP_K_POSSIBLE,
+	MP_K_REACHABLE,
+	MP_K_NKINDS
+};
+
+struct mp_leak_group {
+	size_t bytes, blocks;
+	uint32_t stack;
+	uint8_t kind;
+};
+
+struct mp_leak_set {
+	struct mp_leak_group *g;  /* sorted: kind, then bytes descending */
+	size_t n;
+	size_t map_bytes;
+	size_t bytes[MP_K_NKINDS], blocks[MP_K_NKINDS];
+	size_t total_bytes, total_blocks;
+};
+
+/* Snapshot every live user block into groups.  by_kind: use the kinds set
+ * by the last classification (leakscan.c); otherwise every block counts as
+ * one kind (MP_K_DEFINITE).  Memory is mmap'd; 0 or -1. */
+int _mp_leaks_collect(struct mp_leak_set *ls, int by_kind);
+void _mp_leaks_release(struct mp_leak_set *ls);
+
+const char *_mp_leak_kind_name(int kind);
+
+/* mp_dump_leaks: every live block grouped by stack. */
+size_t _mp_leaks_dump(void);
+
+#endif

@@ -1,0 +1,206 @@
+/* options.c - the option table and its parser.
+ *
+ * MPWRAP_OPTIONS holds `key=value` pairs separated by ':' or white space,
+ * as ASAN_OPTIONS does.  Everything is parsed once, without malloc, into
+ * _mp_opt; a bad key or value warns once and keeps the default, because the
+ * library must never stop the host program over an option.
+ */
+#include "options.h"
+#include "out.h"
+
+#include <stddef.h>
+#include <string.h>
+
+struct mp_options _mp_opt;
+
+enum opt_type { OPT_INT, OPT_PATH, OPT_KINDS };
+
+struct opt_def {
+	const char *name;
+	enum opt_type type;
+	size_t off;
+	long def, min, max;
+	const char *help;
+};
+
+#define O(f) offsetof(struct mp_options, f)
+static const struct opt_def table[] = {
+	{ "stack_depth", OPT_INT, O(stack_depth), 10, 0, MP_MAX_DEPTH,
+	  "frames recorded per allocation (0 disables stacks)" },
+	{ "exitcode", OPT_INT, O(exitcode), 0, 0, 255,
+	  "exit status when errors or gated leaks were found (0: keep the program's)" },
+	{ "report_at_exit", OPT_INT, O(report_at_exit), 1, 0, 1,
+	  "print errors summary and leak report when the program exits" },
+	{ "detect_leaks", OPT_INT, O(detect_leaks), 1, 0, 1,
+	  "look for leaks at exit" },
+	{ "abort_on_error", OPT_INT, O(abort_on_error), 0, 0, 1,
+	  "abort() right after the first error report" },
+	{ "quarantine_mb", OPT_INT, O(quarantine_mb), 64, 0, 65536,
+	  "MiB of freed blocks held back from reuse (double free, use after free)" },
+	{ "show_reachable", OPT_INT, O(show_reachable), 0, 0, 1,
+	  "list still-reachable blocks with their stacks" },
+	{ "leak_kinds", OPT_KINDS, O(leak_kinds),
+	  MP_LEAK_DEFINITE | MP_LEAK_INDIRECT, 0, 0,
+	  "leak kinds that count for exitcode: definite,indirect,possible,reachable,all" },
+	{ "verbosity", OPT_INT, O(verbosity), 1, 0, 2,
+	  "0: errors and leaks only, 1: also statistics at exit, 2: chatty" },
+	{ "log_path", OPT_PATH, O(log_path), 0, 0, 0,
+	  "text report file (%p = pid); default stderr" },
+	{ "json_path", OPT_PATH, O(json_path), 0, 0, 0,
+	  "JSON report file (%p = pid); default none" },
+};
+#undef O
+
+static void warn(int fd, const char *what, const char *key, size_t klen,
+		 const char *val, size_t vlen)
+{
+	struct mp_out o;
+	_mp_out_init(&o, fd);
+	_mp_out_printf(&o, "mpwrap: warning: MPWRAP_OPTIONS: %s '%.*s", what,
+		       (int)klen, key);
+	if (val) {
+		_mp_out_str(&o, "=");
+		_mp_out_printf(&o, "%.*s", (int)vlen, val);
+	}
+	_mp_out_str(&o, "'; ignored\n");
+	_mp_out_flush(&o);
+}
+
+static int parse_long(const char *s, size_t n, long *out)
+{
+	long v = 0;
+	size_t i = 0;
+	int neg = 0;
+	if (n && (s[0] == '-' || s[0] == '+')) {
+		neg = s[0] == '-';
+		i = 1;
+	}
+	if (i == n || n - i > 9)
+		return -1;
+	for (; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = neg ? -v : v;
+	return 0;
+}
+
+static int word_eq(const char *s, size_t n, const char *w)
+{
+	return strlen(w) == n && memcmp(s, w, n) == 0;
+}
+
+static int parse_kinds(const char *s, size_t n, long *out)
+{
+	static const char *const names[] = { "definite", "indirect", "possible",
+					     "reachable" };
+	long bits = 0;
+	size_t i = 0;
+	while (i < n) {
+		size_t j = i;
+		while (j < n && s[j] != ',')
+			j++;
+		if (word_eq(s + i, j - i, "all")) {
+			bits |= 15;
+		} else if (!word_eq(s + i, j - i, "none")) {
+			int k;
+			for (k = 0; k < 4; k++)
+				if (word_eq(s + i, j - i, names[k]))
+					break;
+			if (k == 4)
+				return -1;
+			bits |= 1L << k;
+		}
+		i = j + 1;
+	}
+	*out = bits;
+	return 0;
+}
+
+static void set_defaults(void)
+{
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		char *field = (char *)&_mp_opt + table[i].off;
+		if (table[i].type == OPT_PATH)
+			field[0] = '\0';
+		else
+			*(long *)field = table[i].def;
+	}
+}
+
+static int apply(const char *key, size_t klen, const char *val, size_t vlen,
+		 int fd)
+{
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		const struct opt_def *d = &table[i];
+		if (!word_eq(key, klen, d->name))
+			continue;
+		char *field = (char *)&_mp_opt + d->off;
+		long v;
+		if (d->type == OPT_PATH) {
+			if (vlen >= MP_PATH_MAX)
+				break;
+			memcpy(field, val, vlen);
+			field[vlen] = '\0';
+			return 0;
+		}
+		if (d->type == OPT_KINDS ? parse_kinds(val, vlen, &v) != 0
+		    : parse_long(val, vlen, &v) != 0 || v < d->min || v > d->max)
+			break;
+		*(long *)field = v;
+		return 0;
+	}
+	int known = 0;
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+		known |= word_eq(key, klen, table[i].name);
+	warn(fd, known ? "bad value" : "unknown option", key, klen,
+	     known ? val : NULL, vlen);
+	return 1;
+}
+
+int _mp_options_parse(const char *spec, int warn_fd)
+{
+	int warnings = 0;
+	set_defaults();
+	if (!spec)
+		return 0;
+	const char *p = spec;
+	while (*p) {
+		while (*p == ':' || *p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (!*p)
+			break;
+		const char *key = p;
+		while (*p && *p != ':' && *p != ' ' && *p != '\t' && *p != '\n')
+			p++;
+		size_t len = (size_t)(p - key);
+		const char *eq = memchr(key, '=', len);
+		if (!eq) {
+			warn(warn_fd, "expected key=value, got", key, len, NULL, 0);
+			warnings++;
+			continue;
+		}
+		warnings += apply(key, (size_t)(eq - key), eq + 1,
+				  len - (size_t)(eq - key) - 1, warn_fd);
+	}
+	return warnings;
+}
+
+void _mp_options_help(int fd)
+{
+	struct mp_out o;
+	_mp_out_init(&o, fd);
+	_mp_out_str(&o, "MPWRAP_OPTIONS (key=value, separated by ':' or spaces):\n");
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+		const struct opt_def *d = &table[i];
+		_mp_out_printf(&o, "  %-16s ", d->name);
+		if (d->type == OPT_INT)
+			_mp_out_printf(&o, "default %ld, range %ld..%ld: ", d->def,
+				       d->min, d->max);
+		else if (d->type == OPT_KINDS)
+			_mp_out_str(&o, "default definite,indirect: ");
+		_mp_out_printf(&o, "%s\n", d->help);
+	}
+	_mp_out_flush(&o);
+}

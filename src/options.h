@@ -1,0 +1,46 @@
+/* options.h - run-time options, parsed once from MPWRAP_OPTIONS.
+ *
+ * One table (options.c) holds each option's name, default, range and help.
+ * A bad key or value is one warning line; the default is kept.
+ */
+#ifndef MP_OPTIONS_H
+#define MP_OPTIONS_H
+
+#include <stddef.h>
+
+#define MP_PATH_MAX 512
+#define MP_MAX_DEPTH 64
+
+/* leak kinds as bits, for leak_kinds */
+enum {
+	MP_LEAK_DEFINITE = 1,
+	MP_LEAK_INDIRECT = 2,
+	MP_LEAK_POSSIBLE = 4,
+	MP_LEAK_REACHABLE = 8,
+};
+
+struct mp_options {
+	long stack_depth;     /* frames kept per allocation, 0..64 */
+	long exitcode;        /* exit status when findings exist; 0 = keep */
+	long report_at_exit;  /* print the leak report at exit (preload) */
+	long abort_on_error;  /* abort() after the first error report */
+	long quarantine_mb;   /* bytes of freed blocks held before reuse */
+	long show_reachable;  /* list reachable blocks with stacks */
+	long leak_kinds;      /* MP_LEAK_* bits that count for exitcode */
+	long detect_leaks;    /* classify and report leaks at exit */
+	long verbosity;       /* 0 quiet, 1 normal, 2 chatty */
+	char log_path[MP_PATH_MAX];  /* text report; "" = stderr; %p = pid */
+	char json_path[MP_PATH_MAX]; /* JSON report; "" = none; %p = pid */
+};
+
+extern struct mp_options _mp_opt;
+
+/* Reset to defaults, then apply `spec` ("k=v:k=v" or space separated).
+ * Warnings go to fd `warn_fd` (one line each).  Returns the number of
+ * warnings.  Never allocates. */
+int _mp_options_parse(const char *spec, int warn_fd);
+
+/* Write the option table (name, default, range, help) to fd. */
+void _mp_options_help(int fd);
+
+#endif

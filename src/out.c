@@ -1,0 +1,252 @@
+/* out.c - malloc-free formatter and writer.
+ *
+ * The report writer sits on this; so do option warnings.  Output goes into a
+ * fixed buffer and out through write(2) only, so it works inside malloc, on
+ * a corrupted heap and in a signal handler.  errno is preserved.
+ */
+#include "out.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+int _mp_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	int saved = errno;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			errno = saved;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	errno = saved;
+	return 0;
+}
+
+void _mp_out_init(struct mp_out *o, int fd)
+{
+	o->fd = fd;
+	o->len = 0;
+	o->failed = 0;
+}
+
+void _mp_out_flush(struct mp_out *o)
+{
+	if (o->len && o->fd >= 0 && !o->failed &&
+	    _mp_write_all(o->fd, o->buf, o->len) != 0)
+		o->failed = 1;
+	o->len = 0;
+}
+
+void _mp_out_mem(struct mp_out *o, const char *s, size_t n)
+{
+	while (n > 0) {
+		size_t room = MP_OUT_BUF - o->len;
+		size_t k = n < room ? n : room;
+		memcpy(o->buf + o->len, s, k);
+		o->len += k;
+		s += k;
+		n -= k;
+		if (o->len == MP_OUT_BUF)
+			_mp_out_flush(o);
+	}
+}
+
+void _mp_out_str(struct mp_out *o, const char *s)
+{
+	_mp_out_mem(o, s ? s : "(null)", s ? strlen(s) : 6);
+}
+
+static void put_char(struct mp_out *o, char c)
+{
+	if (o->len == MP_OUT_BUF)
+		_mp_out_flush(o);
+	o->buf[o->len++] = c;
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+static void put_escaped(struct mp_out *o, unsigned char c)
+{
+	char e[4] = { '\\', 'x', hexdig[c >> 4], hexdig[c & 15] };
+	_mp_out_mem(o, e, 4);
+}
+
+void _mp_out_safe_str(struct mp_out *o, const char *s)
+{
+	if (!s) {
+		_mp_out_str(o, "(null)");
+		return;
+	}
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			put_escaped(o, c);
+		else
+			put_char(o, (char)c);
+	}
+}
+
+void _mp_out_json_str(struct mp_out *o, const char *s)
+{
+	if (!s) {
+		_mp_out_str(o, "null");
+		return;
+	}
+	put_char(o, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			put_char(o, '\\');
+			put_char(o, (char)c);
+		} else if (c < 0x20 || c == 0x7f) {
+			char e[6] = { '\\', 'u', '0', '0', hexdig[c >> 4], hexdig[c & 15] };
+			_mp_out_mem(o, e, 6);
+		} else {
+			put_char(o, (char)c);
+		}
+	}
+	put_char(o, '"');
+}
+
+/* Render an unsigned number in `base` right-aligned into tmp; returns start. */
+static char *utoa(char *end, unsigned long long v, unsigned base)
+{
+	char *p = end;
+	do {
+		*--p = hexdig[v % base];
+		v /= base;
+	} while (v);
+	return p;
+}
+
+static void put_padded(struct mp_out *o, const char *s, size_t n, int width,
+		       int left)
+{
+	int pad = width > (int)n ? width - (int)n : 0;
+	if (!left)
+		while (pad-- > 0)
+			put_char(o, ' ');
+	_mp_out_mem(o, s, n);
+	if (left)
+		while (pad-- > 0)
+			put_char(o, ' ');
+}
+
+void _mp_out_vprintf(struct mp_out *o, const char *fmt, va_list ap)
+{
+	char tmp[32];
+	for (const char *f = fmt; *f; f++) {
+		if (*f != '%') {
+			put_char(o, *f);
+			continue;
+		}
+		f++;
+		int left = 0, width = 0, prec = -1, lng = 0, sz = 0;
+		if (*f == '-') {
+			left = 1;
+			f++;
+		}
+		while (*f >= '0' && *f <= '9')
+			width = width * 10 + (*f++ - '0');
+		if (*f == '.' && f[1] == '*') {
+			prec = va_arg(ap, int);
+			f += 2;
+		}
+		while (*f == 'l') {
+			lng++;
+			f++;
+		}
+		if (*f == 'z') {
+			sz = 1;
+			f++;
+		}
+		char *end = tmp + sizeof tmp;
+		switch (*f) {
+		case 's': {
+			const char *s = va_arg(ap, const char *);
+			if (!s)
+				s = "(null)";
+			size_t n = strlen(s);
+			if (prec >= 0 && (size_t)prec < n)
+				n = (size_t)prec;
+			put_padded(o, s, n, width, left);
+			break;
+		}
+		case 'c':
+			put_char(o, (char)va_arg(ap, int));
+			break;
+		case 'd':
+		case 'i': {
+			long long v = sz ? (long long)va_arg(ap, ssize_t)
+			    : lng >= 2 ? va_arg(ap, long long)
+			    : lng == 1 ? va_arg(ap, long) : va_arg(ap, int);
+			unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+						     : (unsigned long long)v;
+			char *p = utoa(end, u, 10);
+			if (v < 0)
+				*--p = '-';
+			put_padded(o, p, (size_t)(end - p), width, left);
+			break;
+		}
+		case 'u':
+		case 'x': {
+			unsigned long long v = sz ? va_arg(ap, size_t)
+			    : lng >= 2 ? va_arg(ap, unsigned long long)
+			    : lng == 1 ? va_arg(ap, unsigned long)
+				       : va_arg(ap, unsigned);
+			char *p = utoa(end, v, *f == 'x' ? 16 : 10);
+			put_padded(o, p, (size_t)(end - p), width, left);
+			break;
+		}
+		case 'p': {
+			uintptr_t v = (uintptr_t)va_arg(ap, void *);
+			char *p = utoa(end, v, 16);
+			*--p = 'x';
+			*--p = '0';
+			put_padded(o, p, (size_t)(end - p), width, left);
+			break;
+		}
+		case '%':
+			put_char(o, '%');
+			break;
+		default: /* unknown conversion: print it verbatim */
+			put_char(o, '%');
+			if (*f)
+				put_char(o, *f);
+			else
+				f--;
+		}
+	}
+}
+
+void _mp_out_printf(struct mp_out *o, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	_mp_out_vprintf(o, fmt, ap);
+	va_end(ap);
+}
+
+size_t _mp_snprintf(char *dst, size_t cap, const char *fmt, ...)
+{
+	/* Format through a discard-mode mp_out and copy what fits. */
+	struct mp_out o;
+	_mp_out_init(&o, -1);
+	va_list ap;
+	va_start(ap, fmt);
+	_mp_out_vprintf(&o, fmt, ap);
+	va_end(ap);
+	if (cap == 0)
+		return 0;
+	size_t n = o.len < cap - 1 ? o.len : cap - 1;
+	memcpy(dst, o.buf, n);
+	dst[n] = '\0';
+	return n;
+}

@@ -1,0 +1,44 @@
+/* out.h - malloc-free formatting and writing (bottom layer).
+ *
+ * Reports are produced from inside the allocator, possibly on a corrupted
+ * heap, so nothing here may call malloc or stdio: text is formatted into a
+ * caller-owned fixed buffer and written with write(2).
+ */
+#ifndef MP_OUT_H
+#define MP_OUT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MP_OUT_BUF 8192
+
+struct mp_out {
+	int fd;         /* -1: discard */
+	size_t len;     /* bytes pending in buf */
+	int failed;     /* a write failed; later output is dropped */
+	char buf[MP_OUT_BUF];
+};
+
+void _mp_out_init(struct mp_out *o, int fd);
+/* Minimal printf: %s %c %d %i %u %x %p %% with l/ll/z modifiers, and the
+ * precision forms %.*s and width %Nd/%-Ns for tables. */
+void _mp_out_printf(struct mp_out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void _mp_out_vprintf(struct mp_out *o, const char *fmt, va_list ap);
+void _mp_out_str(struct mp_out *o, const char *s);
+void _mp_out_mem(struct mp_out *o, const char *s, size_t n);
+/* A JSON string literal with quotes; control bytes escaped. NULL -> null. */
+void _mp_out_json_str(struct mp_out *o, const char *s);
+/* Write text for a human: control characters escaped as \xNN. */
+void _mp_out_safe_str(struct mp_out *o, const char *s);
+void _mp_out_flush(struct mp_out *o);
+
+/* write(2) all of buf, retrying on EINTR and short writes. 0 or -1. */
+int _mp_write_all(int fd, const void *buf, size_t n);
+
+/* snprintf into a fixed buffer; always NUL-terminates. */
+size_t _mp_snprintf(char *dst, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,423 @@
+/* pool.c - allocate, free, realloc and check blocks.
+ *
+ * Detection lives here and returns verdicts; report.c words them.  Stacks
+ * are captured before any lock is taken, verdicts are built from copies made
+ * under the lock, and reports are printed after it is dropped.  Calls made
+ * under the reentrancy guard (libunwind, libdw, dlsym) are served untracked
+ * by the real allocator and marked internal.
+ */
+#define _GNU_SOURCE
+#include "pool.h"
+#include "guard.h"
+#include "large.h"
+#include "options.h"
+#include "quarantine.h"
+#include "real.h"
+#include "reent.h"
+#include "report.h"
+#include "slab.h"
+#include "stack.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+
+
+static atomic_size_t bytes_in_use, peak_bytes, n_allocs, n_frees;
+static atomic_size_t large_blocks, large_bytes;
+
+static void count_alloc(size_t n, int large)
+{
+	size_t now = atomic_fetch_add_explicit(&bytes_in_use, n,
+					       memory_order_relaxed) + n;
+	size_t peak = atomic_load_explicit(&peak_bytes, memory_order_relaxed);
+	while (now > peak &&
+	       !atomic_compare_exchange_weak(&peak_bytes, &peak, now))
+		;
+	atomic_fetch_add_explicit(&n_allocs, 1, memory_order_relaxed);
+	if (large) {
+		atomic_fetch_add_explicit(&large_blocks, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&large_bytes, n, memory_order_relaxed);
+	}
+}
+
+static void count_free(size_t n, int large)
+{
+	atomic_fetch_sub_explicit(&bytes_in_use, n, memory_order_relaxed);
+	atomic_fetch_add_explicit(&n_frees, 1, memory_order_relaxed);
+	if (large) {
+		atomic_fetch_sub_explicit(&large_blocks, 1, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&large_bytes, n, memory_order_relaxed);
+	}
+}
+
+void _mp_counters_get(struct mp_counters *c)
+{
+	c->bytes_in_use = atomic_load(&bytes_in_use);
+	c->peak_bytes = atomic_load(&peak_bytes);
+	c->allocs = atomic_load(&n_allocs);
+	c->frees = atomic_load(&n_frees);
+	c->large_blocks = atomic_load(&large_blocks);
+	c->large_bytes = atomic_load(&large_bytes);
+}
+
+void _mp_counters_reset(void)
+{
+	atomic_store(&bytes_in_use, 0);
+	atomic_store(&peak_bytes, 0);
+	atomic_store(&n_allocs, 0);
+	atomic_store(&n_frees, 0);
+	atomic_store(&large_blocks, 0);
+	atomic_store(&large_bytes, 0);
+}
+
+/* ---- internal (reentrant) allocations ---------------------------------- */
+
+static void *internal_alloc(size_t n, size_t align)
+{
+	void *p = align > 16 ? _mp_real_memalign(align, n) : _mp_real_malloc(n);
+	if (!p || _mp_boot_owns(p))
+		return p;
+	struct mp_large e = { .user = (uintptr_t)p, .real = (uintptr_t)p,
+			      .size = n, .state = MP_ST_LIVE,
+			      .flags = MP_F_INTERNAL };
+	_mp_large_lock();
+	int rc = _mp_large_insert_locked(&e);
+	_mp_large_unlock();
+	if (rc != 0) {
+		_mp_real_free(p);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return p;
+}
+
+/* ---- allocation --------------------------------------------------------- */
+
+static void *large_alloc(size_t n, size_t align, uint32_t stack)
+{
+	size_t front = align > MP_GUARD_SIZE ? align : MP_GUARD_SIZE;
+	size_t total;
+	if (__builtin_add_overflow(n, front + MP_GUARD_SIZE, &total) ||
+	    total > PTRDIFF_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	char *real = align > MP_GUARD_SIZE ? _mp_real_memalign(align, total)
+					   : _mp_real_malloc(total);
+	if (!real) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	uintptr_t user = (uintptr_t)real + front;
+	_mp_guard_fill(user, n, MP_GUARD_SIZE);
+	struct mp_large e = { .user = user, .real = (uintptr_t)real, .size = n,
+			      .alloc_stack = stack, .state = MP_ST_LIVE };
+	_mp_large_lock();
+	int rc = _mp_large_insert_locked(&e);
+	_mp_large_unlock();
+	if (rc != 0) {
+		_mp_real_free(real);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return (void *)user;
+}
+
+void *_mp_alloc(size_t n, size_t align, uintptr_t caller)
+{
+	if (_mp_busy() || _mp_ensure_init() != 0)
+		return internal_alloc(n, align);
+	uint32_t stack = _mp_stack_here(caller);
+	int c = align <= MP_ALIGN ? _mp_class_of(n) : -1;
+	void *p = c >= 0 ? _mp_slab_alloc(c, n, stack, 0)
+			 : large_alloc(n, align, stack);
+	if (p)
+		count_alloc(n, c < 0);
+	return p;
+}
+
+/* ---- free --------------------------------------------------------------- */
+
+int _mp_guard_verdicts(const struct mp_block *b, size_t rear,
+			  uint32_t access, const char *where,
+			  struct mp_verdict *v)
+{
+	struct mp_damage front, back;
+	int nv = 0;
+	if (!_mp_guard_check(b->user, b->size, rear, &front, &back))
+		return 0;
+	if (front.count)
+		v[nv++] = (struct mp_verdict){ MP_E_UNDERFLOW,
+			b->user + (uintptr_t)front.first, 1, *b, front.first,
+			front.count, access, where };
+	if (back.count)
+		v[nv++] = (struct mp_verdict){ MP_E_OVERFLOW,
+			b->user + (uintptr_t)back.first, 1, *b, back.first,
+			back.count, access, where };
+	return nv;
+}
+
+static void release(const struct mp_qent *q);
+
+/* Poison a freed block and hand it to the quarantine; release evictees. */
+static void retire(uintptr_t user, size_t size)
+{
+	struct mp_qent out[MP_Q_BATCH];
+	_mp_poison(user, size < MP_POISON_MAX ? size : MP_POISON_MAX);
+	size_t k = _mp_quarantine_push(user, size, out, MP_Q_BATCH);
+	while (k) {
+		for (size_t i = 0; i < k; i++)
+			release(&out[i]);
+		k = _mp_quarantine_drain(out, MP_Q_BATCH);
+	}
+}
+
+/* A block leaves quarantine: verify its poison, then make it reusable. */
+static void release(const struct mp_qent *q)
+{
+	struct mp_verdict v;
+	int bad = 0;
+	struct mp_damage d;
+	size_t checked = q->size < MP_POISON_MAX ? q->size : MP_POISON_MAX;
+	struct mp_slab *s = _mp_slab_of(q->user);
+	if (s) {
+		struct mp_class *c = &_mp_classes[s->cls];
+		long off;
+		pthread_mutex_lock(&c->lock);
+		uint32_t i = _mp_slab_locate(s, q->user, &off);
+		struct mp_meta *m = &s->meta[i];
+		if (!(m->flags & MP_F_REPORTED) &&
+		    _mp_poison_check(q->user, checked, &d)) {
+			bad = 1;
+			m->flags |= MP_F_REPORTED;
+			_mp_slab_block(s, i, &v.blk);
+		}
+		m->flags &= (uint8_t)~MP_F_REPORTED;
+		_mp_slab_release_locked(c, s, i);
+		c->quarantined--;
+		pthread_mutex_unlock(&c->lock);
+	} else {
+		uintptr_t real = 0;
+		_mp_large_lock();
+		struct mp_large *e = _mp_large_find_locked(q->user);
+		if (e) {
+			if (!(e->flags & MP_F_REPORTED) &&
+			    _mp_poison_check(q->user, checked, &d)) {
+				bad = 1;
+				v.blk = (struct mp_block){ e->user, e->size, -1,
+					e->alloc_stack, e->free_stack, e->state,
+					e->flags };
+			}
+			real = e->real;
+			_mp_large_remove_locked(e);
+		}
+		_mp_large_unlock();
+		if (real)
+			_mp_real_free((void *)real);
+	}
+	if (bad) {
+		v = (struct mp_verdict){ MP_E_USE_AFTER_FREE,
+			q->user + (uintptr_t)d.first, 1, v.blk, d.first, d.count,
+			0, "quarantine eviction" };
+		_mp_report_error(&v);
+	}
+}
+
+static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t stack,
+		      const char *where)
+{
+	struct mp_class *c = &_mp_classes[s->cls];
+	struct mp_verdict v[2];
+	int nv = 0, freed = 0;
+	size_t size = 0;
+	long off;
+	pthread_mutex_lock(&c->lock);
+	uint32_t i = _mp_slab_locate(s, p, &off);
+	struct mp_meta *m = i < s->nslots ? &s->meta[i] : NULL;
+	struct mp_block b;
+	if (m)
+		_mp_slab_block(s, i, &b);
+	if (!m || off != 0 || m->state == MP_ST_UNUSED) {
+		int live = m && m->state == MP_ST_LIVE;
+		v[nv++] = (struct mp_verdict){ MP_E_INVALID_FREE, p, live,
+			live ? b : (struct mp_block){ 0 }, off, 0, stack, where };
+	} else if (m->state != MP_ST_LIVE) {
+		v[nv++] = (struct mp_verdict){ MP_E_DOUBLE_FREE, p, 1, b, 0, 0,
+					       stack, where };
+	} else {
+		if (!(m->flags & MP_F_REPORTED))
+			nv = _mp_guard_verdicts(&b, _mp_slot_rear(s, b.size), stack,
+					    where, v);
+		m->flags &= (uint8_t)~MP_F_REPORTED;
+		m->state = MP_ST_QUAR;
+		m->free_stack = stack;
+		c->live--;
+		c->quarantined++;
+		size = m->size;
+		freed = 1;
+	}
+	pthread_mutex_unlock(&c->lock);
+	/* verdict copies were taken before the state change: a guard report
+	 * shows the freeing stack once, as the detecting call */
+	for (int k = 0; k < nv; k++)
+		_mp_report_error(&v[k]);
+	if (freed) {
+		count_free(size, 0);
+		retire(p, size);
+	}
+}
+
+static void large_free(uintptr_t p, uint32_t stack, const char *where)
+{
+	struct mp_verdict v[2];
+	int nv = 0, freed = 0;
+	size_t size = 0;
+	uintptr_t internal_real = 0;
+	_mp_large_lock();
+	struct mp_large *e = _mp_large_find_locked(p);
+	if (e && (e->flags & MP_F_INTERNAL)) {
+		internal_real = e->real;
+		_mp_large_remove_locked(e);
+	} else if (e) {
+		struct mp_block b = { e->user, e->size, -1, e->alloc_stack,
+				      e->free_stack, e->state, e->flags };
+		if (e->state != MP_ST_LIVE) {
+			v[nv++] = (struct mp_verdict){ MP_E_DOUBLE_FREE, p, 1, b,
+						       0, 0, stack, where };
+		} else {
+			if (!(e->flags & MP_F_REPORTED))
+				nv = _mp_guard_verdicts(&b, MP_GUARD_SIZE, stack,
+						    where, v);
+			e->flags &= (uint8_t)~MP_F_REPORTED;
+			e->state = MP_ST_QUAR;
+			e->free_stack = stack;
+			size = e->size;
+			freed = 1;
+		}
+	} else {
+		struct mp_large *in = _mp_large_find_interior_locked(p);
+		struct mp_block b = { 0 };
+		if (in)
+			b = (struct mp_block){ in->user, in->size, -1,
+				in->alloc_stack, in->free_stack, in->state,
+				in->flags };
+		v[nv++] = (struct mp_verdict){ MP_E_INVALID_FREE, p, in != NULL,
+			b, in ? (long)(p - in->user) : 0, 0, stack, where };
+	}
+	_mp_large_unlock();
+	if (internal_real) {
+		_mp_real_free((void *)internal_real);
+		return;
+	}
+	for (int k = 0; k < nv; k++)
+		_mp_report_error(&v[k]);
+	if (freed) {
+		count_free(size, 1);
+		retire(p, size);
+	}
+}
+
+void _mp_free(void *ptr, uintptr_t caller, const char *where)
+{
+	uintptr_t p = (uintptr_t)ptr;
+	if (!p || _mp_boot_owns(ptr))
+		return;
+	/* internal blocks need no stack; a busy thread may not unwind */
+	uint32_t stack = 0;
+	int busy = _mp_busy();
+	if (!busy && _mp_ensure_init() != 0)
+		busy = 1;
+	struct mp_slab *s = _mp_slab_of(p);
+	if (!busy)
+		stack = _mp_stack_here(caller);
+	if (s)
+		slab_free(s, p, stack, where);
+	else
+		large_free(p, stack, where);
+}
+
+/* ---- lookup, realloc ---------------------------------------------------- */
+
+/* Facts of the live, non-internal block starting exactly at p. */
+static int live_block(uintptr_t p, struct mp_block *b)
+{
+	struct mp_slab *s = _mp_slab_of(p);
+	int ok = 0;
+	if (s) {
+		struct mp_class *c = &_mp_classes[s->cls];
+		long off;
+		pthread_mutex_lock(&c->lock);
+		uint32_t i = _mp_slab_locate(s, p, &off);
+		if (i < s->nslots && off == 0 && s->meta[i].state == MP_ST_LIVE) {
+			_mp_slab_block(s, i, b);
+			ok = 1;
+		}
+		pthread_mutex_unlock(&c->lock);
+		return ok;
+	}
+	_mp_large_lock();
+	struct mp_large *e = _mp_large_find_locked(p);
+	if (e && e->state == MP_ST_LIVE) {
+		*b = (struct mp_block){ e->user, e->size, -1, e->alloc_stack,
+					e->free_stack, e->state, e->flags };
+		ok = 1;
+	}
+	_mp_large_unlock();
+	return ok;
+}
+
+size_t _mp_usable_size(const void *ptr)
+{
+	struct mp_block b;
+	if (!ptr)
+		return 0;
+	if (_mp_boot_owns(ptr))
+		return _mp_boot_size(ptr);
+	return live_block((uintptr_t)ptr, &b) ? b.size : 0;
+}
+
+void *_mp_realloc(void *ptr, size_t n, uintptr_t caller)
+{
+	if (!ptr)
+		return _mp_alloc(n, MP_ALIGN, caller);
+	struct mp_block b;
+	size_t old;
+	if (_mp_boot_owns(ptr)) {
+		old = _mp_boot_size(ptr);
+	} else if (live_block((uintptr_t)ptr, &b)) {
+		old = b.size;
+		if (b.flags & MP_F_INTERNAL) {
+			/* untracked block of the real allocator: stay there */
+			void *q = _mp_real_realloc(ptr, n);
+			if (q) {
+				_mp_large_lock();
+				struct mp_large *e = _mp_large_find_locked((uintptr_t)ptr);
+				struct mp_large ne = *e;
+				_mp_large_remove_locked(e);
+				ne.user = ne.real = (uintptr_t)q;
+				ne.size = n;
+				_mp_large_insert_locked(&ne);
+				_mp_large_unlock();
+			}
+			return q;
+		}
+	} else {
+		/* not a live block: let free's checks word the report */
+		_mp_free(ptr, caller, "realloc");
+		errno = EINVAL;
+		return NULL;
+	}
+	if (n == 0) { /* glibc: realloc(p, 0) frees p and returns NULL */
+		_mp_free(ptr, caller, "realloc");
+		return NULL;
+	}
+	/* Always move: a stale pointer to the old block then lands in
+	 * quarantine, where writes through it are caught. */
+	void *q = _mp_alloc(n, MP_ALIGN, caller);
+	if (!q)
+		return NULL;
+	memcpy(q, ptr, old < n ? old : n);
+	_mp_free(ptr, caller, "realloc");
+	return q;
+}

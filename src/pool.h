@@ -1,0 +1,36 @@
+/* pool.h - allocation, free, realloc and checks: the pool's core logic. */
+#ifndef MP_POOL_H
+#define MP_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* `caller` is the return address of the public entry point (malloc shim or
+ * mp_* function): frames below it are the pool's own and are skipped.
+ * `where` names the entry point in reports ("free", "realloc", ...). */
+void *_mp_alloc(size_t n, size_t align, uintptr_t caller);
+void _mp_free(void *p, uintptr_t caller, const char *where);
+void *_mp_realloc(void *p, size_t n, uintptr_t caller);
+size_t _mp_usable_size(const void *p);
+int _mp_check_all(uintptr_t caller);
+
+struct mp_block;
+struct mp_verdict;
+/* Guard verdicts (0, 1 or 2 written to v) for a live block; rear = bytes
+ * of rear guard.  Shared by free and mp_check. */
+int _mp_guard_verdicts(const struct mp_block *b, size_t rear, uint32_t access,
+		       const char *where, struct mp_verdict *v);
+
+#define MP_POISON_MAX ((size_t)64 << 10) /* poison at most the first 64 KiB */
+
+/* Lazily initialise on first use; 0 when the pool is usable. */
+int _mp_ensure_init(void);
+
+/* Statistics kept by pool.c (atomics). */
+struct mp_counters {
+	size_t bytes_in_use, peak_bytes, allocs, frees, large_blocks, large_bytes;
+};
+void _mp_counters_get(struct mp_counters *c);
+void _mp_counters_reset(void);
+
+#endif

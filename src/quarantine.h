@@ -1,0 +1,32 @@
+/* quarantine.h - bounded FIFO of freed blocks held back from reuse. */
+#ifndef MP_QUARANTINE_H
+#define MP_QUARANTINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mp_qent {
+	uintptr_t user;
+	size_t size;
+};
+
+#define MP_Q_BATCH 32
+
+/* Append a freed block; then move up to `max` of the oldest blocks that
+ * exceed the budget into out.  Returns how many were moved: the caller
+ * releases them and calls _mp_quarantine_drain until it returns 0. */
+size_t _mp_quarantine_push(uintptr_t user, size_t size, struct mp_qent *out,
+			   size_t max);
+size_t _mp_quarantine_drain(struct mp_qent *out, size_t max);
+
+/* Call fn for every quarantined block, oldest first, under the quarantine
+ * lock (fn must not free, print or take the quarantine lock). */
+void _mp_quarantine_foreach(void (*fn)(const struct mp_qent *, void *),
+			    void *arg);
+
+/* Forget everything (mp_destroy: blocks are released by their owners). */
+void _mp_quarantine_reset(void);
+void _mp_quarantine_lock(void);
+void _mp_quarantine_unlock(void);
+
+#endif

@@ -1,0 +1,24 @@
+/* real.h - the real (next) allocator and the bootstrap arena. */
+#ifndef MP_REAL_H
+#define MP_REAL_H
+
+#include <stddef.h>
+
+/* Look the real allocator up with dlsym(RTLD_NEXT); 0 or -1.  Allocation
+ * requests made by dlsym itself meanwhile are served from the arena. */
+int _mp_real_resolve(void);
+
+void *_mp_real_malloc(size_t n);
+void *_mp_real_calloc(size_t nmemb, size_t size);
+void *_mp_real_realloc(void *p, size_t n);
+void *_mp_real_memalign(size_t align, size_t n);
+void _mp_real_free(void *p);
+
+/* Bootstrap arena: static memory for requests made before the real
+ * allocator is known.  Its blocks are never freed. */
+void *_mp_boot_alloc(size_t n, size_t align);
+int _mp_boot_owns(const void *p);
+/* Requested size of a bootstrap block (for realloc). */
+size_t _mp_boot_size(const void *p);
+
+#endif

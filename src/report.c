@@ -1,0 +1,251 @@
+/* report.c - the wording of every error report, in one place.
+ *
+ * Every report has one shape: a title line naming the kind, a locating line
+ * (address, block, size, offset), then the stacks: where it was detected,
+ * where the block was allocated, where it was freed.  Text is built in a
+ * fixed buffer and written with write(2), under the report lock only, so
+ * reports from threads never interleave and work on a corrupted heap.
+ */
+#define _GNU_SOURCE
+#include "report.h"
+#include "depot.h"
+#include "options.h"
+#include "reent.h"
+#include "symbolize.h"
+
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define ERRLOG_MAX 1024
+
+static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mp_verdict errlog[ERRLOG_MAX];
+static size_t errlog_len;
+static atomic_size_t nerrors;
+static int log_fd = -1;       /* opened log_path, -1 = not yet / stderr */
+static pid_t log_pid;         /* pid the log was opened for */
+
+static const char *const names[MP_E_KINDS] = {
+	[MP_E_NONE] = "none",
+	[MP_E_OVERFLOW] = "heap-buffer-overflow",
+	[MP_E_UNDERFLOW] = "heap-buffer-underflow",
+	[MP_E_DOUBLE_FREE] = "double-free",
+	[MP_E_INVALID_FREE] = "invalid-free",
+	[MP_E_USE_AFTER_FREE] = "use-after-free",
+};
+
+const char *_mp_err_name(enum mp_err k)
+{
+	return k < MP_E_KINDS ? names[k] : "unknown";
+}
+
+/* Expand %p in a path template to the pid. */
+static void expand_path(char *dst, size_t cap, const char *tmpl)
+{
+	size_t j = 0;
+	for (const char *s = tmpl; *s && j + 1 < cap; s++) {
+		if (s[0] == '%' && s[1] == 'p') {
+			char num[24];
+			size_t n = _mp_snprintf(num, sizeof num, "%d", (int)getpid());
+			for (size_t k = 0; k < n && j + 1 < cap; k++)
+				dst[j++] = num[k];
+			s++;
+		} else {
+			dst[j++] = *s;
+		}
+	}
+	dst[j] = '\0';
+}
+
+/* report_lock held.  Opens log_path once per process (again in a child). */
+static int sink_fd(void)
+{
+	if (!_mp_opt.log_path[0])
+		return STDERR_FILENO;
+	if (log_fd >= 0 && log_pid == getpid())
+		return log_fd;
+	char path[MP_PATH_MAX + 32];
+	expand_path(path, sizeof path, _mp_opt.log_path);
+	log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+		      0600);
+	log_pid = getpid();
+	if (log_fd < 0) {
+		struct mp_out o;
+		_mp_out_init(&o, STDERR_FILENO);
+		_mp_out_printf(&o, "mpwrap: cannot open log_path '%s'; "
+			       "reporting to stderr\n", path);
+		_mp_out_flush(&o);
+		return STDERR_FILENO;
+	}
+	return log_fd;
+}
+
+void _mp_report_begin(struct mp_out *o)
+{
+	pthread_mutex_lock(&report_lock);
+	_mp_out_init(o, sink_fd());
+}
+
+void _mp_report_end(struct mp_out *o)
+{
+	_mp_out_flush(o);
+	pthread_mutex_unlock(&report_lock);
+}
+
+void _mp_report_prefix(struct mp_out *o)
+{
+	_mp_out_printf(o, "==%d== ", (int)getpid());
+}
+
+/* Strip a path to its last component for the module column. */
+static const char *base_name(const char *p)
+{
+	const char *b = p;
+	for (; *p; p++)
+		if (*p == '/')
+			b = p + 1;
+	return b;
+}
+
+void _mp_report_stack(struct mp_out *o, uint32_t id)
+{
+	const uintptr_t *pcs;
+	unsigned n = _mp_depot_get(id, &pcs);
+	if (n == 0) {
+		_mp_report_prefix(o);
+		_mp_out_str(o, "    (no stack recorded)\n");
+		return;
+	}
+	struct mp_symbol sym;
+	for (unsigned i = 0; i < n; i++) {
+		_mp_enter(); /* the symbolizer allocates: keep it off the pool */
+		int known = _mp_symbolize(pcs[i], &sym);
+		_mp_leave();
+		_mp_report_prefix(o);
+		_mp_out_printf(o, "    #%u %p in ", i, (void *)pcs[i]);
+		/* "__libc_start_main@@GLIBC_2.34": the version adds nothing */
+		char *at = __builtin_strstr(sym.function, "@@");
+		if (at)
+			*at = '\0';
+		_mp_out_safe_str(o, known && sym.function[0] ? sym.function : "??");
+		if (sym.file[0]) {
+			_mp_out_str(o, " ");
+			_mp_out_safe_str(o, sym.file);
+			if (sym.line)
+				_mp_out_printf(o, ":%d", sym.line);
+		}
+		if (sym.module[0]) {
+			_mp_out_str(o, " (");
+			_mp_out_safe_str(o, base_name(sym.module));
+			_mp_out_printf(o, "+0x%lx)", (unsigned long)sym.offset);
+		}
+		_mp_out_str(o, "\n");
+	}
+}
+
+static void locate_line(struct mp_out *o, const struct mp_verdict *v)
+{
+	const struct mp_block *b = &v->blk;
+	_mp_report_prefix(o);
+	switch (v->kind) {
+	case MP_E_OVERFLOW:
+	case MP_E_UNDERFLOW:
+		_mp_out_printf(o, "%zu guard byte%s changed, first at offset %ld "
+			       "(%p) of the %zu-byte block at %p",
+			       v->count, v->count == 1 ? "" : "s", v->offset,
+			       (void *)v->addr, b->size, (void *)b->user);
+		if (v->kind == MP_E_OVERFLOW)
+			_mp_out_printf(o, " (%ld byte%s after its end)\n",
+				       v->offset - (long)b->size,
+				       v->offset - (long)b->size == 1 ? "" : "s");
+		else
+			_mp_out_printf(o, " (%ld byte%s before its start)\n",
+				       -v->offset, v->offset == -1 ? "" : "s");
+		break;
+	case MP_E_DOUBLE_FREE:
+		_mp_out_printf(o, "%s(%p): the %zu-byte block at %p was already freed\n",
+			       v->where, (void *)v->addr, b->size, (void *)b->user);
+		break;
+	case MP_E_INVALID_FREE:
+		if (v->has_block)
+			_mp_out_printf(o, "%s(%p): address is at offset %ld of the "
+				       "%zu-byte block at %p, not its start\n",
+				       v->where, (void *)v->addr, v->offset, b->size,
+				       (void *)b->user);
+		else
+			_mp_out_printf(o, "%s(%p): address was not allocated by "
+				       "this allocator (stack, global or wild pointer)\n",
+				       v->where, (void *)v->addr);
+		break;
+	case MP_E_USE_AFTER_FREE:
+		_mp_out_printf(o, "%zu byte%s written after free, first at offset "
+			       "%ld (%p) of the %zu-byte block at %p\n",
+			       v->count, v->count == 1 ? "" : "s", v->offset,
+			       (void *)v->addr, b->size, (void *)b->user);
+		break;
+	default:
+		_mp_out_printf(o, "address %p\n", (void *)v->addr);
+	}
+}
+
+void _mp_report_error(const struct mp_verdict *v)
+{
+	atomic_fetch_add(&nerrors, 1);
+	struct mp_out o;
+	_mp_report_begin(&o);
+	if (errlog_len < ERRLOG_MAX)
+		errlog[errlog_len++] = *v;
+	_mp_report_prefix(&o);
+	_mp_out_printf(&o, "ERROR: %s\n", _mp_err_name(v->kind));
+	locate_line(&o, v);
+	_mp_report_prefix(&o);
+	_mp_out_printf(&o, "  %s %s:\n",
+		       v->kind == MP_E_USE_AFTER_FREE ||
+				       v->kind == MP_E_OVERFLOW ||
+				       v->kind == MP_E_UNDERFLOW
+			       ? "detected by"
+			       : "bad call to",
+		       v->where);
+	_mp_report_stack(&o, v->access_stack);
+	if (v->has_block) {
+		_mp_report_prefix(&o);
+		_mp_out_str(&o, "  allocated by:\n");
+		_mp_report_stack(&o, v->blk.alloc_stack);
+		if (v->blk.state == MP_ST_QUAR || v->blk.state == MP_ST_FREED) {
+			_mp_report_prefix(&o);
+			_mp_out_printf(&o, "  %s:\n", v->kind == MP_E_DOUBLE_FREE
+							      ? "first freed by"
+							      : "freed by");
+			_mp_report_stack(&o, v->blk.free_stack);
+		}
+	}
+	_mp_report_prefix(&o);
+	_mp_out_str(&o, "\n");
+	_mp_report_end(&o);
+	if (_mp_opt.abort_on_error)
+		abort();
+}
+
+size_t _mp_report_error_count(void) { return atomic_load(&nerrors); }
+
+size_t _mp_report_error_log(const struct mp_verdict **log)
+{
+	*log = errlog;
+	return errlog_len;
+}
+
+void _mp_report_reset(void)
+{
+	pthread_mutex_lock(&report_lock);
+	errlog_len = 0;
+	atomic_store(&nerrors, 0);
+	if (log_fd >= 0)
+		close(log_fd);
+	log_fd = -1;
+	pthread_mutex_unlock(&report_lock);
+}
+
+void _mp_report_lock(void) { pthread_mutex_lock(&report_lock); }
+void _mp_report_unlock(void) { pthread_mutex_unlock(&report_lock); }

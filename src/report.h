@@ -1,0 +1,56 @@
+/* report.h - verdicts and the one module that words every report. */
+#ifndef MP_REPORT_H
+#define MP_REPORT_H
+
+#include "block.h"
+#include "out.h"
+
+enum mp_err {
+	MP_E_NONE = 0,
+	MP_E_OVERFLOW,      /* heap-buffer-overflow: rear guard changed */
+	MP_E_UNDERFLOW,     /* heap-buffer-underflow: front guard changed */
+	MP_E_DOUBLE_FREE,
+	MP_E_INVALID_FREE,  /* not ours, interior, never allocated */
+	MP_E_USE_AFTER_FREE,/* poison of a freed block changed */
+	MP_E_KINDS
+};
+
+/* What detection found; the report module turns it into words. */
+struct mp_verdict {
+	enum mp_err kind;
+	uintptr_t addr;        /* pointer passed, or first damaged byte */
+	int has_block;         /* blk describes the block involved */
+	struct mp_block blk;
+	long offset;           /* addr - blk.user */
+	size_t count;          /* damaged bytes (guard/poison kinds) */
+	uint32_t access_stack; /* where the bad call / detection happened */
+	const char *where;     /* "free", "realloc", "mp_check", ... */
+};
+
+const char *_mp_err_name(enum mp_err k);
+
+/* Print one error report, count it, remember it for the JSON report, and
+ * abort if abort_on_error.  No pool lock may be held. */
+void _mp_report_error(const struct mp_verdict *v);
+
+/* Print frames of depot stack `id`, one per line, with the pid prefix. */
+void _mp_report_stack(struct mp_out *o, uint32_t id);
+
+/* Line prefix "==PID== " */
+void _mp_report_prefix(struct mp_out *o);
+
+/* Open the text report sink (log_path or stderr) into *o; serialises
+ * writers: pair with _mp_report_end. */
+void _mp_report_begin(struct mp_out *o);
+void _mp_report_end(struct mp_out *o);
+
+/* Errors reported so far, and the recorded verdicts (bounded log). */
+size_t _mp_report_error_count(void);
+size_t _mp_report_error_log(const struct mp_verdict **log);
+
+/* Forget the error log (mp_destroy) and reopen sinks after fork. */
+void _mp_report_reset(void);
+void _mp_report_lock(void);
+void _mp_report_unlock(void);
+
+#endif

@@ -1,0 +1,232 @@
+/* slab.c - the eight size classes and their slabs.
+ *
+ * A slab is one MP_SLAB_SIZE-aligned mmap carved into equal slots of one
+ * class; its metadata array is a separate mapping (see block.h for why).
+ * A two-level page map turns any address into its slab without a lock, so
+ * free() can tell our pointers from foreign ones in O(1).
+ */
+#define _GNU_SOURCE
+#include "slab.h"
+#include "guard.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+
+struct mp_class _mp_classes[MP_NUM_CLASSES] = {
+#define C(sz) { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0, 0, 0, sz }
+	C(32), C(64), C(128), C(256), C(512), C(1024), C(2048), C(4096)
+#undef C
+};
+
+/* Page map: 47-bit user addresses >> MP_SLAB_SHIFT = 27 bits, split 13/14.
+ * Leaves are mmap'd on first use and never freed (tiny, and readers run
+ * without a lock). */
+#define PM_LEAF_BITS 14
+#define PM_ROOT_BITS (47 - MP_SLAB_SHIFT - PM_LEAF_BITS)
+#define PM_LEAF_SIZE ((size_t)1 << PM_LEAF_BITS)
+typedef _Atomic(struct mp_slab *) pm_leaf[PM_LEAF_SIZE];
+static _Atomic(pm_leaf *) pagemap[(size_t)1 << PM_ROOT_BITS];
+static pthread_mutex_t pagemap_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int _mp_class_of(size_t n)
+{
+	if (n <= 32)
+		return 0;
+	if (n > MP_MAX_CLASS)
+		return -1;
+	/* ceil(log2(n)) - 5 */
+	return (int)(64 - __builtin_clzll((unsigned long long)(n - 1))) - 5;
+}
+
+struct mp_slab *_mp_slab_of(uintptr_t p)
+{
+	uintptr_t k = p >> MP_SLAB_SHIFT;
+	if (k >> (PM_ROOT_BITS + PM_LEAF_BITS))
+		return NULL;
+	pm_leaf *leaf = atomic_load_explicit(&pagemap[k >> PM_LEAF_BITS],
+					     memory_order_acquire);
+	if (!leaf)
+		return NULL;
+	return atomic_load_explicit(&(*leaf)[k & (PM_LEAF_SIZE - 1)],
+				    memory_order_acquire);
+}
+
+static int pagemap_set(uintptr_t base, struct mp_slab *s)
+{
+	uintptr_t k = base >> MP_SLAB_SHIFT;
+	if (k >> (PM_ROOT_BITS + PM_LEAF_BITS))
+		return -1;
+	pthread_mutex_lock(&pagemap_lock);
+	pm_leaf *leaf = atomic_load(&pagemap[k >> PM_LEAF_BITS]);
+	if (!leaf) {
+		void *m = mmap(NULL, sizeof(pm_leaf), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED) {
+			pthread_mutex_unlock(&pagemap_lock);
+			return -1;
+		}
+		leaf = m;
+		atomic_store_explicit(&pagemap[k >> PM_LEAF_BITS], leaf,
+				      memory_order_release);
+	}
+	atomic_store_explicit(&(*leaf)[k & (PM_LEAF_SIZE - 1)], s,
+			      memory_order_release);
+	pthread_mutex_unlock(&pagemap_lock);
+	return 0;
+}
+
+uint32_t _mp_slab_locate(const struct mp_slab *s, uintptr_t p, long *off)
+{
+	uintptr_t rel = p - s->base;
+	uint32_t i = (uint32_t)(rel / s->stride);
+	*off = (long)(rel % s->stride) - MP_GUARD_SIZE;
+	return i;
+}
+
+/* mmap an MP_SLAB_SIZE-aligned slab and its metadata; no lock held. */
+static struct mp_slab *slab_new(int c)
+{
+	size_t map = 2 * MP_SLAB_SIZE;
+	char *raw = mmap(NULL, map, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	uintptr_t base = ((uintptr_t)raw + MP_SLAB_SIZE - 1) & ~(MP_SLAB_SIZE - 1);
+	size_t head = base - (uintptr_t)raw;
+	if (head)
+		munmap(raw, head);
+	munmap((char *)base + MP_SLAB_SIZE, map - head - MP_SLAB_SIZE);
+
+	uint32_t stride = _mp_classes[c].size + 2 * MP_GUARD_SIZE;
+	uint32_t nslots = (uint32_t)(MP_SLAB_SIZE / stride);
+	size_t meta_bytes = sizeof(struct mp_slab) +
+			    (size_t)nslots * sizeof(struct mp_meta);
+	char *m = mmap(NULL, meta_bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		munmap((void *)base, MP_SLAB_SIZE);
+		return NULL;
+	}
+	struct mp_slab *s = (struct mp_slab *)m;
+	s->base = base;
+	s->meta = (struct mp_meta *)(m + sizeof(struct mp_slab));
+	s->meta_bytes = meta_bytes;
+	s->stride = stride;
+	s->nslots = nslots;
+	s->free_head = MP_NO_SLOT;
+	s->cls = (uint8_t)c;
+	if (pagemap_set(base, s) != 0) {
+		munmap((void *)base, MP_SLAB_SIZE);
+		munmap(m, meta_bytes);
+		return NULL;
+	}
+	return s;
+}
+
+void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags)
+{
+	struct mp_class *cl = &_mp_classes[c];
+	pthread_mutex_lock(&cl->lock);
+	while (!cl->avail) {
+		/* Map outside the lock; another thread may add one meanwhile,
+		 * in which case ours simply joins the list too. */
+		pthread_mutex_unlock(&cl->lock);
+		struct mp_slab *ns = slab_new(c);
+		if (!ns) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		pthread_mutex_lock(&cl->lock);
+		ns->next = cl->slabs;
+		cl->slabs = ns;
+		ns->next_avail = cl->avail;
+		ns->on_avail = 1;
+		cl->avail = ns;
+		cl->total += ns->nslots;
+	}
+	struct mp_slab *s = cl->avail;
+	uint32_t i;
+	if (s->free_head != MP_NO_SLOT) {
+		i = s->free_head;
+		s->free_head = s->meta[i].next_free;
+	} else {
+		i = s->bump++;
+	}
+	if (++s->in_use == s->nslots) {
+		cl->avail = s->next_avail;
+		s->on_avail = 0;
+	}
+	struct mp_meta *m = &s->meta[i];
+	m->alloc_stack = stack;
+	m->free_stack = 0;
+	m->size = (uint16_t)n;
+	m->state = MP_ST_LIVE;
+	m->flags = flags;
+	cl->live++;
+	pthread_mutex_unlock(&cl->lock);
+
+	uintptr_t user = _mp_slot_user(s, i);
+	_mp_guard_fill(user, n, _mp_slot_rear(s, n));
+	return (void *)user;
+}
+
+void _mp_slab_release_locked(struct mp_class *c, struct mp_slab *s, uint32_t i)
+{
+	struct mp_meta *m = &s->meta[i];
+	m->state = MP_ST_FREED;
+	m->next_free = s->free_head;
+	s->free_head = i;
+	s->in_use--;
+	if (!s->on_avail) {
+		s->on_avail = 1;
+		s->next_avail = c->avail;
+		c->avail = s;
+	}
+}
+
+void _mp_slab_block(const struct mp_slab *s, uint32_t i, struct mp_block *b)
+{
+	const struct mp_meta *m = &s->meta[i];
+	b->user = _mp_slot_user(s, i);
+	b->size = m->size;
+	b->cls = s->cls;
+	b->alloc_stack = m->alloc_stack;
+	b->free_stack = m->free_stack;
+	b->state = m->state;
+	b->flags = m->flags;
+}
+
+void _mp_slab_destroy_all(void)
+{
+	for (int c = 0; c < MP_NUM_CLASSES; c++) {
+		struct mp_class *cl = &_mp_classes[c];
+		pthread_mutex_lock(&cl->lock);
+		struct mp_slab *s = cl->slabs;
+		cl->slabs = cl->avail = NULL;
+		cl->total = cl->live = cl->quarantined = 0;
+		pthread_mutex_unlock(&cl->lock);
+		while (s) {
+			struct mp_slab *next = s->next;
+			pagemap_set(s->base, NULL);
+			munmap((void *)s->base, MP_SLAB_SIZE);
+			munmap(s, s->meta_bytes);
+			s = next;
+		}
+	}
+}
+
+void _mp_slab_lock_all(void)
+{
+	pthread_mutex_lock(&pagemap_lock);
+	for (int c = 0; c < MP_NUM_CLASSES; c++)
+		pthread_mutex_lock(&_mp_classes[c].lock);
+}
+
+void _mp_slab_unlock_all(void)
+{
+	for (int c = MP_NUM_CLASSES - 1; c >= 0; c--)
+		pthread_mutex_unlock(&_mp_classes[c].lock);
+	pthread_mutex_unlock(&pagemap_lock);
+}

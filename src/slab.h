@@ -1,0 +1,46 @@
+/* slab.h - size classes, slabs, the page map and slot bookkeeping. */
+#ifndef MP_SLAB_H
+#define MP_SLAB_H
+
+#include "block.h"
+
+/* Smallest class holding n bytes, or -1 when n > MP_MAX_CLASS. */
+int _mp_class_of(size_t n);
+
+/* Take a slot of class c for n bytes (guards filled, metadata LIVE).
+ * Returns the user pointer, or NULL when the system has no memory. */
+void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags);
+
+/* The slab holding address p, or NULL.  Lock-free. */
+struct mp_slab *_mp_slab_of(uintptr_t p);
+
+/* Where p falls in slab s: slot index and offset of p from that slot's
+ * user start (negative in the front guard). */
+uint32_t _mp_slab_locate(const struct mp_slab *s, uintptr_t p, long *off);
+
+static inline uintptr_t _mp_slot_user(const struct mp_slab *s, uint32_t i)
+{
+	return s->base + (uintptr_t)i * s->stride + MP_GUARD_SIZE;
+}
+
+/* Bytes after the user's last byte up to the end of the slot (rear guard). */
+static inline size_t _mp_slot_rear(const struct mp_slab *s, size_t n)
+{
+	return s->stride - MP_GUARD_SIZE - n;
+}
+
+/* Put slot i back on its slab's free list; class lock held. */
+void _mp_slab_release_locked(struct mp_class *c, struct mp_slab *s, uint32_t i);
+
+/* Copy slot i's facts into *b; any lock state. */
+void _mp_slab_block(const struct mp_slab *s, uint32_t i, struct mp_block *b);
+
+/* Unmap every slab and reset every class (mp_destroy; no other thread may
+ * use the pool). */
+void _mp_slab_destroy_all(void);
+
+/* fork support: take / drop every class lock in a fixed order. */
+void _mp_slab_lock_all(void);
+void _mp_slab_unlock_all(void);
+
+#endif

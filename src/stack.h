@@ -1,0 +1,20 @@
+/* stack.h - call-stack capture (libunwind). */
+#ifndef MP_STACK_H
+#define MP_STACK_H
+
+#include <stdint.h>
+
+/* Capture up to `max` frames starting at the frame that returns to
+ * `caller_pc` (the return address of the public entry point), so the pool's
+ * own frames are skipped.  Returns the number of frames stored in out.
+ * Must be called with the reentrancy guard held. */
+unsigned _mp_stack_capture(uintptr_t *out, unsigned max, uintptr_t caller_pc);
+
+/* Capture with the configured depth and store in the depot; returns the
+ * stack id, 0 when stacks are disabled.  Takes the reentrancy guard. */
+uint32_t _mp_stack_here(uintptr_t caller_pc);
+
+/* Per-process set-up (caching policy); safe to call more than once. */
+void _mp_stack_init(void);
+
+#endif
