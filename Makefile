@@ -20,15 +20,17 @@ DEPS := libunwind-dev:/usr/include/libunwind.h \
 
 CORE_SRC := out options real slab guard large depot stack quarantine \
             symbolize report pool check leaks api
+# the preload layer: exit report, reachability scan, thread registry, shims
+SO_SRC   := json leakscan threads exit preload
 CORE_OBJ := $(CORE_SRC:%=$(BUILD)/%.o)
-SO_OBJ   := $(CORE_OBJ) $(PRELOAD_SRC:%=$(BUILD)/%.o)
+SO_OBJ   := $(CORE_OBJ) $(SO_SRC:%=$(BUILD)/%.o)
 
 # test programs: stable stacks
 TFLAGS := -g -O0 -fno-omit-frame-pointer -fno-optimize-sibling-calls \
           -std=gnu11 -Wall -Wextra -Werror -Iinclude -pthread
 
 .PHONY: all deps demo test clean bench install uninstall
-all: $(BUILD)/.deps libmempool.a
+all: $(BUILD)/.deps libmempool.a libmpwrap.so
 
 $(BUILD)/.deps: scripts/deps.sh
 	@mkdir -p $(BUILD)
@@ -40,6 +42,9 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/mempool.h $(BUILD)/.deps
 
 libmempool.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
+
+libmpwrap.so: $(SO_OBJ)
+	$(CC) -shared -Wl,-z,defs -Wl,-z,nodelete -o $@ $^ $(LIBS)
 
 # ---- tests ---------------------------------------------------------------
 UNIT := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/unit_*.c))

@@ -78,6 +78,7 @@ API int mp_init(void)
 			_mp_options_parse(secure_getenv("MPWRAP_OPTIONS"),
 					  STDERR_FILENO);
 			_mp_stack_init();
+			_mp_report_init();
 			if (!atfork_done) {
 				pthread_atfork(fork_prepare, fork_parent, fork_child);
 				atfork_done = 1;

@@ -59,11 +59,24 @@ static void expand_path(char *dst, size_t cap, const char *tmpl)
 	dst[j] = '\0';
 }
 
+static int saved_stderr = -1; /* dup of fd 2 taken at start-up */
+
+void _mp_report_init(void)
+{
+	/* Programs such as coreutils close stderr in an atexit handler, before
+	 * our report; keep a private copy, used only when fd 2 is gone. */
+	if (saved_stderr < 0)
+		saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 900);
+}
+
 /* report_lock held.  Opens log_path once per process (again in a child). */
 static int sink_fd(void)
 {
-	if (!_mp_opt.log_path[0])
+	if (!_mp_opt.log_path[0]) {
+		if (saved_stderr >= 0 && fcntl(STDERR_FILENO, F_GETFD) == -1)
+			return saved_stderr;
 		return STDERR_FILENO;
+	}
 	if (log_fd >= 0 && log_pid == getpid())
 		return log_fd;
 	char path[MP_PATH_MAX + 32];

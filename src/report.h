@@ -48,6 +48,9 @@ void _mp_report_end(struct mp_out *o);
 size_t _mp_report_error_count(void);
 size_t _mp_report_error_log(const struct mp_verdict **log);
 
+/* Take a private copy of stderr (start-up). */
+void _mp_report_init(void);
+
 /* Forget the error log (mp_destroy) and reopen sinks after fork. */
 void _mp_report_reset(void);
 void _mp_report_lock(void);

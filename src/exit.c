@@ -1,0 +1,108 @@
+/* exit.c - the report at process exit: errors summary, leaks by kind and
+ * stack, the JSON file, and the exit status override.
+ *
+ * Runs once per process from the preload destructor (a forked child runs its
+ * own).  Leak kinds come from the reachability scan in leakscan.c.
+ */
+#define _GNU_SOURCE
+#include "exit.h"
+#include "json.h"
+#include "leaks.h"
+#include "leakscan.h"
+#include "options.h"
+#include "pool.h"
+#include "reent.h"
+#include "report.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static const char *const headings[MP_K_NKINDS] = {
+	"definitely lost", "indirectly lost", "possibly lost", "still reachable"
+};
+
+static int listed(int kind)
+{
+	return kind != MP_K_REACHABLE || _mp_opt.show_reachable;
+}
+
+static void print_leaks(const struct mp_leak_set *ls)
+{
+	struct mp_out o;
+	_mp_report_begin(&o);
+	for (size_t i = 0; i < ls->n; i++) {
+		const struct mp_leak_group *g = &ls->g[i];
+		if (!listed(g->kind))
+			continue;
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "%zu bytes in %zu block%s %s %s, allocated from:\n",
+			       g->bytes, g->blocks, g->blocks == 1 ? "" : "s",
+			       g->blocks == 1 ? "is" : "are", headings[g->kind]);
+		_mp_report_stack(&o, g->stack);
+		_mp_report_prefix(&o);
+		_mp_out_str(&o, "\n");
+	}
+	_mp_report_prefix(&o);
+	_mp_out_str(&o, "LEAK SUMMARY:\n");
+	for (int k = 0; k < MP_K_NKINDS; k++) {
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "  %-16s %zu bytes in %zu block%s%s\n",
+			       headings[k], ls->bytes[k], ls->blocks[k],
+			       ls->blocks[k] == 1 ? "" : "s",
+			       k == MP_K_REACHABLE && ls->blocks[k] &&
+					       !_mp_opt.show_reachable
+				       ? " (show_reachable=1 lists them)" : "");
+	}
+	_mp_report_end(&o);
+}
+
+static size_t gated_blocks(const struct mp_leak_set *ls)
+{
+	size_t n = 0;
+	for (int k = 0; k < MP_K_NKINDS; k++)
+		if (_mp_opt.leak_kinds & (1L << k))
+			n += ls->blocks[k];
+	return n;
+}
+
+void _mp_exit_report(void)
+{
+	static atomic_int done_pid;
+	int me = (int)getpid();
+	if (atomic_exchange(&done_pid, me) == me || _mp_ensure_init() != 0)
+		return;
+	if (!_mp_opt.report_at_exit && !_mp_opt.json_path[0])
+		return;
+	struct mp_leak_set ls = { 0 };
+	int have_leaks = 0;
+	if (_mp_opt.detect_leaks) {
+		_mp_leakscan_classify();
+		have_leaks = _mp_leaks_collect(&ls, 1) == 0;
+	}
+	size_t errors = _mp_report_error_count();
+	size_t gated = have_leaks ? gated_blocks(&ls) : 0;
+	if (_mp_opt.report_at_exit) {
+		if (have_leaks && (ls.total_blocks || _mp_opt.verbosity >= 1))
+			print_leaks(&ls);
+		struct mp_out o;
+		_mp_report_begin(&o);
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "ERROR SUMMARY: %zu error%s%s\n", errors,
+			       errors == 1 ? "" : "s",
+			       errors ? " (reported above)" : "");
+		_mp_report_end(&o);
+		if (_mp_opt.verbosity >= 2)
+			mp_dump_stats();
+	}
+	if (_mp_opt.json_path[0])
+		_mp_json_write(&ls);
+	_mp_leaks_release(&ls);
+	if (_mp_opt.exitcode && (errors || gated)) {
+		/* _exit skips stdio's own flush at exit: do it first */
+		_mp_enter();
+		fflush(NULL);
+		_mp_leave();
+		_exit((int)_mp_opt.exitcode);
+	}
+}

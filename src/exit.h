@@ -1,0 +1,10 @@
+/* exit.h - the end-of-process report (text and JSON) and exit status. */
+#ifndef MP_EXIT_H
+#define MP_EXIT_H
+
+/* Classify live blocks, print the leak report, write the JSON report and,
+ * when exitcode is set and something was found, _exit with it.  Runs once
+ * per process (a forked child runs its own). */
+void _mp_exit_report(void);
+
+#endif

@@ -1,0 +1,186 @@
+/* json.c - the JSON report, version 1 (docs/json-report.md).
+ *
+ * Written at exit without malloc: the text goes through an mp_out buffer to
+ * a temporary file that is renamed into place, so a reader never sees half a
+ * report.  Frames are symbolized here, as in the text report.
+ */
+#define _GNU_SOURCE
+#include "json.h"
+#include "depot.h"
+#include "options.h"
+#include "reent.h"
+#include "report.h"
+#include "symbolize.h"
+
+#include <fcntl.h>
+#include <stdio.h> /* rename */
+#include <unistd.h>
+
+const char *_mp_command_line(void)
+{
+	static char cmd[4096];
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t n = 0, r;
+	if (fd >= 0) {
+		while (n < (ssize_t)sizeof cmd - 1 &&
+		       (r = read(fd, cmd + n, sizeof cmd - 1 - (size_t)n)) > 0)
+			n += r;
+		close(fd);
+	}
+	while (n > 0 && cmd[n - 1] == '\0')
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		if (cmd[i] == '\0')
+			cmd[i] = ' ';
+	cmd[n] = '\0';
+	return cmd;
+}
+
+static void json_stack(struct mp_out *o, uint32_t id)
+{
+	const uintptr_t *pcs;
+	unsigned n = _mp_depot_get(id, &pcs);
+	struct mp_symbol s;
+	_mp_out_str(o, "[");
+	for (unsigned i = 0; i < n; i++) {
+		_mp_enter();
+		_mp_symbolize(pcs[i], &s);
+		_mp_leave();
+		_mp_out_printf(o, "%s{\"pc\":\"%p\",\"function\":", i ? "," : "",
+			       (void *)pcs[i]);
+		_mp_out_json_str(o, s.function[0] ? s.function : NULL);
+		_mp_out_str(o, ",\"file\":");
+		_mp_out_json_str(o, s.file[0] ? s.file : NULL);
+		if (s.line)
+			_mp_out_printf(o, ",\"line\":%d", s.line);
+		else
+			_mp_out_str(o, ",\"line\":null");
+		_mp_out_str(o, ",\"module\":");
+		_mp_out_json_str(o, s.module[0] ? s.module : NULL);
+		if (s.module[0])
+			_mp_out_printf(o, ",\"offset\":\"0x%lx\"}",
+				       (unsigned long)s.offset);
+		else
+			_mp_out_str(o, ",\"offset\":null}");
+	}
+	_mp_out_str(o, "]");
+}
+
+static void json_errors(struct mp_out *o)
+{
+	const struct mp_verdict *log;
+	size_t n = _mp_report_error_log(&log);
+	_mp_out_str(o, "\"errors\":[");
+	for (size_t i = 0; i < n; i++) {
+		const struct mp_verdict *v = &log[i];
+		_mp_out_printf(o, "%s\n{\"kind\":\"%s\",\"address\":\"%p\",",
+			       i ? "," : "", _mp_err_name(v->kind), (void *)v->addr);
+		if (v->has_block)
+			_mp_out_printf(o, "\"block_address\":\"%p\",\"block_size\":%zu,"
+				       "\"offset\":%ld,", (void *)v->blk.user,
+				       v->blk.size, v->offset);
+		else
+			_mp_out_str(o, "\"block_address\":null,\"block_size\":null,"
+				       "\"offset\":null,");
+		_mp_out_printf(o, "\"count\":%zu,\"function\":\"%s\",\"stack\":",
+			       v->count, v->where);
+		json_stack(o, v->access_stack);
+		_mp_out_str(o, ",\"alloc_stack\":");
+		json_stack(o, v->has_block ? v->blk.alloc_stack : 0);
+		_mp_out_str(o, ",\"free_stack\":");
+		int freed = v->has_block && (v->blk.state == MP_ST_QUAR ||
+					     v->blk.state == MP_ST_FREED);
+		json_stack(o, freed ? v->blk.free_stack : 0);
+		_mp_out_str(o, "}");
+	}
+	_mp_out_str(o, "]");
+}
+
+static void json_leaks(struct mp_out *o, const struct mp_leak_set *ls)
+{
+	_mp_out_str(o, "\"leaks\":[");
+	for (size_t i = 0; i < ls->n; i++) {
+		const struct mp_leak_group *g = &ls->g[i];
+		_mp_out_printf(o, "%s\n{\"kind\":\"%s\",\"bytes\":%zu,\"blocks\":%zu,"
+			       "\"stack\":", i ? "," : "",
+			       _mp_leak_kind_name(g->kind), g->bytes, g->blocks);
+		json_stack(o, g->stack);
+		_mp_out_str(o, "}");
+	}
+	_mp_out_str(o, "]");
+}
+
+static void json_summary_stats(struct mp_out *o, const struct mp_leak_set *ls)
+{
+	_mp_out_str(o, ",\n\"summary\":{\"leaks\":{");
+	for (int k = 0; k < MP_K_NKINDS; k++)
+		_mp_out_printf(o, "%s\"%s\":{\"bytes\":%zu,\"blocks\":%zu}",
+			       k ? "," : "", _mp_leak_kind_name(k), ls->bytes[k],
+			       ls->blocks[k]);
+	_mp_out_printf(o, "},\"errors\":%zu},\n\"stats\":{\"classes\":[",
+		       _mp_report_error_count());
+	struct mp_stats st;
+	mp_get_stats(&st);
+	for (int c = 0; c < MP_NUM_CLASSES; c++)
+		_mp_out_printf(o, "%s{\"size\":%zu,\"total\":%zu,\"in_use\":%zu,"
+			       "\"quarantined\":%zu,\"free\":%zu}", c ? "," : "",
+			       st.cls[c].size, st.cls[c].total, st.cls[c].in_use,
+			       st.cls[c].quarantined, st.cls[c].free);
+	_mp_out_printf(o, "],\"large\":{\"blocks\":%zu,\"bytes\":%zu},"
+		       "\"allocations\":%zu,\"frees\":%zu,\"peak_bytes\":%zu}",
+		       st.large_blocks, st.large_bytes, st.allocs, st.frees,
+		       st.peak_bytes);
+}
+
+static void expand(char *dst, size_t cap, const char *tmpl)
+{
+	size_t j = 0;
+	for (const char *s = tmpl; *s && j + 1 < cap; s++) {
+		if (s[0] == '%' && s[1] == 'p') {
+			j += _mp_snprintf(dst + j, cap - j, "%d", (int)getpid());
+			s++;
+		} else {
+			dst[j++] = *s;
+		}
+	}
+	dst[j] = '\0';
+}
+
+int _mp_json_write(const struct mp_leak_set *ls)
+{
+	char path[MP_PATH_MAX + 32], tmp[MP_PATH_MAX + 64];
+	expand(path, sizeof path, _mp_opt.json_path);
+	_mp_snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		      0600);
+	struct mp_out o;
+	if (fd < 0)
+		goto fail;
+	_mp_out_init(&o, fd);
+	_mp_out_printf(&o, "{\"version\":1,\"tool\":\"mpwrap\",\"pid\":%d,"
+		       "\"command\":", (int)getpid());
+	_mp_out_json_str(&o, _mp_command_line());
+	_mp_out_str(&o, ",\n");
+	json_errors(&o);
+	_mp_out_str(&o, ",\n");
+	json_leaks(&o, ls);
+	json_summary_stats(&o, ls);
+	_mp_out_str(&o, "}\n");
+	_mp_out_flush(&o);
+	int ok = !o.failed;
+	ok = close(fd) == 0 && ok;
+	fd = -1;
+	if (!ok || rename(tmp, path) != 0) {
+		unlink(tmp);
+		goto fail;
+	}
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	_mp_out_init(&o, STDERR_FILENO);
+	_mp_out_printf(&o, "==%d== mpwrap: cannot write JSON report '%s'\n",
+		       (int)getpid(), path);
+	_mp_out_flush(&o);
+	return -1;
+}

@@ -1,0 +1,14 @@
+/* json.h - the machine-readable report (schema: docs/json-report.md). */
+#ifndef MP_JSON_H
+#define MP_JSON_H
+
+#include "leaks.h"
+
+/* Write the JSON report to the expanded json_path, atomically (temporary
+ * file + rename).  Returns 0, or -1 after one warning line on stderr. */
+int _mp_json_write(const struct mp_leak_set *ls);
+
+/* The process's command line, arguments joined by spaces (static buffer). */
+const char *_mp_command_line(void);
+
+#endif

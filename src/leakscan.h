@@ -1,0 +1,11 @@
+/* leakscan.h - classify live blocks by reachability (leak kinds). */
+#ifndef MP_LEAKSCAN_H
+#define MP_LEAKSCAN_H
+
+/* Mark every live user block as definite, indirect, possible or reachable
+ * (kind bits in the block flags).  Scans module data/bss, the calling
+ * thread's stack and registers, other threads' stacks and TLS.  Returns 0,
+ * or -1 when the scan could not run (then every block stays definite). */
+int _mp_leakscan_classify(void);
+
+#endif

@@ -1,0 +1,202 @@
+/* preload.c - the malloc-family shims of libmpwrap.so.
+ *
+ * The only file that defines libc's allocation symbols.  Each shim passes
+ * its return address down (so stacks start in the program), keeps errno
+ * untouched on success and follows glibc's documented semantics, then the
+ * exit hook prints the leak report after every other destructor.
+ */
+#define _GNU_SOURCE
+#include "exit.h"
+#include "pool.h"
+#include "real.h"
+#include "symbolize.h"
+#include "threads.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SHIM __attribute__((visibility("default"), noinline))
+#define CALLER ((uintptr_t)__builtin_return_address(0))
+
+static size_t page_size(void)
+{
+	static size_t ps;
+	if (!ps)
+		ps = (size_t)sysconf(_SC_PAGESIZE);
+	return ps;
+}
+
+/* Allocate keeping errno when it works and setting ENOMEM when not. */
+static void *alloc_keep_errno(size_t n, size_t align, uintptr_t caller)
+{
+	int saved = errno;
+	void *p = _mp_alloc(n, align, caller);
+	if (p)
+		errno = saved;
+	else
+		errno = ENOMEM;
+	return p;
+}
+
+SHIM void *malloc(size_t n)
+{
+	return alloc_keep_errno(n, 16, CALLER);
+}
+
+SHIM void free(void *p)
+{
+	int saved = errno;
+	_mp_free(p, CALLER, "free");
+	errno = saved;
+}
+
+SHIM void *calloc(size_t nmemb, size_t size)
+{
+	size_t n;
+	if (__builtin_mul_overflow(nmemb, size, &n)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	void *p = alloc_keep_errno(n, 16, CALLER);
+	if (p && !_mp_boot_owns(p)) /* the bootstrap arena is zero already */
+		memset(p, 0, n);
+	return p;
+}
+
+SHIM void *realloc(void *p, size_t n)
+{
+	int saved = errno;
+	void *q = _mp_realloc(p, n, CALLER);
+	if (q || (p && n == 0))
+		errno = saved;
+	return q;
+}
+
+SHIM void *reallocarray(void *p, size_t nmemb, size_t size)
+{
+	size_t n;
+	if (__builtin_mul_overflow(nmemb, size, &n)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	int saved = errno;
+	void *q = _mp_realloc(p, n, CALLER);
+	if (q || (p && n == 0))
+		errno = saved;
+	return q;
+}
+
+static int pow2(size_t a)
+{
+	return a && !(a & (a - 1));
+}
+
+SHIM void *memalign(size_t align, size_t n)
+{
+	/* glibc rounds a non-power-of-two alignment up */
+	if (!pow2(align)) {
+		if (align > ((size_t)1 << 62)) {
+			errno = EINVAL;
+			return NULL;
+		}
+		size_t a = 16;
+		while (a < align)
+			a <<= 1;
+		align = a;
+	}
+	return alloc_keep_errno(n, align, CALLER);
+}
+
+SHIM int posix_memalign(void **out, size_t align, size_t n)
+{
+	if (!pow2(align) || align % sizeof(void *))
+		return EINVAL;
+	int saved = errno;
+	void *p = _mp_alloc(n, align, CALLER);
+	errno = saved;
+	if (!p)
+		return ENOMEM;
+	*out = p;
+	return 0;
+}
+
+SHIM void *aligned_alloc(size_t align, size_t n)
+{
+	if (!pow2(align)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return alloc_keep_errno(n, align, CALLER);
+}
+
+SHIM void *valloc(size_t n)
+{
+	return alloc_keep_errno(n, page_size(), CALLER);
+}
+
+SHIM void *pvalloc(size_t n)
+{
+	size_t ps = page_size(), r;
+	if (__builtin_add_overflow(n, ps - 1, &r)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	r &= ~(ps - 1);
+	return alloc_keep_errno(r ? r : ps, ps, CALLER);
+}
+
+/* The requested size: writing up to it never touches a guard. */
+SHIM size_t malloc_usable_size(void *p)
+{
+	return _mp_usable_size(p);
+}
+
+/* Remember a module before it goes, so frames in it stay symbolizable. */
+SHIM int dlclose(void *handle)
+{
+	static int (*real_dlclose)(void *);
+	if (!real_dlclose)
+		real_dlclose = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+	_mp_symbolize_before_dlclose(handle);
+	return real_dlclose ? real_dlclose(handle) : -1;
+}
+
+/* Start threads through the registry so their stacks are leak roots. */
+SHIM int pthread_create(pthread_t *t, const pthread_attr_t *attr,
+			void *(*fn)(void *), void *arg)
+{
+	static int (*real_create)(pthread_t *, const pthread_attr_t *,
+				  void *(*)(void *), void *);
+	if (!real_create)
+		real_create = (int (*)(pthread_t *, const pthread_attr_t *,
+				       void *(*)(void *), void *))
+			dlsym(RTLD_NEXT, "pthread_create");
+	if (!real_create)
+		return EAGAIN;
+	void *box = _mp_thread_box(fn, arg);
+	if (!box)
+		return real_create(t, attr, fn, arg);
+	int rc = real_create(t, attr, _mp_thread_start, box);
+	if (rc)
+		_mp_thread_unbox(box);
+	return rc;
+}
+
+__attribute__((constructor)) static void mpwrap_start(void)
+{
+	_mp_ensure_init();
+	_mp_threads_atfork();
+}
+
+/* Runs from _dl_fini: after the program's atexit handlers and the
+ * destructors of every object loaded after us. */
+__attribute__((destructor)) static void mpwrap_exit(void)
+{
+	_mp_exit_report();
+}
