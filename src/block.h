@@ -16,15 +16,18 @@
 /*
  * Slab block ("slot") of class C, requested size n (0 <= n <= C):
  *
- *   slot                 user = slot + 16           user + n          slot + stride
- *   |                    |                          |                           |
- *   v                    v                          v                           v
- *   +--------------------+--------------------------+---------------------------+
- *   | front guard 16 B   | user bytes [0, n)        | rear guard: 0xAB up to    |
- *   | all 0xAB           | (poisoned 0xFD when freed)| the end of the slot (>=16)|
- *   +--------------------+--------------------------+---------------------------+
+ *   slot              user = slot + 16        user + n      user + n + 16   slot + stride
+ *   |                 |                       |             |               |
+ *   v                 v                       v             v               v
+ *   +-----------------+-----------------------+-------------+---------------+
+ *   | front guard 16 B| user bytes [0, n)     | rear guard  | slack: never  |
+ *   | all 0xAB        | freed: first 256 B    | 16 B, 0xAB  | written nor   |
+ *   |                 | poisoned 0xFD         |             | checked       |
+ *   +-----------------+-----------------------+-------------+---------------+
  *   stride = C + 32: the rear guard starts right after byte n-1, not after the
  *   class rounding, so a one-byte overflow of a 100-byte block is caught.
+ *   Only the 32 guard bytes are written per allocation: filling the slack
+ *   too would double the memory traffic of a churn for little gain.
  *
  * Large block (n > 4096, or alignment > 16), from the real allocator:
  *

@@ -42,7 +42,7 @@ static void check_class(struct mp_class *c, struct batch *b)
 					continue;
 				struct mp_block blk;
 				_mp_slab_block(s, i, &blk);
-				int k = _mp_guard_verdicts(&blk, _mp_slot_rear(s, blk.size),
+				int k = _mp_guard_verdicts(&blk, MP_GUARD_SIZE,
 							   b->stack, "mp_check",
 							   b->v + b->n);
 				if (!k)

@@ -247,7 +247,7 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t stack,
 					       stack, where };
 	} else {
 		if (!(m->flags & MP_F_REPORTED))
-			nv = _mp_guard_verdicts(&b, _mp_slot_rear(s, b.size), stack,
+			nv = _mp_guard_verdicts(&b, MP_GUARD_SIZE, stack,
 					    where, v);
 		m->flags &= (uint8_t)~MP_F_REPORTED;
 		m->state = MP_ST_QUAR;

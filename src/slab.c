@@ -168,7 +168,7 @@ void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags)
 	pthread_mutex_unlock(&cl->lock);
 
 	uintptr_t user = _mp_slot_user(s, i);
-	_mp_guard_fill(user, n, _mp_slot_rear(s, n));
+	_mp_guard_fill(user, n, MP_GUARD_SIZE);
 	return (void *)user;
 }
 

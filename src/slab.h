@@ -23,11 +23,6 @@ static inline uintptr_t _mp_slot_user(const struct mp_slab *s, uint32_t i)
 	return s->base + (uintptr_t)i * s->stride + MP_GUARD_SIZE;
 }
 
-/* Bytes after the user's last byte up to the end of the slot (rear guard). */
-static inline size_t _mp_slot_rear(const struct mp_slab *s, size_t n)
-{
-	return s->stride - MP_GUARD_SIZE - n;
-}
 
 /* Put slot i back on its slab's free list; class lock held. */
 void _mp_slab_release_locked(struct mp_class *c, struct mp_slab *s, uint32_t i);

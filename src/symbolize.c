@@ -1,0 +1,397 @@
+/* symbolize.c - pc -> function, source file:line and module+offset.
+ *
+ * libdwfl over the running process (cached, re-reported when the loader's
+ * dlopen/dlclose counters move), an offline libdwfl view of the file on disk
+ * for modules dlclose'd since, and dladdr() when libdwfl knows nothing.
+ */
+#define _GNU_SOURCE
+#include "symbolize.h"
+
+#include <dlfcn.h>
+#include <elfutils/libdwfl.h>
+#include <limits.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MP_MAX_CLOSED 256
+
+/* Fixed size so that recording at dlclose time never allocates. */
+struct closed_mod {
+	char path[PATH_MAX];
+	uintptr_t bias, lo, hi; /* load bias; [lo, hi) spans its PT_LOADs */
+	unsigned long seq;      /* 0: free slot; higher: closed more recently */
+};
+
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static pid_t lock_pid;                  /* see fix_after_fork */
+
+static Dwfl *live;                      /* the running process */
+static pid_t live_pid;
+static unsigned long long live_adds, live_subs;
+static int live_counters_ok;            /* live_adds/subs are meaningful */
+
+static Dwfl *offline;                   /* one closed module, from disk */
+static unsigned long offline_seq;       /* its closed[].seq; 0: none */
+static struct closed_mod closed[MP_MAX_CLOSED];
+static unsigned long closed_seq;
+
+static demangle_fn demangler;           /* atomic: used outside the lock */
+static unsigned long long demangle_miss_adds = ~0ULL;
+
+/* dwfl_standard_find_debuginfo ends in debuginfod when nothing local is
+ * found, and elfutils 0.188 then dlopens libdebuginfod + libcurl-gnutls (29
+ * objects, ~30 ms) into the target even with DEBUGINFOD_URLS unset; with it
+ * set, a report may wait on the network.  So unless the user opted in, only
+ * the build-id tree is searched (where Debian's -dbg/-dbgsym install). */
+static int find_debuginfo(Dwfl_Module *mod, void **ud, const char *modname,
+			  GElf_Addr base, const char *file, const char *link,
+			  GElf_Word crc, char **debugfile)
+{
+	const char *urls = getenv("DEBUGINFOD_URLS");
+	if (urls && urls[0])
+		return dwfl_standard_find_debuginfo(mod, ud, modname, base, file,
+						    link, crc, debugfile);
+	return dwfl_build_id_find_debuginfo(mod, ud, modname, base, file, link,
+					    crc, debugfile);
+}
+
+static const Dwfl_Callbacks proc_callbacks = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = find_debuginfo,
+};
+
+static const Dwfl_Callbacks offline_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+/* Bounded copy that always NUL-terminates; NULL gives "". */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = src ? strnlen(src, cap - 1) : 0;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
+/* A forked child has one thread but may inherit `lock` held: by our prepare
+ * handler (which also guarantees no Dwfl is mid-update, so a reset in the
+ * child may free it) or by a dlclose record in flight.  lock_pid (0 before
+ * first use) tells whether `lock` belongs to this process; if not, renew it. */
+static void fix_after_fork(void)
+{
+	pid_t me = getpid(), owner = 0;
+
+	if (!__atomic_compare_exchange_n(&lock_pid, &owner, me, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) && owner != me) {
+		pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+		lock = fresh;
+		__atomic_store_n(&lock_pid, me, __ATOMIC_RELEASE);
+	}
+}
+
+static void at_prepare(void) { pthread_mutex_lock(&lock); }
+static void at_parent(void) { pthread_mutex_unlock(&lock); }
+
+/* The classic unlock, unless a reset from an earlier child handler renewed
+ * the mutex already. */
+static void at_child(void)
+{
+	if (__atomic_load_n(&lock_pid, __ATOMIC_ACQUIRE) != getpid()) {
+		pthread_mutex_unlock(&lock);
+		__atomic_store_n(&lock_pid, getpid(), __ATOMIC_RELEASE);
+	}
+}
+
+static void register_atfork(void) { pthread_atfork(at_prepare, at_parent, at_child); }
+
+/* pthread_atfork may allocate, so the malloc-free dlclose path skips it. */
+static void sym_lock(int may_alloc)
+{
+	if (may_alloc)
+		pthread_once(&once, register_atfork);
+	fix_after_fork(); /* also when a child's atfork handler resets us first */
+	pthread_mutex_lock(&lock);
+}
+
+/* The counters are global: the first object visited is enough. */
+static int counters_cb(struct dl_phdr_info *info, size_t size, void *c)
+{
+	if (size < offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs)
+		return -1;
+	((unsigned long long *)c)[0] = info->dlpi_adds;
+	((unsigned long long *)c)[1] = info->dlpi_subs;
+	return 1;
+}
+
+/* The loader's dlopen/dlclose counters, or NULL if this libc lacks them. */
+static const unsigned long long *loader_counters(unsigned long long c[2])
+{
+	return dl_iterate_phdr(counters_cb, c) == 1 ? c : NULL;
+}
+
+/* Without this re-report a module dlopen'd after the last one would be
+ * missing, and one dlclose'd would shadow whatever reuses its addresses.
+ * Re-reporting keeps unchanged modules along with their parsed DWARF. */
+static Dwfl *live_dwfl(const unsigned long long *c)
+{
+	if (live && live_pid != getpid()) { /* forked without a reset */
+		dwfl_end(live);
+		live = NULL;
+	}
+	if (live && c && live_counters_ok && c[0] == live_adds && c[1] == live_subs)
+		return live;
+	if (!live && (live = dwfl_begin(&proc_callbacks)) == NULL)
+		return NULL;
+	live_pid = getpid();
+	dwfl_report_begin(live);
+	/* A partial report (e.g. one unreadable mapping) is still useful. */
+	dwfl_linux_proc_report(live, live_pid);
+	if (dwfl_report_end(live, NULL, NULL) != 0) {
+		dwfl_end(live);
+		live = NULL;
+		return NULL;
+	}
+	live_counters_ok = c != NULL;
+	live_adds = c ? c[0] : 0;
+	live_subs = c ? c[1] : 0;
+	return live;
+}
+
+/* __cxa_demangle when libstdc++ is loaded (we must not depend on it).
+ * A failed dlsym is retried only once something new was loaded. */
+static demangle_fn get_demangler(const unsigned long long *c)
+{
+	demangle_fn d = __atomic_load_n(&demangler, __ATOMIC_ACQUIRE);
+
+	if (!d && (!c || c[0] != __atomic_load_n(&demangle_miss_adds, __ATOMIC_RELAXED))) {
+		d = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+		if (d)
+			__atomic_store_n(&demangler, d, __ATOMIC_RELEASE);
+		else if (c)
+			__atomic_store_n(&demangle_miss_adds, c[0], __ATOMIC_RELAXED);
+	}
+	return d;
+}
+
+static void set_function(struct mp_symbol *out, const char *name, demangle_fn dm)
+{
+	char *d = NULL;
+	int status = -1;
+	if (dm && name[0] == '_' && name[1] == 'Z')
+		d = dm(name, NULL, NULL, &status);
+	copy_str(out->function, sizeof out->function, d && status == 0 ? d : name);
+	free(d);
+}
+
+/* libdw 0.188 finds an address's CU only through .debug_aranges, which
+ * clang does not emit without -gdwarf-aranges: scan the CUs' ranges then. */
+static void line_by_cu_scan(Dwfl_Module *mod, Dwarf_Addr addr, struct mp_symbol *out)
+{
+	Dwarf_Die *cu = NULL;
+	Dwarf_Addr bias = 0;
+	Dwarf_Line *l = NULL;
+	const char *file = NULL;
+	int line = 0;
+
+	while ((cu = dwfl_module_nextcu(mod, cu, &bias)) && dwarf_haspc(cu, addr - bias) <= 0)
+		;
+	if (cu && (l = dwarf_getsrc_die(cu, addr - bias)) != NULL)
+		file = dwarf_linesrc(l, NULL, NULL);
+	if (file && file[0] && dwarf_lineno(l, &line) == 0) {
+		copy_str(out->file, sizeof out->file, file);
+		out->line = line;
+	}
+}
+
+/* Function and file:line of `addr` (= pc - 1) within `mod`. */
+static void fill_names(Dwfl_Module *mod, Dwarf_Addr addr, struct mp_symbol *out,
+		       demangle_fn dm)
+{
+	GElf_Off off;
+	GElf_Sym sym;
+	const char *name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+	Dwfl_Line *ln = dwfl_module_getsrc(mod, addr);
+	const char *file = NULL;
+	int line = 0;
+
+	if (name && name[0])
+		set_function(out, name, dm);
+	if (ln)
+		file = dwfl_lineinfo(ln, NULL, &line, NULL, NULL, NULL);
+	if (file && file[0]) {
+		copy_str(out->file, sizeof out->file, file);
+		out->line = line;
+	} else {
+		line_by_cu_scan(mod, addr, out);
+	}
+}
+
+/* libdwfl 0.188's dwfl_addrmodule also answers the highest module for any
+ * address above it (stack, vsyscall, ~0), so check the range ourselves. */
+static Dwfl_Module *addr_module(Dwfl *d, Dwarf_Addr addr)
+{
+	Dwfl_Module *mod = d ? dwfl_addrmodule(d, addr) : NULL;
+	Dwarf_Addr lo = 0, hi = 0;
+	if (mod)
+		dwfl_module_info(mod, NULL, &lo, &hi, NULL, NULL, NULL, NULL);
+	return mod && addr >= lo && addr < hi ? mod : NULL;
+}
+
+static int from_live(uintptr_t pc, struct mp_symbol *out,
+		     const unsigned long long *c, demangle_fn dm)
+{
+	Dwfl_Module *mod = addr_module(live_dwfl(c), pc - 1);
+	const char *name, *mainfile = NULL;
+	Dwarf_Addr bias = 0;
+
+	if (!mod)
+		return 0;
+	/* getelf first: the bias and mainfile are unknown until it ran. */
+	if (dwfl_module_getelf(mod, &bias))
+		out->offset = pc - (uintptr_t)bias;
+	name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &mainfile, NULL);
+	copy_str(out->module, sizeof out->module, mainfile ? mainfile : name);
+	fill_names(mod, pc - 1, out, dm);
+	return 1;
+}
+
+static int from_closed(uintptr_t pc, struct mp_symbol *out, demangle_fn dm)
+{
+	struct closed_mod *c = NULL;
+	Dwfl_Module *mod;
+
+	/* The newest record wins: later loads may have reused the range. */
+	for (int i = 0; i < MP_MAX_CLOSED; i++)
+		if (closed[i].seq && pc - 1 >= closed[i].lo && pc - 1 < closed[i].hi &&
+		    (!c || closed[i].seq > c->seq))
+			c = &closed[i];
+	if (!c)
+		return 0;
+	copy_str(out->module, sizeof out->module, c->path);
+	out->offset = pc - c->bias;
+	if (offline_seq != c->seq) { /* a failed open stays cached as NULL */
+		dwfl_end(offline);
+		offline_seq = c->seq;
+		if ((offline = dwfl_begin(&offline_callbacks)) != NULL) {
+			dwfl_report_begin(offline);
+			mod = dwfl_report_elf(offline, c->path, c->path, -1, c->bias, false);
+			if (dwfl_report_end(offline, NULL, NULL) != 0 || !mod) {
+				dwfl_end(offline);
+				offline = NULL;
+			}
+		}
+	}
+	if ((mod = addr_module(offline, pc - 1)) != NULL)
+		fill_names(mod, pc - 1, out, dm);
+	return 1;
+}
+
+static void from_dladdr(uintptr_t pc, struct mp_symbol *out, demangle_fn dm)
+{
+	Dl_info info;
+	struct link_map *lm = NULL;
+	if (!dladdr1((void *)(pc - 1), &info, (void **)&lm, RTLD_DL_LINKMAP))
+		return;
+	copy_str(out->module, sizeof out->module, info.dli_fname);
+	if (lm)
+		out->offset = pc - (uintptr_t)lm->l_addr;
+	if (info.dli_sname && info.dli_sname[0])
+		set_function(out, info.dli_sname, dm);
+}
+
+int _mp_symbolize(uintptr_t pc, struct mp_symbol *out)
+{
+	unsigned long long c[2];
+	const unsigned long long *cp;
+	demangle_fn dm;
+	int found;
+
+	if (!out)
+		return 0;
+	memset(out, 0, sizeof *out);
+	if (pc < 2) /* pc - 1 must still be a plausible code address */
+		return 0;
+	/* Loader calls (dl_iterate_phdr, dlsym, dladdr) stay outside our lock:
+	 * dlopen runs constructors under the loader lock, and an allocation
+	 * report from one of them would come here and wait for us. */
+	cp = loader_counters(c);
+	dm = get_demangler(cp);
+	sym_lock(1);
+	found = from_live(pc, out, cp, dm) || from_closed(pc, out, dm);
+	pthread_mutex_unlock(&lock);
+	if (!found)
+		from_dladdr(pc, out, dm);
+	return out->module[0] || out->function[0];
+}
+
+static int range_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct closed_mod *q = data;
+	(void)size;
+	if (info->dlpi_addr != q->bias || !info->dlpi_name ||
+	    strcmp(info->dlpi_name, q->path) != 0)
+		return 0;
+	q->lo = UINTPTR_MAX;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start = q->bias + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && start < q->lo)
+			q->lo = start;
+		if (ph->p_type == PT_LOAD && start + ph->p_memsz > q->hi)
+			q->hi = start + ph->p_memsz;
+	}
+	return 1;
+}
+
+void _mp_symbolize_before_dlclose(void *handle)
+{
+	struct link_map *lm = NULL;
+	struct closed_mod q = { .seq = 0 }, *slot = NULL;
+
+	/* Loader calls first, outside our lock (see _mp_symbolize). */
+	if (!handle || dlinfo(handle, RTLD_DI_LINKMAP, &lm) != 0 || !lm ||
+	    !lm->l_name || !lm->l_name[0])
+		return;
+	copy_str(q.path, sizeof q.path, lm->l_name);
+	q.bias = (uintptr_t)lm->l_addr;
+	dl_iterate_phdr(range_cb, &q);
+	if (q.lo >= q.hi)
+		return;
+	/* Never in practice (libstdc++'s unique symbols make it NODELETE). */
+	if ((uintptr_t)__atomic_load_n(&demangler, __ATOMIC_ACQUIRE) - q.lo < q.hi - q.lo)
+		__atomic_store_n(&demangler, NULL, __ATOMIC_RELEASE);
+
+	sym_lock(0);
+	for (int i = 0; i < MP_MAX_CLOSED; i++) {
+		struct closed_mod *c = &closed[i];
+		if (c->seq && c->bias == q.bias && c->lo == q.lo && c->hi == q.hi &&
+		    strcmp(c->path, q.path) == 0) {
+			slot = c; /* known already: it just becomes the newest */
+			break;
+		}
+		if (!slot || (slot->seq && c->seq < slot->seq))
+			slot = c; /* a free slot, else the oldest record */
+	}
+	*slot = q;
+	slot->seq = ++closed_seq;
+	pthread_mutex_unlock(&lock);
+}
+
+void _mp_symbolize_reset(void)
+{
+	sym_lock(1);
+	dwfl_end(live); /* NULL-safe */
+	dwfl_end(offline);
+	live = offline = NULL;
+	offline_seq = 0;
+	pthread_mutex_unlock(&lock);
+}
