@@ -155,6 +155,9 @@ void _mp_report_stack(struct mp_out *o, uint32_t id)
 			_mp_out_printf(o, "+0x%lx)", (unsigned long)sym.offset);
 		}
 		_mp_out_str(o, "\n");
+		/* frames below main are the C runtime's: noise in every report */
+		if (known && __builtin_strcmp(sym.function, "main") == 0)
+			break;
 	}
 }
 
