@@ -57,8 +57,15 @@ $(BUILD)/tests/%: tests/%.c libmempool.a
 	@mkdir -p $(dir $@)
 	$(CC) $(TFLAGS) -Isrc $< libmempool.a $(LIBS) -lcmocka -o $@
 
+SHELL_TESTS = $(sort $(wildcard tests/t_*.sh tests/*/t_*.sh))
+
+# shell tests find the build through these
+export MPWRAP_ROOT := $(CURDIR)
+export MPWRAP_LIB := $(CURDIR)/libmpwrap.so
+export MPWRAP_TFLAGS := $(TFLAGS)
+
 test: all $(UNIT)
-	@sh tests/run.sh $(UNIT)
+	@sh tests/run.sh $(UNIT) $(SHELL_TESTS)
 
 # ---- demo ----------------------------------------------------------------
 $(BUILD)/demo: examples/demo.c libmempool.a
@@ -68,6 +75,28 @@ $(BUILD)/demo: examples/demo.c libmempool.a
 demo: all $(BUILD)/demo
 	@echo "== examples/demo.c: a leak and a one-byte overflow, through the mp_* API"
 	@./$(BUILD)/demo; echo "(demo exit status $$?)"
+
+# ---- install -------------------------------------------------------------
+VERSION := 0.1.0
+DESTDIR ?=
+INST = $(DESTDIR)$(PREFIX)
+
+install: all
+	install -d $(INST)/lib/mpwrap $(INST)/lib/pkgconfig $(INST)/include \
+		$(INST)/bin $(INST)/share/man/man1
+	install -m 755 libmpwrap.so $(INST)/lib/mpwrap/libmpwrap.so
+	install -m 644 libmempool.a $(INST)/lib/libmempool.a
+	install -m 644 include/mempool.h $(INST)/include/mempool.h
+	install -m 755 scripts/mpcheck $(INST)/bin/mpcheck
+	install -m 644 scripts/mpcheck.1 $(INST)/share/man/man1/mpcheck.1
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' mpwrap.pc.in \
+		> $(INST)/lib/pkgconfig/mpwrap.pc
+
+uninstall:
+	rm -f $(INST)/lib/mpwrap/libmpwrap.so $(INST)/lib/libmempool.a \
+		$(INST)/include/mempool.h $(INST)/bin/mpcheck \
+		$(INST)/share/man/man1/mpcheck.1 $(INST)/lib/pkgconfig/mpwrap.pc
+	-rmdir $(INST)/lib/mpwrap 2>/dev/null
 
 clean:
 	rm -rf $(BUILD) libmempool.a libmpwrap.so

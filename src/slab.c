@@ -165,10 +165,11 @@ void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags)
 	m->state = MP_ST_LIVE;
 	m->flags = flags;
 	cl->live++;
-	pthread_mutex_unlock(&cl->lock);
-
+	/* fill before unlocking: mp_check must never see a LIVE slot whose
+	 * guards are not written yet */
 	uintptr_t user = _mp_slot_user(s, i);
 	_mp_guard_fill(user, n, MP_GUARD_SIZE);
+	pthread_mutex_unlock(&cl->lock);
 	return (void *)user;
 }
 
