@@ -128,7 +128,7 @@ API size_t mp_usable_size(const void *p)
 
 API int mp_check(void)
 {
-	return _mp_check_all(CALLER);
+	return _mp_check_all(CALLER, "mp_check");
 }
 
 API void mp_get_stats(struct mp_stats *st)

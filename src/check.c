@@ -19,6 +19,7 @@ struct batch {
 	int n;
 	int blocks;
 	uint32_t stack;
+	const char *where;
 };
 
 static void flush(struct batch *b)
@@ -43,7 +44,7 @@ static void check_class(struct mp_class *c, struct batch *b)
 				struct mp_block blk;
 				_mp_slab_block(s, i, &blk);
 				int k = _mp_guard_verdicts(&blk, MP_GUARD_SIZE,
-							   b->stack, "mp_check",
+							   b->stack, b->where,
 							   b->v + b->n);
 				if (!k)
 					continue;
@@ -75,7 +76,7 @@ static void check_large(struct batch *b)
 			struct mp_block blk = { e->user, e->size, -1, e->alloc_stack,
 						e->free_stack, e->state, e->flags };
 			int k = _mp_guard_verdicts(&blk, MP_GUARD_SIZE, b->stack,
-						   "mp_check", b->v + b->n);
+						   b->where, b->v + b->n);
 			if (!k)
 				continue;
 			e->flags |= MP_F_REPORTED;
@@ -129,17 +130,18 @@ static void check_poison(const struct mp_qent *q, void *arg)
 		return;
 	b->v[b->n++] = (struct mp_verdict){ MP_E_USE_AFTER_FREE,
 		q->user + (uintptr_t)d.first, 1, blk, d.first, d.count, b->stack,
-		"mp_check" };
+		b->where };
 	b->blocks++;
 }
 
-int _mp_check_all(uintptr_t caller)
+int _mp_check_all(uintptr_t caller, const char *where)
 {
 	static struct batch zero;
 	struct batch b = zero;
 	if (_mp_ensure_init() != 0)
 		return 0;
 	b.stack = _mp_stack_here(caller);
+	b.where = where;
 	for (int c = 0; c < MP_NUM_CLASSES; c++)
 		check_class(&_mp_classes[c], &b);
 	check_large(&b);

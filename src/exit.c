@@ -74,6 +74,8 @@ void _mp_exit_report(void)
 		return;
 	if (!_mp_opt.report_at_exit && !_mp_opt.json_path[0])
 		return;
+	/* guards of blocks never freed, and writes into quarantined ones */
+	_mp_check_all(0, "exit");
 	struct mp_leak_set ls = { 0 };
 	int have_leaks = 0;
 	if (_mp_opt.detect_leaks) {

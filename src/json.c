@@ -152,9 +152,14 @@ int _mp_json_write(const struct mp_leak_set *ls)
 {
 	char path[MP_PATH_MAX + 32], tmp[MP_PATH_MAX + 64];
 	expand(path, sizeof path, _mp_opt.json_path);
-	_mp_snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		      0600);
+	/* O_EXCL: never write through a file or link planted in a shared
+	 * directory; a second name covers a stale file of our own */
+	int fd = -1;
+	for (int i = 0; i < 2 && fd < 0; i++) {
+		_mp_snprintf(tmp, sizeof tmp, "%s.tmp.%d.%d", path, (int)getpid(), i);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+			  0600);
+	}
 	struct mp_out o;
 	if (fd < 0)
 		goto fail;

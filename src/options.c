@@ -42,6 +42,8 @@ static const struct opt_def table[] = {
 	{ "leak_kinds", OPT_KINDS, O(leak_kinds),
 	  MP_LEAK_DEFINITE | MP_LEAK_INDIRECT, 0, 0,
 	  "leak kinds that count for exitcode: definite,indirect,possible,reachable,all" },
+	{ "check_every", OPT_INT, O(check_every), 0, 0, 1000000000,
+	  "validate every guard and quarantined block every N allocator calls" },
 	{ "verbosity", OPT_INT, O(verbosity), 1, 0, 2,
 	  "0: errors and leaks only, 1: also statistics at exit, 2: chatty" },
 	{ "log_path", OPT_PATH, O(log_path), 0, 0, 0,

@@ -29,6 +29,7 @@ struct mp_options {
 	long leak_kinds;      /* MP_LEAK_* bits that count for exitcode */
 	long detect_leaks;    /* classify and report leaks at exit */
 	long verbosity;       /* 0 quiet, 1 normal, 2 chatty */
+	long check_every;     /* mp_check every N allocator calls, 0 = never */
 	char log_path[MP_PATH_MAX];  /* text report; "" = stderr; %p = pid */
 	char json_path[MP_PATH_MAX]; /* JSON report; "" = none; %p = pid */
 };

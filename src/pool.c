@@ -25,6 +25,15 @@
 
 static atomic_size_t bytes_in_use, peak_bytes, n_allocs, n_frees;
 static atomic_size_t large_blocks, large_bytes;
+static atomic_ulong ops; /* allocator calls, for check_every */
+
+static void maybe_check(uintptr_t caller)
+{
+	unsigned long n = (unsigned long)_mp_opt.check_every;
+	if (n && atomic_fetch_add_explicit(&ops, 1, memory_order_relaxed) % n ==
+			 n - 1)
+		_mp_check_all(caller, "check_every");
+}
 
 static void count_alloc(size_t n, int large)
 {
@@ -128,6 +137,7 @@ void *_mp_alloc(size_t n, size_t align, uintptr_t caller)
 {
 	if (_mp_busy() || _mp_ensure_init() != 0)
 		return internal_alloc(n, align);
+	maybe_check(caller);
 	uint32_t stack = _mp_stack_here(caller);
 	int c = align <= MP_ALIGN ? _mp_class_of(n) : -1;
 	void *p = c >= 0 ? _mp_slab_alloc(c, n, stack, 0)
@@ -329,8 +339,10 @@ void _mp_free(void *ptr, uintptr_t caller, const char *where)
 	if (!busy && _mp_ensure_init() != 0)
 		busy = 1;
 	struct mp_slab *s = _mp_slab_of(p);
-	if (!busy)
+	if (!busy) {
+		maybe_check(caller);
 		stack = _mp_stack_here(caller);
+	}
 	if (s)
 		slab_free(s, p, stack, where);
 	else

@@ -12,7 +12,9 @@ void *_mp_alloc(size_t n, size_t align, uintptr_t caller);
 void _mp_free(void *p, uintptr_t caller, const char *where);
 void *_mp_realloc(void *p, size_t n, uintptr_t caller);
 size_t _mp_usable_size(const void *p);
-int _mp_check_all(uintptr_t caller);
+/* Verify all guards and quarantined poison; `where` names the caller in
+ * reports ("mp_check", "exit", "check_every"). */
+int _mp_check_all(uintptr_t caller, const char *where);
 
 struct mp_block;
 struct mp_verdict;

@@ -32,11 +32,21 @@ static size_t page_size(void)
 	return ps;
 }
 
+/* In a set-user-ID program (AT_SECURE) every call goes straight to the real
+ * allocator: no options are read, nothing is tracked or written. */
+#define SECURE() __builtin_expect(_mp_secure(), 0)
+
+static void *secure_alloc(size_t n, size_t align)
+{
+	_mp_real_resolve();
+	return align > 16 ? _mp_real_memalign(align, n) : _mp_real_malloc(n);
+}
+
 /* Allocate keeping errno when it works and setting ENOMEM when not. */
 static void *alloc_keep_errno(size_t n, size_t align, uintptr_t caller)
 {
 	int saved = errno;
-	void *p = _mp_alloc(n, align, caller);
+	void *p = SECURE() ? secure_alloc(n, align) : _mp_alloc(n, align, caller);
 	if (p)
 		errno = saved;
 	else
@@ -52,7 +62,10 @@ SHIM void *malloc(size_t n)
 SHIM void free(void *p)
 {
 	int saved = errno;
-	_mp_free(p, CALLER, "free");
+	if (SECURE())
+		_mp_real_free(p);
+	else
+		_mp_free(p, CALLER, "free");
 	errno = saved;
 }
 
@@ -69,10 +82,22 @@ SHIM void *calloc(size_t nmemb, size_t size)
 	return p;
 }
 
+static void *secure_realloc(void *p, size_t n)
+{
+	_mp_real_resolve();
+	if (!p || !_mp_boot_owns(p))
+		return _mp_real_realloc(p, n);
+	void *q = _mp_real_malloc(n); /* out of the bootstrap arena */
+	size_t old = _mp_boot_size(p);
+	if (q)
+		memcpy(q, p, old < n ? old : n);
+	return q;
+}
+
 SHIM void *realloc(void *p, size_t n)
 {
 	int saved = errno;
-	void *q = _mp_realloc(p, n, CALLER);
+	void *q = SECURE() ? secure_realloc(p, n) : _mp_realloc(p, n, CALLER);
 	if (q || (p && n == 0))
 		errno = saved;
 	return q;
@@ -86,7 +111,7 @@ SHIM void *reallocarray(void *p, size_t nmemb, size_t size)
 		return NULL;
 	}
 	int saved = errno;
-	void *q = _mp_realloc(p, n, CALLER);
+	void *q = SECURE() ? secure_realloc(p, n) : _mp_realloc(p, n, CALLER);
 	if (q || (p && n == 0))
 		errno = saved;
 	return q;
@@ -118,7 +143,7 @@ SHIM int posix_memalign(void **out, size_t align, size_t n)
 	if (!pow2(align) || align % sizeof(void *))
 		return EINVAL;
 	int saved = errno;
-	void *p = _mp_alloc(n, align, CALLER);
+	void *p = SECURE() ? secure_alloc(n, align) : _mp_alloc(n, align, CALLER);
 	errno = saved;
 	if (!p)
 		return ENOMEM;
@@ -154,7 +179,7 @@ SHIM void *pvalloc(size_t n)
 /* The requested size: writing up to it never touches a guard. */
 SHIM size_t malloc_usable_size(void *p)
 {
-	return _mp_usable_size(p);
+	return SECURE() ? _mp_real_usable_size(p) : _mp_usable_size(p);
 }
 
 /* Remember a module before it goes, so frames in it stay symbolizable. */
@@ -190,6 +215,8 @@ SHIM int pthread_create(pthread_t *t, const pthread_attr_t *attr,
 
 __attribute__((constructor)) static void mpwrap_start(void)
 {
+	if (SECURE())
+		return;
 	_mp_ensure_init();
 	_mp_threads_atfork();
 }
@@ -198,5 +225,6 @@ __attribute__((constructor)) static void mpwrap_start(void)
  * destructors of every object loaded after us. */
 __attribute__((destructor)) static void mpwrap_exit(void)
 {
-	_mp_exit_report();
+	if (!SECURE())
+		_mp_exit_report();
 }

@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 __thread struct mp_tls _mp_tls __attribute__((tls_model("initial-exec")));
 
@@ -20,6 +21,21 @@ static void *(*real_calloc)(size_t, size_t);
 static void *(*real_realloc)(void *, size_t);
 static void *(*real_memalign)(size_t, size_t);
 static void (*real_free)(void *);
+static size_t (*real_usable)(void *);
+
+int _mp_secure(void)
+{
+	static int secure = -1; /* getauxval: no malloc, safe at any time */
+	if (secure < 0)
+		secure = getauxval(AT_SECURE) != 0;
+	return secure;
+}
+
+size_t _mp_real_usable_size(void *p)
+{
+	return real_usable && !_mp_boot_owns(p) ? real_usable(p)
+		: _mp_boot_owns(p) ? _mp_boot_size(p) : 0;
+}
 
 #define BOOT_BYTES (256 * 1024)
 static _Alignas(64) char boot[BOOT_BYTES];
@@ -65,6 +81,7 @@ int _mp_real_resolve(void)
 	void *r = dlsym(RTLD_NEXT, "realloc");
 	void *a = dlsym(RTLD_NEXT, "memalign");
 	void *f = dlsym(RTLD_NEXT, "free");
+	void *u = dlsym(RTLD_NEXT, "malloc_usable_size");
 	_mp_leave();
 	if (!m || !c || !r || !a || !f)
 		return -1;
@@ -72,6 +89,7 @@ int _mp_real_resolve(void)
 	real_calloc = (void *(*)(size_t, size_t))c;
 	real_realloc = (void *(*)(void *, size_t))r;
 	real_memalign = (void *(*)(size_t, size_t))a;
+	real_usable = (size_t (*)(void *))u;
 	__atomic_store_n(&real_free, (void (*)(void *))f, __ATOMIC_RELEASE);
 	return 0;
 }

@@ -14,6 +14,11 @@ void *_mp_real_realloc(void *p, size_t n);
 void *_mp_real_memalign(size_t align, size_t n);
 void _mp_real_free(void *p);
 
+/* Set-user-ID / set-group-ID process (AT_SECURE): the preload library then
+ * passes every call through and writes nothing. */
+int _mp_secure(void);
+size_t _mp_real_usable_size(void *p);
+
 /* Bootstrap arena: static memory for requests made before the real
  * allocator is known.  Its blocks are never freed. */
 void *_mp_boot_alloc(size_t n, size_t align);

@@ -217,6 +217,9 @@ void _mp_report_error(const struct mp_verdict *v)
 	_mp_out_printf(&o, "ERROR: %s\n", _mp_err_name(v->kind));
 	locate_line(&o, v);
 	_mp_report_prefix(&o);
+	if (!v->access_stack) /* found by a sweep, not by a call of the program */
+		_mp_out_printf(&o, "  detected by the %s check\n", v->where);
+	else
 	_mp_out_printf(&o, "  %s %s:\n",
 		       v->kind == MP_E_USE_AFTER_FREE ||
 				       v->kind == MP_E_OVERFLOW ||
@@ -224,7 +227,8 @@ void _mp_report_error(const struct mp_verdict *v)
 			       ? "detected by"
 			       : "bad call to",
 		       v->where);
-	_mp_report_stack(&o, v->access_stack);
+	if (v->access_stack)
+		_mp_report_stack(&o, v->access_stack);
 	if (v->has_block) {
 		_mp_report_prefix(&o);
 		_mp_out_str(&o, "  allocated by:\n");

@@ -53,7 +53,7 @@ uint32_t _mp_stack_here(uintptr_t caller_pc)
 {
 	uintptr_t pcs[MP_MAX_DEPTH];
 	unsigned depth = (unsigned)_mp_opt.stack_depth;
-	if (depth == 0)
+	if (depth == 0 || caller_pc == 0) /* 0: not called by the program */
 		return 0;
 	_mp_enter();
 	unsigned n = _mp_stack_capture(pcs, depth, caller_pc);
