@@ -1,0 +1,557 @@
+#!/usr/bin/env bash
+# t_mpcheck.sh - TAP tests for scripts/mpcheck.
+#
+# Runs against a fake libmpwrap.so (fake_libmpwrap.c, built here) whose
+# at-exit JSON report is whatever the test puts in FAKE_MPWRAP_JSON or
+# FAKE_MPWRAP_JSON_<program>, so every finding mpcheck sees is chosen here.
+# Needs bash, cc and python3.  Usage: tests/mpcheck/t_mpcheck.sh
+#
+# Single quotes keep $VARS for the shells and pythons the tests start:
+# shellcheck disable=SC2016
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+MPCHECK=$(cd "$here/../.." && pwd)/scripts/mpcheck
+T=$(mktemp -d "${TMPDIR:-/tmp}/t_mpcheck.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+# The tests decide what is preloaded: a libmpwrap.so inherited from an outer
+# mpcheck run (make check under mpcheck) must not leak into them.
+unset LD_PRELOAD MPWRAP_OPTIONS MPWRAP_LIB FAKE_MPWRAP_JSON
+export LC_ALL=C
+
+W=$T/w                                  # working directory of every run
+mkdir -p "$W/lib" "$W/src"
+cd "$W" || exit 1
+if ! cc -shared -fPIC -o lib/libmpwrap.so "$here/fake_libmpwrap.c" ||
+   ! cc -shared -fPIC -o lib/libother.so -x c /dev/null ||
+   ! cc -o tprog "$here/tprog.c"; then
+	echo "1..0 # SKIP cannot build the fake library with cc"
+	exit 0
+fi
+cp tprog prog1 && cp tprog prog2
+export MPWRAP_LIB=$W/lib/libmpwrap.so
+
+# ------------------------------------------------------------ harness
+
+n=0
+failed=0
+# report NAME WHY: one TAP line; WHY empty means pass.
+report() {
+	n=$((n + 1))
+	if [ -z "$2" ]; then
+		echo "ok $n - $1"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $1"
+		echo "# $2"
+		sed 's/^/#   stderr: /' "$T/err" | head -n 15
+	fi
+}
+skip() { n=$((n + 1)); echo "ok $n - # SKIP $1"; }
+
+# run ARGS...: mpcheck's stdout to $T/out, stderr to $T/err, status in $rc.
+run() { "$MPCHECK" "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+
+# expect NAME STATUS [TEXT...]: last run exited STATUS, stderr has each TEXT.
+expect() {
+	local name=$1 want=$2 why="" s
+	shift 2
+	[ "$rc" = "$want" ] || why="exit status $rc, expected $want"
+	for s in "$@"; do
+		grep -qF -- "$s" "$T/err" || why="$why; stderr lacks: $s"
+	done
+	report "$name" "$why"
+}
+
+# expect_error NAME MESSAGE: exit 2 and stderr is exactly MESSAGE.
+expect_error() {
+	local why=""
+	[ "$rc" = 2 ] || why="exit status $rc, expected 2"
+	[ "$(cat "$T/err")" = "$2" ] || why="$why; stderr is not: $2"
+	report "$1" "$why"
+}
+
+# check NAME COMMAND...: COMMAND succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@" >"$T/check" 2>&1; then report "$name" ""
+	else report "$name" "failed: $* ($(head -c 300 "$T/check"))"; fi
+}
+
+# py FILE CODE: run python CODE with `d` = the JSON in FILE.
+py() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $2" "$1"; }
+
+# ---------------------------------------------------- report fixtures
+
+q() { if [ "$1" = null ]; then echo null; else echo "\"$1\""; fi; }
+frame() {   # FUNCTION FILE LINE MODULE
+	printf '{"pc":"0x4011d6","function":%s,"file":%s,"line":%s,"module":%s,"offset":"0x11d6"}' \
+		"$(q "$1")" "$(q "$2")" "$3" "$(q "$4")"
+}
+leak() {    # KIND BYTES BLOCKS FRAMES
+	printf '{"kind":"%s","bytes":%s,"blocks":%s,"stack":[%s]}' "$@"
+}
+error() {   # KIND OFFSET STACK ALLOC_STACK FREE_STACK
+	printf '{"kind":"%s","address":"0x7f0000001010","block_size":32,"offset":%s,"stack":[%s],"alloc_stack":[%s],"free_stack":[%s]}' "$@"
+}
+report_json() {   # ERRORS LEAKS
+	printf '{"version":1,"pid":@PID@,"command":"@CMD@","errors":[%s],"leaks":[%s],"summary":{"leaks":{"definite":{"bytes":0,"blocks":0}},"errors":0},"stats":{"classes":[{"size":32,"total":4,"in_use":1,"free":3}],"large":{"blocks":0,"bytes":0}}}' "$1" "$2"
+}
+
+MALLOC=$(frame malloc null null "$MPWRAP_LIB")
+FREE=$(frame free null null "$MPWRAP_LIB")
+LIBC=$(frame __libc_start_call_main null null /lib/x86_64-linux-gnu/libc.so.6)
+MAIN=$(frame main "$W/src/main.c" 10 "$W/app")
+WIDGET=$(frame make_widget "$W/src/widget.c" 42 "$W/app")
+PARSE=$(frame parse_config "$W/src/config.c" 88 "$W/app")
+TWICE=$(frame free_twice "$W/src/twice.c" 7 "$W/app")
+FOO=$(frame foo_init null null /usr/lib/x86_64-linux-gnu/libfoo.so.1)
+
+LEAK_WIDGET=$(leak definite 48 1 "$MALLOC,$WIDGET,$MAIN,$LIBC")
+LEAK_FOO=$(leak definite 16 1 "$MALLOC,$FOO,$MAIN,$LIBC")
+LEAK_PARSE=$(leak indirect 64 2 "$MALLOC,$PARSE,$MAIN,$LIBC")
+LEAK_POSSIBLE=$(leak possible 24 1 "$MALLOC,$PARSE,$MAIN")
+DOUBLE_FREE=$(error double-free 0 "$FREE,$TWICE,$MAIN" "$MALLOC,$PARSE,$MAIN" "$FREE,$TWICE,$MAIN")
+OVERFLOW=$(error heap-buffer-overflow 32 "$PARSE,$MAIN" "$MALLOC,$PARSE,$MAIN" "")
+INVALID=$(error invalid-free 8 "$FREE,$TWICE,$MAIN" "" "")
+UAF=$(error use-after-free 4 "" "" "")          # no symbols at all
+
+CLEAN=$(report_json "" "")
+WIDGET_ONLY=$(report_json "" "$LEAK_WIDGET")
+MIXED=$(report_json "$DOUBLE_FREE,$OVERFLOW" "$LEAK_WIDGET,$LEAK_FOO,$LEAK_PARSE")
+
+# --------------------------------------------------------- basics
+
+run --version
+check "--version prints 'mpcheck 0.1.0'" \
+	test "$rc" = 0 -a "$(cat "$T/out")" = "mpcheck 0.1.0"
+run --help
+check "--help documents the options and exits 0" \
+	test "$rc" = 0 -a "$(grep -c -e '--baseline-out FILE' -e '--no-follow-children' "$T/out")" = 2
+
+FAKE_MPWRAP_JSON=$CLEAN run ./tprog
+expect "clean run exits with the program's status 0" 0 \
+	"mpcheck: 0 errors, 0 leaks (0 bytes) in 1 processes; 0 suppressed; gate: PASS"
+check "clean run prints only the total line (and the library's report)" \
+	test "$(grep -c '^mpcheck:' "$T/err")" = 1
+
+FAKE_MPWRAP_JSON=$CLEAN run ./tprog 3
+expect "no findings: the program's own exit status 3 passes through" 3 "gate: PASS"
+
+run -- tprog 4
+expect "a name without '/' is looked up on PATH only" 2 "command not found"
+PATH=$W:$PATH run -- tprog 5
+expect "program found on PATH" 5
+
+echo "piped input" | run cat
+check "stdin and stdout of the program are inherited" \
+	test "$(cat "$T/out")" = "piped input"
+
+LD_PRELOAD=$W/lib/libother.so run --stack-depth 7 -- \
+	sh -c 'echo "$LD_PRELOAD"; echo "$MPWRAP_OPTIONS"'
+{ read -r preload; read -r options; } <"$T/out"
+check "libmpwrap.so is prepended to an existing LD_PRELOAD" \
+	test "$preload" = "$MPWRAP_LIB:$W/lib/libother.so"
+LD_PRELOAD="/elsewhere/libmpwrap.so $W/lib/libother.so" run -- sh -c 'echo "$LD_PRELOAD"'
+check "an inherited libmpwrap.so is replaced, not loaded twice" \
+	test "$(cat "$T/out")" = "$MPWRAP_LIB:$W/lib/libother.so"
+check "MPWRAP_OPTIONS carries json_path, exitcode=0, report_at_exit, leak_kinds, stack_depth" \
+	python3 -c '
+import re, sys
+o = dict(p.split("=", 1) for p in sys.argv[1].split(":"))
+assert re.fullmatch(r"/.+/mpwrap\.%p\.json", o["json_path"]), o
+assert o["exitcode"] == "0" and o["report_at_exit"] == "1", o
+assert o["detect_leaks"] == "1", o
+assert o["leak_kinds"] == "definite,indirect" and o["stack_depth"] == "7", o
+assert "log_path" not in o, o' "$options"
+
+MPWRAP_OPTIONS='abort_on_error=1:exitcode=9 verbosity=2' run -- sh -c 'echo "$MPWRAP_OPTIONS"'
+check "the user's own MPWRAP_OPTIONS survive unless mpcheck needs the key" \
+	grep -q '^abort_on_error=1:exitcode=0:verbosity=2:json_path=' "$T/out"
+
+# ------------------------------------------------------------- gate
+
+FAKE_MPWRAP_JSON=$WIDGET_ONLY run ./tprog
+expect "a definite leak fails the gate with status 23" 23 \
+	"mpcheck: pid " "(./tprog): 1 definite leak (48 bytes)" \
+	"mpcheck: 0 errors, 1 leaks (48 bytes) in 1 processes; 0 suppressed; gate: FAIL"
+
+FAKE_MPWRAP_JSON=$WIDGET_ONLY run --exitcode 99 ./tprog 3
+expect "--exitcode sets the gate status" 99 "gate: FAIL"
+
+FAKE_MPWRAP_JSON=$MIXED run ./tprog
+expect "per-process line counts every kind" 23 \
+	"1 heap-buffer-overflow, 1 double-free, 2 definite leaks (64 bytes), 1 indirect leak (64 bytes)" \
+	"mpcheck: 2 errors, 3 leaks (128 bytes) in 1 processes; 0 suppressed; gate: FAIL"
+
+FAKE_MPWRAP_JSON=$WIDGET_ONLY run --no-leaks -- sh -c 'echo "$MPWRAP_OPTIONS"; exit 4'
+expect "--no-leaks: leaks never gate" 4 "0 leaks (0 bytes)" "gate: PASS"
+check "--no-leaks turns the leak scan off but keeps report_at_exit=1" \
+	grep -q 'report_at_exit=1:detect_leaks=0:leak_kinds=:' "$T/out"
+
+FAKE_MPWRAP_JSON=$(report_json "$OVERFLOW" "") run --no-leaks ./tprog
+expect "--no-leaks: errors still gate" 23 "1 errors, 0 leaks"
+
+FAKE_MPWRAP_JSON=$(report_json "" "$LEAK_POSSIBLE") run ./tprog 6
+expect "possible leaks do not gate by default" 6 "gate: PASS"
+FAKE_MPWRAP_JSON=$(report_json "" "$LEAK_POSSIBLE") run --leak-kinds possible,definite ./tprog 6
+expect "--leak-kinds possible makes them gate" 23 "1 possible leak (24 bytes)"
+FAKE_MPWRAP_JSON=$(report_json "" "$LEAK_POSSIBLE") run --leak-kinds all ./tprog 6
+expect "--leak-kinds all gates every kind" 23 "1 possible leak (24 bytes)"
+FAKE_MPWRAP_JSON=$(report_json "" "$LEAK_WIDGET") run --leak-kinds=reachable -- \
+	sh -c 'echo "$MPWRAP_OPTIONS"'
+expect "--leak-kinds=reachable: definite leaks no longer gate" 0 "gate: PASS"
+check "--leak-kinds is passed to the library with show_reachable" \
+	grep -q 'leak_kinds=reachable:show_reachable=1' "$T/out"
+
+# ----------------------------------------------------- suppressions
+
+# From here on a run that names no report of its own gets MIXED: two
+# errors and three leaks (widget, libfoo, parse_config).
+export FAKE_MPWRAP_JSON=$MIXED
+supp() { printf '%s\n' "$@" >"$T/s.supp"; }
+
+supp 'leak:make_widget'
+FAKE_MPWRAP_JSON=$WIDGET_ONLY run --suppressions "$T/s.supp" ./tprog
+expect "suppression by function name" 0 "0 leaks (0 bytes) in 1 processes; 1 suppressed; gate: PASS"
+
+supp '# a comment' '' '   ' 'leak:widget.c'
+FAKE_MPWRAP_JSON=$WIDGET_ONLY run --suppressions "$T/s.supp" ./tprog
+expect "suppression by file name, comments and blank lines ignored" 0 "1 suppressed; gate: PASS"
+
+supp 'leak:libfoo.so'
+FAKE_MPWRAP_JSON=$(report_json "" "$LEAK_FOO") run --suppressions "$T/s.supp" ./tprog
+expect "suppression by module name" 0 "1 suppressed; gate: PASS"
+
+supp 'leak:make_*'
+FAKE_MPWRAP_JSON=$WIDGET_ONLY run --suppressions "$T/s.supp" ./tprog
+expect "suppression with a * wildcard" 0 "1 suppressed; gate: PASS"
+
+supp 'leak:^widget'
+FAKE_MPWRAP_JSON=$WIDGET_ONLY run --suppressions "$T/s.supp" ./tprog
+expect "a ^-anchored pattern does not match mid-name" 23 "0 suppressed; gate: FAIL"
+
+supp 'leak:free_twice'
+FAKE_MPWRAP_JSON=$(report_json "$DOUBLE_FREE" "") run --suppressions "$T/s.supp" ./tprog
+expect "a leak: entry does not suppress a double-free" 23 "1 errors, 0 leaks"
+
+supp 'double-free:free_twice' 'heap-buffer-overflow:parse_config' \
+	'invalid-free:*' 'use-after-free:'
+FAKE_MPWRAP_JSON=$(report_json "$DOUBLE_FREE,$OVERFLOW,$INVALID,$UAF" "") \
+	run --suppressions "$T/s.supp" ./tprog
+expect "error kinds suppressed by name, '*' and an empty pattern" 0 \
+	"0 errors, 0 leaks (0 bytes) in 1 processes; 4 suppressed; gate: PASS"
+
+printf 'leak:make_widget\n' >"$T/a.supp"
+printf 'leak:indirect-nothing\nleak:foo_init\n' >"$T/b.supp"
+FAKE_MPWRAP_JSON=$(report_json "" "$LEAK_WIDGET,$LEAK_FOO,$LEAK_PARSE") \
+	run --suppressions "$T/a.supp" --suppressions "$T/b.supp" ./tprog
+expect "--suppressions may repeat" 23 "0 errors, 1 leaks (64 bytes)" "2 suppressed"
+
+run --gen-suppressions ./tprog
+expect "--gen-suppressions prints an entry per new finding" 23 \
+	"# pid " ": ./tprog" "leak:make_widget" "leak:foo_init" "leak:parse_config" \
+	"double-free:free_twice" "heap-buffer-overflow:parse_config"
+grep -v -e '^mpcheck:' -e '^fake-mpwrap:' "$T/err" >"$T/gen.supp"
+check "--gen-suppressions names the user frame, never malloc/free" \
+	test "$(grep -c -e ':malloc$' -e ':free$' "$T/gen.supp")" = 0
+run --suppressions "$T/gen.supp" ./tprog 7
+expect "the generated entries suppress every finding" 7 "5 suppressed; gate: PASS"
+FAKE_MPWRAP_JSON=$(report_json "$UAF" "$(leak definite 8 1 "$MALLOC,$MAIN")") \
+	run --gen-suppressions ./tprog
+expect "--gen-suppressions warns about main and unnamed stacks" 23 \
+	"# 'main' is on every stack: narrow this entry by hand" "leak:main" \
+	"# use-after-free: no symbolized frame outside the runtime to name"
+
+# --------------------------------------------------------- baseline
+
+run --baseline-out "$T/base.supp" ./tprog 3
+expect "--baseline-out: the exit status is the program's own" 3 "gate: FAIL"
+check "--baseline-out writes one suppression line per finding" \
+	test "$(grep -v '^#' "$T/base.supp" | sort | tr '\n' ' ')" = \
+	"double-free:free_twice heap-buffer-overflow:parse_config leak:foo_init leak:make_widget leak:parse_config "
+run --suppressions "$T/a.supp" --baseline-out "$T/base2.supp" ./tprog
+check "--baseline-out leaves out findings already suppressed" \
+	test "$(grep -c -e '^leak:make_widget$' -e '^leak:foo_init$' "$T/base2.supp")" = 1
+check "--baseline-out leaves no temp file behind" \
+	test -z "$(find "$T" -maxdepth 1 -name '*.tmp')"
+
+run --baseline "$T/base.supp" --json "$T/b.json" ./tprog
+expect "with the baseline the same findings pass" 0 \
+	"0 errors, 0 leaks (0 bytes) in 1 processes; 5 suppressed; gate: PASS"
+check "baseline findings are marked baseline, not suppressed" \
+	py "$T/b.json" 'f=d["findings"]; assert len(f)==5 and all(x["baseline"] and not x["suppressed"] for x in f), f'
+
+FAKE_MPWRAP_JSON=$(report_json "$INVALID" "$LEAK_WIDGET") run --baseline "$T/base.supp" ./tprog
+expect "a new finding fails the gate despite the baseline" 23 \
+	"1 errors, 0 leaks (0 bytes) in 1 processes; 1 suppressed; gate: FAIL"
+
+run --baseline "$T/nonexistent.supp" ./tprog
+expect_error "unreadable baseline file" \
+	"mpcheck: cannot read baseline file '$T/nonexistent.supp': No such file or directory"
+
+# ------------------------------------------- aggregated JSON, children
+
+FAKE_MPWRAP_JSON=$CLEAN FAKE_MPWRAP_JSON_prog1=$WIDGET_ONLY \
+FAKE_MPWRAP_JSON_prog2=$(report_json "$DOUBLE_FREE" "") \
+	run --json "$T/agg.json" -- bash -c './prog1; ./prog2; exit 5'
+expect "children: findings of every process gate" 23 \
+	"(./prog1): 1 definite leak (48 bytes)" "(./prog2): 1 double-free" \
+	"1 errors, 1 leaks (48 bytes) in 3 processes"
+check "aggregated JSON holds every process and flattened findings" py "$T/agg.json" '
+assert d["version"] == 1 and d["tool"] == "mpwrap"
+cmds = sorted(p["command"] for p in d["processes"])
+assert cmds == ["./prog1", "./prog2", "bash -c ./prog1; ./prog2; exit 5"], cmds
+f = {x["command"]: x for x in d["findings"]}
+assert set(f) == {"./prog1", "./prog2"}, f
+assert f["./prog1"]["kind"] == "definite" and f["./prog1"]["bytes"] == 48
+assert f["./prog2"]["kind"] == "double-free" and f["./prog2"]["type"] == "error"
+pids = {p["command"]: p["pid"] for p in d["processes"]}
+assert all(x["pid"] == pids[x["command"]] for x in d["findings"])
+assert all(x["suppressed"] is False and x["baseline"] is False for x in d["findings"])
+assert all(len(x["fingerprint"]) == 32 for x in d["findings"])
+s = d["summary"]
+assert (s["processes"], s["errors"], s["leaks"], s["gate"], s["program_status"]) == (3, 1, 1, "FAIL", 5), s'
+py "$T/agg.json" 'print(sorted(x["fingerprint"] for x in d["findings"]))' >"$T/fp1"
+FAKE_MPWRAP_JSON=$CLEAN FAKE_MPWRAP_JSON_prog1=$WIDGET_ONLY \
+FAKE_MPWRAP_JSON_prog2=$(report_json "$DOUBLE_FREE" "") \
+	run --json "$T/agg2.json" -- bash -c './prog1; ./prog2; exit 5'
+py "$T/agg2.json" 'print(sorted(x["fingerprint"] for x in d["findings"]))' >"$T/fp2"
+check "fingerprints are stable across runs (other pids)" cmp -s "$T/fp1" "$T/fp2"
+
+FAKE_MPWRAP_JSON=$CLEAN FAKE_MPWRAP_JSON_prog1=$WIDGET_ONLY \
+FAKE_MPWRAP_JSON_prog2=$(report_json "$DOUBLE_FREE" "") \
+	run --json "$T/sh.json" -- sh -c './prog1; ./prog2'
+expect "sh -c 'prog1; prog2': each child's report counts" 23 "1 errors, 1 leaks (48 bytes)"
+check "sh -c 'prog1; prog2': both children are in the aggregated JSON" py "$T/sh.json" '
+cmds = [p["command"] for p in d["processes"]]
+assert "./prog1" in cmds and "./prog2" in cmds, cmds
+assert sorted(f["kind"] for f in d["findings"]) == ["definite", "double-free"]'
+
+FAKE_MPWRAP_JSON=$CLEAN FAKE_MPWRAP_JSON_prog1=$WIDGET_ONLY \
+	run --no-follow-children -- bash -c 'exec ./prog1'
+expect "--no-follow-children keeps a program exec'd in the direct child" 23 \
+	"(./prog1): 1 definite leak (48 bytes)" "in 1 processes"
+FAKE_MPWRAP_JSON=$CLEAN FAKE_MPWRAP_JSON_prog1=$WIDGET_ONLY \
+	run --no-follow-children --json "$T/direct.json" -- bash -c './prog1; exit 5'
+expect "--no-follow-children ignores the children's findings" 5 \
+	"0 leaks (0 bytes) in 1 processes; 0 suppressed; gate: PASS"
+check "--no-follow-children keeps only the direct child's report" \
+	py "$T/direct.json" 'assert [p["command"] for p in d["processes"]] == ["bash -c ./prog1; exit 5"], d["processes"]'
+FAKE_MPWRAP_JSON=$CLEAN FAKE_MPWRAP_JSON_prog1=$WIDGET_ONLY \
+	run --no-follow-children --follow-children -- bash -c './prog1; exit 5'
+expect "--follow-children (the default) restores them" 23 "in 2 processes"
+
+# ------------------------------------------------------------ SARIF
+
+run --sarif "$T/out.sarif" ./tprog
+expect "--sarif run" 23
+check "SARIF 2.1.0 log structure" py "$T/out.sarif" '
+assert d["version"] == "2.1.0"
+assert d["$schema"] == "https://json.schemastore.org/sarif-2.1.0.json"
+run, = d["runs"]
+drv = run["tool"]["driver"]
+assert drv["name"] == "mpwrap"
+ids = [r["id"] for r in drv["rules"]]
+assert sorted(ids) == ["definite", "double-free", "heap-buffer-overflow", "indirect"], ids
+assert all(r["shortDescription"]["text"] and r["defaultConfiguration"]["level"] == "error" for r in drv["rules"])
+res = run["results"]
+assert len(res) == 5, len(res)
+for r in res:
+    assert r["level"] == "error" and ids[r["ruleIndex"]] == r["ruleId"]
+    assert "pid " in r["message"]["text"] and "./tprog" in r["message"]["text"]
+    tf = r["codeFlows"][0]["threadFlows"][0]["locations"]
+    assert len(tf) >= 2 and all("location" in l for l in tf)
+    assert r["partialFingerprints"]["mpwrapFingerprint/v1"]
+'
+check "SARIF location is the first user frame, relative to the cwd, with its line" py "$T/out.sarif" '
+res = d["runs"][0]["results"]
+widget, = [r for r in res if "make_widget" in json.dumps(r["locations"])]
+assert widget["ruleId"] == "definite"
+loc = widget["locations"][0]["physicalLocation"]
+assert loc["artifactLocation"]["uri"] == "src/widget.c" and loc["region"]["startLine"] == 42, loc
+df = [r for r in res if r["ruleId"] == "double-free"][0]
+assert df["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/twice.c"
+assert len(df["codeFlows"]) == 3
+assert df["codeFlows"][0]["threadFlows"][0]["locations"][0]["location"]["logicalLocations"][0]["fullyQualifiedName"] == "free"
+foo = [r for r in res if "foo_init" in json.dumps(r["codeFlows"])][0]
+assert foo["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/main.c", foo["locations"]
+'
+run --sarif "$T/supp.sarif" --suppressions "$T/a.supp" ./tprog
+check "suppressed findings are left out of the SARIF log" py "$T/supp.sarif" '
+res = d["runs"][0]["results"]
+assert len(res) == 4 and "make_widget" not in json.dumps([r["locations"] for r in res])'
+
+FAKE_MPWRAP_JSON=$(report_json "$UAF" "$(leak definite 16 1 "$MALLOC,$FOO")") \
+	run --sarif "$T/fallback.sarif" --baseline "$T/base.supp" ./tprog
+check "SARIF without source files: first frame, no stack, baselineState" py "$T/fallback.sarif" '
+leak, = [r for r in d["runs"][0]["results"] if r["ruleId"] == "definite"]
+uaf, = [r for r in d["runs"][0]["results"] if r["ruleId"] == "use-after-free"]
+assert leak["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "lib/libmpwrap.so"
+assert "region" not in leak["locations"][0]["physicalLocation"]
+assert "locations" not in uaf and "codeFlows" not in uaf
+assert (leak["baselineState"], uaf["baselineState"]) == ("unchanged", "new")'
+
+FAKE_MPWRAP_JSON=$CLEAN run --sarif "$T/clean.sarif" --json "$T/clean.json" ./tprog
+check "SARIF of a clean run" py "$T/clean.sarif" '
+assert d["runs"][0]["results"] == [] and d["runs"][0]["tool"]["driver"]["rules"] == []'
+check "JSON of a clean run" py "$T/clean.json" '
+assert d["findings"] == [] and len(d["processes"]) == 1 and d["summary"]["gate"] == "PASS"'
+
+# ------------------------------------------------- text report, quiet
+
+run --log-file "$T/lib.%p.log" ./tprog
+check "--log-file sends the library report there (%p = pid)" \
+	sh -c "cat '$T'/lib.*.log | grep -q 'fake-mpwrap: report for pid'"
+check "--log-file keeps it off stderr" test "$(grep -c fake-mpwrap "$T/err")" = 0
+
+run --quiet ./tprog
+expect "--quiet: only the total line" 23 "gate: FAIL"
+check "--quiet: no library report, no per-process lines" \
+	test "$(wc -l <"$T/err")" = 1
+FAKE_MPWRAP_JSON=$CLEAN run -q ./tprog
+check "--quiet and no findings: silent" test "$rc" = 0 -a ! -s "$T/err"
+
+# ------------------------------------------------ broken reports
+
+FAKE_MPWRAP_JSON='{"version":1, "pid": @PID@, "err' run ./tprog 4
+expect "a corrupt report is noted, not fatal" 4 \
+	"mpcheck: pid " ": report unreadable (" "in 0 processes"
+FAKE_MPWRAP_JSON='' run ./tprog 4
+expect "an empty report is noted" 4 ": report is empty"
+FAKE_MPWRAP_JSON='{"version":2}' run ./tprog
+expect "an unknown report version is noted" 0 ": report has unsupported version 2"
+run ./tprog kill
+expect "killed by SIGKILL: 128+9 and a note" 137 \
+	"no report from the program (killed by SIGKILL)" "gate: PASS"
+FAKE_MPWRAP_JSON=$CLEAN run -- bash -c \
+	'd=${MPWRAP_OPTIONS#*json_path=}; : >"${d%%/mpwrap.*}/mpwrap.$$.json.tmp.$$"; kill -9 $$'
+expect "a report left half-written is noted" 137 ": report incomplete (died while writing it)"
+
+"$MPCHECK" -- sh -c ": >'$T/started'; exec sleep 5" >"$T/out" 2>"$T/err" &
+mpcheck_pid=$!
+for _ in $(seq 100); do [ -e "$T/started" ] && break; sleep 0.05; done
+kill -TERM "$mpcheck_pid"
+wait "$mpcheck_pid"
+rc=$?
+expect "SIGTERM is forwarded to the program; status 128+15" 143 "killed by SIGTERM"
+
+# ------------------------------------------------------ usage errors
+
+usage() { printf "mpcheck: %s\nTry 'mpcheck --help'." "$1"; }
+run --bogus ./tprog
+expect_error "unknown option" "$(usage "unrecognized option '--bogus'")"
+FAKE_MPWRAP_JSON=$CLEAN run ./tprog --bogus
+expect "options after the program belong to the program" 0
+run --json
+expect_error "missing option argument" "$(usage "option '--json' requires an argument")"
+run --quiet=1 ./tprog
+expect_error "flag given a value" "$(usage "option '--quiet' takes no argument")"
+run --json "$T/x.json"
+expect_error "no program" "$(usage "no program given")"
+run --leak-kinds definite,bogus ./tprog
+expect_error "--leak-kinds validates names" \
+	"$(usage "--leak-kinds: unknown leak kind 'bogus' (choose from definite, indirect, possible, reachable)")"
+run --stack-depth 65 ./tprog
+expect_error "--stack-depth range" "$(usage "--stack-depth: expected an integer 0..64, got '65'")"
+run --stack-depth=-1 ./tprog
+expect_error "--stack-depth rejects negatives" "$(usage "--stack-depth: expected an integer 0..64, got '-1'")"
+run --exitcode 0 ./tprog
+expect_error "--exitcode range" "$(usage "--exitcode: expected an integer 1..255, got '0'")"
+run --exitcode 256 ./tprog
+expect_error "--exitcode upper bound" "$(usage "--exitcode: expected an integer 1..255, got '256'")"
+run --log-file "$T/a:b.log" ./tprog
+expect_error "--log-file with ':' cannot be passed" \
+	"$(usage "--log-file: path '$T/a:b.log' contains ':' or whitespace, which MPWRAP_OPTIONS cannot carry")"
+run --log-file "$T/a b.log" ./tprog
+expect_error "--log-file with a space cannot be passed" \
+	"$(usage "--log-file: path '$T/a b.log' contains ':' or whitespace, which MPWRAP_OPTIONS cannot carry")"
+
+# ------------------------------------------------------- bad input
+# Each must fail before the program runs ($T/ran) and write no report.
+
+ran() { printf 'touch %s/ran\n' "$T"; }
+printf '#!/bin/sh\necho not run\n' >noexec
+chmod 644 noexec
+run nosuchprog-mpcheck
+expect_error "missing program on PATH" "mpcheck: nosuchprog-mpcheck: command not found"
+run ./nope
+expect_error "missing program path" "mpcheck: ./nope: no such file or directory"
+run ./noexec
+expect_error "program not executable" "mpcheck: ./noexec: not executable"
+run "$W/src"
+expect_error "a directory is not executable" "mpcheck: $W/src: not executable"
+printf '#!/bin/sh\nexit 6\n' >script.sh
+chmod 755 script.sh
+FAKE_MPWRAP_JSON=$CLEAN run ./script.sh
+expect "a #! script is accepted" 6 "gate: PASS"
+
+if cc -static -o static "$here/tprog.c" 2>/dev/null; then
+	run ./static
+	expect_error "static binary refused" \
+		"mpcheck: ./static is statically linked; LD_PRELOAD cannot apply"
+else
+	skip "static binary refused (no static libc)"
+fi
+
+MPWRAP_LIB=$T/none.so run ./tprog
+expect_error "MPWRAP_LIB naming a missing file" \
+	"mpcheck: libmpwrap.so not found: MPWRAP_LIB=$T/none.so does not exist"
+
+supp 'leak:ok' '# fine' 'frobnicate:foo'
+run --suppressions "$T/s.supp" sh -c "$(ran)"
+expect_error "malformed suppression line names file:line" \
+	"mpcheck: $T/s.supp:3: malformed suppression line 'frobnicate:foo' (expected leak:PATTERN or <error-kind>:PATTERN)"
+supp 'make_widget'
+run --suppressions "$T/s.supp" ./tprog
+expect_error "suppression line without a kind" \
+	"mpcheck: $T/s.supp:1: malformed suppression line 'make_widget' (expected leak:PATTERN or <error-kind>:PATTERN)"
+run --suppressions "$T/missing.supp" ./tprog
+expect_error "unreadable suppression file" \
+	"mpcheck: cannot read suppression file '$T/missing.supp': No such file or directory"
+run --suppressions "$T" ./tprog
+expect_error "suppression file that is a directory" \
+	"mpcheck: cannot read suppression file '$T': Is a directory"
+
+for opt in --log-file --json --sarif --baseline-out; do
+	run "$opt" "$T/nodir/out" sh -c "$(ran)"
+	expect_error "$opt into a missing directory" \
+		"mpcheck: $opt: cannot write '$T/nodir/out': no directory '$T/nodir'"
+done
+run --json "$T" ./tprog
+expect_error "--json naming a directory" "mpcheck: --json: cannot write '$T': is a directory"
+if [ "$(id -u)" != 0 ]; then
+	mkdir "$T/ro" && chmod 555 "$T/ro"
+	run --sarif "$T/ro/x.sarif" ./tprog
+	expect_error "--sarif into a read-only directory" \
+		"mpcheck: --sarif: cannot write '$T/ro/x.sarif': directory '$T/ro' is not writable"
+else
+	skip "read-only directory (root can write anywhere)"
+fi
+check "no bad-input run started the program" test ! -e "$T/ran"
+check "no bad-input run left a report" \
+	test ! -e "$T/x.json" -a ! -e "$T/nodir"
+
+# ------------------------------------------------- library lookup
+
+inst=$T/inst
+mkdir -p "$inst/bin" "$inst/lib/mpwrap"
+cp "$MPCHECK" "$inst/bin/mpcheck"
+for d in bin . lib/mpwrap lib; do cp "$MPWRAP_LIB" "$inst/$d/libmpwrap.so"; done
+for d in bin . lib/mpwrap lib; do
+	(unset MPWRAP_LIB; "$inst/bin/mpcheck" -- sh -c 'echo "$LD_PRELOAD"') \
+		>"$T/out" 2>"$T/err"
+	rc=$?
+	want=$(cd "$inst/$d" && pwd -P)/libmpwrap.so
+	check "library found in <prefix>/$d (in lookup order)" \
+		test "$rc" = 0 -a "$(cat "$T/out")" = "$want"
+	rm "$want"
+done
+(unset MPWRAP_LIB; "$inst/bin/mpcheck" ./tprog) >"$T/out" 2>"$T/err"
+rc=$?
+expect_error "libmpwrap.so not found anywhere" \
+	"mpcheck: libmpwrap.so not found (build it, install it beside mpcheck or set MPWRAP_LIB)"
+
+echo "1..$n"
+[ "$failed" = 0 ]
