@@ -26,6 +26,12 @@
 static atomic_size_t bytes_in_use, peak_bytes, n_allocs, n_frees;
 static atomic_size_t large_blocks, large_bytes;
 static atomic_ulong ops; /* allocator calls, for check_every */
+static int foreign_malloc; /* malloc resolves to another allocator */
+
+void _mp_set_foreign_malloc(int yes)
+{
+	foreign_malloc = yes;
+}
 
 static void maybe_check(uintptr_t caller)
 {
@@ -308,6 +314,14 @@ static void large_free(uintptr_t p, uint32_t stack, const char *where)
 	} else {
 		struct mp_large *in = _mp_large_find_interior_locked(p);
 		struct mp_block b = { 0 };
+		if (!in && (_mp_busy() || foreign_malloc)) {
+			/* not ours, and someone else's allocator is in play (our
+			 * own helpers under the guard, or a malloc the program
+			 * defines itself): hand it back, no report */
+			_mp_large_unlock();
+			_mp_real_free((void *)p);
+			return;
+		}
 		if (in)
 			b = (struct mp_block){ in->user, in->size, -1,
 				in->alloc_stack, in->free_stack, in->state,

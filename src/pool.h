@@ -29,6 +29,10 @@ int _mp_guard_verdicts(const struct mp_block *b, size_t rear, uint32_t access,
  * eviction cost 10x glibc's time on a churn benchmark. */
 #define MP_POISON_MAX ((size_t)256)
 
+/* The process's malloc is not ours (the program or an earlier preload
+ * defines it): unknown pointers are then freed, not reported. */
+void _mp_set_foreign_malloc(int yes);
+
 /* Lazily initialise on first use; 0 when the pool is usable. */
 int _mp_ensure_init(void);
 

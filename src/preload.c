@@ -219,6 +219,10 @@ __attribute__((constructor)) static void mpwrap_start(void)
 		return;
 	_mp_ensure_init();
 	_mp_threads_atfork();
+	Dl_info mine, theirs;
+	void *m = dlsym(RTLD_DEFAULT, "malloc");
+	if (m && dladdr((void *)&mpwrap_start, &mine) && dladdr(m, &theirs))
+		_mp_set_foreign_malloc(mine.dli_fbase != theirs.dli_fbase);
 }
 
 /* Runs from _dl_fini: after the program's atexit handlers and the

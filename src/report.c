@@ -206,9 +206,14 @@ static void locate_line(struct mp_out *o, const struct mp_verdict *v)
 	}
 }
 
+static __thread int in_report __attribute__((tls_model("initial-exec")));
+
 void _mp_report_error(const struct mp_verdict *v)
 {
 	atomic_fetch_add(&nerrors, 1);
+	if (in_report) /* an error met while writing a report: count only */
+		return;
+	in_report = 1;
 	struct mp_out o;
 	_mp_report_begin(&o);
 	if (errlog_len < ERRLOG_MAX)
@@ -244,6 +249,7 @@ void _mp_report_error(const struct mp_verdict *v)
 	_mp_report_prefix(&o);
 	_mp_out_str(&o, "\n");
 	_mp_report_end(&o);
+	in_report = 0;
 	if (_mp_opt.abort_on_error)
 		abort();
 }
