@@ -20,6 +20,7 @@ struct batch {
 	int blocks;
 	uint32_t stack;
 	const char *where;
+	int sweep;
 };
 
 static void flush(struct batch *b)
@@ -48,6 +49,8 @@ static void check_class(struct mp_class *c, struct batch *b)
 							   b->v + b->n);
 				if (!k)
 					continue;
+				for (int j = 0; j < k; j++)
+					b->v[b->n + j].sweep = b->sweep;
 				m->flags |= MP_F_REPORTED;
 				b->n += k;
 				b->blocks++;
@@ -79,6 +82,8 @@ static void check_large(struct batch *b)
 						   b->where, b->v + b->n);
 			if (!k)
 				continue;
+			for (int j = 0; j < k; j++)
+				b->v[b->n + j].sweep = b->sweep;
 			e->flags |= MP_F_REPORTED;
 			b->n += k;
 			b->blocks++;
@@ -128,9 +133,9 @@ static void check_poison(const struct mp_qent *q, void *arg)
 	}
 	if (!fresh)
 		return;
-	b->v[b->n++] = (struct mp_verdict){ MP_E_USE_AFTER_FREE,
-		q->user + (uintptr_t)d.first, 1, blk, d.first, d.count, b->stack,
-		b->where };
+	b->v[b->n] = _mp_verdict(MP_E_USE_AFTER_FREE, q->user + (uintptr_t)d.first,
+				 &blk, d.first, d.count, b->stack, b->where);
+	b->v[b->n++].sweep = b->sweep;
 	b->blocks++;
 }
 
@@ -142,6 +147,7 @@ int _mp_check_all(uintptr_t caller, const char *where)
 		return 0;
 	b.stack = _mp_stack_here(caller);
 	b.where = where;
+	b.sweep = caller == 0;
 	for (int c = 0; c < MP_NUM_CLASSES; c++)
 		check_class(&_mp_classes[c], &b);
 	check_large(&b);

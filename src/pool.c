@@ -164,13 +164,11 @@ int _mp_guard_verdicts(const struct mp_block *b, size_t rear,
 	if (!_mp_guard_check(b->user, b->size, rear, &front, &back))
 		return 0;
 	if (front.count)
-		v[nv++] = (struct mp_verdict){ MP_E_UNDERFLOW,
-			b->user + (uintptr_t)front.first, 1, *b, front.first,
-			front.count, access, where };
+		v[nv++] = _mp_verdict(MP_E_UNDERFLOW, b->user + (uintptr_t)front.first,
+				      b, front.first, front.count, access, where);
 	if (back.count)
-		v[nv++] = (struct mp_verdict){ MP_E_OVERFLOW,
-			b->user + (uintptr_t)back.first, 1, *b, back.first,
-			back.count, access, where };
+		v[nv++] = _mp_verdict(MP_E_OVERFLOW, b->user + (uintptr_t)back.first,
+				      b, back.first, back.count, access, where);
 	return nv;
 }
 
@@ -233,9 +231,10 @@ static void release(const struct mp_qent *q)
 			_mp_real_free((void *)real);
 	}
 	if (bad) {
-		v = (struct mp_verdict){ MP_E_USE_AFTER_FREE,
-			q->user + (uintptr_t)d.first, 1, v.blk, d.first, d.count,
-			0, "quarantine eviction" };
+		struct mp_block blk = v.blk;
+		v = _mp_verdict(MP_E_USE_AFTER_FREE, q->user + (uintptr_t)d.first,
+				&blk, d.first, d.count, 0, "quarantine eviction");
+		v.sweep = 1;
 		_mp_report_error(&v);
 	}
 }
@@ -256,11 +255,10 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t stack,
 		_mp_slab_block(s, i, &b);
 	if (!m || off != 0 || m->state == MP_ST_UNUSED) {
 		int live = m && m->state == MP_ST_LIVE;
-		v[nv++] = (struct mp_verdict){ MP_E_INVALID_FREE, p, live,
-			live ? b : (struct mp_block){ 0 }, off, 0, stack, where };
+		v[nv++] = _mp_verdict(MP_E_INVALID_FREE, p, live ? &b : NULL, off,
+				      0, stack, where);
 	} else if (m->state != MP_ST_LIVE) {
-		v[nv++] = (struct mp_verdict){ MP_E_DOUBLE_FREE, p, 1, b, 0, 0,
-					       stack, where };
+		v[nv++] = _mp_verdict(MP_E_DOUBLE_FREE, p, &b, 0, 0, stack, where);
 	} else {
 		if (!(m->flags & MP_F_REPORTED))
 			nv = _mp_guard_verdicts(&b, MP_GUARD_SIZE, stack,
@@ -299,8 +297,8 @@ static void large_free(uintptr_t p, uint32_t stack, const char *where)
 		struct mp_block b = { e->user, e->size, -1, e->alloc_stack,
 				      e->free_stack, e->state, e->flags };
 		if (e->state != MP_ST_LIVE) {
-			v[nv++] = (struct mp_verdict){ MP_E_DOUBLE_FREE, p, 1, b,
-						       0, 0, stack, where };
+			v[nv++] = _mp_verdict(MP_E_DOUBLE_FREE, p, &b, 0, 0, stack,
+					      where);
 		} else {
 			if (!(e->flags & MP_F_REPORTED))
 				nv = _mp_guard_verdicts(&b, MP_GUARD_SIZE, stack,
@@ -326,8 +324,8 @@ static void large_free(uintptr_t p, uint32_t stack, const char *where)
 			b = (struct mp_block){ in->user, in->size, -1,
 				in->alloc_stack, in->free_stack, in->state,
 				in->flags };
-		v[nv++] = (struct mp_verdict){ MP_E_INVALID_FREE, p, in != NULL,
-			b, in ? (long)(p - in->user) : 0, 0, stack, where };
+		v[nv++] = _mp_verdict(MP_E_INVALID_FREE, p, in ? &b : NULL,
+				      in ? (long)(p - in->user) : 0, 0, stack, where);
 	}
 	_mp_large_unlock();
 	if (internal_real) {

@@ -18,6 +18,13 @@ static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mp_qent *ring;
 static size_t head, count, bytes;
 
+/* What a block costs the budget: its bytes plus its guards, so zero-byte
+ * blocks still move through a small or empty quarantine. */
+static size_t weight(size_t size)
+{
+	return size + 32;
+}
+
 static size_t budget(void)
 {
 	return (size_t)_mp_opt.quarantine_mb << 20;
@@ -30,7 +37,7 @@ static size_t evict_locked(struct mp_qent *out, size_t max)
 	while (k < max && count &&
 	       (bytes > budget() || count == RING_CAP)) {
 		out[k++] = ring[head];
-		bytes -= ring[head].size;
+		bytes -= weight(ring[head].size);
 		head = (head + 1) & (RING_CAP - 1);
 		count--;
 	}
@@ -58,7 +65,7 @@ size_t _mp_quarantine_push(uintptr_t user, size_t size, struct mp_qent *out,
 		k = evict_locked(out, 1);
 	ring[(head + count) & (RING_CAP - 1)] = (struct mp_qent){ user, size };
 	count++;
-	bytes += size;
+	bytes += weight(size);
 	k += evict_locked(out + k, max - k);
 	pthread_mutex_unlock(&q_lock);
 	return k;

@@ -41,6 +41,18 @@ const char *_mp_err_name(enum mp_err k)
 	return k < MP_E_KINDS ? names[k] : "unknown";
 }
 
+struct mp_verdict _mp_verdict(enum mp_err kind, uintptr_t addr,
+			      const struct mp_block *b, long offset, size_t count,
+			      uint32_t access_stack, const char *where)
+{
+	struct mp_verdict v = { .kind = kind, .addr = addr, .has_block = b != NULL,
+				.offset = offset, .count = count,
+				.access_stack = access_stack, .where = where };
+	if (b)
+		v.blk = *b;
+	return v;
+}
+
 /* Expand %p in a path template to the pid. */
 static void expand_path(char *dst, size_t cap, const char *tmpl)
 {
@@ -222,7 +234,7 @@ void _mp_report_error(const struct mp_verdict *v)
 	_mp_out_printf(&o, "ERROR: %s\n", _mp_err_name(v->kind));
 	locate_line(&o, v);
 	_mp_report_prefix(&o);
-	if (!v->access_stack) /* found by a sweep, not by a call of the program */
+	if (v->sweep)
 		_mp_out_printf(&o, "  detected by the %s check\n", v->where);
 	else
 	_mp_out_printf(&o, "  %s %s:\n",
@@ -232,7 +244,7 @@ void _mp_report_error(const struct mp_verdict *v)
 			       ? "detected by"
 			       : "bad call to",
 		       v->where);
-	if (v->access_stack)
+	if (!v->sweep)
 		_mp_report_stack(&o, v->access_stack);
 	if (v->has_block) {
 		_mp_report_prefix(&o);

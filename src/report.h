@@ -25,9 +25,16 @@ struct mp_verdict {
 	size_t count;          /* damaged bytes (guard/poison kinds) */
 	uint32_t access_stack; /* where the bad call / detection happened */
 	const char *where;     /* "free", "realloc", "mp_check", ... */
+	int sweep;             /* found by a check of its own (exit, eviction),
+				* not during a call of the program */
 };
 
 const char *_mp_err_name(enum mp_err k);
+
+/* Build a verdict; b may be NULL when the address is in no block. */
+struct mp_verdict _mp_verdict(enum mp_err kind, uintptr_t addr,
+			      const struct mp_block *b, long offset, size_t count,
+			      uint32_t access_stack, const char *where);
 
 /* Print one error report, count it, remember it for the JSON report, and
  * abort if abort_on_error.  No pool lock may be held. */

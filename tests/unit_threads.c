@@ -1,0 +1,416 @@
+/* unit_threads.c - the pool under concurrent use (cmocka).
+ *
+ * test_stress: 8 threads x MPWRAP_UNIT_ITERS (default 100000) random
+ * operations on a window of up to 64 live blocks each (sizes 1..6000, so
+ * both slabs and large blocks), every block filled with a pattern that is
+ * verified before it is freed or reallocated.
+ * test_check_while_allocating: 4 such allocator threads while 4 more call
+ * mp_check() and mp_get_stats() in a loop.
+ * test_check_vs_stalled_allocator: one thread allocates and frees while
+ * another runs mp_check() in a loop; the allocating thread is stalled at
+ * random points MPWRAP_UNIT_STALLS times (default 10000; a signal whose
+ * handler spins for 30 us), so that the checker gets to run inside every
+ * short window of the allocation path.  This
+ * found mp_check reporting false overflows on slots whose guards were
+ * filled after the class lock was dropped (fixed in e6279c1).
+ *
+ * Worker threads never call cmocka asserts (not thread-safe): they count
+ * failures, and the main thread asserts on the counts.  Stacks are kept
+ * short (stack_depth=4) to keep the run time low.
+ */
+#define _GNU_SOURCE
+#include "testutil.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#define WINDOW 64
+#define MAX_SIZE 6000
+#define REF_LEN (MAX_SIZE + 4096)
+
+static unsigned char ref[REF_LEN]; /* read-only pattern source */
+static long iters;
+
+static int setup_stress(void **state)
+{
+	(void)state;
+	return tu_start("stack_depth=4");
+}
+
+static int setup_check(void **state)
+{
+	(void)state;
+	/* mp_check scans every quarantined block: keep the quarantine small */
+	return tu_start("stack_depth=4:quarantine_mb=4");
+}
+
+static int setup_stall(void **state)
+{
+	(void)state;
+	/* no quarantine: the same slots are reused at once, so a slot's rear
+	 * guard area still holds the previous block's bytes before the fill */
+	return tu_start("stack_depth=4:quarantine_mb=0");
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return tu_stop();
+}
+
+static uint64_t next_rand(uint64_t *s)
+{
+	uint64_t x = *s;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *s = x;
+}
+
+struct worker {
+	pthread_t tid;
+	unsigned id;
+	long iters;
+	/* what the pool should have counted */
+	size_t allocs, frees;
+	/* failures seen by the thread */
+	size_t null_allocs, misaligned, bad_usable, bad_pattern, not_zero;
+};
+
+struct slot {
+	unsigned char *p;
+	size_t n;
+	unsigned off; /* the block holds ref[off .. off + n) */
+};
+
+static int pattern_ok(const struct slot *s)
+{
+	return memcmp(s->p, ref + s->off, s->n) == 0;
+}
+
+static void give(struct worker *w, struct slot *s, unsigned char *p, size_t n,
+		 uint64_t *rng)
+{
+	if ((uintptr_t)p % 16)
+		w->misaligned++;
+	if (mp_usable_size(p) != n)
+		w->bad_usable++;
+	s->p = p;
+	s->n = n;
+	s->off = (unsigned)(next_rand(rng) % (REF_LEN - MAX_SIZE));
+	memcpy(p, ref + s->off, n);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct slot win[WINDOW];
+	uint64_t rng = 0x9E3779B97F4A7C15ULL * (w->id + 1);
+
+	memset(win, 0, sizeof win);
+	for (long i = 0; i < w->iters; i++) {
+		uint64_t r = next_rand(&rng);
+		struct slot *s = &win[r % WINDOW];
+		unsigned op = (unsigned)(r >> 32) % 10;
+		if (!s->p) {
+			size_t n = next_rand(&rng) % MAX_SIZE + 1;
+			unsigned char *p;
+			if (op == 0) {
+				p = mp_calloc(1, n);
+				if (p && (p[0] || p[n - 1] || p[n / 2]))
+					w->not_zero++;
+			} else {
+				p = mp_alloc(n);
+			}
+			if (!p) {
+				w->null_allocs++;
+				continue;
+			}
+			w->allocs++;
+			give(w, s, p, n, &rng);
+		} else if (op < 2) {
+			/* realloc: one more allocation and one more free */
+			size_t n = next_rand(&rng) % MAX_SIZE + 1;
+			size_t keep = n < s->n ? n : s->n;
+			unsigned off = s->off;
+			if (!pattern_ok(s))
+				w->bad_pattern++;
+			unsigned char *p = mp_realloc(s->p, n);
+			if (!p) {
+				w->null_allocs++;
+				s->p = NULL; /* leaked on purpose: counted */
+				continue;
+			}
+			w->allocs++;
+			w->frees++;
+			if (memcmp(p, ref + off, keep) != 0)
+				w->bad_pattern++;
+			give(w, s, p, n, &rng);
+		} else {
+			if (!pattern_ok(s))
+				w->bad_pattern++;
+			mp_free(s->p);
+			w->frees++;
+			s->p = NULL;
+		}
+	}
+	for (int j = 0; j < WINDOW; j++) {
+		if (!win[j].p)
+			continue;
+		if (!pattern_ok(&win[j]))
+			w->bad_pattern++;
+		mp_free(win[j].p);
+		w->frees++;
+	}
+	return NULL;
+}
+
+static void start_workers(struct worker *w, unsigned n, long each)
+{
+	for (unsigned i = 0; i < n; i++) {
+		memset(&w[i], 0, sizeof w[i]);
+		w[i].id = i;
+		w[i].iters = each;
+		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) != 0)
+			abort();
+	}
+}
+
+static void join_workers(struct worker *w, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (pthread_join(w[i].tid, NULL) != 0)
+			abort(); /* the pool must not be destroyed under a live thread */
+}
+
+/* Assert the per-thread counts (after every thread is joined); return the
+ * allocations made. */
+static size_t check_workers(const struct worker *w, unsigned n)
+{
+	size_t allocs = 0, frees = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(w[i].null_allocs, 0);
+		assert_int_equal(w[i].misaligned, 0);
+		assert_int_equal(w[i].bad_usable, 0);
+		assert_int_equal(w[i].bad_pattern, 0);
+		assert_int_equal(w[i].not_zero, 0);
+		assert_int_equal(w[i].allocs, w[i].frees);
+		assert_true(w[i].allocs > (size_t)w[i].iters / 4);
+		allocs += w[i].allocs;
+		frees += w[i].frees;
+	}
+	assert_int_equal(allocs, frees);
+	return allocs;
+}
+
+static void assert_pool_empty(size_t allocs)
+{
+	struct mp_stats st = tu_stats();
+	assert_int_equal(st.errors, 0);
+	for (int c = 0; c < MP_NUM_CLASSES; c++) {
+		assert_int_equal(st.cls[c].in_use, 0);
+		assert_int_equal(st.cls[c].in_use + st.cls[c].quarantined +
+				 st.cls[c].free, st.cls[c].total);
+	}
+	assert_int_equal(st.large_blocks, 0);
+	assert_int_equal(st.large_bytes, 0);
+	assert_int_equal(st.bytes_in_use, 0);
+	assert_int_equal(st.allocs, allocs);
+	assert_int_equal(st.frees, allocs);
+	assert_true(st.peak_bytes > 0);
+	assert_int_equal(mp_check(), 0);
+	assert_int_equal(mp_dump_leaks(), 0);
+	char *log = tu_log();
+	if (tu_count(log, "ERROR:")) {
+		tu_dump("unexpected reports:", strstr(log, "ERROR:"), 40);
+		fail_msg("%zu unexpected reports", tu_count(log, "ERROR:"));
+	}
+	free(log);
+}
+
+static void test_stress(void **state)
+{
+	(void)state;
+	struct worker w[8];
+
+	start_workers(w, 8, iters);
+	join_workers(w, 8);
+	size_t allocs = check_workers(w, 8);
+	print_message("# stress: 8 threads x %ld ops, %zu allocations\n", iters,
+		      allocs);
+	assert_pool_empty(allocs);
+}
+
+struct checker {
+	pthread_t tid;
+	size_t rounds, damaged, inconsistent, errors_seen;
+};
+
+static atomic_int stop_checkers;
+
+static void *checker_main(void *arg)
+{
+	struct checker *c = arg;
+
+	while (!atomic_load(&stop_checkers)) {
+		int k = mp_check();
+		if (k != 0)
+			c->damaged += (size_t)k;
+		struct mp_stats st;
+		mp_get_stats(&st);
+		for (int i = 0; i < MP_NUM_CLASSES; i++)
+			if (st.cls[i].in_use + st.cls[i].quarantined + st.cls[i].free !=
+			    st.cls[i].total)
+				c->inconsistent++;
+		if (st.errors)
+			c->errors_seen++;
+		c->rounds++;
+	}
+	return NULL;
+}
+
+static void test_check_while_allocating(void **state)
+{
+	(void)state;
+	struct worker w[4];
+	struct checker c[4];
+
+	atomic_store(&stop_checkers, 0);
+	memset(c, 0, sizeof c);
+	for (int i = 0; i < 4; i++)
+		if (pthread_create(&c[i].tid, NULL, checker_main, &c[i]) != 0)
+			abort();
+	start_workers(w, 4, iters / 2);
+	join_workers(w, 4);
+	atomic_store(&stop_checkers, 1);
+	for (int i = 0; i < 4; i++)
+		if (pthread_join(c[i].tid, NULL) != 0)
+			abort();
+	size_t allocs = check_workers(w, 4);
+	size_t rounds = 0, damaged = 0, inconsistent = 0, errors_seen = 0;
+	for (int i = 0; i < 4; i++) {
+		rounds += c[i].rounds;
+		damaged += c[i].damaged;
+		inconsistent += c[i].inconsistent;
+		errors_seen += c[i].errors_seen;
+		assert_true(c[i].rounds > 0);
+	}
+	print_message("# check: 4 threads x %ld ops, %zu allocations, %zu check "
+		      "rounds, %zu damaged blocks reported\n", iters / 2, allocs,
+		      rounds, damaged);
+	if (damaged) {
+		char *log = tu_log();
+		tu_dump("first report:", strstr(log, "ERROR:"), 24);
+		free(log);
+	}
+	assert_int_equal(damaged, 0);
+	assert_int_equal(errors_seen, 0);
+	assert_int_equal(inconsistent, 0);
+	assert_pool_empty(allocs);
+}
+
+/* ---- mp_check against an allocator stalled at random points ------------- */
+
+static void spin_handler(int sig)
+{
+	struct timespec a, b;
+
+	(void)sig;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < 30000);
+}
+
+struct stalled {
+	atomic_int stop;
+	size_t allocs, nulls;
+};
+
+static void *stalled_alloc_main(void *arg)
+{
+	/* slab sizes only (large blocks are guarded before they are published);
+	 * alternating sizes leave stale bytes where the next rear guard goes */
+	static const size_t sizes[] = { 1, 32, 1, 32, 65, 128 };
+	struct stalled *st = arg;
+
+	for (long i = 0; !atomic_load_explicit(&st->stop, memory_order_relaxed); i++) {
+		size_t n = sizes[i % 6];
+		char *p = mp_alloc(n);
+		if (!p) {
+			st->nulls++;
+			continue;
+		}
+		st->allocs++;
+		p[0] = 1;
+		p[n - 1] = 2;
+		mp_free(p);
+	}
+	return NULL;
+}
+
+static void test_check_vs_stalled_allocator(void **state)
+{
+	(void)state;
+	struct sigaction sa, old;
+	struct stalled a;
+	struct checker c;
+	pthread_t at;
+	long stalls = tu_env_long("MPWRAP_UNIT_STALLS", 10000);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = spin_handler;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+	atomic_store(&stop_checkers, 0);
+	memset(&c, 0, sizeof c);
+	memset(&a, 0, sizeof a);
+	if (pthread_create(&c.tid, NULL, checker_main, &c) != 0)
+		abort();
+	if (pthread_create(&at, NULL, stalled_alloc_main, &a) != 0)
+		abort();
+	for (long k = 0; k < stalls; k++) {
+		pthread_kill(at, SIGUSR1);
+		usleep(20);
+	}
+	atomic_store(&a.stop, 1);
+	atomic_store(&stop_checkers, 1);
+	if (pthread_join(at, NULL) != 0 || pthread_join(c.tid, NULL) != 0)
+		abort();
+	assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+	print_message("# stalled: %zu allocations, %ld stalls, %zu check rounds, "
+		      "%zu damaged blocks reported\n", a.allocs, stalls, c.rounds,
+		      c.damaged);
+	if (c.damaged) {
+		char *log = tu_log();
+		tu_dump("first report:", strstr(log, "ERROR:"), 24);
+		free(log);
+	}
+	assert_int_equal(a.nulls, 0);
+	assert_int_equal(c.damaged, 0);
+	assert_int_equal(c.errors_seen, 0);
+	assert_int_equal(c.inconsistent, 0);
+	assert_true(c.rounds > 0);
+	assert_pool_empty(a.allocs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_stress, setup_stress, teardown),
+		cmocka_unit_test_setup_teardown(test_check_while_allocating,
+						setup_check, teardown),
+		cmocka_unit_test_setup_teardown(test_check_vs_stalled_allocator,
+						setup_stall, teardown),
+	};
+	uint64_t rng = 12345;
+
+	for (size_t i = 0; i < REF_LEN; i++)
+		ref[i] = (unsigned char)next_rand(&rng);
+	iters = tu_env_long("MPWRAP_UNIT_ITERS", 100000);
+	return cmocka_run_group_tests_name("unit_threads", tests, NULL, NULL);
+}
