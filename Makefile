@@ -29,7 +29,7 @@ SO_OBJ   := $(CORE_OBJ) $(SO_SRC:%=$(BUILD)/%.o)
 TFLAGS := -g -O0 -fno-omit-frame-pointer -fno-optimize-sibling-calls \
           -std=gnu11 -Wall -Wextra -Werror -Iinclude -pthread
 
-.PHONY: all deps demo test clean bench install uninstall
+.PHONY: all deps demo test clean bench install uninstall sanitize fuzz
 all: $(BUILD)/.deps libmempool.a libmpwrap.so
 
 $(BUILD)/.deps: scripts/deps.sh
@@ -75,6 +75,9 @@ $(BUILD)/demo: examples/demo.c libmempool.a
 demo: all $(BUILD)/demo
 	@echo "== examples/demo.c: a leak and a one-byte overflow, through the mp_* API"
 	@./$(BUILD)/demo; echo "(demo exit status $$?)"
+
+# ---- sanitizer builds, fuzzing (mk/*.mk) ------------------------------------
+-include mk/*.mk
 
 # ---- install -------------------------------------------------------------
 VERSION := 0.1.0
