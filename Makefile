@@ -18,10 +18,10 @@ DEPS := libunwind-dev:/usr/include/libunwind.h \
         libdw-dev:/usr/include/elfutils/libdwfl.h \
         libcmocka-dev:/usr/include/cmocka.h
 
-CORE_SRC := out options real slab guard large depot stack quarantine \
+CORE_SRC := out options real vm slab guard large depot stack quarantine \
             symbolize report pool check leaks api
 # the preload layer: exit report, reachability scan, thread registry, shims
-SO_SRC   := json leakscan threads exit preload
+SO_SRC   := json roots leakscan threads exit preload
 CORE_OBJ := $(CORE_SRC:%=$(BUILD)/%.o)
 SO_OBJ   := $(CORE_OBJ) $(SO_SRC:%=$(BUILD)/%.o)
 

@@ -18,6 +18,7 @@
 #include "slab.h"
 #include "stack.h"
 #include "symbolize.h"
+#include "vm.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -40,10 +41,12 @@ static void fork_prepare(void)
 	_mp_depot_lock();
 	_mp_slab_lock_all();
 	_mp_large_lock();
+	_mp_vm_lock();
 }
 
 static void fork_parent(void)
 {
+	_mp_vm_unlock();
 	_mp_large_unlock();
 	_mp_slab_unlock_all();
 	_mp_depot_unlock();

@@ -8,11 +8,11 @@
  */
 #define _GNU_SOURCE
 #include "depot.h"
+#include "vm.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/mman.h>
 
 struct rec {
 	uint32_t next;   /* id of the next record in the bucket, 0 = end */
@@ -36,9 +36,7 @@ static _Atomic int ready;
 
 static void *reserve(size_t n)
 {
-	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	return _mp_map(n, 1);
 }
 
 /* depot_lock held */
@@ -143,9 +141,9 @@ void _mp_depot_reset(void)
 	pthread_mutex_lock(&depot_lock);
 	if (atomic_load(&ready)) {
 		atomic_store(&ready, 0);
-		munmap((void *)buckets, NBUCKETS * sizeof *buckets);
-		munmap((void *)ids, MAX_IDS * sizeof *ids);
-		munmap(arena, ARENA_BYTES);
+		_mp_unmap((void *)buckets, NBUCKETS * sizeof *buckets);
+		_mp_unmap((void *)ids, MAX_IDS * sizeof *ids);
+		_mp_unmap(arena, ARENA_BYTES);
 		buckets = NULL;
 		ids = NULL;
 		arena = NULL;

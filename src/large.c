@@ -6,10 +6,10 @@
  */
 #define _GNU_SOURCE
 #include "large.h"
+#include "vm.h"
 
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
 
 static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mp_large *tab;
@@ -30,9 +30,8 @@ static inline size_t hash(uintptr_t p)
 static int grow(void)
 {
 	size_t ncap = cap ? cap * 2 : 1024;
-	struct mp_large *nt = mmap(NULL, ncap * sizeof *nt, PROT_READ | PROT_WRITE,
-				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (nt == MAP_FAILED)
+	struct mp_large *nt = _mp_map(ncap * sizeof *nt, 0);
+	if (!nt)
 		return -1;
 	for (size_t i = 0; i < cap; i++) {
 		if (!tab[i].user)
@@ -45,7 +44,7 @@ static int grow(void)
 	/* The old table is unmapped under the lock: it is our own metadata,
 	 * never user memory, and no report is being written from it. */
 	if (tab)
-		munmap(tab, cap * sizeof *tab);
+		_mp_unmap(tab, cap * sizeof *tab);
 	tab = nt;
 	cap = ncap;
 	return 0;
@@ -126,7 +125,7 @@ void _mp_large_reset(void)
 {
 	pthread_mutex_lock(&large_lock);
 	if (tab)
-		munmap(tab, cap * sizeof *tab);
+		_mp_unmap(tab, cap * sizeof *tab);
 	tab = NULL;
 	cap = count = 0;
 	pthread_mutex_unlock(&large_lock);

@@ -11,9 +11,9 @@
 #include "large.h"
 #include "report.h"
 #include "slab.h"
+#include "vm.h"
 
 #include <string.h>
-#include <sys/mman.h>
 
 static const char *const kind_names[MP_K_NKINDS] = {
 	"definite", "indirect", "possible", "reachable"
@@ -83,9 +83,8 @@ int _mp_leaks_collect(struct mp_leak_set *ls, int by_kind)
 	memset(ls, 0, sizeof *ls);
 	size_t nstacks = (size_t)_mp_depot_count() + 1;
 	size_t bytes = nstacks * MP_K_NKINDS * sizeof(struct mp_leak_group);
-	struct mp_leak_group *acc = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (acc == MAP_FAILED)
+	struct mp_leak_group *acc = _mp_map(bytes, 0);
+	if (!acc)
 		return -1;
 	for (int c = 0; c < MP_NUM_CLASSES; c++) {
 		struct mp_class *cl = &_mp_classes[c];
@@ -132,7 +131,7 @@ int _mp_leaks_collect(struct mp_leak_set *ls, int by_kind)
 void _mp_leaks_release(struct mp_leak_set *ls)
 {
 	if (ls->g)
-		munmap(ls->g, ls->map_bytes);
+		_mp_unmap(ls->g, ls->map_bytes);
 	ls->g = NULL;
 	ls->n = 0;
 }

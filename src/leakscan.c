@@ -19,24 +19,18 @@
 #include "large.h"
 #include "leaks.h"
 #include "slab.h"
+#include "roots.h"
+#include "depot.h"
 #include "threads.h"
+#include "vm.h"
 
-#include <dlfcn.h>
-#include <elf.h>
-#include <fcntl.h>
-#include <link.h>
 #include <setjmp.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
-#define MAX_ROOTS 4096
 #define WORK_CAP ((size_t)1 << 20)
 #define F_PENDING 8
 #define F_WEAK 64
 #define F_SCAN (MP_F_MARK | F_PENDING | F_WEAK | MP_F_KIND_MASK)
-
-extern void *__libc_stack_end;
 
 enum mode { M_REACH, M_POSS, M_LEAK };
 
@@ -44,107 +38,22 @@ struct bref {
 	uintptr_t user;
 	size_t size;
 	uint8_t *flags;
+	uint32_t stack;
 };
 
 struct lrange {
 	uintptr_t user;
 	size_t size;
 	uint8_t *flags;
+	uint32_t stack;
 };
 
-static struct mp_range roots[MAX_ROOTS];
-static size_t nroots;
+static struct mp_roots rt;
 static uintptr_t *work;
 static size_t nwork;
 static struct lrange *larges; /* live large blocks sorted by address */
 static size_t nlarges, larges_bytes;
 static uintptr_t heap_lo, heap_hi, leader;
-
-static void add_root(uintptr_t lo, uintptr_t hi)
-{
-	lo = (lo + 7) & ~(uintptr_t)7;
-	if (hi > lo && nroots < MAX_ROOTS)
-		roots[nroots++] = (struct mp_range){ lo, hi };
-}
-
-/* The mapping of /proc/self/maps holding addr; 0 if none.  No malloc. */
-static int maps_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
-{
-	char buf[4096];
-	size_t have = 0;
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), found = 0;
-	if (fd < 0)
-		return 0;
-	for (;;) {
-		ssize_t r = read(fd, buf + have, sizeof buf - 1 - have);
-		if (r <= 0)
-			break;
-		have += (size_t)r;
-		buf[have] = '\0';
-		char *line = buf, *nl;
-		while ((nl = strchr(line, '\n'))) {
-			uintptr_t a = 0, b = 0;
-			char *p = line;
-			for (; *p != '-'; p++)
-				a = a * 16 + (uintptr_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
-			for (p++; *p != ' '; p++)
-				b = b * 16 + (uintptr_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
-			if (addr >= a && addr < b) {
-				*lo = a;
-				*hi = b;
-				found = 1;
-				goto out;
-			}
-			line = nl + 1;
-		}
-		have = (size_t)(buf + have - line);
-		memmove(buf, line, have);
-	}
-out:
-	close(fd);
-	return found;
-}
-
-static int phdr_cb(struct dl_phdr_info *info, size_t size, void *self_base)
-{
-	(void)size;
-	if (info->dlpi_addr == (ElfW(Addr))self_base)
-		return 0; /* our own globals are bookkeeping, not roots */
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W))
-			add_root(start, start + ph->p_memsz);
-		else if (ph->p_type == PT_TLS && info->dlpi_tls_data)
-			add_root((uintptr_t)info->dlpi_tls_data,
-				 (uintptr_t)info->dlpi_tls_data + ph->p_memsz);
-	}
-	return 0;
-}
-
-/* Roots that need no pool lock (dl_iterate_phdr may race with dlopen,
- * which allocates: collect these before locking the pool). */
-static void collect_roots(uintptr_t sp)
-{
-	Dl_info di;
-	void *self = NULL;
-	if (dladdr((void *)&_mp_leakscan_classify, &di))
-		self = di.dli_fbase;
-	nroots = 0;
-	dl_iterate_phdr(phdr_cb, self);
-	uintptr_t lo, hi;
-	if (maps_range(sp, &lo, &hi))
-		add_root(sp, hi);
-	/* main thread's stack, when another thread is exiting */
-	uintptr_t mainsp = (uintptr_t)__libc_stack_end;
-	if (!(sp >= lo && sp < hi) || !(mainsp >= lo && mainsp < hi))
-		if (maps_range(mainsp, &lo, &hi))
-			add_root(lo, hi);
-	/* thread descriptor (pthread_setspecific values) of this thread */
-	uintptr_t tp = (uintptr_t)__builtin_thread_pointer();
-	if (maps_range(tp, &lo, &hi))
-		add_root(tp, tp + 4096 < hi ? tp + 4096 : hi);
-}
 
 static int find_block(uintptr_t w, struct bref *b)
 {
@@ -160,7 +69,8 @@ static int find_block(uintptr_t w, struct bref *b)
 		if (m->state != MP_ST_LIVE || (m->flags & MP_F_INTERNAL) ||
 		    off < 0 || (off > 0 && (size_t)off >= m->size))
 			return 0;
-		*b = (struct bref){ w - (uintptr_t)off, m->size, &m->flags };
+		*b = (struct bref){ w - (uintptr_t)off, m->size, &m->flags,
+				    m->alloc_stack };
 		return off == 0 ? 1 : 2;
 	}
 	size_t lo = 0, hi = nlarges;
@@ -176,7 +86,7 @@ static int find_block(uintptr_t w, struct bref *b)
 	struct lrange *l = &larges[lo - 1];
 	if (w != l->user && w - l->user >= l->size)
 		return 0;
-	*b = (struct bref){ l->user, l->size, l->flags };
+	*b = (struct bref){ l->user, l->size, l->flags, l->stack };
 	return w == l->user ? 1 : 2;
 }
 
@@ -193,11 +103,11 @@ static void push(struct bref *b)
 		*b->flags |= F_PENDING;
 }
 
-static void scan_range(uintptr_t lo, uintptr_t hi, enum mode m)
+static void scan_words(const uintptr_t *w, size_t n, enum mode m)
 {
 	struct bref b;
-	for (uintptr_t a = lo; a + sizeof(uintptr_t) <= hi; a += sizeof(uintptr_t)) {
-		int hit = find_block(*(const uintptr_t *)a, &b);
+	for (size_t k = 0; k < n; k++) {
+		int hit = find_block(w[k], &b);
 		if (!hit)
 			continue;
 		uint8_t f = *b.flags;
@@ -225,6 +135,62 @@ static void scan_range(uintptr_t lo, uintptr_t hi, enum mode m)
 	}
 }
 
+static void scan_range(uintptr_t lo, uintptr_t hi, enum mode m)
+{
+	lo = (lo + 7) & ~(uintptr_t)7;
+	if (hi > lo)
+		scan_words((const uintptr_t *)lo, (hi - lo) / sizeof(uintptr_t), m);
+}
+
+static void scan_read_cb(const uintptr_t *w, size_t n, void *arg)
+{
+	(void)arg;
+	scan_words(w, n, M_REACH);
+}
+
+/* A foreign part of an anonymous mapping: scan it, minus the live large
+ * blocks in it (they live in the real allocator's arenas and are graph
+ * nodes, not roots). */
+static void scan_foreign_cb(uintptr_t lo, uintptr_t hi, void *arg)
+{
+	(void)arg;
+	size_t i = 0, j = nlarges;
+	while (i < j) { /* first large block ending after lo */
+		size_t mid = (i + j) / 2;
+		if (larges[mid].user + larges[mid].size <= lo)
+			i = mid + 1;
+		else
+			j = mid;
+	}
+	uintptr_t cur = lo;
+	for (; i < nlarges && larges[i].user < hi; i++) {
+		uintptr_t blo = larges[i].user - MP_GUARD_SIZE;
+		if (blo > cur)
+			_mp_roots_read(cur, blo, scan_read_cb, NULL);
+		uintptr_t bhi = larges[i].user + larges[i].size;
+		if (bhi > cur)
+			cur = bhi;
+	}
+	if (cur < hi)
+		_mp_roots_read(cur, hi, scan_read_cb, NULL);
+}
+
+/* Blocks allocated by the dynamic linker (dynamic TLS, the TLS vectors of
+ * threads whose stacks glibc keeps cached) are roots, as in LeakSanitizer:
+ * the pointers to them live where no scan can see. */
+static void ldso_cb(struct bref *b, void *arg)
+{
+	(void)arg;
+	uint32_t id = b->stack;
+	const uintptr_t *pcs;
+	if (!(*b->flags & MP_F_MARK) && _mp_depot_get(id, &pcs) &&
+	    pcs[0] >= rt.ldso_text.lo && pcs[0] < rt.ldso_text.hi) {
+		*b->flags |= MP_F_MARK;
+		set_kind(b->flags, MP_K_REACHABLE);
+		push(b);
+	}
+}
+
 /* Visit every live user block: fn(block, arg). Locks are held. */
 static void each_block(void (*fn)(struct bref *, void *), void *arg)
 {
@@ -234,11 +200,13 @@ static void each_block(void (*fn)(struct bref *, void *), void *arg)
 				struct mp_meta *m = &s->meta[i];
 				if (m->state != MP_ST_LIVE || (m->flags & MP_F_INTERNAL))
 					continue;
-				struct bref b = { _mp_slot_user(s, i), m->size, &m->flags };
+				struct bref b = { _mp_slot_user(s, i), m->size, &m->flags,
+						  m->alloc_stack };
 				fn(&b, arg);
 			}
 	for (size_t i = 0; i < nlarges; i++) {
-		struct bref b = { larges[i].user, larges[i].size, larges[i].flags };
+		struct bref b = { larges[i].user, larges[i].size, larges[i].flags,
+				  larges[i].stack };
 		fn(&b, arg);
 	}
 }
@@ -310,9 +278,8 @@ static int build_larges(void)
 {
 	size_t n = _mp_large_count_locked(), pos = 0;
 	larges_bytes = (n ? n : 1) * sizeof *larges;
-	larges = mmap(NULL, larges_bytes, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (larges == MAP_FAILED)
+	larges = _mp_map(larges_bytes, 0);
+	if (!larges)
 		return -1;
 	nlarges = 0;
 	struct mp_large *e;
@@ -330,7 +297,8 @@ static int build_larges(void)
 				hi = mid;
 		}
 		memmove(&larges[lo + 1], &larges[lo], (nlarges - lo) * sizeof *larges);
-		larges[lo] = (struct lrange){ e->user, e->size, &e->flags };
+		larges[lo] = (struct lrange){ e->user, e->size, &e->flags,
+					      e->alloc_stack };
 		nlarges++;
 	}
 	return 0;
@@ -341,10 +309,9 @@ __attribute__((noinline)) int _mp_leakscan_classify(void)
 	jmp_buf regs; /* callee-saved registers spilled onto the scanned stack */
 	setjmp(regs);
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	collect_roots(sp);
-	work = mmap(NULL, WORK_CAP * sizeof *work, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (work == MAP_FAILED)
+	_mp_roots_collect(&rt, sp);
+	work = _mp_map(WORK_CAP * sizeof *work, 1);
+	if (!work)
 		return -1;
 	_mp_slab_lock_all();
 	_mp_large_lock();
@@ -356,19 +323,28 @@ __attribute__((noinline)) int _mp_leakscan_classify(void)
 		heap_hi = 0;
 		nwork = 0;
 		each_block(reset_cb, NULL);
-		for (size_t i = 0; i < nroots; i++)
-			scan_range(roots[i].lo, roots[i].hi, M_REACH);
+		for (size_t i = 0; i < rt.nroot; i++)
+			scan_range(rt.root[i].lo, rt.root[i].hi, M_REACH);
 		scan_range((uintptr_t)&regs, (uintptr_t)(&regs + 1), M_REACH);
 		for (size_t i = 0; i < nthr; i++)
 			scan_range(thr[i].lo, thr[i].hi, M_REACH);
 		_mp_threads_unlock();
+		/* -1 (our registry overflowed): then we cannot tell our
+		 * memory from the program's, and skip anonymous roots */
+		for (size_t i = 0; i < rt.nanon; i++)
+			if (_mp_vm_foreign_parts(rt.anon[i].lo, rt.anon[i].hi,
+						 scan_foreign_cb, NULL) != 0)
+				break;
+		each_block(ldso_cb, NULL);
 		drain(M_REACH);
 		each_block(weak_cb, NULL);
 		each_block(leader_cb, NULL);
-		munmap(larges, larges_bytes);
 	}
 	_mp_large_unlock();
 	_mp_slab_unlock_all();
-	munmap(work, WORK_CAP * sizeof *work);
+	if (larges)
+		_mp_unmap(larges, larges_bytes);
+	larges = NULL;
+	_mp_unmap(work, WORK_CAP * sizeof *work);
 	return rc;
 }

@@ -8,9 +8,9 @@
 #define _GNU_SOURCE
 #include "quarantine.h"
 #include "options.h"
+#include "vm.h"
 
 #include <pthread.h>
-#include <sys/mman.h>
 
 #define RING_CAP ((size_t)1 << 20) /* entries */
 
@@ -49,9 +49,8 @@ size_t _mp_quarantine_push(uintptr_t user, size_t size, struct mp_qent *out,
 {
 	pthread_mutex_lock(&q_lock);
 	if (!ring) {
-		void *m = mmap(NULL, RING_CAP * sizeof *ring, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (m == MAP_FAILED) {
+		void *m = _mp_map(RING_CAP * sizeof *ring, 1);
+		if (!m) {
 			/* no ring: release at once rather than fail the free */
 			pthread_mutex_unlock(&q_lock);
 			out[0].user = user;
@@ -92,7 +91,7 @@ void _mp_quarantine_reset(void)
 {
 	pthread_mutex_lock(&q_lock);
 	if (ring)
-		munmap(ring, RING_CAP * sizeof *ring);
+		_mp_unmap(ring, RING_CAP * sizeof *ring);
 	ring = NULL;
 	head = count = bytes = 0;
 	pthread_mutex_unlock(&q_lock);

@@ -8,11 +8,11 @@
 #define _GNU_SOURCE
 #include "slab.h"
 #include "guard.h"
+#include "vm.h"
 
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/mman.h>
 
 struct mp_class _mp_classes[MP_NUM_CLASSES] = {
 #define C(sz) { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0, 0, 0, sz }
@@ -61,9 +61,8 @@ static int pagemap_set(uintptr_t base, struct mp_slab *s)
 	pthread_mutex_lock(&pagemap_lock);
 	pm_leaf *leaf = atomic_load(&pagemap[k >> PM_LEAF_BITS]);
 	if (!leaf) {
-		void *m = mmap(NULL, sizeof(pm_leaf), PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (m == MAP_FAILED) {
+		void *m = _mp_map(sizeof(pm_leaf), 0);
+		if (!m) {
 			pthread_mutex_unlock(&pagemap_lock);
 			return -1;
 		}
@@ -88,25 +87,17 @@ uint32_t _mp_slab_locate(const struct mp_slab *s, uintptr_t p, long *off)
 /* mmap an MP_SLAB_SIZE-aligned slab and its metadata; no lock held. */
 static struct mp_slab *slab_new(int c)
 {
-	size_t map = 2 * MP_SLAB_SIZE;
-	char *raw = mmap(NULL, map, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (raw == MAP_FAILED)
+	uintptr_t base = (uintptr_t)_mp_map_aligned(MP_SLAB_SIZE, MP_SLAB_SIZE);
+	if (!base)
 		return NULL;
-	uintptr_t base = ((uintptr_t)raw + MP_SLAB_SIZE - 1) & ~(MP_SLAB_SIZE - 1);
-	size_t head = base - (uintptr_t)raw;
-	if (head)
-		munmap(raw, head);
-	munmap((char *)base + MP_SLAB_SIZE, map - head - MP_SLAB_SIZE);
 
 	uint32_t stride = _mp_classes[c].size + 2 * MP_GUARD_SIZE;
 	uint32_t nslots = (uint32_t)(MP_SLAB_SIZE / stride);
 	size_t meta_bytes = sizeof(struct mp_slab) +
 			    (size_t)nslots * sizeof(struct mp_meta);
-	char *m = mmap(NULL, meta_bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED) {
-		munmap((void *)base, MP_SLAB_SIZE);
+	char *m = _mp_map(meta_bytes, 0);
+	if (!m) {
+		_mp_unmap((void *)base, MP_SLAB_SIZE);
 		return NULL;
 	}
 	struct mp_slab *s = (struct mp_slab *)m;
@@ -118,8 +109,8 @@ static struct mp_slab *slab_new(int c)
 	s->free_head = MP_NO_SLOT;
 	s->cls = (uint8_t)c;
 	if (pagemap_set(base, s) != 0) {
-		munmap((void *)base, MP_SLAB_SIZE);
-		munmap(m, meta_bytes);
+		_mp_unmap((void *)base, MP_SLAB_SIZE);
+		_mp_unmap(m, meta_bytes);
 		return NULL;
 	}
 	return s;
@@ -211,8 +202,8 @@ void _mp_slab_destroy_all(void)
 		while (s) {
 			struct mp_slab *next = s->next;
 			pagemap_set(s->base, NULL);
-			munmap((void *)s->base, MP_SLAB_SIZE);
-			munmap(s, s->meta_bytes);
+			_mp_unmap((void *)s->base, MP_SLAB_SIZE);
+			_mp_unmap(s, s->meta_bytes);
 			s = next;
 		}
 	}

@@ -1,0 +1,224 @@
+/* roots.c - the root set of the leak scan.
+ *
+ * Writable segments of every module but ours (dl_iterate_phdr), the
+ * scanning thread's stack from its stack pointer up, the main thread's
+ * stack, this thread's static TLS and descriptor, and the anonymous
+ * read-write mappings of the process (custom allocators keep their pools
+ * there: Python's obmalloc arenas, for one).  Anonymous memory is read
+ * through process_vm_readv, page runs found resident by mincore, so a
+ * mapping that disappears or a huge untouched reservation costs nothing.
+ */
+#define _GNU_SOURCE
+#include "roots.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+extern void *__libc_stack_end;
+
+static void add(struct mp_range *arr, size_t *n, size_t cap, uintptr_t lo,
+		uintptr_t hi)
+{
+	lo = (lo + 7) & ~(uintptr_t)7;
+	if (hi > lo && *n < cap)
+		arr[(*n)++] = (struct mp_range){ lo, hi };
+}
+
+static uintptr_t hexnum(const char **pp, char stop)
+{
+	uintptr_t v = 0;
+	const char *p = *pp;
+	for (; *p && *p != stop; p++)
+		v = v * 16 + (uintptr_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+	*pp = *p ? p + 1 : p;
+	return v;
+}
+
+/* Call fn for every line of /proc/self/maps: range, perms, path ("" for
+ * anonymous).  Stops when fn returns nonzero.  No malloc. */
+static void maps_each(int (*fn)(uintptr_t, uintptr_t, const char *,
+				const char *, void *), void *arg)
+{
+	char buf[8192];
+	size_t have = 0;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (;;) {
+		ssize_t r = read(fd, buf + have, sizeof buf - 1 - have);
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+		buf[have] = '\0';
+		char *line = buf, *nl;
+		while ((nl = strchr(line, '\n'))) {
+			*nl = '\0';
+			const char *p = line;
+			uintptr_t a = hexnum(&p, '-'), b = hexnum(&p, ' ');
+			const char *perms = p;
+			/* path: after offset, dev and inode */
+			for (int field = 0; field < 4 && *p; field++) {
+				while (*p && *p != ' ')
+					p++;
+				while (*p == ' ')
+					p++;
+			}
+			if (fn(a, b, perms, p, arg))
+				goto out;
+			line = nl + 1;
+		}
+		have = (size_t)(buf + have - line);
+		memmove(buf, line, have);
+	}
+out:
+	close(fd);
+}
+
+struct find {
+	uintptr_t addr, lo, hi;
+	int found;
+};
+
+static int find_cb(uintptr_t a, uintptr_t b, const char *perms,
+		   const char *path, void *arg)
+{
+	(void)perms;
+	(void)path;
+	struct find *f = arg;
+	if (f->addr >= a && f->addr < b) {
+		f->lo = a;
+		f->hi = b;
+		f->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int maps_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
+{
+	struct find f = { addr, 0, 0, 0 };
+	maps_each(find_cb, &f);
+	*lo = f.lo;
+	*hi = f.hi;
+	return f.found;
+}
+
+static int anon_cb(uintptr_t a, uintptr_t b, const char *perms,
+		   const char *path, void *arg)
+{
+	struct mp_roots *rt = arg;
+	/* private, readable, writable, anonymous; [heap] is the real
+	 * allocator's (our large blocks are scanned as blocks, not roots) */
+	if (perms[0] == 'r' && perms[1] == 'w' && perms[3] == 'p' &&
+	    (path[0] == '\0' || strncmp(path, "[anon", 5) == 0))
+		add(rt->anon, &rt->nanon, MP_MAX_ANON, a, b);
+	return 0;
+}
+
+struct phdr_arg {
+	struct mp_roots *rt;
+	uintptr_t self, ldso;
+};
+
+static int phdr_cb(struct dl_phdr_info *info, size_t size, void *argp)
+{
+	(void)size;
+	struct phdr_arg *arg = argp;
+	struct mp_roots *rt = arg->rt;
+	if (info->dlpi_addr == arg->self)
+		return 0; /* our own globals are bookkeeping, not roots */
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W))
+			add(rt->root, &rt->nroot, MP_MAX_ROOTS, start,
+			    start + ph->p_memsz);
+		else if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) &&
+			 info->dlpi_addr == arg->ldso)
+			rt->ldso_text = (struct mp_range){ start, start + ph->p_memsz };
+		else if (ph->p_type == PT_TLS && info->dlpi_tls_data)
+			add(rt->root, &rt->nroot, MP_MAX_ROOTS,
+			    (uintptr_t)info->dlpi_tls_data,
+			    (uintptr_t)info->dlpi_tls_data + ph->p_memsz);
+	}
+	return 0;
+}
+
+void _mp_roots_collect(struct mp_roots *rt, uintptr_t sp)
+{
+	Dl_info di;
+	struct phdr_arg arg = { rt, 0, 0 };
+	if (dladdr((void *)&_mp_roots_collect, &di))
+		arg.self = (uintptr_t)di.dli_fbase;
+	if (dladdr((void *)&__libc_stack_end, &di)) /* lives in ld.so */
+		arg.ldso = (uintptr_t)di.dli_fbase;
+	rt->nroot = rt->nanon = 0;
+	rt->ldso_text = (struct mp_range){ 0, 0 };
+	dl_iterate_phdr(phdr_cb, &arg);
+
+	uintptr_t lo, hi;
+	if (maps_range(sp, &lo, &hi))
+		add(rt->root, &rt->nroot, MP_MAX_ROOTS, sp, hi);
+	/* the main thread's stack, when another thread is the one exiting */
+	uintptr_t mainsp = (uintptr_t)__libc_stack_end;
+	if (!(mainsp >= lo && mainsp < hi) && maps_range(mainsp, &lo, &hi))
+		add(rt->root, &rt->nroot, MP_MAX_ROOTS, lo, hi);
+	/* this thread's descriptor: pthread_setspecific values live there */
+	uintptr_t tp = (uintptr_t)__builtin_thread_pointer();
+	if (maps_range(tp, &lo, &hi))
+		add(rt->root, &rt->nroot, MP_MAX_ROOTS, tp,
+		    tp + 4096 < hi ? tp + 4096 : hi);
+	maps_each(anon_cb, rt);
+}
+
+#define CHUNK ((size_t)64 << 10)
+
+void _mp_roots_read(uintptr_t lo, uintptr_t hi,
+		    void (*fn)(const uintptr_t *w, size_t n, void *arg),
+		    void *arg)
+{
+	static uintptr_t buf[CHUNK / sizeof(uintptr_t)];
+	static int no_vm_readv;
+	const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	unsigned char vec[CHUNK / 4096 + 1];
+	lo &= ~(uintptr_t)7;
+	for (uintptr_t a = lo; a < hi;) {
+		uintptr_t pa = a & ~(page - 1);
+		uintptr_t end = pa + CHUNK < hi ? pa + CHUNK : hi;
+		size_t npages = (end - pa + page - 1) / page;
+		if (mincore((void *)pa, end - pa, vec) != 0) {
+			a = end; /* gone, or not a mapping any more */
+			continue;
+		}
+		for (size_t i = 0; i < npages;) {
+			size_t j = i;
+			while (j < npages && (vec[j] & 1))
+				j++;
+			if (j > i) { /* resident run [i, j) */
+				uintptr_t s = pa + i * page, e = pa + j * page;
+				if (s < a)
+					s = a;
+				if (e > end)
+					e = end;
+				struct iovec local = { buf, e - s };
+				struct iovec remote = { (void *)s, e - s };
+				ssize_t got = no_vm_readv ? -1
+					: process_vm_readv(getpid(), &local, 1,
+							   &remote, 1, 0);
+				if (got < 0 && (errno == EPERM || errno == ENOSYS))
+					no_vm_readv = 1; /* not allowed here */
+				if (got > 0)
+					fn(buf, (size_t)got / sizeof(uintptr_t), arg);
+			}
+			i = j + 1;
+		}
+		a = end;
+	}
+}

@@ -1,0 +1,34 @@
+/* roots.h - where the leak scan starts: module data, stacks, TLS, and the
+ * program's own anonymous memory. */
+#ifndef MP_ROOTS_H
+#define MP_ROOTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "threads.h"
+
+#define MP_MAX_ROOTS 4096
+#define MP_MAX_ANON 8192
+
+struct mp_roots {
+	struct mp_range root[MP_MAX_ROOTS]; /* always mapped: read directly */
+	size_t nroot;
+	struct mp_range anon[MP_MAX_ANON];  /* anonymous rw mappings: read with
+					     * care, minus our own (vm.c) */
+	size_t nanon;
+	struct mp_range ldso_text;          /* blocks the dynamic linker
+					     * allocated (TLS) are roots */
+};
+
+/* Collect roots; sp is the scanning thread's stack pointer.  No pool lock
+ * may be held (dl_iterate_phdr takes the loader lock). */
+void _mp_roots_collect(struct mp_roots *rt, uintptr_t sp);
+
+/* Read [lo, hi) without faulting, skipping pages that are not resident or
+ * vanish meanwhile, and hand each readable run of words to fn. */
+void _mp_roots_read(uintptr_t lo, uintptr_t hi,
+		    void (*fn)(const uintptr_t *w, size_t n, void *arg),
+		    void *arg);
+
+#endif
