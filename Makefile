@@ -21,7 +21,7 @@ DEPS := libunwind-dev:/usr/include/libunwind.h \
 CORE_SRC := out options real vm slab guard large depot stack quarantine \
             symbolize report pool check leaks api
 # the preload layer: exit report, reachability scan, thread registry, shims
-SO_SRC   := json roots leakscan threads exit preload
+SO_SRC   := json roots leakscan threads exit signals preload
 CORE_OBJ := $(CORE_SRC:%=$(BUILD)/%.o)
 SO_OBJ   := $(CORE_OBJ) $(SO_SRC:%=$(BUILD)/%.o)
 

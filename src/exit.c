@@ -66,7 +66,7 @@ static size_t gated_blocks(const struct mp_leak_set *ls)
 	return n;
 }
 
-void _mp_exit_report(void)
+static void report(int fatal, int leaks)
 {
 	static atomic_int done_pid;
 	int me = (int)getpid();
@@ -75,36 +75,65 @@ void _mp_exit_report(void)
 	if (!_mp_opt.report_at_exit && !_mp_opt.json_path[0])
 		return;
 	/* guards of blocks never freed, and writes into quarantined ones */
-	_mp_check_all(0, "exit");
+	if (leaks)
+		_mp_check_all(0, "exit");
 	struct mp_leak_set ls = { 0 };
 	int have_leaks = 0;
-	if (_mp_opt.detect_leaks) {
+	if (_mp_opt.detect_leaks && leaks) {
 		_mp_leakscan_classify();
 		have_leaks = _mp_leaks_collect(&ls, 1) == 0;
 	}
 	size_t errors = _mp_report_error_count();
 	size_t gated = have_leaks ? gated_blocks(&ls) : 0;
+	size_t listed_blocks = 0;
+	for (int k = 0; have_leaks && k < MP_K_NKINDS; k++)
+		if (listed(k))
+			listed_blocks += ls.blocks[k];
 	if (_mp_opt.report_at_exit) {
-		if (have_leaks && (ls.total_blocks || _mp_opt.verbosity >= 1))
-			print_leaks(&ls);
 		struct mp_out o;
-		_mp_report_begin(&o);
-		_mp_report_prefix(&o);
-		_mp_out_printf(&o, "ERROR SUMMARY: %zu error%s%s\n", errors,
-			       errors == 1 ? "" : "s",
-			       errors ? " (reported above)" : "");
-		_mp_report_end(&o);
+		if (!errors && !listed_blocks && _mp_opt.verbosity <= 1) {
+			/* a clean process says so in one line (none at 0) */
+			if (_mp_opt.verbosity == 1) {
+				_mp_report_begin(&o);
+				_mp_report_prefix(&o);
+				size_t nb = ls.blocks[MP_K_REACHABLE];
+				_mp_out_printf(&o, "mpwrap: no leaks, no errors "
+					       "(%zu bytes in %zu block%s still reachable)\n",
+					       ls.bytes[MP_K_REACHABLE], nb,
+					       nb == 1 ? "" : "s");
+				_mp_report_end(&o);
+			}
+		} else {
+			if (have_leaks)
+				print_leaks(&ls);
+			_mp_report_begin(&o);
+			_mp_report_prefix(&o);
+			_mp_out_printf(&o, "ERROR SUMMARY: %zu error%s%s\n", errors,
+				       errors == 1 ? "" : "s",
+				       errors ? " (reported above)" : "");
+			_mp_report_end(&o);
+		}
 		if (_mp_opt.verbosity >= 2)
 			mp_dump_stats();
 	}
 	if (_mp_opt.json_path[0])
 		_mp_json_write(&ls);
 	_mp_leaks_release(&ls);
-	if (_mp_opt.exitcode && (errors || gated)) {
+	if (!fatal && _mp_opt.exitcode && (errors || gated)) {
 		/* _exit skips stdio's own flush at exit: do it first */
 		_mp_enter();
 		fflush(NULL);
 		_mp_leave();
 		_exit((int)_mp_opt.exitcode);
 	}
+}
+
+void _mp_exit_report(void)
+{
+	report(0, 1);
+}
+
+void _mp_fatal_report(int leaks)
+{
+	report(1, leaks);
 }

@@ -7,4 +7,8 @@
  * per process (a forked child runs its own). */
 void _mp_exit_report(void);
 
+/* The same from a fatal-signal handler: no exit-status override, and no
+ * leak scan when `leaks` is 0 (the crash may hold pool locks). */
+void _mp_fatal_report(int leaks);
+
 #endif

@@ -139,7 +139,7 @@ static void *large_alloc(size_t n, size_t align, uint32_t stack)
 	return (void *)user;
 }
 
-void *_mp_alloc(size_t n, size_t align, uintptr_t caller)
+static void *alloc_impl(size_t n, size_t align, uintptr_t caller)
 {
 	if (_mp_busy() || _mp_ensure_init() != 0)
 		return internal_alloc(n, align);
@@ -340,7 +340,7 @@ static void large_free(uintptr_t p, uint32_t stack, const char *where)
 	}
 }
 
-void _mp_free(void *ptr, uintptr_t caller, const char *where)
+static void free_impl(void *ptr, uintptr_t caller, const char *where)
 {
 	uintptr_t p = (uintptr_t)ptr;
 	if (!p || _mp_boot_owns(ptr))
@@ -359,6 +359,21 @@ void _mp_free(void *ptr, uintptr_t caller, const char *where)
 		slab_free(s, p, stack, where);
 	else
 		large_free(p, stack, where);
+}
+
+void *_mp_alloc(size_t n, size_t align, uintptr_t caller)
+{
+	_mp_tls.in_pool++;
+	void *p = alloc_impl(n, align, caller);
+	_mp_tls.in_pool--;
+	return p;
+}
+
+void _mp_free(void *ptr, uintptr_t caller, const char *where)
+{
+	_mp_tls.in_pool++;
+	free_impl(ptr, caller, where);
+	_mp_tls.in_pool--;
 }
 
 /* ---- lookup, realloc ---------------------------------------------------- */

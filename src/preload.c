@@ -10,6 +10,7 @@
 #include "pool.h"
 #include "real.h"
 #include "symbolize.h"
+#include "signals.h"
 #include "threads.h"
 
 #include <dlfcn.h>
@@ -219,6 +220,7 @@ __attribute__((constructor)) static void mpwrap_start(void)
 		return;
 	_mp_ensure_init();
 	_mp_threads_atfork();
+	_mp_signals_install();
 	Dl_info mine, theirs;
 	void *m = dlsym(RTLD_DEFAULT, "malloc");
 	if (m && dladdr((void *)&mpwrap_start, &mine) && dladdr(m, &theirs))

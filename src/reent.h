@@ -10,6 +10,7 @@
 
 struct mp_tls {
 	int busy;
+	int in_pool; /* inside alloc/free: a crash here may hold pool locks */
 };
 
 extern __thread struct mp_tls _mp_tls __attribute__((tls_model("initial-exec")));

@@ -1,0 +1,107 @@
+/* signals.c - the program is dying of SIGSEGV, SIGBUS, SIGFPE, SIGILL or
+ * SIGABRT: say so with the faulting stack, write the error summary, leak
+ * report and JSON file, then let the signal do what it would have done.
+ *
+ * The handler never swallows the signal: it restores the previous
+ * disposition and returns (a fault re-executes and kills the process the
+ * same way) or re-raises (abort, kill).  If the crash happened inside the
+ * allocator, pool locks may be held: the leak scan is skipped then.
+ * Symbolization allocates, through the real allocator; a crash inside
+ * glibc's malloc itself could still hang here, which is why the report is
+ * produced only once and handlers are installed only where none was.
+ */
+#define _GNU_SOURCE
+#include "signals.h"
+#include "exit.h"
+#include "options.h"
+#include "reent.h"
+#include "report.h"
+#include "stack.h"
+#include "depot.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+#define NFATAL (sizeof fatal / sizeof fatal[0])
+static struct sigaction old[NFATAL];
+
+static const char *signame(int sig)
+{
+	switch (sig) {
+	case SIGSEGV: return "SIGSEGV";
+	case SIGBUS: return "SIGBUS";
+	case SIGFPE: return "SIGFPE";
+	case SIGILL: return "SIGILL";
+	case SIGABRT: return "SIGABRT";
+	default: return "signal";
+	}
+}
+
+static void handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	static atomic_int once;
+	int saved = errno;
+	size_t k = 0;
+	while (k < NFATAL && fatal[k] != sig)
+		k++;
+	if (!atomic_exchange(&once, 1)) {
+		struct mp_out o;
+		uintptr_t pcs[MP_MAX_DEPTH];
+		unsigned n = 0;
+		int in_pool = _mp_tls.in_pool;
+		if (!in_pool && _mp_opt.stack_depth) {
+			_mp_enter();
+			/* start at the signal trampoline our handler returns
+			 * to, then drop it: frame #0 is where the signal hit */
+			n = _mp_stack_capture(pcs, (unsigned)_mp_opt.stack_depth + 1,
+					      (uintptr_t)__builtin_return_address(0));
+			_mp_leave();
+			if (n > 1)
+				memmove(pcs, pcs + 1, --n * sizeof *pcs);
+		}
+		_mp_report_begin(&o);
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "mpwrap: the program is dying of %s (%d)",
+			       signame(sig), sig);
+		if (sig != SIGABRT)
+			_mp_out_printf(&o, " at address %p", si->si_addr);
+		_mp_out_str(&o, in_pool ? "; inside the allocator, leak scan skipped\n"
+					: "\n");
+		_mp_report_end(&o);
+		if (n) {
+			uint32_t id = _mp_depot_put(pcs, n);
+			_mp_report_begin(&o);
+			_mp_report_prefix(&o);
+			_mp_out_str(&o, "  signal raised at:\n");
+			_mp_report_stack(&o, id);
+			_mp_report_end(&o);
+		}
+		_mp_fatal_report(!in_pool);
+	}
+	/* give the signal back its old meaning */
+	sigaction(sig, &old[k], NULL);
+	errno = saved;
+	if (si->si_code <= 0 || sig == SIGABRT) /* sent, not a fault: resend */
+		raise(sig);
+}
+
+void _mp_signals_install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < NFATAL; i++) {
+		if (sigaction(fatal[i], NULL, &old[i]) != 0)
+			continue;
+		if (old[i].sa_handler != SIG_DFL) /* the program's own: leave it */
+			continue;
+		sigaction(fatal[i], &sa, NULL);
+	}
+}
