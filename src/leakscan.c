@@ -335,6 +335,14 @@ __attribute__((noinline)) int _mp_leakscan_classify(void)
 			if (_mp_vm_foreign_parts(rt.anon[i].lo, rt.anon[i].hi,
 						 scan_foreign_cb, NULL) != 0)
 				break;
+		/* our helpers' own allocations are not graph nodes, but libc
+		 * may have made one for the program while a helper ran (the
+		 * second-level pthread_setspecific array): scan them */
+		size_t pos = 0;
+		struct mp_large *e;
+		while ((e = _mp_large_next_locked(&pos)))
+			if (e->flags & MP_F_INTERNAL)
+				scan_range(e->user, e->user + e->size, M_REACH);
 		each_block(ldso_cb, NULL);
 		drain(M_REACH);
 		each_block(weak_cb, NULL);

@@ -116,10 +116,40 @@ static int anon_cb(uintptr_t a, uintptr_t b, const char *perms,
 	struct mp_roots *rt = arg;
 	/* private, readable, writable, anonymous; [heap] is the real
 	 * allocator's (our large blocks are scanned as blocks, not roots) */
-	if (perms[0] == 'r' && perms[1] == 'w' && perms[3] == 'p' &&
-	    (path[0] == '\0' || strncmp(path, "[anon", 5) == 0))
-		add(rt->anon, &rt->nanon, MP_MAX_ANON, a, b);
+	if (perms[0] != 'r' || perms[1] != 'w' || perms[3] != 'p' ||
+	    (path[0] != '\0' && strncmp(path, "[anon", 5) != 0))
+		return 0;
+	/* minus the modules' segments: a .bss tail is an anonymous mapping,
+	 * and ours holds the scanner's own state */
+	uintptr_t cur = a;
+	for (size_t i = 0; i < rt->nmods && cur < b; i++) {
+		const struct mp_range *m = &rt->mods[i];
+		if (m->hi <= cur || m->lo >= b)
+			continue;
+		if (m->lo > cur)
+			add(rt->anon, &rt->nanon, MP_MAX_ANON, cur, m->lo);
+		cur = m->hi;
+	}
+	if (cur < b)
+		add(rt->anon, &rt->nanon, MP_MAX_ANON, cur, b);
 	return 0;
+}
+
+/* keep mods sorted by address (insertion; modules are few) */
+static void add_mod(struct mp_roots *rt, uintptr_t lo, uintptr_t hi)
+{
+	const uintptr_t page = 4096;
+	lo &= ~(page - 1);
+	hi = (hi + page - 1) & ~(page - 1);
+	if (rt->nmods == MP_MAX_ROOTS)
+		return;
+	size_t i = rt->nmods;
+	while (i > 0 && rt->mods[i - 1].lo > lo) {
+		rt->mods[i] = rt->mods[i - 1];
+		i--;
+	}
+	rt->mods[i] = (struct mp_range){ lo, hi };
+	rt->nmods++;
 }
 
 struct phdr_arg {
@@ -132,11 +162,13 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *argp)
 	(void)size;
 	struct phdr_arg *arg = argp;
 	struct mp_roots *rt = arg->rt;
-	if (info->dlpi_addr == arg->self)
-		return 0; /* our own globals are bookkeeping, not roots */
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W))
+			add_mod(rt, start, start + ph->p_memsz);
+		if (info->dlpi_addr == arg->self)
+			continue; /* our own globals are bookkeeping, not roots */
 		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W))
 			add(rt->root, &rt->nroot, MP_MAX_ROOTS, start,
 			    start + ph->p_memsz);
@@ -159,7 +191,7 @@ void _mp_roots_collect(struct mp_roots *rt, uintptr_t sp)
 		arg.self = (uintptr_t)di.dli_fbase;
 	if (dladdr((void *)&__libc_stack_end, &di)) /* lives in ld.so */
 		arg.ldso = (uintptr_t)di.dli_fbase;
-	rt->nroot = rt->nanon = 0;
+	rt->nroot = rt->nanon = rt->nmods = 0;
 	rt->ldso_text = (struct mp_range){ 0, 0 };
 	dl_iterate_phdr(phdr_cb, &arg);
 

@@ -19,6 +19,11 @@ struct mp_roots {
 	size_t nanon;
 	struct mp_range ldso_text;          /* blocks the dynamic linker
 					     * allocated (TLS) are roots */
+	struct mp_range mods[MP_MAX_ROOTS]; /* loaded modules' writable
+					     * segments, page-rounded: never
+					     * anonymous roots (our own bss
+					     * among them) */
+	size_t nmods;
 };
 
 /* Collect roots; sp is the scanning thread's stack pointer.  No pool lock

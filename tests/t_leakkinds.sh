@@ -1,0 +1,571 @@
+#!/usr/bin/env bash
+# t_leakkinds.sh - leak classification by libmpwrap.so (LD_PRELOAD).
+#
+# Programs with known heap graphs (tests/progs/lk_*), built at -O0 with
+# volatile stores so pointers sit exactly where the source puts them, each
+# scrubbing the dead stack below main before returning (tp_scrub_stack) so
+# no stale copy of a pointer decides a kind.  Asserts the LEAK SUMMARY and
+# the JSON summary exactly, and the kind, bytes, blocks and allocating
+# function and file:line of each group.
+#
+# Why the scrubbing matters: the scan is conservative, and a copy of a
+# pointer left in a dead stack slot or a callee-saved register survives
+# into the exit path (exit -> _dl_fini -> the report), which runs on the
+# same stack.  E.g. lk_tsd once ended with `return pthread_getspecific(key)
+# ? 0 : 3;`, and that re-read was enough to turn its "definite" block into
+# "reachable"; so no program here touches its blocks after the scrub.
+#
+# Programs whose point is that some block is *reachable* first allocate an
+# "anchor" (tp_anchor in tprog.h: a 5000-byte block held by a static, the
+# lowest-addressed live block), so that a root which happens to point at
+# the lowest live block cannot make them pass; the anchor is taken out of
+# the summaries before comparing.  Programs about lost blocks have none.
+#
+# pthread_create gives every thread a DTV (TLS vector) that ld.so callocs
+# through our malloc and that only glibc points to: from the thread
+# descriptor as dtv + 1 (an interior pointer) while the thread runs, from
+# glibc's cache of stacks once it has ended.  Checks on programs with
+# threads require each such block to be not lost (reachable, or possible),
+# and assert the summary exactly without them.
+#
+# Environment (exported by `make test`; defaulted when run by hand):
+#   MPWRAP_ROOT, MPWRAP_LIB, MPWRAP_TFLAGS as in t_preload.sh.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+: "${MPWRAP_ROOT:=$(cd "$here/.." && pwd)}"
+: "${MPWRAP_LIB:=$MPWRAP_ROOT/libmpwrap.so}"
+: "${MPWRAP_TFLAGS:=-g -O0 -fno-omit-frame-pointer -fno-optimize-sibling-calls -std=gnu11 -Wall -Wextra -Werror -Iinclude -pthread}"
+CC=${CC:-cc}
+unset LD_PRELOAD MPWRAP_OPTIONS
+export LC_ALL=C
+
+P=$MPWRAP_ROOT/tests/progs
+T=$(mktemp -d "${TMPDIR:-/tmp}/t_leakkinds.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+B=$T/bin
+mkdir -p "$B" "$T/run"
+start=$SECONDS
+
+# ------------------------------------------------------------ harness
+
+n=0
+failed=0
+pass() { n=$((n + 1)); echo "ok $n - $1"; }
+# fail NAME [DIAGNOSTIC LINES...]
+fail() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	local l
+	for l in "$@"; do printf '%s\n' "$l"; done | head -n 25 | sed 's/^/#   /'
+}
+
+# line_of FILE MARKER: the line number of the one line of FILE holding MARKER.
+line_of() {
+	local hits
+	hits=$(grep -nF -- "$2" "$1" | cut -d: -f1)
+	if [ "$(printf '%s\n' "$hits" | grep -c .)" != 1 ]; then
+		echo "marker '$2' is not on exactly one line of $1" >&2
+		echo 0
+		return
+	fi
+	echo "$hits"
+}
+
+if [ ! -f "$MPWRAP_LIB" ]; then
+	fail "libmpwrap.so exists" "$MPWRAP_LIB not found: run make first"
+	echo "1..$n"
+	exit 1
+fi
+
+# prun ID PROG ARGS...: run PROG under the preload; reports, stdout and
+# stderr land in $T/run/ID (= $RD); exit status in $rc.  Extra options come
+# from $OPTS (colon-separated) and may replace the whole option string when
+# $RAWOPTS is set.
+prun() {
+	local id=$1
+	shift
+	RD=$T/run/$id
+	rm -rf "$RD"
+	mkdir -p "$RD"
+	local o="json_path=$RD/r.%p.json:log_path=$RD/r.%p.log${OPTS:+:$OPTS}"
+	[ -n "${RAWOPTS:-}" ] && o=${RAWOPTS//@RD@/$RD}
+	# (the outer braces keep bash's "Aborted" notices off our output)
+	{ (cd "$RD" && exec timeout -k 5 30 env LD_PRELOAD="$MPWRAP_LIB" \
+		MPWRAP_OPTIONS="$o" "$@" >"$RD/out" 2>"$RD/err"); } 2>/dev/null
+	rc=$?
+}
+
+# The checker: check NAME CODE [KEY=VALUE...] runs python CODE against the
+# reports in $RD (J = the JSON report, L = the parsed text log, V = the
+# KEY=VALUEs, numbers as ints); need(cond, msg) records a problem.
+cat >"$T/check.py" <<'PY'
+import glob, json, os, re, sys
+
+RD = os.environ["RD"]
+V = {}
+for a in sys.argv[2:]:
+    k, v = a.split("=", 1)
+    V[k] = int(v) if re.fullmatch(r"-?\d+", v) else v
+problems = []
+
+class Stop(Exception):
+    pass
+
+def need(cond, msg):
+    if not cond:
+        problems.append(msg)
+    return bool(cond)
+
+def must(cond, msg):
+    if not cond:
+        problems.append(msg)
+        raise Stop()
+
+KINDS = {"definitely lost": "definite", "indirectly lost": "indirect",
+         "possibly lost": "possible", "still reachable": "reachable"}
+FRAME = re.compile(r"^\s+#(\d+) (0x[0-9a-f]+) in (.*?)(?: (\S+):(\d+))?"
+                   r"(?: \(([^()]*)\+(0x[0-9a-f]+)\))?$")
+
+def parse_log(path):
+    text = open(path, errors="replace").read()
+    L = {"path": path, "raw": text, "pids": set(), "other": [], "errors": [],
+         "leaks": [], "summary": {}, "error_summary": None}
+    cur = sec = None
+    insum = False
+    for raw in text.splitlines():
+        m = re.match(r"^==(\d+)== ?(.*)$", raw)
+        if not m:
+            L["other"].append(raw)
+            continue
+        L["pids"].add(int(m.group(1)))
+        l = m.group(2)
+        if l == "":
+            cur = sec = None
+            continue
+        m = re.match(r"ERROR: (\S+)$", l)
+        if m:
+            cur = {"kind": m.group(1), "lines": [], "stack": [],
+                   "alloc_stack": [], "free_stack": [], "where": None}
+            L["errors"].append(cur)
+            sec = None
+            continue
+        m = re.match(r"(\d+) bytes in (\d+) blocks? (?:is|are) (definitely lost|"
+                     r"indirectly lost|possibly lost|still reachable), "
+                     r"allocated from:$", l)
+        if m:
+            cur = {"kind": KINDS[m.group(3)], "bytes": int(m.group(1)),
+                   "blocks": int(m.group(2)), "stack": []}
+            L["leaks"].append(cur)
+            sec = "stack"
+            continue
+        if l == "LEAK SUMMARY:":
+            insum = True
+            cur = sec = None
+            continue
+        m = re.match(r"  (definitely lost|indirectly lost|possibly lost|"
+                     r"still reachable) +(\d+) bytes in (\d+) blocks?", l)
+        if insum and m:
+            L["summary"][KINDS[m.group(1)]] = {"bytes": int(m.group(2)),
+                                               "blocks": int(m.group(3))}
+            continue
+        m = re.match(r"ERROR SUMMARY: (\d+) errors?", l)
+        if m:
+            L["error_summary"] = int(m.group(1))
+            insum = False
+            continue
+        # a clean process gets one line instead of the summaries
+        m = re.match(r"mpwrap: no leaks, no errors \((\d+) bytes in (\d+) "
+                     r"blocks? still reachable\)$", l)
+        if m:
+            for k in ("definite", "indirect", "possible"):
+                L["summary"][k] = {"bytes": 0, "blocks": 0}
+            L["summary"]["reachable"] = {"bytes": int(m.group(1)),
+                                         "blocks": int(m.group(2))}
+            L["error_summary"] = 0
+            L["clean_line"] = True
+            continue
+        m = FRAME.match(l)
+        if m and cur is not None and sec:
+            cur[sec].append({"function": m.group(3), "file": m.group(4),
+                             "line": int(m.group(5)) if m.group(5) else None,
+                             "module": m.group(6)})
+            continue
+        if cur is not None and "lines" in cur:
+            m = re.match(r"  (detected by|bad call to) (.+):$", l)
+            s = re.match(r"  detected by the (.+) check$", l)
+            if m:
+                sec = "stack"
+                cur["where"] = m.group(2)
+            elif s:  # found by a sweep: no stack of its own
+                sec = None
+                cur["where"] = s.group(1)
+            elif l == "  allocated by:":
+                sec = "alloc_stack"
+            elif l in ("  freed by:", "  first freed by:"):
+                sec = "free_stack"
+                cur["free_heading"] = l.strip()[:-1]
+            else:
+                cur["lines"].append(l)
+    return L
+
+def load(pid=None):
+    """The JSON report and text log of process pid (default: the only one)."""
+    if pid is None:
+        js = sorted(glob.glob(os.path.join(RD, "r.*.json")))
+        must(len(js) == 1, "expected one JSON report in the run dir, found %d: %s"
+             % (len(js), [os.path.basename(j) for j in js]))
+        pid = int(re.search(r"r\.(\d+)\.json$", js[0]).group(1))
+    jp = os.path.join(RD, "r.%d.json" % pid)
+    lp = os.path.join(RD, "r.%d.log" % pid)
+    must(os.path.exists(jp), "no JSON report r.%d.json" % pid)
+    must(os.path.exists(lp), "no text log r.%d.log" % pid)
+    try:
+        J = json.load(open(jp))
+    except ValueError as e:
+        must(False, "r.%d.json is not valid JSON: %s" % (pid, e))
+    return J, parse_log(lp), pid
+
+def fmt(fr):
+    return "%s %s:%s" % (fr.get("function"), fr.get("file"), fr.get("line"))
+
+def fmt_stack(st):
+    return " | ".join(fmt(f) for f in st[:6]) or "(empty)"
+
+def fn_match(want, got):
+    if got is None:
+        return False
+    return want(got) if callable(want) else got == want
+
+def site(what, stack, fn, file, line, idx=0):
+    """stack[idx] (or, idx=None, the first frame named fn) is fn at file:line."""
+    if idx is None:
+        fr = next((f for f in stack if fn_match(fn, f.get("function"))), None)
+    else:
+        fr = stack[idx] if len(stack) > idx else None
+    ok = (fr is not None and fn_match(fn, fr.get("function")) and
+          (fr.get("file") or "").endswith("/" + file) and fr.get("line") == line)
+    desc = fn if isinstance(fn, str) else "the expected function"
+    need(ok, "%s: expected %s%s at %s:%d, stack is: %s" % (
+        what, "" if idx is None else "frame #%d = " % idx, desc, file, line,
+        fmt_stack(stack)))
+    return fr
+
+def summary_is(J, L, **want):
+    """Both summaries: kind=(bytes, blocks) for each kind given."""
+    for k, (b, n) in want.items():
+        js = J["summary"]["leaks"].get(k)
+        need(js == {"bytes": b, "blocks": n},
+             "JSON summary %s is %s, expected %d bytes in %d blocks" % (k, js, b, n))
+        ts = L["summary"].get(k)
+        need(ts == {"bytes": b, "blocks": n},
+             "LEAK SUMMARY %s is %s, expected %d bytes in %d blocks" % (k, ts, b, n))
+
+def errors_are(J, L, kinds):
+    jk = [e["kind"] for e in J["errors"]]
+    tk = [e["kind"] for e in L["errors"]]
+    need(jk == kinds, "JSON errors are %s, expected %s" % (jk, kinds))
+    need(tk == kinds, "text log errors are %s, expected %s" % (tk, kinds))
+    need(J["summary"]["errors"] == len(kinds),
+         "JSON summary errors = %s, expected %d" % (J["summary"]["errors"], len(kinds)))
+    need(L["error_summary"] == len(kinds),
+         "ERROR SUMMARY says %s, expected %d" % (L["error_summary"], len(kinds)))
+
+def leak_group(J, L, kind, fn, file, line, nbytes, nblocks, idx=0, caller=None):
+    """The one group of `kind` allocated at fn file:line (called from
+    `caller` when given), in JSON and text."""
+    for src, groups in (("JSON", J["leaks"]), ("text", L["leaks"])):
+        gs = [g for g in groups if g["kind"] == kind and any(
+            fn_match(fn, f.get("function")) for f in g["stack"]) and (
+            caller is None or any(f.get("function") == caller for f in g["stack"]))]
+        if not need(len(gs) == 1, "%s: %d %s leak groups allocated by %s%s, "
+                    "expected 1; groups: %s" % (src, len(gs), kind, fn,
+                    " from " + caller if caller else "", [
+                        (g["kind"], g["bytes"], g["blocks"], fmt_stack(g["stack"]))
+                        for g in groups])):
+            continue
+        g = gs[0]
+        need((g["bytes"], g["blocks"]) == (nbytes, nblocks),
+             "%s: %s group is %d bytes in %d blocks, expected %d in %d" % (
+                 src, kind, g["bytes"], g["blocks"], nbytes, nblocks))
+        site("%s %s leak stack" % (src, kind), g["stack"], fn, file, line, idx)
+
+def no_group(J, L, fn):
+    for src, groups in (("JSON", J["leaks"]), ("text", L["leaks"])):
+        gs = [(g["kind"], g["bytes"]) for g in groups if any(
+            fn_match(fn, f.get("function")) for f in g["stack"])]
+        need(not gs, "%s lists blocks allocated by %s: %s" % (src, fn, gs))
+
+def is_dtv(g):
+    return any(f.get("function") in ("allocate_dtv", "_dl_allocate_tls")
+               for f in g["stack"])
+
+def is_anchor(g):
+    return any(f.get("function") == "tp_anchor" for f in g["stack"])
+
+def summary_sans(J, L, ndtv=0, anchor=False, **want):
+    """The summaries are exactly `want` once two kinds of blocks are taken
+    out: glibc's thread DTVs (allocated in ld.so by pthread_create): exactly
+    ndtv blocks, none of them lost (reachable, or possible through the
+    descriptor's dtv + 1); and, with anchor, tp_anchor's block: exactly one
+    reachable 5000-byte block.  Those are found in the JSON groups (the text
+    lists reachable groups only with show_reachable=1)."""
+    d = [g for g in J["leaks"] if is_dtv(g)]
+    blocks = sum(g["blocks"] for g in d)
+    need(blocks == ndtv, "JSON: %d glibc DTV blocks, expected %d" % (blocks, ndtv))
+    need(all(g["kind"] in ("reachable", "possible") for g in d),
+         "a glibc DTV is reported lost: %s" % [(g["kind"], g["bytes"], g["blocks"]) for g in d])
+    a = [g for g in J["leaks"] if is_anchor(g)]
+    if anchor:
+        need([(g["kind"], g["bytes"], g["blocks"]) for g in a] == [("reachable", 5000, 1)],
+             "the anchor block is %s, expected reachable 5000 bytes in 1 block"
+             % [(g["kind"], g["bytes"], g["blocks"]) for g in a])
+    d += a
+    for src, summ in (("JSON", J["summary"]["leaks"]), ("text", L["summary"])):
+        for k, (b, n) in want.items():
+            got = summ.get(k) or {"bytes": 0, "blocks": 0}
+            sb = sum(g["bytes"] for g in d if g["kind"] == k)
+            sn = sum(g["blocks"] for g in d if g["kind"] == k)
+            need((got["bytes"] - sb, got["blocks"] - sn) == (b, n),
+                 "%s summary %s is %s; without the DTV/anchor blocks %d bytes "
+                 "in %d blocks, expected %d in %d" % (
+                     src, k, got, got["bytes"] - sb, got["blocks"] - sn, b, n))
+
+def text_line(err, pattern):
+    need(any(re.search(pattern, l) for l in err["lines"]),
+         "text report lacks /%s/; it has: %s" % (pattern, err["lines"]))
+
+try:
+    exec(sys.argv[1])
+except Stop:
+    pass
+except Exception as e:  # a broken report shape is a failure, not a crash
+    problems.append("checker raised %s: %s" % (type(e).__name__, e))
+for p in problems:
+    print(p)
+sys.exit(1 if problems else 0)
+PY
+
+# check NAME CODE [KEY=VALUE...]: one TAP line from the python CODE.
+check() {
+	local name=$1 code=$2 out
+	shift 2
+	if out=$(RD=$RD python3 "$T/check.py" "$code" "$@" 2>&1); then
+		pass "$name"
+	else
+		fail "$name" "$out" "(reports in ${RD#"$T"/}; exit status $rc)" \
+			"log: $(head -c 600 "$RD"/r.*.log 2>/dev/null | tr '\n' '|')"
+	fi
+}
+
+# status NAME WANT: the last run exited with WANT (and did not time out).
+status_is() {
+	[ "$rc" = "$2" ] && return 0
+	fail "$1" "exit status $rc, expected $2" "stderr: $(head -c 400 "$RD/err")"
+	return 1
+}
+
+# ------------------------------------------------------------ build
+
+LPROGS="lk_list lk_global lk_interior lk_thread_stack lk_tls lk_tsd lk_cycle
+        lk_xor lk_heap_held lk_damaged lk_joined"
+F="$MPWRAP_TFLAGS -I$P"
+mkdir -p "$B/lib"
+# compiled in parallel (in the repo root, for -Iinclude); status in LOG.rc
+for p in $LPROGS; do
+	(cd "$MPWRAP_ROOT" && $CC $F "$P/$p.c" -o "$B/$p" >"$T/cc.$p" 2>&1
+	 echo $? >"$T/cc.$p.rc") &
+done
+(cd "$MPWRAP_ROOT" &&
+	$CC $F -shared -fPIC "$P/lk_solib_lib.c" -o "$B/lib/liblkkeep.so" &&
+	$CC $F "$P/lk_solib.c" -o "$B/lk_solib" -L"$B/lib" -llkkeep \
+		-Wl,-rpath,"$B/lib"
+ echo $? >"$T/cc.lk_solib.rc") >"$T/cc.lk_solib" 2>&1 &
+wait
+errs=""
+for p in $LPROGS lk_solib; do
+	[ "$(cat "$T/cc.$p.rc" 2>/dev/null)" = 0 ] ||
+		errs="$errs$p: $(head -c 300 "$T/cc.$p")
+"
+done
+if [ -z "$errs" ]; then pass "build the leak-graph programs"
+else fail "build the leak-graph programs" "$errs"; fi
+
+have() {
+	[ -x "$B/$1" ] && return 0
+	fail "$2" "$1 was not built"
+	return 1
+}
+
+# kinds NAME PROG ARGS... -- CODE [KEY=VALUE...]: run PROG (must exit 0),
+# then check CODE.
+kinds() {
+	local name=$1 prog=$2
+	shift 2
+	local args=()
+	while [ "$1" != -- ]; do args+=("$1"); shift; done
+	shift
+	have "$prog" "$name" || return
+	prun "$prog${args[0]:+.${args[0]}}${OPTS:+.o}" "$B/$prog" "${args[@]}"
+	status_is "$name" 0 && check "$name" "$@"
+}
+
+# ------------------------------------------------------------ the tests
+
+L_NODE=$(line_of "$P/lk_list.c" "/* NODE_SITE */")
+L_GLOBAL=$(line_of "$P/lk_global.c" "/* GLOBAL_SITE */")
+L_SMALL=$(line_of "$P/lk_interior.c" "/* SMALL_SITE */")
+L_LARGE=$(line_of "$P/lk_interior.c" "/* LARGE_SITE */")
+L_THREAD=$(line_of "$P/lk_thread_stack.c" "/* THREAD_SITE */")
+L_TLS=$(line_of "$P/lk_tls.c" "/* TLS_SITE */")
+L_TSD=$(line_of "$P/lk_tsd.c" "/* TSD_SITE */")
+L_CA=$(line_of "$P/lk_cycle.c" "/* CYCLE_A */")
+L_CB=$(line_of "$P/lk_cycle.c" "/* CYCLE_B */")
+L_DAMAGED=$(line_of "$P/lk_damaged.c" "/* DAMAGED_SITE */")
+L_XOR=$(line_of "$P/lk_xor.c" "/* XOR_SITE */")
+L_HA=$(line_of "$P/lk_heap_held.c" "/* SITE_A */")
+L_HB=$(line_of "$P/lk_heap_held.c" "/* SITE_B */")
+L_HC=$(line_of "$P/lk_heap_held.c" "/* SITE_C */")
+L_LIB=$(line_of "$P/lk_solib_lib.c" "/* LIB_SITE */")
+
+for order in forward reverse; do
+	kinds "leaked 10-node list ($order): 1 definite 32 B + 9 indirect 288 B" \
+		lk_list "$order" -- '
+J, L, pid = load()
+errors_are(J, L, [])
+summary_is(J, L, definite=(32, 1), indirect=(288, 9), possible=(0, 0), reachable=(0, 0))
+leak_group(J, L, "definite", "build_and_drop", "lk_list.c", V["l"], 32, 1)
+leak_group(J, L, "indirect", "build_and_drop", "lk_list.c", V["l"], 288, 9)
+' l="$L_NODE"
+done
+
+kinds "block held by a global: reachable, not reported as a leak" lk_global -- '
+J, L, pid = load()
+summary_sans(J, L, anchor=True, definite=(0, 0), indirect=(0, 0), possible=(0, 0), reachable=(200, 1))
+need(not L["leaks"], "the text report lists groups without show_reachable: %s"
+     % [(g["kind"], g["bytes"]) for g in L["leaks"]])
+need(L.get("clean_line") or
+     re.search(r"still reachable  \d+ bytes in \d+ blocks? \(show_reachable=1 lists them\)",
+               L["raw"]), "neither the one-line clean report nor the show_reachable hint")
+gs = [g for g in J["leaks"] if g["kind"] == "reachable" and not is_anchor(g)]
+need(len(gs) == 1 and (gs[0]["bytes"], gs[0]["blocks"]) == (200, 1),
+     "JSON reachable groups: %s" % [(g["bytes"], g["blocks"]) for g in gs])
+if gs:
+    site("JSON reachable stack", gs[0]["stack"], "hold_global", "lk_global.c", V["l"])
+' l="$L_GLOBAL"
+
+OPTS=show_reachable=1 kinds "block held by a global: listed with show_reachable=1" lk_global -- '
+J, L, pid = load()
+summary_sans(J, L, anchor=True, definite=(0, 0), indirect=(0, 0), possible=(0, 0), reachable=(200, 1))
+leak_group(J, L, "reachable", "hold_global", "lk_global.c", V["l"], 200, 1)
+need("show_reachable=1 lists them" not in L["raw"], "hint printed although listed")
+' l="$L_GLOBAL"
+
+kinds "blocks held only through interior pointers (p+8, q+100): possible" lk_interior -- '
+J, L, pid = load()
+summary_is(J, L, definite=(0, 0), indirect=(0, 0), possible=(5064, 2), reachable=(0, 0))
+leak_group(J, L, "possible", "hold_small", "lk_interior.c", V["ls"], 64, 1)
+leak_group(J, L, "possible", "hold_large", "lk_interior.c", V["ll"], 5000, 1)
+' ls="$L_SMALL" ll="$L_LARGE"
+
+# exitcode gating follows leak_kinds
+name="exitcode=9 ignores possible leaks by default"
+if have lk_interior "$name"; then
+	OPTS=exitcode=9 prun interior.exit "$B/lk_interior"
+	status_is "$name" 0 && pass "$name"
+	name="exitcode=9 with leak_kinds=possible counts them"
+	OPTS=exitcode=9:leak_kinds=possible prun interior.exit2 "$B/lk_interior"
+	status_is "$name" 9 && pass "$name"
+fi
+
+for how in cond pause; do
+	OPTS=show_reachable=1 kinds "block held only by a live thread's stack (blocked in $how): reachable" \
+		lk_thread_stack "$how" -- '
+J, L, pid = load()
+errors_are(J, L, [])
+summary_sans(J, L, ndtv=1, anchor=True, definite=(0, 0), indirect=(0, 0), possible=(0, 0), reachable=(48, 1))
+leak_group(J, L, "reachable", "holder", "lk_thread_stack.c", V["l"], 48, 1)
+' l="$L_THREAD"
+done
+
+OPTS=show_reachable=1 kinds "blocks held by __thread variables of main and of a live thread: reachable" lk_tls -- '
+J, L, pid = load()
+errors_are(J, L, [])
+summary_sans(J, L, ndtv=1, anchor=True, definite=(0, 0), indirect=(0, 0), possible=(0, 0), reachable=(160, 2))
+leak_group(J, L, "reachable", "keep_in_tls", "lk_tls.c", V["l"], 72, 1, caller="main")
+leak_group(J, L, "reachable", "keep_in_tls", "lk_tls.c", V["l"], 88, 1, caller="holder")
+' l="$L_TLS"
+
+for nk in few many; do
+	OPTS=show_reachable=1 kinds "block held by a pthread_setspecific value ($nk keys): reachable" \
+		lk_tsd "$nk" -- '
+J, L, pid = load()
+summary_sans(J, L, anchor=True, definite=(0, 0), indirect=(0, 0), possible=(0, 0), reachable=(40, 1))
+leak_group(J, L, "reachable", "keep_in_tsd", "lk_tsd.c", V["l"], 40, 1)
+' l="$L_TSD"
+done
+
+kinds "leaked cycle of two blocks: 1 definite + 1 indirect" lk_cycle -- '
+J, L, pid = load()
+summary_is(J, L, definite=(48, 1), indirect=(48, 1), possible=(0, 0), reachable=(0, 0))
+for src, groups in (("JSON", J["leaks"]), ("text", L["leaks"])):
+    d = [g for g in groups if g["kind"] == "definite"]
+    i = [g for g in groups if g["kind"] == "indirect"]
+    if not need(len(d) == 1 and len(i) == 1, "%s: %d definite and %d indirect groups"
+                % (src, len(d), len(i))):
+        continue
+    lines = sorted([d[0]["stack"][0].get("line"), i[0]["stack"][0].get("line")])
+    need(lines == sorted([V["la"], V["lb"]]),
+         "%s: the two groups come from lines %s, expected %d and %d"
+         % (src, lines, V["la"], V["lb"]))
+' la="$L_CA" lb="$L_CB"
+
+kinds "pointer stored XOR-masked in a global: definite" lk_xor -- '
+J, L, pid = load()
+summary_is(J, L, definite=(128, 1), indirect=(0, 0), possible=(0, 0), reachable=(0, 0))
+leak_group(J, L, "definite", "hide", "lk_xor.c", V["l"], 128, 1)
+' l="$L_XOR"
+
+kinds "blocks held through reachable heap blocks (global->A->B(large)->C): reachable" \
+	lk_heap_held -- '
+J, L, pid = load()
+summary_sans(J, L, anchor=True, definite=(0, 0), indirect=(0, 0), possible=(0, 0), reachable=(5160, 3))
+for size, line in ((64, V["la"]), (5000, V["lb"]), (96, V["lc"])):
+    gs = [g for g in J["leaks"] if g["stack"] and g["stack"][0].get("line") == line]
+    need(len(gs) == 1 and (gs[0]["kind"], gs[0]["bytes"], gs[0]["blocks"]) == ("reachable", size, 1),
+         "JSON: the block of line %d is %s, expected reachable %d bytes in 1 block"
+         % (line, [(g["kind"], g["bytes"], g["blocks"]) for g in gs], size))
+    if gs:
+        site("JSON reachable stack", gs[0]["stack"], "build_chain", "lk_heap_held.c", line)
+' la="$L_HA" lb="$L_HB" lc="$L_HC"
+
+OPTS=show_reachable=1 kinds "block held by a static local of a library loaded at start: reachable" \
+	lk_solib -- '
+J, L, pid = load()
+summary_sans(J, L, anchor=True, definite=(0, 0), indirect=(0, 0), possible=(0, 0), reachable=(120, 1))
+leak_group(J, L, "reachable", "lib_keep", "lk_solib_lib.c", V["l"], 120, 1)
+g = [g for g in J["leaks"] if g["kind"] == "reachable" and not is_anchor(g)]
+if g and g[0]["stack"]:
+    need((g[0]["stack"][0]["module"] or "").endswith("/liblkkeep.so"),
+         "frame #0 module is %s" % g[0]["stack"][0]["module"])
+' l="$L_LIB"
+
+kinds "leaked block with a reported overflow (exit-time check): still definite" lk_damaged -- '
+J, L, pid = load()
+errors_are(J, L, ["heap-buffer-overflow"])
+summary_sans(J, L, anchor=True, definite=(100, 1), indirect=(0, 0), possible=(0, 0), reachable=(0, 0))
+leak_group(J, L, "definite", "damage_and_drop", "lk_damaged.c", V["l"], 100, 1)
+' l="$L_DAMAGED"
+
+OPTS=show_reachable=1 kinds "a thread created and joined leaves nothing lost (glibc's cached thread DTV)" \
+	lk_joined -- '
+J, L, pid = load()
+errors_are(J, L, [])
+summary_sans(J, L, ndtv=1, anchor=True, definite=(0, 0), indirect=(0, 0), possible=(0, 0), reachable=(0, 0))
+'
+
+echo "1..$n"
+echo "# $failed of $n failed; $((SECONDS - start)) s"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,780 @@
+#!/usr/bin/env bash
+# t_preload.sh - integration tests of libmpwrap.so (LD_PRELOAD).
+#
+# One small buggy program per error kind and leak shape (tests/progs/pl_*),
+# each built at -O0 and at -O2, run as
+#   LD_PRELOAD=$MPWRAP_LIB MPWRAP_OPTIONS=json_path=DIR/r.%p.json:log_path=DIR/r.%p.log prog
+# and checked on both the text log and the JSON report: kind, byte and block
+# counts, and the function and file:line of the allocating (and freeing)
+# site.  Expected lines come from marker comments (/* ALLOC_SITE */ ...) in
+# the sources.  Prints TAP; exits non-zero if anything failed.
+#
+# Environment (exported by `make test`; defaulted when run by hand):
+#   MPWRAP_ROOT   repository root          (default: this script's dir/..)
+#   MPWRAP_LIB    libmpwrap.so to preload  (default: $MPWRAP_ROOT/libmpwrap.so)
+#   MPWRAP_TFLAGS compiler flags of the -O0 build (the -O2 build swaps -O0
+#                 for -O2 and drops -fno-optimize-sibling-calls)
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+: "${MPWRAP_ROOT:=$(cd "$here/.." && pwd)}"
+: "${MPWRAP_LIB:=$MPWRAP_ROOT/libmpwrap.so}"
+: "${MPWRAP_TFLAGS:=-g -O0 -fno-omit-frame-pointer -fno-optimize-sibling-calls -std=gnu11 -Wall -Wextra -Werror -Iinclude -pthread}"
+CC=${CC:-cc}
+CXX=${CXX:-c++}
+# Our runs decide what is preloaded and with which options.
+unset LD_PRELOAD MPWRAP_OPTIONS
+export LC_ALL=C
+
+P=$MPWRAP_ROOT/tests/progs
+T=$(mktemp -d "${TMPDIR:-/tmp}/t_preload.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+B=$T/bin
+mkdir -p "$B" "$T/run"
+start=$SECONDS
+
+# ------------------------------------------------------------ harness
+
+n=0
+failed=0
+pass() { n=$((n + 1)); echo "ok $n - $1"; }
+# fail NAME [DIAGNOSTIC LINES...]
+fail() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	local l
+	for l in "$@"; do printf '%s\n' "$l"; done | head -n 25 | sed 's/^/#   /'
+}
+
+# line_of FILE MARKER: the line number of the one line of FILE holding MARKER.
+line_of() {
+	local hits
+	hits=$(grep -nF -- "$2" "$1" | cut -d: -f1)
+	if [ "$(printf '%s\n' "$hits" | grep -c .)" != 1 ]; then
+		echo "marker '$2' is not on exactly one line of $1" >&2
+		echo 0
+		return
+	fi
+	echo "$hits"
+}
+
+if [ ! -f "$MPWRAP_LIB" ]; then
+	fail "libmpwrap.so exists" "$MPWRAP_LIB not found: run make first"
+	echo "1..$n"
+	exit 1
+fi
+
+# prun ID PROG ARGS...: run PROG under the preload; reports, stdout and
+# stderr land in $T/run/ID (= $RD); exit status in $rc.  Extra options come
+# from $OPTS (colon-separated) and may replace the whole option string when
+# $RAWOPTS is set.
+prun() {
+	local id=$1
+	shift
+	RD=$T/run/$id
+	rm -rf "$RD"
+	mkdir -p "$RD"
+	local o="json_path=$RD/r.%p.json:log_path=$RD/r.%p.log${OPTS:+:$OPTS}"
+	[ -n "${RAWOPTS:-}" ] && o=${RAWOPTS//@RD@/$RD}
+	# (the outer braces keep bash's "Aborted" notices off our output)
+	{ (cd "$RD" && exec timeout -k 5 30 env LD_PRELOAD="$MPWRAP_LIB" \
+		MPWRAP_OPTIONS="$o" "$@" >"$RD/out" 2>"$RD/err"); } 2>/dev/null
+	rc=$?
+}
+
+# The checker: check NAME CODE [KEY=VALUE...] runs python CODE against the
+# reports in $RD (J = the JSON report, L = the parsed text log, V = the
+# KEY=VALUEs, numbers as ints); need(cond, msg) records a problem.
+cat >"$T/check.py" <<'PY'
+import glob, json, os, re, sys
+
+RD = os.environ["RD"]
+V = {}
+for a in sys.argv[2:]:
+    k, v = a.split("=", 1)
+    V[k] = int(v) if re.fullmatch(r"-?\d+", v) else v
+problems = []
+
+class Stop(Exception):
+    pass
+
+def need(cond, msg):
+    if not cond:
+        problems.append(msg)
+    return bool(cond)
+
+def must(cond, msg):
+    if not cond:
+        problems.append(msg)
+        raise Stop()
+
+KINDS = {"definitely lost": "definite", "indirectly lost": "indirect",
+         "possibly lost": "possible", "still reachable": "reachable"}
+FRAME = re.compile(r"^\s+#(\d+) (0x[0-9a-f]+) in (.*?)(?: (\S+):(\d+))?"
+                   r"(?: \(([^()]*)\+(0x[0-9a-f]+)\))?$")
+
+def parse_log(path):
+    text = open(path, errors="replace").read()
+    L = {"path": path, "raw": text, "pids": set(), "other": [], "errors": [],
+         "leaks": [], "summary": {}, "error_summary": None}
+    cur = sec = None
+    insum = False
+    for raw in text.splitlines():
+        m = re.match(r"^==(\d+)== ?(.*)$", raw)
+        if not m:
+            L["other"].append(raw)
+            continue
+        L["pids"].add(int(m.group(1)))
+        l = m.group(2)
+        if l == "":
+            cur = sec = None
+            continue
+        m = re.match(r"ERROR: (\S+)$", l)
+        if m:
+            cur = {"kind": m.group(1), "lines": [], "stack": [],
+                   "alloc_stack": [], "free_stack": [], "where": None}
+            L["errors"].append(cur)
+            sec = None
+            continue
+        m = re.match(r"(\d+) bytes in (\d+) blocks? (?:is|are) (definitely lost|"
+                     r"indirectly lost|possibly lost|still reachable), "
+                     r"allocated from:$", l)
+        if m:
+            cur = {"kind": KINDS[m.group(3)], "bytes": int(m.group(1)),
+                   "blocks": int(m.group(2)), "stack": []}
+            L["leaks"].append(cur)
+            sec = "stack"
+            continue
+        if l == "LEAK SUMMARY:":
+            insum = True
+            cur = sec = None
+            continue
+        m = re.match(r"  (definitely lost|indirectly lost|possibly lost|"
+                     r"still reachable) +(\d+) bytes in (\d+) blocks?", l)
+        if insum and m:
+            L["summary"][KINDS[m.group(1)]] = {"bytes": int(m.group(2)),
+                                               "blocks": int(m.group(3))}
+            continue
+        m = re.match(r"ERROR SUMMARY: (\d+) errors?", l)
+        if m:
+            L["error_summary"] = int(m.group(1))
+            insum = False
+            continue
+        # a clean process gets one line instead of the summaries
+        m = re.match(r"mpwrap: no leaks, no errors \((\d+) bytes in (\d+) "
+                     r"blocks? still reachable\)$", l)
+        if m:
+            for k in ("definite", "indirect", "possible"):
+                L["summary"][k] = {"bytes": 0, "blocks": 0}
+            L["summary"]["reachable"] = {"bytes": int(m.group(1)),
+                                         "blocks": int(m.group(2))}
+            L["error_summary"] = 0
+            L["clean_line"] = True
+            continue
+        m = FRAME.match(l)
+        if m and cur is not None and sec:
+            cur[sec].append({"function": m.group(3), "file": m.group(4),
+                             "line": int(m.group(5)) if m.group(5) else None,
+                             "module": m.group(6)})
+            continue
+        if cur is not None and "lines" in cur:
+            m = re.match(r"  (detected by|bad call to) (.+):$", l)
+            s = re.match(r"  detected by the (.+) check$", l)
+            if m:
+                sec = "stack"
+                cur["where"] = m.group(2)
+            elif s:  # found by a sweep: no stack of its own
+                sec = None
+                cur["where"] = s.group(1)
+            elif l == "  allocated by:":
+                sec = "alloc_stack"
+            elif l in ("  freed by:", "  first freed by:"):
+                sec = "free_stack"
+                cur["free_heading"] = l.strip()[:-1]
+            else:
+                cur["lines"].append(l)
+    return L
+
+def load(pid=None):
+    """The JSON report and text log of process pid (default: the only one)."""
+    if pid is None:
+        js = sorted(glob.glob(os.path.join(RD, "r.*.json")))
+        must(len(js) == 1, "expected one JSON report in the run dir, found %d: %s"
+             % (len(js), [os.path.basename(j) for j in js]))
+        pid = int(re.search(r"r\.(\d+)\.json$", js[0]).group(1))
+    jp = os.path.join(RD, "r.%d.json" % pid)
+    lp = os.path.join(RD, "r.%d.log" % pid)
+    must(os.path.exists(jp), "no JSON report r.%d.json" % pid)
+    must(os.path.exists(lp), "no text log r.%d.log" % pid)
+    try:
+        J = json.load(open(jp))
+    except ValueError as e:
+        must(False, "r.%d.json is not valid JSON: %s" % (pid, e))
+    return J, parse_log(lp), pid
+
+def fmt(fr):
+    return "%s %s:%s" % (fr.get("function"), fr.get("file"), fr.get("line"))
+
+def fmt_stack(st):
+    return " | ".join(fmt(f) for f in st[:6]) or "(empty)"
+
+def fn_match(want, got):
+    if got is None:
+        return False
+    return want(got) if callable(want) else got == want
+
+def site(what, stack, fn, file, line, idx=0):
+    """stack[idx] (or, idx=None, the first frame named fn) is fn at file:line."""
+    if idx is None:
+        fr = next((f for f in stack if fn_match(fn, f.get("function"))), None)
+    else:
+        fr = stack[idx] if len(stack) > idx else None
+    ok = (fr is not None and fn_match(fn, fr.get("function")) and
+          (fr.get("file") or "").endswith("/" + file) and fr.get("line") == line)
+    desc = fn if isinstance(fn, str) else "the expected function"
+    need(ok, "%s: expected %s%s at %s:%d, stack is: %s" % (
+        what, "" if idx is None else "frame #%d = " % idx, desc, file, line,
+        fmt_stack(stack)))
+    return fr
+
+def summary_is(J, L, **want):
+    """Both summaries: kind=(bytes, blocks) for each kind given."""
+    for k, (b, n) in want.items():
+        js = J["summary"]["leaks"].get(k)
+        need(js == {"bytes": b, "blocks": n},
+             "JSON summary %s is %s, expected %d bytes in %d blocks" % (k, js, b, n))
+        ts = L["summary"].get(k)
+        need(ts == {"bytes": b, "blocks": n},
+             "LEAK SUMMARY %s is %s, expected %d bytes in %d blocks" % (k, ts, b, n))
+
+def errors_are(J, L, kinds):
+    jk = [e["kind"] for e in J["errors"]]
+    tk = [e["kind"] for e in L["errors"]]
+    need(jk == kinds, "JSON errors are %s, expected %s" % (jk, kinds))
+    need(tk == kinds, "text log errors are %s, expected %s" % (tk, kinds))
+    need(J["summary"]["errors"] == len(kinds),
+         "JSON summary errors = %s, expected %d" % (J["summary"]["errors"], len(kinds)))
+    need(L["error_summary"] == len(kinds),
+         "ERROR SUMMARY says %s, expected %d" % (L["error_summary"], len(kinds)))
+
+def leak_group(J, L, kind, fn, file, line, nbytes, nblocks, idx=0, caller=None):
+    """The one group of `kind` allocated at fn file:line (called from
+    `caller` when given), in JSON and text."""
+    for src, groups in (("JSON", J["leaks"]), ("text", L["leaks"])):
+        gs = [g for g in groups if g["kind"] == kind and any(
+            fn_match(fn, f.get("function")) for f in g["stack"]) and (
+            caller is None or any(f.get("function") == caller for f in g["stack"]))]
+        if not need(len(gs) == 1, "%s: %d %s leak groups allocated by %s%s, "
+                    "expected 1; groups: %s" % (src, len(gs), kind, fn,
+                    " from " + caller if caller else "", [
+                        (g["kind"], g["bytes"], g["blocks"], fmt_stack(g["stack"]))
+                        for g in groups])):
+            continue
+        g = gs[0]
+        need((g["bytes"], g["blocks"]) == (nbytes, nblocks),
+             "%s: %s group is %d bytes in %d blocks, expected %d in %d" % (
+                 src, kind, g["bytes"], g["blocks"], nbytes, nblocks))
+        site("%s %s leak stack" % (src, kind), g["stack"], fn, file, line, idx)
+
+def no_group(J, L, fn):
+    for src, groups in (("JSON", J["leaks"]), ("text", L["leaks"])):
+        gs = [(g["kind"], g["bytes"]) for g in groups if any(
+            fn_match(fn, f.get("function")) for f in g["stack"])]
+        need(not gs, "%s lists blocks allocated by %s: %s" % (src, fn, gs))
+
+def text_line(err, pattern):
+    need(any(re.search(pattern, l) for l in err["lines"]),
+         "text report lacks /%s/; it has: %s" % (pattern, err["lines"]))
+
+try:
+    exec(sys.argv[1])
+except Stop:
+    pass
+except Exception as e:  # a broken report shape is a failure, not a crash
+    problems.append("checker raised %s: %s" % (type(e).__name__, e))
+for p in problems:
+    print(p)
+sys.exit(1 if problems else 0)
+PY
+
+# check NAME CODE [KEY=VALUE...]: one TAP line from the python CODE.
+check() {
+	local name=$1 code=$2 out
+	shift 2
+	if out=$(RD=$RD python3 "$T/check.py" "$code" "$@" 2>&1); then
+		pass "$name"
+	else
+		fail "$name" "$out" "(reports in ${RD#"$T"/}; exit status $rc)" \
+			"log: $(head -c 600 "$RD"/r.*.log 2>/dev/null | tr '\n' '|')"
+	fi
+}
+
+# status NAME WANT: the last run exited with WANT (and did not time out).
+status_is() {
+	[ "$rc" = "$2" ] && return 0
+	fail "$1" "exit status $rc, expected $2" "stderr: $(head -c 400 "$RD/err")"
+	return 1
+}
+
+# ------------------------------------------------------------ build
+
+flags_for() {
+	case $1 in
+	O0) echo "$MPWRAP_TFLAGS -I$P" ;;
+	O2) local f=" $MPWRAP_TFLAGS "
+		f=${f// -O0 / }
+		f=${f// -fno-optimize-sibling-calls / }
+		echo "$f -O2 -g -fno-omit-frame-pointer -I$P" ;;
+	esac
+}
+
+PROGS="pl_overflow pl_underflow pl_double_free pl_invalid_free pl_uaf
+       pl_leak pl_aligned pl_semantics pl_status pl_fork pl_storm
+       pl_exitpaths pl_dtor pl_dlopen"
+
+# compile OUT LOG CMD...: run CMD (in the repo root, for -Iinclude) in the
+# background; its status lands in LOG.rc.
+compile() {
+	local log=$2
+	shift 2
+	(cd "$MPWRAP_ROOT" && "$@" >"$log" 2>&1; echo $? >"$log.rc") &
+}
+
+# build: every program at -O0 and -O2 into $B/NAME.O, compiled in
+# parallel; one TAP line per level.
+build() {
+	local o f fx p errs
+	for o in O0 O2; do
+		f=$(flags_for "$o")
+		fx=" $f "
+		fx=${fx// -std=gnu11 / -std=gnu++17 }
+		for p in $PROGS; do
+			compile "$B/$p.$o" "$T/cc.$p.$o" $CC $f "$P/$p.c" -o "$B/$p.$o" -ldl
+		done
+		compile "$B/libpldl.$o.so" "$T/cc.pl_dlib.$o" \
+			$CC -shared -fPIC $f "$P/pl_dlib.c" -o "$B/libpldl.$o.so"
+		compile "$B/pl_cxx.$o" "$T/cc.pl_cxx.$o" $CXX $fx "$P/pl_cxx.cc" -o "$B/pl_cxx.$o"
+	done
+	wait
+	for o in O0 O2; do
+		errs=""
+		for p in $PROGS pl_dlib pl_cxx; do
+			[ "$(cat "$T/cc.$p.$o.rc" 2>/dev/null)" = 0 ] ||
+				errs="$errs$p: $(head -c 300 "$T/cc.$p.$o")
+"
+		done
+		if [ -z "$errs" ]; then pass "build the test programs at -$o"
+		else fail "build the test programs at -$o" "$errs"; fi
+	done
+}
+
+# have NAME: the program was built (else one failing TAP line).
+have() {
+	[ -x "$B/$1" ] && return 0
+	fail "$2" "$1 was not built"
+	return 1
+}
+
+# ------------------------------------------------------------ the tests
+
+L_OVF=$(line_of "$P/pl_overflow.c" "/* ALLOC_SITE */")
+L_OVF_FREE=$(line_of "$P/pl_overflow.c" "/* FREE_SITE */")
+L_UNF=$(line_of "$P/pl_underflow.c" "/* ALLOC_SITE */")
+L_DF_A=$(line_of "$P/pl_double_free.c" "/* ALLOC_SITE */")
+L_DF_1=$(line_of "$P/pl_double_free.c" "/* FIRST_FREE */")
+L_DF_2=$(line_of "$P/pl_double_free.c" "/* SECOND_FREE */")
+L_IF_A=$(line_of "$P/pl_invalid_free.c" "/* ALLOC_SITE */")
+L_IF_F=$(line_of "$P/pl_invalid_free.c" "/* BAD_FREE */")
+L_UAF_A=$(line_of "$P/pl_uaf.c" "/* ALLOC_SITE */")
+L_UAF_F=$(line_of "$P/pl_uaf.c" "/* FREE_SITE */")
+L_LK1=$(line_of "$P/pl_leak.c" "/* LEAK_ONE */")
+L_LKN=$(line_of "$P/pl_leak.c" "/* LEAK_MANY */")
+L_ST=$(line_of "$P/pl_status.c" "/* ALLOC_SITE */")
+L_CXX=$(line_of "$P/pl_cxx.cc" "/* ALLOC_SITE */")
+L_EP_R=$(line_of "$P/pl_exitpaths.c" "/* SITE_RETURN */")
+L_EP_E=$(line_of "$P/pl_exitpaths.c" "/* SITE_EXIT */")
+L_EP_T=$(line_of "$P/pl_exitpaths.c" "/* SITE_THREAD */")
+L_DL=$(line_of "$P/pl_dlib.c" "/* ALLOC_SITE */")
+
+build
+for o in O0 O2; do
+
+	# ---- heap-buffer-overflow, slab (100) and large (5000) blocks
+	for sz in 100 5000; do
+		name="heap-buffer-overflow: 1 byte past a $sz-byte malloc (-$o)"
+		have "pl_overflow.$o" "$name" || continue
+		prun "overflow.$o.$sz" "$B/pl_overflow.$o" "$sz"
+		status_is "$name" 0 || continue
+		check "$name" '
+J, L, pid = load()
+errors_are(J, L, ["heap-buffer-overflow"])
+e, t = J["errors"][0], L["errors"][0]
+n = V["n"]
+need((e["block_size"], e["offset"], e["count"]) == (n, n, 1),
+     "JSON block_size/offset/count = %s/%s/%s, expected %d/%d/1"
+     % (e["block_size"], e["offset"], e["count"], n, n))
+need(int(e["address"], 16) - int(e["block_address"], 16) == n,
+     "JSON address is not block_address + %d" % n)
+need(e["function"] == "free" and t["where"] == "free",
+     "not detected by free: %s / %s" % (e["function"], t["where"]))
+text_line(t, r"^1 guard byte changed, first at offset %d \(0x[0-9a-f]+\) "
+          r"of the %d-byte block at 0x[0-9a-f]+ \(0 bytes after its end\)$" % (n, n))
+for what, st in (("JSON alloc_stack", e["alloc_stack"]), ("text allocated by", t["alloc_stack"])):
+    site(what, st, "alloc_buffer", "pl_overflow.c", V["la"])
+for what, st in (("JSON stack", e["stack"]), ("text detected by", t["stack"])):
+    site(what, st, "main", "pl_overflow.c", V["lf"])
+need(e["free_stack"] == [] and t["free_stack"] == [], "a live block has a free stack")
+' n="$sz" la="$L_OVF" lf="$L_OVF_FREE"
+	done
+
+	# ---- report lines carry the pid (the 100-byte overflow run above)
+	name="every report line starts with ==<pid>== (-$o)"
+	RD=$T/run/overflow.$o.100
+	if [ -f "$RD/out" ]; then
+		check "$name" '
+J, L, pid = load()
+m = re.match(r"pid (\d+)$", open(os.path.join(RD, "out")).read().strip())
+must(m, "the program did not print its pid")
+p = int(m.group(1))
+need(pid == p and J["pid"] == p, "report file pid %d / JSON pid %s, program pid %d"
+     % (pid, J["pid"], p))
+need(L["pids"] == {p}, "log lines carry pids %s, expected only %d" % (L["pids"], p))
+need(not L["other"], "log lines without the ==pid== prefix: %s" % L["other"][:3])
+need(len(L["raw"].splitlines()) >= 10, "suspiciously short log")
+'
+	else
+		fail "$name" "the overflow run did not happen"
+	fi
+
+	# ---- heap-buffer-underflow
+	for sz in 64 5000; do
+		name="heap-buffer-underflow: 1 byte before a $sz-byte malloc (-$o)"
+		have "pl_underflow.$o" "$name" || continue
+		prun "underflow.$o.$sz" "$B/pl_underflow.$o" "$sz"
+		status_is "$name" 0 || continue
+		check "$name" '
+J, L, pid = load()
+errors_are(J, L, ["heap-buffer-underflow"])
+e, t = J["errors"][0], L["errors"][0]
+n = V["n"]
+need((e["block_size"], e["offset"], e["count"]) == (n, -1, 1),
+     "JSON block_size/offset/count = %s/%s/%s, expected %d/-1/1"
+     % (e["block_size"], e["offset"], e["count"], n))
+text_line(t, r"^1 guard byte changed, first at offset -1 \(0x[0-9a-f]+\) of the "
+          r"%d-byte block at 0x[0-9a-f]+ \(1 byte before its start\)$" % n)
+for what, st in (("JSON alloc_stack", e["alloc_stack"]), ("text allocated by", t["alloc_stack"])):
+    site(what, st, "alloc_buffer", "pl_underflow.c", V["la"])
+' n="$sz" la="$L_UNF"
+	done
+
+	# ---- double free
+	name="double-free: alloc, first-free and second-free stacks (-$o)"
+	if have "pl_double_free.$o" "$name"; then
+		prun "double_free.$o" "$B/pl_double_free.$o"
+		status_is "$name" 0 && check "$name" '
+J, L, pid = load()
+errors_are(J, L, ["double-free"])
+e, t = J["errors"][0], L["errors"][0]
+need(e["block_size"] == 48 and e["address"] == e["block_address"],
+     "JSON block_size %s, address %s, block %s" % (e["block_size"], e["address"], e["block_address"]))
+need(e["alloc_stack"] and e["free_stack"], "JSON alloc_stack or free_stack empty")
+text_line(t, r"^free\(0x[0-9a-f]+\): the 48-byte block at 0x[0-9a-f]+ was already freed$")
+need(t.get("free_heading") == "first freed by", "text lacks a \"first freed by:\" section")
+for what, st in (("JSON alloc_stack", e["alloc_stack"]), ("text allocated by", t["alloc_stack"])):
+    site(what, st, "alloc_obj", "pl_double_free.c", V["la"])
+for what, st in (("JSON free_stack", e["free_stack"]), ("text first freed by", t["free_stack"])):
+    site(what, st, "first_free", "pl_double_free.c", V["l1"])
+for what, st in (("JSON stack", e["stack"]), ("text bad call", t["stack"])):
+    site(what, st, "second_free", "pl_double_free.c", V["l2"])
+' la="$L_DF_A" l1="$L_DF_1" l2="$L_DF_2"
+	fi
+
+	# ---- invalid free: stack address, interior pointers
+	for mode in stack interior interior_large; do
+		name="invalid-free: $mode pointer (-$o)"
+		have "pl_invalid_free.$o" "$name" || continue
+		prun "invalid_free.$o.$mode" "$B/pl_invalid_free.$o" "$mode"
+		status_is "$name" 0 || continue
+		check "$name" '
+J, L, pid = load()
+errors_are(J, L, ["invalid-free"])
+e, t = J["errors"][0], L["errors"][0]
+for what, st in (("JSON stack", e["stack"]), ("text bad call", t["stack"])):
+    site(what, st, "bad_free", "pl_invalid_free.c", V["lf"])
+if V["mode"] == "stack":
+    need(e["block_address"] is None and e["block_size"] is None and e["offset"] is None,
+         "JSON names a block for a stack address: %s" % e)
+    need(e["alloc_stack"] == [] and e["free_stack"] == [], "JSON has alloc/free stacks")
+    text_line(t, r"^free\(0x[0-9a-f]+\): address was not allocated by this allocator")
+    need(not t["alloc_stack"], "text has an allocated-by stack for a stack address")
+else:
+    size, off = (64, 8) if V["mode"] == "interior" else (5000, 24)
+    need((e["block_size"], e["offset"]) == (size, off),
+         "JSON block_size/offset = %s/%s, expected %d/%d" % (e["block_size"], e["offset"], size, off))
+    need(int(e["address"], 16) - int(e["block_address"], 16) == off,
+         "JSON address is not block_address + %d" % off)
+    text_line(t, r"^free\(0x[0-9a-f]+\): address is at offset %d of the %d-byte "
+              r"block at 0x[0-9a-f]+, not its start$" % (off, size))
+    for what, st in (("JSON alloc_stack", e["alloc_stack"]), ("text allocated by", t["alloc_stack"])):
+        site(what, st, "alloc_block", "pl_invalid_free.c", V["la"])
+summary_is(J, L, definite=(0, 0))
+' mode="$mode" la="$L_IF_A" lf="$L_IF_F"
+	done
+
+	# ---- use after free, found when quarantine (1 MiB) evicts the block
+	name="use-after-free: write into a freed block, found at quarantine eviction (-$o)"
+	if have "pl_uaf.$o" "$name"; then
+		OPTS=quarantine_mb=1 prun "uaf.$o" "$B/pl_uaf.$o"
+		status_is "$name" 0 && check "$name" '
+J, L, pid = load()
+errors_are(J, L, ["use-after-free"])
+e, t = J["errors"][0], L["errors"][0]
+need((e["block_size"], e["offset"], e["count"]) == (200, 10, 1),
+     "JSON block_size/offset/count = %s/%s/%s, expected 200/10/1"
+     % (e["block_size"], e["offset"], e["count"]))
+need(e["function"] == "quarantine eviction" and t["where"] == "quarantine eviction",
+     "not found by the quarantine eviction but by %s / %s" % (e["function"], t["where"]))
+text_line(t, r"^1 byte written after free, first at offset 10 \(0x[0-9a-f]+\) "
+          r"of the 200-byte block at 0x[0-9a-f]+$")
+for what, st in (("JSON alloc_stack", e["alloc_stack"]), ("text allocated by", t["alloc_stack"])):
+    site(what, st, "alloc_victim", "pl_uaf.c", V["la"])
+for what, st in (("JSON free_stack", e["free_stack"]), ("text freed by", t["free_stack"])):
+    site(what, st, "free_victim", "pl_uaf.c", V["lf"])
+' la="$L_UAF_A" lf="$L_UAF_F"
+	fi
+
+	# ---- definite leaks with exact bytes and blocks
+	name="definite leaks: 123 bytes in 1 block + 3000 bytes in 3 blocks (-$o)"
+	if have "pl_leak.$o" "$name"; then
+		prun "leak.$o" "$B/pl_leak.$o"
+		status_is "$name" 0 && check "$name" '
+J, L, pid = load()
+errors_are(J, L, [])
+summary_is(J, L, definite=(3123, 4), indirect=(0, 0), possible=(0, 0))
+leak_group(J, L, "definite", "make_leak", "pl_leak.c", V["l1"], 123, 1)
+leak_group(J, L, "definite", "make_many", "pl_leak.c", V["ln"], 3000, 3)
+' l1="$L_LK1" ln="$L_LKN"
+	fi
+
+	# ---- aligned allocations
+	name="posix_memalign/aligned_alloc/memalign/valloc/pvalloc, alignment 16..4096 (-$o)"
+	if have "pl_aligned.$o" "$name"; then
+		prun "aligned.$o" "$B/pl_aligned.$o"
+		if status_is "$name" 0; then
+			check "$name" '
+J, L, pid = load()
+out = open(os.path.join(RD, "out")).read()
+need("aligned: 116 allocations, 0 failures" in out, "program says: %s" % out[-600:])
+errors_are(J, L, [])
+summary_is(J, L, definite=(0, 0), indirect=(0, 0), possible=(0, 0))
+'
+		fi
+	fi
+
+	# ---- realloc / calloc / huge / errno semantics
+	if have "pl_semantics.$o" "malloc-family semantics (-$o)"; then
+		prun "semantics.$o" "$B/pl_semantics.$o"
+		for c in errno_kept malloc_zero realloc_null realloc_zero realloc_grow \
+			realloc_shrink realloc_huge calloc_zeroed calloc_overflow \
+			calloc_overflow2 malloc_huge malloc_2e60 reallocarray_overflow; do
+			name="semantics: $c (-$o)"
+			if grep -qx "ok $c" "$RD/out"; then
+				pass "$name"
+			else
+				fail "$name" "$(grep -E "^(FAIL )?$c" "$RD/out" || echo "no line for $c (exit status $rc)")" \
+					"stderr: $(head -c 300 "$RD/err")"
+			fi
+		done
+		name="semantics: exits 0, no error, nothing lost (-$o)"
+		status_is "$name" 0 && check "$name" '
+J, L, pid = load()
+errors_are(J, L, [])
+summary_is(J, L, definite=(0, 0), indirect=(0, 0), possible=(0, 0))
+'
+	fi
+
+	# ---- the program's own stdout, stderr and exit status are kept
+	name="stdout, stderr and exit status 7 are the same as without the preload (-$o)"
+	if have "pl_status.$o" "$name"; then
+		(cd "$T" && timeout 30 "$B/pl_status.$o" >"$T/plain.out" 2>"$T/plain.err")
+		prc=$?
+		(cd "$T" && timeout 30 "$B/pl_status.$o" leak >"$T/plainleak.out" 2>/dev/null)
+		prun "status.$o" "$B/pl_status.$o"
+		if [ "$prc" != 7 ]; then
+			fail "$name" "the program itself exits $prc, not 7"
+		elif status_is "$name" 7; then
+			if cmp -s "$T/plain.out" "$RD/out" && cmp -s "$T/plain.err" "$RD/err"; then
+				check "$name" 'J, L, pid = load(); errors_are(J, L, [])'
+			else
+				fail "$name" "stdout: $(diff "$T/plain.out" "$RD/out" | head -5)" \
+					"stderr: $(diff "$T/plain.err" "$RD/err" | head -5)"
+			fi
+		fi
+
+		name="exitcode=42: a leaking program exits 42, output intact (-$o)"
+		OPTS=exitcode=42 prun "exitcode_leak.$o" "$B/pl_status.$o" leak
+		if status_is "$name" 42; then
+			if cmp -s "$T/plainleak.out" "$RD/out"; then
+				check "$name" '
+J, L, pid = load()
+summary_is(J, L, definite=(64, 1))
+leak_group(J, L, "definite", "leak_one", "pl_status.c", V["la"], 64, 1)
+' la="$L_ST"
+			else
+				fail "$name" "stdout differs: $(diff "$T/plainleak.out" "$RD/out" | head -5)"
+			fi
+		fi
+
+		name="exitcode=42: a clean program keeps its status 7 (-$o)"
+		OPTS=exitcode=42 prun "exitcode_clean.$o" "$B/pl_status.$o"
+		status_is "$name" 7 && if cmp -s "$T/plain.out" "$RD/out"; then
+			pass "$name"
+		else
+			fail "$name" "stdout differs: $(diff "$T/plain.out" "$RD/out" | head -5)"
+		fi
+
+		# ---- bad options: one warning line each, the program runs normally
+		name="bad MPWRAP_OPTIONS: one warning per bad key, normal output and status (-$o)"
+		RAWOPTS="bogus_key=1:verbosity=banana:exitcode=999:json_path=@RD@/r.%p.json:log_path=@RD@/r.%p.log" \
+			prun "badopts.$o" "$B/pl_status.$o"
+		why=""
+		[ "$rc" = 7 ] || why="exit status $rc, expected 7"
+		cmp -s "$T/plain.out" "$RD/out" || why="$why; stdout differs"
+		for key in bogus_key verbosity exitcode; do
+			c=$(grep -c "$key" "$RD/err")
+			[ "$c" = 1 ] || why="$why; $c stderr lines name $key, expected 1"
+			grep "$key" "$RD/err" | grep -q '^mpwrap: warning' ||
+				why="$why; the $key line is not an mpwrap warning"
+		done
+		other=$(grep -v -e bogus_key -e verbosity -e exitcode "$RD/err")
+		[ "$other" = "a line on stderr" ] ||
+			why="$why; other stderr lines: $(printf '%s' "$other" | head -c 300)"
+		ls "$RD"/r.*.json >/dev/null 2>&1 || why="$why; the good json_path was not honoured"
+		if [ -z "$why" ]; then pass "$name"
+		else fail "$name" "$why" "stderr: $(head -c 500 "$RD/err")"; fi
+		RAWOPTS=
+	fi
+
+	# ---- fork from a multi-threaded program
+	name="fork from 5 threads: 20 children each write their own report, no hang (-$o)"
+	if have "pl_fork.$o" "$name"; then
+		prun "fork.$o" "$B/pl_fork.$o"
+		if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+			fail "$name" "timed out (hang) after 30 s" "$(tail -3 "$RD/out")"
+		elif status_is "$name" 0; then
+			check "$name" '
+out = open(os.path.join(RD, "out")).read()
+kids = [int(x) for x in re.findall(r"^child (\d+)$", out, re.M)]
+parent = re.findall(r"^parent (\d+)$", out, re.M)
+need(len(kids) == 20 and len(set(kids)) == 20, "program printed %d child pids" % len(kids))
+must(len(parent) == 1, "no parent pid printed")
+for k in kids:
+    try:
+        J, L, pid = load(k)
+    except Stop:
+        continue
+    need(J["pid"] == k, "r.%d.json says pid %s" % (k, J["pid"]))
+    need(L["pids"] == {k}, "r.%d.log has lines of pids %s" % (k, L["pids"]))
+    need(not L["other"], "r.%d.log has lines without ==%d==" % (k, k))
+    need(J["summary"]["errors"] == 0 and L["error_summary"] == 0,
+         "child %d reports errors" % k)
+J, L, pid = load(int(parent[0]))
+need(J["summary"]["errors"] == 0, "the parent reports errors")
+reports = glob.glob(os.path.join(RD, "r.*.json"))
+need(len(reports) == 21, "%d JSON reports, expected 21" % len(reports))
+'
+		fi
+	fi
+
+	# ---- thread storm
+	name="thread storm: 32 threads x 20000 malloc/free, 0 errors (-$o)"
+	if have "pl_storm.$o" "$name"; then
+		prun "storm.$o" "$B/pl_storm.$o"
+		status_is "$name" 0 && check "$name" '
+J, L, pid = load()
+need("0 bad" in open(os.path.join(RD, "out")).read(), "the program saw corrupted data")
+errors_are(J, L, [])
+st = J["stats"]
+need(st["allocations"] >= 640000 and st["frees"] >= 640000,
+     "stats count %s allocations and %s frees, expected >= 640000"
+     % (st["allocations"], st["frees"]))
+'
+	fi
+
+	# ---- C++
+	name="C++: new/delete, containers, one leaked new int[10] named leaky_function() (-$o)"
+	if have "pl_cxx.$o" "$name"; then
+		prun "cxx.$o" "$B/pl_cxx.$o"
+		status_is "$name" 0 && check "$name" '
+J, L, pid = load()
+errors_are(J, L, [])
+summary_is(J, L, definite=(40, 1), indirect=(0, 0), possible=(0, 0))
+leaky = lambda f: "leaky" in f and not f.startswith("_Z")
+leak_group(J, L, "definite", leaky, "pl_cxx.cc", V["la"], 40, 1, idx=None)
+g = [g for g in J["leaks"] if g["kind"] == "definite"]
+if g:
+    names = [f["function"] for f in g[0]["stack"]]
+    need("leaky_function()" in names, "no frame named leaky_function(): %s" % names)
+' la="$L_CXX"
+	fi
+
+	# ---- exit paths
+	for mode in return exit thread; do
+		case $mode in
+		return) want=0 sz=77 fn=leak_on_return ln=$L_EP_R
+			what="return from main" ;;
+		exit) want=3 sz=88 fn=leak_before_exit ln=$L_EP_E
+			what="exit(3) from a nested function" ;;
+		thread) want=0 sz=99 fn=leak_with_thread ln=$L_EP_T
+			what="return while a second thread runs" ;;
+		esac
+		name="leak report at exit: $what (-$o)"
+		have "pl_exitpaths.$o" "$name" || continue
+		prun "exitpaths.$o.$mode" "$B/pl_exitpaths.$o" "$mode"
+		status_is "$name" "$want" || continue
+		check "$name" '
+J, L, pid = load()
+errors_are(J, L, [])
+summary_is(J, L, definite=(V["sz"], 1), indirect=(0, 0))
+leak_group(J, L, "definite", V["fn"], "pl_exitpaths.c", V["ln"], V["sz"], 1)
+' sz="$sz" fn="$fn" ln="$ln"
+	done
+
+	# ---- destructor frees everything before the report
+	name="blocks freed in a destructor: 0 definite leaks (-$o)"
+	if have "pl_dtor.$o" "$name"; then
+		prun "dtor.$o" "$B/pl_dtor.$o"
+		status_is "$name" 0 && check "$name" '
+J, L, pid = load()
+need("destructor freed 5 blocks" in open(os.path.join(RD, "out")).read(),
+     "the destructor did not run (or its output was lost)")
+errors_are(J, L, [])
+summary_is(J, L, definite=(0, 0), indirect=(0, 0), possible=(0, 0))
+no_group(J, L, "make_blocks")
+'
+	fi
+
+	# ---- dlopen / dlclose
+	name="leak from a dlclose'd library names its function and line (-$o)"
+	if have "pl_dlopen.$o" "$name" && have "libpldl.$o.so" "$name"; then
+		prun "dlopen.$o" "$B/pl_dlopen.$o" "$B/libpldl.$o.so"
+		status_is "$name" 0 && check "$name" '
+J, L, pid = load()
+need(open(os.path.join(RD, "out")).read().strip() == "unloaded",
+     "the library was not unloaded by dlclose")
+errors_are(J, L, [])
+summary_is(J, L, definite=(55, 1), indirect=(0, 0))
+leak_group(J, L, "definite", "dl_leaky_alloc", "pl_dlib.c", V["la"], 55, 1)
+g = [g for g in J["leaks"] if g["kind"] == "definite"]
+if g and g[0]["stack"]:
+    need((g[0]["stack"][0]["module"] or "").endswith("libpldl.%s.so" % V["o"]),
+         "frame #0 module is %s" % g[0]["stack"][0]["module"])
+' la="$L_DL" o="$o"
+	fi
+done
+
+echo "1..$n"
+echo "# $failed of $n failed; $((SECONDS - start)) s"
+[ "$failed" -eq 0 ]
