@@ -72,9 +72,18 @@ $(BUILD)/demo: examples/demo.c libmempool.a
 	@mkdir -p $(dir $@)
 	$(CC) $(TFLAGS) $< libmempool.a $(LIBS) -o $@
 
-demo: all $(BUILD)/demo
-	@echo "== examples/demo.c: a leak and a one-byte overflow, through the mp_* API"
+$(BUILD)/leaky: examples/leaky.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TFLAGS) $< -o $@
+
+demo: all $(BUILD)/demo $(BUILD)/leaky
+	@echo "== 1. examples/demo.c: a leak and a one-byte overflow, through the mp_* API"
 	@./$(BUILD)/demo; echo "(demo exit status $$?)"
+	@echo
+	@echo "== 2. examples/leaky.c, an ordinary program, under the checker:"
+	@echo "==    scripts/mpcheck --json $(BUILD)/leaky.json --sarif $(BUILD)/leaky.sarif $(BUILD)/leaky"
+	@scripts/mpcheck --json $(BUILD)/leaky.json --sarif $(BUILD)/leaky.sarif \
+		./$(BUILD)/leaky; echo "(mpcheck exit status $$?: 23 = the gate found new errors or leaks)"
 
 # ---- sanitizer builds, fuzzing (mk/*.mk) ------------------------------------
 -include mk/*.mk

@@ -1,0 +1,17 @@
+/* the third leak, added by the baseline test */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scrub.h"
+static void *remember(void)
+{
+	return malloc(64); /* LEAK_THIRD */
+}
+int main(void)
+{
+	remember();
+	scrub_stack();
+	puts("test_third: ok");
+	return 0;
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# t_gate.sh - the CI leak gate end to end, with the real library: a small C
+# project (tests/gate) whose test suite has four executables, two of which
+# leak, run as `mpcheck -- make check`.  Exactly those two are reported, with
+# their allocating functions and lines; the status is 23; a suppression file
+# makes it 0; a baseline makes it 0 until a third leak is added.
+set -u
+ROOT=${MPWRAP_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
+export MPWRAP_LIB=${MPWRAP_LIB:-$ROOT/libmpwrap.so}
+MPCHECK=$ROOT/scripts/mpcheck
+T=$(mktemp -d /tmp/t_gate.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+n=0 fails=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift
+	for line in "$@"; do echo "#   $line"; done; }
+check() { # name, condition command...
+	local name=$1; shift
+	if "$@"; then ok "$name"; else notok "$name" "failed: $*"; fi
+}
+line_of() { grep -n "$2" "$T/proj/$1" | cut -d: -f1; }
+
+cp -r "$ROOT/tests/gate" "$T/proj"
+make -s -C "$T/proj" all >/dev/null 2>&1 || { echo "not ok 1 - build the gate project"; exit 1; }
+cd "$T/proj" || exit 1
+
+# 1. the gate fails on exactly the two leaking tests
+"$MPCHECK" --quiet --json "$T/r1.json" --sarif "$T/r1.sarif" -- make -s check \
+	>"$T/out1" 2>"$T/err1"
+rc=$?
+check "mpcheck -- make check: exit status 23 with two leaking tests" [ "$rc" = 23 ]
+check "the program's output is untouched" grep -q "all tests passed" "$T/out1"
+python3 - "$T/r1.json" "$(line_of test_cache.c LEAK_CACHE)" \
+	"$(line_of test_format.c LEAK_FORMAT)" >"$T/py1" 2>&1 <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+new = [f for f in doc["findings"] if not f["suppressed"] and not f["baseline"]]
+got = sorted((f["command"].split()[0].split("/")[-1], f["kind"], f["bytes"],
+              f["stack"][0]["function"], f["stack"][0]["file"].split("/")[-1],
+              f["stack"][0]["line"]) for f in new)
+want = sorted([("./test_cache".split("/")[-1], "definite", 16, "cache_put",
+                "test_cache.c", int(sys.argv[2])),
+               ("test_format", "definite", 32, "format_number",
+                "test_format.c", int(sys.argv[3]))])
+print("got ", got)
+print("want", want)
+procs = {p["command"].split()[0].split("/")[-1] for p in doc["processes"]}
+print("processes", sorted(procs))
+assert got == want, "findings differ"
+assert {"test_parse", "test_list", "test_cache", "test_format"} <= procs
+PY
+if [ $? = 0 ]; then ok "exactly test_cache and test_format are reported, with function, file and line"
+else notok "exactly test_cache and test_format are reported, with function, file and line" "$(cat "$T/py1")"; fi
+python3 - "$T/r1.sarif" >"$T/py2" 2>&1 <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["version"] == "2.1.0"
+res = s["runs"][0]["results"]
+assert len(res) == 2, len(res)
+files = sorted(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].split("/")[-1] for r in res)
+assert files == ["test_cache.c", "test_format.c"], files
+PY
+if [ $? = 0 ]; then ok "SARIF: two results located in test_cache.c and test_format.c"
+else notok "SARIF: two results located in test_cache.c and test_format.c" "$(cat "$T/py2")"; fi
+check "summary line names the gate failure" grep -q "gate: FAIL" "$T/err1"
+
+# 2. suppressions make it pass
+printf '# known leaks\nleak:cache_put\nleak:format_number\n' >"$T/supp"
+"$MPCHECK" --quiet --suppressions "$T/supp" --json "$T/r2.json" -- make -s check \
+	>/dev/null 2>&1
+check "with a suppression file: exit status 0" [ $? = 0 ]
+python3 - "$T/r2.json" "$T/supp" >"$T/py5" 2>&1 <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+by = sorted(f["suppressed_by"] for f in doc["findings"]
+            if f["stack"][0].get("function") in ("cache_put", "format_number"))
+assert by == [sys.argv[2] + ":2", sys.argv[2] + ":3"], by
+PY
+if [ $? = 0 ]; then ok "both leaks are suppressed by their lines of the file"
+else notok "both leaks are suppressed by their lines of the file" "$(cat "$T/py5")"; fi
+
+# 3. a baseline: 0 now, 23 once a third leak appears
+"$MPCHECK" --quiet --baseline-out "$T/base" -- make -s check >/dev/null 2>&1
+check "--baseline-out records the run (status is the program's own: 0)" [ $? = 0 ]
+check "the baseline names both leaking functions" \
+	bash -c "grep -q '^leak:cache_put' '$T/base' && grep -q '^leak:format_number' '$T/base'"
+"$MPCHECK" --quiet --baseline "$T/base" -- make -s check >/dev/null 2>&1
+check "with the baseline: exit status 0" [ $? = 0 ]
+cp "$ROOT/tests/gate/leak3.c" test_third.c
+sed -i 's/^TESTS = .*/& test_third/' Makefile
+make -s all >/dev/null 2>&1
+"$MPCHECK" --quiet --baseline "$T/base" --json "$T/r3.json" -- make -s check \
+	>/dev/null 2>"$T/err3"
+check "a third leak fails the gate despite the baseline: exit status 23" [ $? = 23 ]
+python3 - "$T/r3.json" >"$T/py3" 2>&1 <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+new = [f for f in doc["findings"] if not f["suppressed"] and not f["baseline"]]
+assert [f["stack"][0]["function"] for f in new] == ["remember"], new
+PY
+if [ $? = 0 ]; then ok "only the new leak (remember) is new"
+else notok "only the new leak (remember) is new" "$(cat "$T/py3")"; fi
+
+# 4. make's own leaks are not the project's: reported, but never gating
+echo "leak:remember" >>"$T/supp"
+"$MPCHECK" --quiet --system-leaks --suppressions "$T/supp" --json "$T/r4.json" \
+	-- make -s check >/dev/null 2>&1
+rc=$?
+python3 - "$T/r4.json" "$rc" >"$T/py4" 2>&1 <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+new = [f for f in doc["findings"] if not f["suppressed"]]
+mods = {f["stack"][0].get("module") or "" for f in new}
+print(sys.argv[2], mods)
+assert all(m.startswith(("/usr/bin/", "/bin/")) for m in mods), mods
+assert (sys.argv[2] == "23") == bool(new)
+PY
+if [ $? = 0 ]; then ok "--system-leaks gates on system programs' own leaks only when asked"
+else notok "--system-leaks gates on system programs' own leaks only when asked" "$(cat "$T/py4")"; fi
+
+echo "1..$n"
+[ "$fails" = 0 ]
