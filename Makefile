@@ -29,7 +29,7 @@ SO_OBJ   := $(CORE_OBJ) $(SO_SRC:%=$(BUILD)/%.o)
 TFLAGS := -g -O0 -fno-omit-frame-pointer -fno-optimize-sibling-calls \
           -std=gnu11 -Wall -Wextra -Werror -Iinclude -pthread
 
-.PHONY: all deps demo test clean bench install uninstall sanitize fuzz
+.PHONY: all deps demo test dogfood clean bench install uninstall sanitize fuzz
 all: $(BUILD)/.deps libmempool.a libmpwrap.so
 
 $(BUILD)/.deps: scripts/deps.sh
@@ -66,6 +66,16 @@ export MPWRAP_TFLAGS := $(TFLAGS)
 
 test: all $(UNIT)
 	@sh tests/run.sh $(UNIT) $(SHELL_TESTS)
+
+# ---- dogfooding: our own programs under our own gate --------------------
+DOGFOOD := $(UNIT) $(BUILD)/demo
+
+dogfood: all $(UNIT) $(BUILD)/demo
+	@for p in $(DOGFOOD); do \
+		MPWRAP_UNIT_ITERS=20000 scripts/mpcheck --quiet ./$$p >/dev/null 2>$(BUILD)/dogfood.log \
+			|| { echo "dogfood: $$p failed the gate"; cat $(BUILD)/dogfood.log; exit 1; }; \
+		echo "dogfood: $$p passes the gate"; \
+	done
 
 # ---- demo ----------------------------------------------------------------
 $(BUILD)/demo: examples/demo.c libmempool.a
