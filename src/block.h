@@ -107,6 +107,8 @@ struct mp_class {
 	struct mp_slab *slabs;
 	struct mp_slab *avail;
 	size_t total, live, quarantined;
+	size_t allocs, frees;    /* counted here, under the lock already held,
+				  * rather than in shared atomics */
 	uint32_t size;
 };
 

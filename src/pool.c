@@ -23,8 +23,11 @@
 #include <string.h>
 
 
-static atomic_size_t bytes_in_use, peak_bytes, n_allocs, n_frees;
-static atomic_size_t large_blocks, large_bytes;
+/* Bytes in use and the peak are the only shared atomics; block and call
+ * counts live in each class (class lock) and here for large blocks (large
+ * table lock), where a lock is held anyway. */
+static atomic_size_t bytes_in_use, peak_bytes;
+static size_t large_blocks, large_bytes, large_allocs, large_frees;
 static atomic_ulong ops; /* allocator calls, for check_every */
 static int foreign_malloc; /* malloc resolves to another allocator */
 
@@ -41,7 +44,7 @@ static void maybe_check(uintptr_t caller)
 		_mp_check_all(caller, "check_every");
 }
 
-static void count_alloc(size_t n, int large)
+static void count_alloc(size_t n)
 {
 	size_t now = atomic_fetch_add_explicit(&bytes_in_use, n,
 					       memory_order_relaxed) + n;
@@ -49,41 +52,40 @@ static void count_alloc(size_t n, int large)
 	while (now > peak &&
 	       !atomic_compare_exchange_weak(&peak_bytes, &peak, now))
 		;
-	atomic_fetch_add_explicit(&n_allocs, 1, memory_order_relaxed);
-	if (large) {
-		atomic_fetch_add_explicit(&large_blocks, 1, memory_order_relaxed);
-		atomic_fetch_add_explicit(&large_bytes, n, memory_order_relaxed);
-	}
 }
 
-static void count_free(size_t n, int large)
+static void count_free(size_t n)
 {
 	atomic_fetch_sub_explicit(&bytes_in_use, n, memory_order_relaxed);
-	atomic_fetch_add_explicit(&n_frees, 1, memory_order_relaxed);
-	if (large) {
-		atomic_fetch_sub_explicit(&large_blocks, 1, memory_order_relaxed);
-		atomic_fetch_sub_explicit(&large_bytes, n, memory_order_relaxed);
-	}
 }
 
 void _mp_counters_get(struct mp_counters *c)
 {
 	c->bytes_in_use = atomic_load(&bytes_in_use);
 	c->peak_bytes = atomic_load(&peak_bytes);
-	c->allocs = atomic_load(&n_allocs);
-	c->frees = atomic_load(&n_frees);
-	c->large_blocks = atomic_load(&large_blocks);
-	c->large_bytes = atomic_load(&large_bytes);
+	c->allocs = c->frees = 0;
+	for (int k = 0; k < MP_NUM_CLASSES; k++) {
+		struct mp_class *cl = &_mp_classes[k];
+		pthread_mutex_lock(&cl->lock);
+		c->allocs += cl->allocs;
+		c->frees += cl->frees;
+		pthread_mutex_unlock(&cl->lock);
+	}
+	_mp_large_lock();
+	c->allocs += large_allocs;
+	c->frees += large_frees;
+	c->large_blocks = large_blocks;
+	c->large_bytes = large_bytes;
+	_mp_large_unlock();
 }
 
 void _mp_counters_reset(void)
 {
 	atomic_store(&bytes_in_use, 0);
 	atomic_store(&peak_bytes, 0);
-	atomic_store(&n_allocs, 0);
-	atomic_store(&n_frees, 0);
-	atomic_store(&large_blocks, 0);
-	atomic_store(&large_bytes, 0);
+	_mp_large_lock();
+	large_blocks = large_bytes = large_allocs = large_frees = 0;
+	_mp_large_unlock();
 }
 
 /* ---- internal (reentrant) allocations ---------------------------------- */
@@ -130,6 +132,11 @@ static void *large_alloc(size_t n, size_t align, uint32_t stack)
 			      .alloc_stack = stack, .state = MP_ST_LIVE };
 	_mp_large_lock();
 	int rc = _mp_large_insert_locked(&e);
+	if (rc == 0) {
+		large_blocks++;
+		large_bytes += n;
+		large_allocs++;
+	}
 	_mp_large_unlock();
 	if (rc != 0) {
 		_mp_real_free(real);
@@ -149,7 +156,7 @@ static void *alloc_impl(size_t n, size_t align, uintptr_t caller)
 	void *p = c >= 0 ? _mp_slab_alloc(c, n, stack, 0)
 			 : large_alloc(n, align, stack);
 	if (p)
-		count_alloc(n, c < 0);
+		count_alloc(n);
 	return p;
 }
 
@@ -267,6 +274,7 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t stack,
 		m->state = MP_ST_QUAR;
 		m->free_stack = stack;
 		c->live--;
+		c->frees++;
 		c->quarantined++;
 		size = m->size;
 		freed = 1;
@@ -277,7 +285,7 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t stack,
 	for (int k = 0; k < nv; k++)
 		_mp_report_error(&v[k]);
 	if (freed) {
-		count_free(size, 0);
+		count_free(size);
 		retire(p, size);
 	}
 }
@@ -308,6 +316,9 @@ static void large_free(uintptr_t p, uint32_t stack, const char *where)
 			e->free_stack = stack;
 			size = e->size;
 			freed = 1;
+			large_blocks--;
+			large_bytes -= size;
+			large_frees++;
 		}
 	} else {
 		struct mp_large *in = _mp_large_find_interior_locked(p);
@@ -335,7 +346,7 @@ static void large_free(uintptr_t p, uint32_t stack, const char *where)
 	for (int k = 0; k < nv; k++)
 		_mp_report_error(&v[k]);
 	if (freed) {
-		count_free(size, 1);
+		count_free(size);
 		retire(p, size);
 	}
 }

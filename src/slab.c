@@ -15,7 +15,7 @@
 #include <string.h>
 
 struct mp_class _mp_classes[MP_NUM_CLASSES] = {
-#define C(sz) { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0, 0, 0, sz }
+#define C(sz) { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0, 0, 0, 0, 0, sz }
 	C(32), C(64), C(128), C(256), C(512), C(1024), C(2048), C(4096)
 #undef C
 };
@@ -156,6 +156,7 @@ void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags)
 	m->state = MP_ST_LIVE;
 	m->flags = flags;
 	cl->live++;
+	cl->allocs++;
 	/* fill before unlocking: mp_check must never see a LIVE slot whose
 	 * guards are not written yet */
 	uintptr_t user = _mp_slot_user(s, i);
@@ -198,6 +199,7 @@ void _mp_slab_destroy_all(void)
 		struct mp_slab *s = cl->slabs;
 		cl->slabs = cl->avail = NULL;
 		cl->total = cl->live = cl->quarantined = 0;
+		cl->allocs = cl->frees = 0;
 		pthread_mutex_unlock(&cl->lock);
 		while (s) {
 			struct mp_slab *next = s->next;

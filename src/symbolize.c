@@ -16,11 +16,13 @@
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MP_MAX_CLOSED 256
@@ -37,6 +39,7 @@ typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pid_t lock_pid;                  /* see fix_after_fork */
+static int loader_users, forks_pending; /* see loader_enter */
 
 static Dwfl *live;                      /* the running process */
 static pid_t live_pid;
@@ -103,13 +106,53 @@ static void fix_after_fork(void)
 	}
 }
 
-static void at_prepare(void) { pthread_mutex_lock(&lock); }
-static void at_parent(void) { pthread_mutex_unlock(&lock); }
+/* glibc 2.36 does not reset the loader's locks in a forked child: a fork
+ * while another thread is inside dl_iterate_phdr, dlsym or dladdr hangs the
+ * child's next loader call.  So our loader calls (outside `lock`, see
+ * _mp_symbolize) are counted, and at_prepare lets those in flight finish
+ * while newcomers wait for the fork.  Never a lock: the thread we would wait
+ * for may itself be reporting from inside the loader. */
+static void loader_enter(void)
+{
+	for (;;) {
+		__atomic_add_fetch(&loader_users, 1, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&forks_pending, __ATOMIC_SEQ_CST))
+			return;
+		__atomic_sub_fetch(&loader_users, 1, __ATOMIC_SEQ_CST);
+		while (__atomic_load_n(&forks_pending, __ATOMIC_SEQ_CST))
+			sched_yield();
+	}
+}
+
+static void loader_leave(void) { __atomic_sub_fetch(&loader_users, 1, __ATOMIC_SEQ_CST); }
+
+static void at_prepare(void)
+{
+	struct timespec t0, t;
+
+	__atomic_add_fetch(&forks_pending, 1, __ATOMIC_SEQ_CST);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Bounded: one of them may wait for a loader lock held by a thread
+	 * that waits for something this forking thread holds. */
+	while (__atomic_load_n(&loader_users, __ATOMIC_SEQ_CST) &&
+	       clock_gettime(CLOCK_MONOTONIC, &t) == 0 &&
+	       (t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec < 100000000L)
+		sched_yield();
+	pthread_mutex_lock(&lock);
+}
+
+static void at_parent(void)
+{
+	__atomic_sub_fetch(&forks_pending, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&lock);
+}
 
 /* The classic unlock, unless a reset from an earlier child handler renewed
- * the mutex already. */
+ * the mutex already.  The other threads are gone: so are their counts. */
 static void at_child(void)
 {
+	__atomic_store_n(&forks_pending, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&loader_users, 0, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&lock_pid, __ATOMIC_ACQUIRE) != getpid()) {
 		pthread_mutex_unlock(&lock);
 		__atomic_store_n(&lock_pid, getpid(), __ATOMIC_RELEASE);
@@ -195,13 +238,15 @@ static struct sym_index *build_index(Dwfl_Module *mod)
 		GElf_Addr value;
 		GElf_Word shndx; /* asked for, as addrinfo does: it changes value */
 		const char *name = dwfl_module_getsym_info(mod, i, &sym, &value, &shndx, NULL, NULL);
-		int type = name ? GELF_ST_TYPE(sym.st_info) : STT_FILE;
+		int type;
 
-		if (name && name[0] && sym.st_shndx != SHN_UNDEF && type != STT_SECTION &&
-		    type != STT_FILE && type != STT_TLS)
-			x->e[x->n++] = (struct sym_ent){ .lo = value, .size = sym.st_size,
-							 .name = name, .ndx = i,
-							 .bind = bind_rank(sym.st_info) };
+		if (!name || !name[0] || sym.st_shndx == SHN_UNDEF)
+			continue;
+		type = GELF_ST_TYPE(sym.st_info);
+		if (type == STT_SECTION || type == STT_FILE || type == STT_TLS)
+			continue;
+		x->e[x->n++] = (struct sym_ent){ .lo = value, .size = sym.st_size, .name = name,
+						 .ndx = i, .bind = bind_rank(sym.st_info) };
 	}
 	qsort(x->e, x->n, sizeof x->e[0], ent_cmp);
 	for (size_t i = 0; i < x->n; i++) {
@@ -647,8 +692,11 @@ int _mp_symbolize(uintptr_t pc, struct mp_symbol *out)
 	/* Loader calls (dl_iterate_phdr, dlsym, dladdr) stay outside our lock:
 	 * dlopen runs constructors under the loader lock, and an allocation
 	 * report from one of them would come here and wait for us. */
+	pthread_once(&once, register_atfork); /* at_prepare guards what follows */
+	loader_enter();
 	cp = loader_counters(c);
 	dm = get_demangler(cp);
+	loader_leave();
 	sym_lock(1);
 	d = live_dwfl(cp); /* first: a re-report empties the memo */
 	found = memo_get(pc, dm, out);
@@ -657,8 +705,11 @@ int _mp_symbolize(uintptr_t pc, struct mp_symbol *out)
 		found = 1;
 	}
 	pthread_mutex_unlock(&lock);
-	if (!found)
+	if (!found) {
+		loader_enter();
 		from_dladdr(pc, out, dm);
+		loader_leave();
+	}
 	return out->module[0] || out->function[0];
 }
 
