@@ -18,7 +18,7 @@ DEPS := libunwind-dev:/usr/include/libunwind.h \
         libdw-dev:/usr/include/elfutils/libdwfl.h \
         libcmocka-dev:/usr/include/cmocka.h
 
-CORE_SRC := out options real vm slab guard large depot stack quarantine \
+CORE_SRC := out options real vm slab guard guardpage large depot stack quarantine \
             symbolize report pool check leaks api
 # the preload layer: exit report, reachability scan, thread registry, shims
 SO_SRC   := json roots leakscan threads exit signals preload
@@ -94,6 +94,10 @@ demo: all $(BUILD)/demo $(BUILD)/leaky
 	@echo "==    scripts/mpcheck --json $(BUILD)/leaky.json --sarif $(BUILD)/leaky.sarif $(BUILD)/leaky"
 	@scripts/mpcheck --json $(BUILD)/leaky.json --sarif $(BUILD)/leaky.sarif \
 		./$(BUILD)/leaky; echo "(mpcheck exit status $$?: 23 = the gate found new errors or leaks)"
+
+# ---- benchmarks: ratios against glibc and the peer tools, one run -------
+bench: all
+	python3 bench/run.py
 
 # ---- sanitizer builds, fuzzing (mk/*.mk) ------------------------------------
 -include mk/*.mk

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "mempool.h"
 #include "depot.h"
+#include "guardpage.h"
 #include "large.h"
 #include "leaks.h"
 #include "options.h"
@@ -192,7 +193,7 @@ API size_t mp_dump_leaks(void)
  * internal): collect under the lock, free outside it, batch by batch. */
 static void release_large(void)
 {
-	uintptr_t batch[256];
+	struct mp_large batch[256];
 	size_t n;
 	do {
 		n = 0;
@@ -202,13 +203,16 @@ static void release_large(void)
 		while (n < 256 && (e = _mp_large_next_locked(&pos))) {
 			if (e->flags & MP_F_INTERNAL)
 				continue; /* owned by libunwind/libdw: leave */
-			batch[n++] = e->real;
+			batch[n++] = *e;
 			_mp_large_remove_locked(e);
 			pos--; /* backward shift may have moved an entry here */
 		}
 		_mp_large_unlock();
 		for (size_t i = 0; i < n; i++)
-			_mp_real_free((void *)batch[i]);
+			if (batch[i].flags & MP_F_GUARDPAGE)
+				_mp_gp_release(batch[i].real, batch[i].map_pages);
+			else
+				_mp_real_free((void *)batch[i].real);
 	} while (n);
 }
 

@@ -70,6 +70,7 @@ enum mp_flags {
 	MP_F_INTERNAL = 1,  /* served while the reentrancy guard was held */
 	MP_F_REPORTED = 2,  /* guard/poison damage already reported */
 	MP_F_MARK = 4,      /* leak scan: reached */
+	MP_F_GUARDPAGE = 128, /* large table only: a guard-page block */
 	/* bits 4-5: leak kind from the last scan (enum mp_leak_kind) */
 };
 #define MP_F_KIND_SHIFT 4

@@ -5,6 +5,7 @@
  * each lock and reported after the lock is dropped.
  */
 #include "guard.h"
+#include "guardpage.h"
 #include "large.h"
 #include "pool.h"
 #include "quarantine.h"
@@ -44,7 +45,7 @@ static void check_class(struct mp_class *c, struct batch *b)
 					continue;
 				struct mp_block blk;
 				_mp_slab_block(s, i, &blk);
-				int k = _mp_guard_verdicts(&blk, MP_GUARD_SIZE,
+				int k = _mp_guard_verdicts(&blk, MP_GUARD_SIZE, MP_GUARD_SIZE,
 							   b->stack, b->where,
 							   b->v + b->n);
 				if (!k)
@@ -78,7 +79,9 @@ static void check_large(struct batch *b)
 				continue;
 			struct mp_block blk = { e->user, e->size, -1, e->alloc_stack,
 						e->free_stack, e->state, e->flags };
-			int k = _mp_guard_verdicts(&blk, MP_GUARD_SIZE, b->stack,
+			size_t fl, rl;
+			_mp_gp_soft_guards(e, &fl, &rl);
+			int k = _mp_guard_verdicts(&blk, fl, rl, b->stack,
 						   b->where, b->v + b->n);
 			if (!k)
 				continue;
@@ -104,11 +107,19 @@ static void check_poison(const struct mp_qent *q, void *arg)
 	struct batch *b = arg;
 	struct mp_damage d;
 	size_t n = q->size < MP_POISON_MAX ? q->size : MP_POISON_MAX;
+	struct mp_slab *s = _mp_slab_of(q->user);
+	if (!s) { /* a freed guard-page block is inaccessible: nothing to read */
+		_mp_large_lock();
+		struct mp_large *e = _mp_large_find_locked(q->user);
+		int guarded = e && (e->flags & MP_F_GUARDPAGE);
+		_mp_large_unlock();
+		if (guarded)
+			return;
+	}
 	if (b->n >= BATCH || !_mp_poison_check(q->user, n, &d))
 		return;
 	struct mp_block blk;
 	int fresh = 0;
-	struct mp_slab *s = _mp_slab_of(q->user);
 	if (s) {
 		struct mp_class *c = &_mp_classes[s->cls];
 		long off;

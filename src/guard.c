@@ -17,6 +17,11 @@ void _mp_guard_fill(uintptr_t user, size_t n, size_t rear)
 	memset((void *)(user + n), MP_GUARD_BYTE, rear);
 }
 
+void _mp_guard_fill_rear(uintptr_t user, size_t n, size_t rear)
+{
+	memset((void *)(user + n), MP_GUARD_BYTE, rear);
+}
+
 /* Count bytes in [p, p+len) that differ from `byte`; first = index of the
  * first, -1 if none. */
 static size_t scan(const unsigned char *p, size_t len, unsigned char byte,
@@ -50,13 +55,13 @@ slow:
 	return bad;
 }
 
-int _mp_guard_check(uintptr_t user, size_t n, size_t rear,
+int _mp_guard_check(uintptr_t user, size_t n, size_t front_len, size_t rear,
 		    struct mp_damage *front, struct mp_damage *back)
 {
 	long f;
-	front->count = scan((const unsigned char *)(user - MP_GUARD_SIZE),
-			    MP_GUARD_SIZE, MP_GUARD_BYTE, &f);
-	front->first = front->count ? f - MP_GUARD_SIZE : 0;
+	front->count = scan((const unsigned char *)(user - front_len), front_len,
+			    MP_GUARD_BYTE, &f);
+	front->first = front->count ? f - (long)front_len : 0;
 	back->count = scan((const unsigned char *)(user + n), rear,
 			   MP_GUARD_BYTE, &f);
 	back->first = back->count ? (long)n + f : 0;

@@ -13,9 +13,12 @@ struct mp_damage {
 /* Fill the front guard and `rear` bytes after user[n-1] with MP_GUARD_BYTE. */
 void _mp_guard_fill(uintptr_t user, size_t n, size_t rear);
 
-/* Verify both guards; returns 1 if any byte changed.  front->first is
- * negative (e.g. -1 for the byte just before the block). */
-int _mp_guard_check(uintptr_t user, size_t n, size_t rear,
+/* Fill only the rear guard (a guard page stands in front). */
+void _mp_guard_fill_rear(uintptr_t user, size_t n, size_t rear);
+
+/* Verify `front` bytes before the block and `rear` after it; returns 1 if
+ * any byte changed.  front->first is negative (-1: the byte just before). */
+int _mp_guard_check(uintptr_t user, size_t n, size_t front_len, size_t rear,
 		    struct mp_damage *front, struct mp_damage *back);
 
 /* Poison / verify a freed block's user bytes with MP_FREE_BYTE. */

@@ -11,7 +11,10 @@ struct mp_large {
 	uint32_t alloc_stack;
 	uint32_t free_stack;
 	uint8_t state;        /* LIVE or QUAR */
-	uint8_t flags;
+	uint8_t flags;        /* MP_F_*; MP_F_GUARDPAGE: real is an mmap of
+			       * map_pages pages from guardpage.c */
+	uint8_t gp_under;     /* guard page before the block, not after */
+	uint32_t map_pages;
 };
 
 /* Every function below takes the table lock unless it says _locked. */

@@ -95,12 +95,16 @@ static void set_kind(uint8_t *f, int kind)
 	*f = (uint8_t)((*f & ~MP_F_KIND_MASK) | (kind << MP_F_KIND_SHIFT));
 }
 
+static size_t npending; /* blocks flagged F_PENDING: work list overflow */
+
 static void push(struct bref *b)
 {
-	if (nwork < WORK_CAP)
+	if (nwork < WORK_CAP) {
 		work[nwork++] = b->user;
-	else
+	} else if (!(*b->flags & F_PENDING)) {
 		*b->flags |= F_PENDING;
+		npending++;
+	}
 }
 
 static void scan_words(const uintptr_t *w, size_t n, enum mode m)
@@ -215,28 +219,27 @@ static void drain(enum mode m);
 
 static void pending_cb(struct bref *b, void *arg)
 {
-	if (*b->flags & F_PENDING) {
+	(void)arg;
+	if ((*b->flags & F_PENDING) && nwork < WORK_CAP) {
 		*b->flags &= (uint8_t)~F_PENDING;
-		*(int *)arg = 1;
-		if (nwork < WORK_CAP)
-			work[nwork++] = b->user;
-		else
-			*b->flags |= F_PENDING;
+		npending--;
+		work[nwork++] = b->user;
 	}
 }
 
+/* Empty the work list; sweep for overflowed (PENDING) blocks only when
+ * there are some, so draining stays linear in what it marks. */
 static void drain(enum mode m)
 {
-	int again;
 	do {
 		while (nwork) {
 			struct bref b;
 			if (find_block(work[--nwork], &b))
 				scan_range(b.user, b.user + b.size, m);
 		}
-		again = 0;
-		each_block(pending_cb, &again);
-	} while (again);
+		if (npending)
+			each_block(pending_cb, NULL);
+	} while (nwork);
 }
 
 static void reset_cb(struct bref *b, void *arg)
@@ -321,7 +324,7 @@ __attribute__((noinline)) int _mp_leakscan_classify(void)
 		size_t nthr = _mp_threads_lock_snapshot(thr, 256);
 		heap_lo = UINTPTR_MAX;
 		heap_hi = 0;
-		nwork = 0;
+		nwork = npending = 0;
 		each_block(reset_cb, NULL);
 		for (size_t i = 0; i < rt.nroot; i++)
 			scan_range(rt.root[i].lo, rt.root[i].hi, M_REACH);

@@ -13,7 +13,7 @@
 
 struct mp_options _mp_opt;
 
-enum opt_type { OPT_INT, OPT_PATH, OPT_KINDS };
+enum opt_type { OPT_INT, OPT_PATH, OPT_KINDS, OPT_SIDE };
 
 struct opt_def {
 	const char *name;
@@ -44,6 +44,10 @@ static const struct opt_def table[] = {
 	  "leak kinds that count for exitcode: definite,indirect,possible,reachable,all" },
 	{ "check_every", OPT_INT, O(check_every), 0, 0, 1000000000,
 	  "validate every guard and quarantined block every N allocator calls" },
+	{ "guard_page_rate", OPT_INT, O(guard_page_rate), 0, 0, 1000000000,
+	  "one allocation in N sits against an inaccessible page (0: off)" },
+	{ "guard_page_side", OPT_SIDE, O(guard_page_under), 0, 0, 1,
+	  "over: the page follows the block (overflows); under: it precedes it" },
 	{ "verbosity", OPT_INT, O(verbosity), 1, 0, 2,
 	  "0: errors and leaks only, 1: also statistics at exit, 2: chatty" },
 	{ "log_path", OPT_PATH, O(log_path), 0, 0, 0,
@@ -147,6 +151,12 @@ static int apply(const char *key, size_t klen, const char *val, size_t vlen,
 			field[vlen] = '\0';
 			return 0;
 		}
+		if (d->type == OPT_SIDE) {
+			if (!word_eq(val, vlen, "over") && !word_eq(val, vlen, "under"))
+				break;
+			*(long *)field = word_eq(val, vlen, "under");
+			return 0;
+		}
 		if (d->type == OPT_KINDS ? parse_kinds(val, vlen, &v) != 0
 		    : parse_long(val, vlen, &v) != 0 || v < d->min || v > d->max)
 			break;
@@ -200,6 +210,8 @@ void _mp_options_help(int fd)
 		if (d->type == OPT_INT)
 			_mp_out_printf(&o, "default %ld, range %ld..%ld: ", d->def,
 				       d->min, d->max);
+		else if (d->type == OPT_SIDE)
+			_mp_out_str(&o, "default over: ");
 		else if (d->type == OPT_KINDS)
 			_mp_out_str(&o, "default definite,indirect: ");
 		_mp_out_printf(&o, "%s\n", d->help);

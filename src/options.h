@@ -30,6 +30,8 @@ struct mp_options {
 	long detect_leaks;    /* classify and report leaks at exit */
 	long verbosity;       /* 0 quiet, 1 normal, 2 chatty */
 	long check_every;     /* mp_check every N allocator calls, 0 = never */
+	long guard_page_rate; /* 1 allocation in N gets a guard page; 0 = off */
+	long guard_page_under;/* guard page before the block, not after */
 	char log_path[MP_PATH_MAX];  /* text report; "" = stderr; %p = pid */
 	char json_path[MP_PATH_MAX]; /* JSON report; "" = none; %p = pid */
 };

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "pool.h"
 #include "guard.h"
+#include "guardpage.h"
 #include "large.h"
 #include "options.h"
 #include "quarantine.h"
@@ -111,6 +112,8 @@ static void *internal_alloc(size_t n, size_t align)
 
 /* ---- allocation --------------------------------------------------------- */
 
+static int track_large(const struct mp_large *e);
+
 static void *large_alloc(size_t n, size_t align, uint32_t stack)
 {
 	size_t front = align > MP_GUARD_SIZE ? align : MP_GUARD_SIZE;
@@ -130,20 +133,37 @@ static void *large_alloc(size_t n, size_t align, uint32_t stack)
 	_mp_guard_fill(user, n, MP_GUARD_SIZE);
 	struct mp_large e = { .user = user, .real = (uintptr_t)real, .size = n,
 			      .alloc_stack = stack, .state = MP_ST_LIVE };
-	_mp_large_lock();
-	int rc = _mp_large_insert_locked(&e);
-	if (rc == 0) {
-		large_blocks++;
-		large_bytes += n;
-		large_allocs++;
-	}
-	_mp_large_unlock();
-	if (rc != 0) {
+	if (track_large(&e) != 0) {
 		_mp_real_free(real);
 		errno = ENOMEM;
 		return NULL;
 	}
 	return (void *)user;
+}
+
+/* Enter a large or guard-page block in the table and the counters. */
+static int track_large(const struct mp_large *e)
+{
+	_mp_large_lock();
+	int rc = _mp_large_insert_locked(e);
+	if (rc == 0) {
+		large_blocks++;
+		large_bytes += e->size;
+		large_allocs++;
+	}
+	_mp_large_unlock();
+	return rc;
+}
+
+static void *guarded_alloc(size_t n, size_t align, uint32_t stack)
+{
+	struct mp_large e;
+	void *p = _mp_gp_alloc(n, align, stack, &e);
+	if (p && track_large(&e) != 0) {
+		_mp_gp_release(e.real, e.map_pages);
+		p = NULL;
+	}
+	return p;
 }
 
 static void *alloc_impl(size_t n, size_t align, uintptr_t caller)
@@ -152,9 +172,13 @@ static void *alloc_impl(size_t n, size_t align, uintptr_t caller)
 		return internal_alloc(n, align);
 	maybe_check(caller);
 	uint32_t stack = _mp_stack_here(caller);
+	void *p = NULL;
+	if (_mp_gp_wanted(n, align))
+		p = guarded_alloc(n, align, stack); /* NULL: take the usual way */
 	int c = align <= MP_ALIGN ? _mp_class_of(n) : -1;
-	void *p = c >= 0 ? _mp_slab_alloc(c, n, stack, 0)
-			 : large_alloc(n, align, stack);
+	if (!p)
+		p = c >= 0 ? _mp_slab_alloc(c, n, stack, 0)
+			   : large_alloc(n, align, stack);
 	if (p)
 		count_alloc(n);
 	return p;
@@ -162,13 +186,13 @@ static void *alloc_impl(size_t n, size_t align, uintptr_t caller)
 
 /* ---- free --------------------------------------------------------------- */
 
-int _mp_guard_verdicts(const struct mp_block *b, size_t rear,
+int _mp_guard_verdicts(const struct mp_block *b, size_t front_len, size_t rear,
 			  uint32_t access, const char *where,
 			  struct mp_verdict *v)
 {
 	struct mp_damage front, back;
 	int nv = 0;
-	if (!_mp_guard_check(b->user, b->size, rear, &front, &back))
+	if (!_mp_guard_check(b->user, b->size, front_len, rear, &front, &back))
 		return 0;
 	if (front.count)
 		v[nv++] = _mp_verdict(MP_E_UNDERFLOW, b->user + (uintptr_t)front.first,
@@ -181,11 +205,13 @@ int _mp_guard_verdicts(const struct mp_block *b, size_t rear,
 
 static void release(const struct mp_qent *q);
 
-/* Poison a freed block and hand it to the quarantine; release evictees. */
-static void retire(uintptr_t user, size_t size)
+/* Poison a freed block and hand it to the quarantine; release evictees.
+ * A guard-page block was made inaccessible instead (poison would fault). */
+static void retire(uintptr_t user, size_t size, int guarded)
 {
 	struct mp_qent out[MP_Q_BATCH];
-	_mp_poison(user, size < MP_POISON_MAX ? size : MP_POISON_MAX);
+	if (!guarded)
+		_mp_poison(user, size < MP_POISON_MAX ? size : MP_POISON_MAX);
 	size_t k = _mp_quarantine_push(user, size, out, MP_Q_BATCH);
 	while (k) {
 		for (size_t i = 0; i < k; i++)
@@ -220,10 +246,12 @@ static void release(const struct mp_qent *q)
 		pthread_mutex_unlock(&c->lock);
 	} else {
 		uintptr_t real = 0;
+		struct mp_large gone = { 0 };
 		_mp_large_lock();
 		struct mp_large *e = _mp_large_find_locked(q->user);
 		if (e) {
-			if (!(e->flags & MP_F_REPORTED) &&
+			gone = *e;
+			if (!(e->flags & (MP_F_REPORTED | MP_F_GUARDPAGE)) &&
 			    _mp_poison_check(q->user, checked, &d)) {
 				bad = 1;
 				v.blk = (struct mp_block){ e->user, e->size, -1,
@@ -234,7 +262,9 @@ static void release(const struct mp_qent *q)
 			_mp_large_remove_locked(e);
 		}
 		_mp_large_unlock();
-		if (real)
+		if (real && (gone.flags & MP_F_GUARDPAGE))
+			_mp_gp_release(real, gone.map_pages);
+		else if (real)
 			_mp_real_free((void *)real);
 	}
 	if (bad) {
@@ -268,7 +298,7 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t stack,
 		v[nv++] = _mp_verdict(MP_E_DOUBLE_FREE, p, &b, 0, 0, stack, where);
 	} else {
 		if (!(m->flags & MP_F_REPORTED))
-			nv = _mp_guard_verdicts(&b, MP_GUARD_SIZE, stack,
+			nv = _mp_guard_verdicts(&b, MP_GUARD_SIZE, MP_GUARD_SIZE, stack,
 					    where, v);
 		m->flags &= (uint8_t)~MP_F_REPORTED;
 		m->state = MP_ST_QUAR;
@@ -286,7 +316,7 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t stack,
 		_mp_report_error(&v[k]);
 	if (freed) {
 		count_free(size);
-		retire(p, size);
+		retire(p, size, 0);
 	}
 }
 
@@ -296,6 +326,7 @@ static void large_free(uintptr_t p, uint32_t stack, const char *where)
 	int nv = 0, freed = 0;
 	size_t size = 0;
 	uintptr_t internal_real = 0;
+	struct mp_large gone = { 0 }; /* copy of the entry being freed */
 	_mp_large_lock();
 	struct mp_large *e = _mp_large_find_locked(p);
 	if (e && (e->flags & MP_F_INTERNAL)) {
@@ -308,14 +339,16 @@ static void large_free(uintptr_t p, uint32_t stack, const char *where)
 			v[nv++] = _mp_verdict(MP_E_DOUBLE_FREE, p, &b, 0, 0, stack,
 					      where);
 		} else {
+			size_t fl, rl;
+			_mp_gp_soft_guards(e, &fl, &rl);
 			if (!(e->flags & MP_F_REPORTED))
-				nv = _mp_guard_verdicts(&b, MP_GUARD_SIZE, stack,
-						    where, v);
+				nv = _mp_guard_verdicts(&b, fl, rl, stack, where, v);
 			e->flags &= (uint8_t)~MP_F_REPORTED;
 			e->state = MP_ST_QUAR;
 			e->free_stack = stack;
 			size = e->size;
 			freed = 1;
+			gone = *e;
 			large_blocks--;
 			large_bytes -= size;
 			large_frees++;
@@ -347,7 +380,9 @@ static void large_free(uintptr_t p, uint32_t stack, const char *where)
 		_mp_report_error(&v[k]);
 	if (freed) {
 		count_free(size);
-		retire(p, size);
+		if (gone.flags & MP_F_GUARDPAGE)
+			_mp_gp_retire(&gone, stack);
+		retire(p, size, gone.flags & MP_F_GUARDPAGE);
 	}
 }
 

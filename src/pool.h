@@ -20,8 +20,8 @@ struct mp_block;
 struct mp_verdict;
 /* Guard verdicts (0, 1 or 2 written to v) for a live block; rear = bytes
  * of rear guard.  Shared by free and mp_check. */
-int _mp_guard_verdicts(const struct mp_block *b, size_t rear, uint32_t access,
-		       const char *where, struct mp_verdict *v);
+int _mp_guard_verdicts(const struct mp_block *b, size_t front, size_t rear,
+		       uint32_t access, const char *where, struct mp_verdict *v);
 
 /* Freed blocks are poisoned, and checked at eviction, over their first 256
  * bytes only: stale writes land near the start of a struct far more often

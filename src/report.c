@@ -145,9 +145,17 @@ void _mp_report_stack(struct mp_out *o, uint32_t id)
 	}
 	struct mp_symbol sym;
 	for (unsigned i = 0; i < n; i++) {
-		_mp_enter(); /* the symbolizer allocates: keep it off the pool */
-		int known = _mp_symbolize(pcs[i], &sym);
-		_mp_leave();
+		int known = 0;
+		sym.function[0] = sym.file[0] = sym.module[0] = '\0';
+		sym.line = 0;
+		/* The symbolizer allocates: keep it off the pool.  Not at all
+		 * when this thread died inside the allocator, holding its locks
+		 * (fatal-signal report): raw program counters then. */
+		if (!_mp_tls.in_pool) {
+			_mp_enter();
+			known = _mp_symbolize(pcs[i], &sym);
+			_mp_leave();
+		}
 		_mp_report_prefix(o);
 		_mp_out_printf(o, "    #%u %p in ", i, (void *)pcs[i]);
 		/* "__libc_start_main@@GLIBC_2.34": the version adds nothing */
@@ -177,6 +185,15 @@ static void locate_line(struct mp_out *o, const struct mp_verdict *v)
 {
 	const struct mp_block *b = &v->blk;
 	_mp_report_prefix(o);
+	if (!v->count && (v->kind == MP_E_OVERFLOW || v->kind == MP_E_UNDERFLOW ||
+			  v->kind == MP_E_USE_AFTER_FREE)) {
+		/* caught at the access itself (guard page): nothing changed */
+		_mp_out_printf(o, "access at offset %ld (%p) of the %s%zu-byte "
+			       "block at %p\n", v->offset, (void *)v->addr,
+			       v->kind == MP_E_USE_AFTER_FREE ? "freed " : "",
+			       b->size, (void *)b->user);
+		return;
+	}
 	switch (v->kind) {
 	case MP_E_OVERFLOW:
 	case MP_E_UNDERFLOW:

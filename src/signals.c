@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include "signals.h"
 #include "exit.h"
+#include "guardpage.h"
 #include "options.h"
 #include "reent.h"
 #include "report.h"
@@ -64,6 +65,14 @@ static void handler(int sig, siginfo_t *si, void *uc)
 			if (n > 1)
 				memmove(pcs, pcs + 1, --n * sizeof *pcs);
 		}
+		uint32_t id = n ? _mp_depot_put(pcs, n) : 0;
+		struct mp_verdict v;
+		if (sig == SIGSEGV &&
+		    _mp_gp_fault((uintptr_t)si->si_addr, id, &v)) {
+			/* a guard page caught it: this is the real report */
+			_mp_report_error(&v);
+			n = 0; /* the stack was in it */
+		}
 		_mp_report_begin(&o);
 		_mp_report_prefix(&o);
 		_mp_out_printf(&o, "mpwrap: the program is dying of %s (%d)",
@@ -74,7 +83,6 @@ static void handler(int sig, siginfo_t *si, void *uc)
 					: "\n");
 		_mp_report_end(&o);
 		if (n) {
-			uint32_t id = _mp_depot_put(pcs, n);
 			_mp_report_begin(&o);
 			_mp_report_prefix(&o);
 			_mp_out_str(&o, "  signal raised at:\n");

@@ -9,6 +9,7 @@
 #include "symbolize.h"
 
 #include <dlfcn.h>
+#include <elfutils/libdwfl.h>
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
@@ -193,6 +194,83 @@ static void test_garbage(void)
 	check(_mp_symbolize((uintptr_t)&on_stack, &s) == 0 && all_empty(&s),
 	      "stack address (above every module): 0 and empty fields");
 	check(_mp_symbolize(0x10, NULL) == 0, "NULL out: returns 0");
+}
+
+/* The symbol index must name every address as dwfl_module_addrinfo's whole-table
+ * scan does, and a repeated (memo) lookup must give the very same result. */
+struct agree { long compared, differ, memo_differ; };
+
+static int agree_module(Dwfl_Module *mod, void **userdata, const char *name,
+			Dwarf_Addr base, void *arg)
+{
+	struct agree *st = arg;
+	int n = dwfl_module_getsymtab(mod), step = n / 150 + 1;
+	Dwarf_Addr lo = 0, hi = 0, bias = 0;
+	struct link_map *lm = NULL;
+	Dl_info di;
+
+	(void)userdata, (void)base;
+	if (!strstr(name, "/libc.so") && !strstr(name, "unit_symbolize"))
+		return DWARF_CB_OK;
+	dwfl_module_info(mod, NULL, &lo, &hi, NULL, NULL, NULL, NULL);
+	/* libdw's own mmap of a file symbolized already shows up as a copy. */
+	if (!dwfl_module_getelf(mod, &bias) ||
+	    !dladdr1((void *)(uintptr_t)lo, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm ||
+	    (Dwarf_Addr)lm->l_addr != bias)
+		return DWARF_CB_OK;
+	for (int i = 1; i < n; i += step) {
+		GElf_Sym sym;
+		GElf_Addr v;
+
+		if (!dwfl_module_getsym_info(mod, i, &sym, &v, NULL, NULL, NULL))
+			continue;
+		GElf_Addr at[] = { v - 1, v, v + sym.st_size / 2, v + sym.st_size - 1,
+				   v + sym.st_size };
+		for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+			struct mp_symbol s, again;
+			GElf_Sym hit;
+			GElf_Off off;
+			const char *want = NULL;
+			char w[MP_SYM_NAME_MAX];
+
+			if (at[k] < lo || at[k] >= hi)
+				continue;
+			want = dwfl_module_addrinfo(mod, at[k], &off, &hit, NULL, NULL, NULL);
+			if (want && want[0] == '_' && want[1] == 'Z')
+				continue; /* demangled once libstdc++ is loaded */
+			snprintf(w, sizeof w, "%s", want ? want : "");
+			_mp_symbolize(at[k] + 1, &s);
+			_mp_symbolize(at[k] + 1, &again);
+			st->compared++;
+			if (strcmp(w, s.function) != 0 && st->differ++ < 5)
+				printf("# addrinfo '%s' vs index '%s' at %s+%#lx\n", w, s.function,
+				       name, (unsigned long)(at[k] - lo));
+			st->memo_differ += memcmp(&s, &again, sizeof s) != 0;
+		}
+	}
+	return DWARF_CB_OK;
+}
+
+static void test_matches_addrinfo(void)
+{
+	static const Dwfl_Callbacks cb = {
+		.find_elf = dwfl_linux_proc_find_elf,
+		.find_debuginfo = dwfl_build_id_find_debuginfo,
+	};
+	struct agree st = { 0, 0, 0 };
+	Dwfl *d = dwfl_begin(&cb);
+
+	if (d) {
+		dwfl_report_begin(d);
+		dwfl_linux_proc_report(d, getpid());
+		if (dwfl_report_end(d, NULL, NULL) == 0)
+			dwfl_getmodules(d, agree_module, &st, 0);
+		dwfl_end(d);
+	}
+	printf("# %ld addresses in libc and the test binary compared\n", st.compared);
+	check(st.compared > 500 && st.differ == 0,
+	      "function names agree with dwfl_module_addrinfo (libc, test binary)");
+	check(st.compared > 500 && st.memo_differ == 0, "repeated lookups give identical results");
 }
 
 /* Line 5 holds the call in mpw_closed_caller. */
@@ -453,6 +531,7 @@ int main(void)
 	check(1, "reset with nothing cached does not crash");
 	test_known_function();
 	test_libc();
+	test_matches_addrinfo();
 	test_garbage();
 	test_closed_module();
 	test_fork();
