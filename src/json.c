@@ -186,8 +186,10 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	_mp_out_init(&o, STDERR_FILENO);
-	_mp_out_printf(&o, "==%d== mpwrap: cannot write JSON report '%s'\n",
-		       (int)getpid(), path);
+	_mp_out_printf(&o, "==%d== mpwrap: cannot write JSON report '",
+		       (int)getpid());
+	_mp_out_safe_str(&o, path);
+	_mp_out_str(&o, "'\n");
 	_mp_out_flush(&o);
 	return -1;
 }

@@ -11,6 +11,7 @@
 struct mp_tls {
 	int busy;
 	int in_pool; /* inside alloc/free: a crash here may hold pool locks */
+	int raw_stacks; /* report without symbolizing (died inside the pool) */
 };
 
 extern __thread struct mp_tls _mp_tls __attribute__((tls_model("initial-exec")));

@@ -99,8 +99,9 @@ static int sink_fd(void)
 	if (log_fd < 0) {
 		struct mp_out o;
 		_mp_out_init(&o, STDERR_FILENO);
-		_mp_out_printf(&o, "mpwrap: cannot open log_path '%s'; "
-			       "reporting to stderr\n", path);
+		_mp_out_str(&o, "mpwrap: cannot open log_path '");
+		_mp_out_safe_str(&o, path);
+		_mp_out_str(&o, "'; reporting to stderr\n");
 		_mp_out_flush(&o);
 		return STDERR_FILENO;
 	}
@@ -151,7 +152,7 @@ void _mp_report_stack(struct mp_out *o, uint32_t id)
 		/* The symbolizer allocates: keep it off the pool.  Not at all
 		 * when this thread died inside the allocator, holding its locks
 		 * (fatal-signal report): raw program counters then. */
-		if (!_mp_tls.in_pool) {
+		if (!_mp_tls.raw_stacks) {
 			_mp_enter();
 			known = _mp_symbolize(pcs[i], &sym);
 			_mp_leave();

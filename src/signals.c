@@ -55,6 +55,7 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		uintptr_t pcs[MP_MAX_DEPTH];
 		unsigned n = 0;
 		int in_pool = _mp_tls.in_pool;
+		_mp_tls.raw_stacks = in_pool; /* symbolizing would take locks */
 		if (!in_pool && _mp_opt.stack_depth) {
 			_mp_enter();
 			/* start at the signal trampoline our handler returns
