@@ -1,0 +1,67 @@
+# harness.sh - shared by t_preload.sh and t_leakkinds.sh (sourced): temp
+# dirs, TAP helpers, line_of, prun (run a program under the preload).
+# Needs TEST_NAME, MPWRAP_ROOT, MPWRAP_LIB set by the caller.
+unset LD_PRELOAD MPWRAP_OPTIONS
+export LC_ALL=C
+
+P=$MPWRAP_ROOT/tests/progs
+T=$(mktemp -d "${TMPDIR:-/tmp}/${TEST_NAME}.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+B=$T/bin
+mkdir -p "$B" "$T/run"
+start=$SECONDS
+
+# ------------------------------------------------------------ harness
+
+n=0
+failed=0
+pass() { n=$((n + 1)); echo "ok $n - $1"; }
+# fail NAME [DIAGNOSTIC LINES...]
+fail() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	local l
+	for l in "$@"; do printf '%s\n' "$l"; done | head -n 25 | sed 's/^/#   /'
+}
+
+# line_of FILE MARKER: the line number of the one line of FILE holding MARKER.
+line_of() {
+	local hits
+	hits=$(grep -nF -- "$2" "$1" | cut -d: -f1)
+	if [ "$(printf '%s\n' "$hits" | grep -c .)" != 1 ]; then
+		echo "marker '$2' is not on exactly one line of $1" >&2
+		echo 0
+		return
+	fi
+	echo "$hits"
+}
+
+if [ ! -f "$MPWRAP_LIB" ]; then
+	fail "libmpwrap.so exists" "$MPWRAP_LIB not found: run make first"
+	echo "1..$n"
+	exit 1
+fi
+
+# prun ID PROG ARGS...: run PROG under the preload; reports, stdout and
+# stderr land in $T/run/ID (= $RD); exit status in $rc.  Extra options come
+# from $OPTS (colon-separated) and may replace the whole option string when
+# $RAWOPTS is set.
+prun() {
+	local id=$1
+	shift
+	RD=$T/run/$id
+	rm -rf "$RD"
+	mkdir -p "$RD"
+	local o="json_path=$RD/r.%p.json:log_path=$RD/r.%p.log${OPTS:+:$OPTS}"
+	[ -n "${RAWOPTS:-}" ] && o=${RAWOPTS//@RD@/$RD}
+	# (the outer braces keep bash's "Aborted" notices off our output)
+	{ (cd "$RD" && exec timeout -k 5 30 env LD_PRELOAD="$MPWRAP_LIB" \
+		MPWRAP_OPTIONS="$o" "$@" >"$RD/out" 2>"$RD/err"); } 2>/dev/null
+	rc=$?
+}
+
+# The checker: check NAME CODE [KEY=VALUE...] runs python CODE against the
+# reports in $RD (J = the JSON report, L = the parsed text log, V = the
+# KEY=VALUEs, numbers as ints); need(cond, msg) records a problem.
