@@ -19,7 +19,7 @@ DEPS := libunwind-dev:/usr/include/libunwind.h \
         libcmocka-dev:/usr/include/cmocka.h
 
 CORE_SRC := out options real vm slab guard guardpage large depot stack quarantine \
-            symbolize report pool check leaks api
+            symindex symbolize report pool check leaks api
 # the preload layer: exit report, reachability scan, thread registry, shims
 SO_SRC   := json roots leakscan threads exit signals preload
 CORE_OBJ := $(CORE_SRC:%=$(BUILD)/%.o)
@@ -49,7 +49,7 @@ libmpwrap.so: $(SO_OBJ)
 # ---- tests ---------------------------------------------------------------
 UNIT := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/unit_*.c))
 
-$(BUILD)/tests/unit_symbolize: tests/unit_symbolize.c $(BUILD)/symbolize.o
+$(BUILD)/tests/unit_symbolize: tests/unit_symbolize.c $(BUILD)/symbolize.o $(BUILD)/symindex.o
 	@mkdir -p $(dir $@)
 	$(CC) $(TFLAGS) -Isrc $^ -ldw -lelf -ldl -o $@
 
