@@ -16,7 +16,13 @@ PREFIX  ?= /usr/local
 # Debian packages (and a file proving each is there)
 DEPS := libunwind-dev:/usr/include/libunwind.h \
         libdw-dev:/usr/include/elfutils/libdwfl.h \
-        libcmocka-dev:/usr/include/cmocka.h
+        libcmocka-dev:/usr/include/cmocka.h \
+        python3:/usr/bin/python3
+# what the test suite runs: the real-program matrix and the memcheck
+# comparison (valgrind), the C++ tests (g++)
+TEST_DEPS := g++:/usr/bin/g++ git:/usr/bin/git sqlite3:/usr/bin/sqlite3 \
+        perl:/usr/bin/perl openssl:/usr/bin/openssl valgrind:/usr/bin/valgrind \
+        tar:/usr/bin/tar gzip:/usr/bin/gzip
 
 CORE_SRC := out options real vm slab guard guardpage large depot stack quarantine \
             symindex symbolize report pool check leaks api
@@ -64,7 +70,12 @@ export MPWRAP_ROOT := $(CURDIR)
 export MPWRAP_LIB := $(CURDIR)/libmpwrap.so
 export MPWRAP_TFLAGS := $(TFLAGS)
 
-test: all $(UNIT)
+$(BUILD)/.test-deps: scripts/deps.sh
+	@mkdir -p $(BUILD)
+	@sh scripts/deps.sh $(TEST_DEPS)
+	@touch $@
+
+test: all $(UNIT) $(BUILD)/.test-deps
 	@sh tests/run.sh $(UNIT) $(SHELL_TESTS)
 
 # ---- dogfooding: our own programs under our own gate --------------------
