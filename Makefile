@@ -75,7 +75,7 @@ $(BUILD)/.test-deps: scripts/deps.sh
 	@sh scripts/deps.sh $(TEST_DEPS)
 	@touch $@
 
-test: all $(UNIT) $(BUILD)/.test-deps
+test: all $(UNIT) $(BUILD)/.test-deps $(BUILD)/demo $(BUILD)/leaky
 	@sh tests/run.sh $(UNIT) $(SHELL_TESTS)
 
 # ---- dogfooding: our own programs under our own gate --------------------

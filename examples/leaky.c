@@ -33,13 +33,18 @@ static char *copy_word(const char *w)
 	return p;
 }
 
+static void __attribute__((noinline)) release(char *p)
+{
+	free(p);
+}
+
 int main(void)
 {
 	table = calloc(8, sizeof *table);
 	char *w = copy_word("overflow");
 	printf("word: %s\n", w);
-	free(w);
-	free(w);                      /* bug: double free */
+	release(w);
+	release(w);                   /* bug: double free */
 	struct node *list = build_list(5);
 	printf("list head: %d\n", list->value);
 	list = NULL;                  /* bug: the whole list leaks */
