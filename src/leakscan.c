@@ -107,10 +107,22 @@ static void push(struct bref *b)
 	}
 }
 
+static void drain(enum mode m);
+
 static void scan_words(const uintptr_t *w, size_t n, enum mode m)
 {
+	static int depth; /* nested drains */
 	struct bref b;
 	for (size_t k = 0; k < n; k++) {
+		/* A full work list is drained on the spot (a block holding
+		 * millions of pointers would otherwise overflow it into
+		 * PENDING sweeps over every block); a few levels deep at most,
+		 * then the PENDING flag takes over. */
+		if (nwork == WORK_CAP && depth < 4) {
+			depth++;
+			drain(m);
+			depth--;
+		}
 		int hit = find_block(w[k], &b);
 		if (!hit)
 			continue;
@@ -215,7 +227,6 @@ static void each_block(void (*fn)(struct bref *, void *), void *arg)
 	}
 }
 
-static void drain(enum mode m);
 
 static void pending_cb(struct bref *b, void *arg)
 {
