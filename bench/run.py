@@ -109,6 +109,10 @@ class Config:
         elif n == "mpwrap-nostack":
             env["LD_PRELOAD"] = LIB
             env["MPWRAP_OPTIONS"] = "stack_depth=0:log_path=%s/mpwrap.%%p" % logdir
+        elif n == "mpwrap-guardpage":
+            env["LD_PRELOAD"] = LIB
+            env["MPWRAP_OPTIONS"] = ("guard_page_rate=100:log_path=%s/mpwrap.%%p"
+                                     % logdir)
         elif n == "mpwrap-noreport":
             env["LD_PRELOAD"] = LIB
             env["MPWRAP_OPTIONS"] = "report_at_exit=0:log_path=%s/mpwrap.%%p" % logdir
@@ -147,6 +151,10 @@ CONFIGS = [
     Config("mpwrap-nostack", "mpwrap stack_depth=0",
            avail=lambda: LIB is not None and os.path.exists(LIB),
            note="MPWRAP_OPTIONS=stack_depth=0:log_path=FILE"),
+    Config("mpwrap-guardpage", "mpwrap guard_page_rate=100",
+           avail=lambda: LIB is not None and os.path.exists(LIB),
+           note="MPWRAP_OPTIONS=guard_page_rate=100:log_path=FILE (one "
+                "allocation in 100 against an inaccessible page)"),
     Config("lsan", "LSan", quick=True, avail=lambda: os.path.exists(LSAN),
            pkgs=("liblsan0",),
            note="LD_PRELOAD=liblsan.so.0, LSAN_OPTIONS=detect_leaks=1:exitcode=0:log_path=FILE"),

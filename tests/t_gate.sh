@@ -118,5 +118,17 @@ PY
 if [ $? = 0 ]; then ok "--system-leaks gates on system programs' own leaks only when asked"
 else notok "--system-leaks gates on system programs' own leaks only when asked" "$(cat "$T/py4")"; fi
 
+# 5. make install / uninstall: the installed mpcheck finds its library
+make -s -C "$ROOT" install PREFIX="$T/inst" >/dev/null 2>&1
+check "make install puts mpcheck, the libraries, header, man page, pkg-config in place" \
+	bash -c "cd '$T/inst' && test -x bin/mpcheck && test -f lib/mpwrap/libmpwrap.so \
+	&& test -f lib/libmempool.a && test -f include/mempool.h \
+	&& test -f share/man/man1/mpcheck.1 && test -f lib/pkgconfig/mpwrap.pc"
+env -u MPWRAP_LIB "$T/inst/bin/mpcheck" --quiet ./test_format >/dev/null 2>&1
+check "the installed mpcheck runs the gate (status 23 on test_format)" [ $? = 23 ]
+make -s -C "$ROOT" uninstall PREFIX="$T/inst" >/dev/null 2>&1
+check "make uninstall removes every installed file" \
+	[ -z "$(find "$T/inst" -type f 2>/dev/null)" ]
+
 echo "1..$n"
 [ "$fails" = 0 ]
