@@ -134,24 +134,10 @@ static void json_summary_stats(struct mp_out *o, const struct mp_leak_set *ls)
 		       st.peak_bytes);
 }
 
-static void expand(char *dst, size_t cap, const char *tmpl)
-{
-	size_t j = 0;
-	for (const char *s = tmpl; *s && j + 1 < cap; s++) {
-		if (s[0] == '%' && s[1] == 'p') {
-			j += _mp_snprintf(dst + j, cap - j, "%d", (int)getpid());
-			s++;
-		} else {
-			dst[j++] = *s;
-		}
-	}
-	dst[j] = '\0';
-}
-
 int _mp_json_write(const struct mp_leak_set *ls)
 {
 	char path[MP_PATH_MAX + 32], tmp[MP_PATH_MAX + 64];
-	expand(path, sizeof path, _mp_opt.json_path);
+	_mp_expand_path(path, sizeof path, _mp_opt.json_path);
 	/* O_EXCL: never write through a file or link planted in a shared
 	 * directory; a second name covers a stale file of our own */
 	int fd = -1;

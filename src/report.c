@@ -54,7 +54,7 @@ struct mp_verdict _mp_verdict(enum mp_err kind, uintptr_t addr,
 }
 
 /* Expand %p in a path template to the pid. */
-static void expand_path(char *dst, size_t cap, const char *tmpl)
+void _mp_expand_path(char *dst, size_t cap, const char *tmpl)
 {
 	size_t j = 0;
 	for (const char *s = tmpl; *s && j + 1 < cap; s++) {
@@ -92,7 +92,7 @@ static int sink_fd(void)
 	if (log_fd >= 0 && log_pid == getpid())
 		return log_fd;
 	char path[MP_PATH_MAX + 32];
-	expand_path(path, sizeof path, _mp_opt.log_path);
+	_mp_expand_path(path, sizeof path, _mp_opt.log_path);
 	log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
 		      0600);
 	log_pid = getpid();

@@ -55,6 +55,9 @@ void _mp_report_end(struct mp_out *o);
 size_t _mp_report_error_count(void);
 size_t _mp_report_error_log(const struct mp_verdict **log);
 
+/* Copy a report path template, %p replaced by the pid. */
+void _mp_expand_path(char *dst, size_t cap, const char *tmpl);
+
 /* Take a private copy of stderr (start-up). */
 void _mp_report_init(void);
 
