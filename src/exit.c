@@ -30,11 +30,22 @@ static int listed(int kind)
 static void print_leaks(const struct mp_leak_set *ls)
 {
 	struct mp_out o;
+	size_t shown = 0, more = 0, more_bytes = 0, more_blocks = 0;
 	_mp_report_begin(&o);
 	for (size_t i = 0; i < ls->n; i++) {
 		const struct mp_leak_group *g = &ls->g[i];
 		if (!listed(g->kind))
 			continue;
+		/* groups are sorted largest first within a kind: past the cap,
+		 * count what is left (a million distinct stacks would take
+		 * seconds to print and nobody would read them) */
+		if (_mp_opt.max_leak_groups &&
+		    shown++ >= (size_t)_mp_opt.max_leak_groups) {
+			more++;
+			more_bytes += g->bytes;
+			more_blocks += g->blocks;
+			continue;
+		}
 		_mp_report_prefix(&o);
 		_mp_out_printf(&o, "%zu bytes in %zu block%s %s %s, allocated from:\n",
 			       g->bytes, g->blocks, g->blocks == 1 ? "" : "s",
@@ -42,6 +53,13 @@ static void print_leaks(const struct mp_leak_set *ls)
 		_mp_report_stack(&o, g->stack);
 		_mp_report_prefix(&o);
 		_mp_out_str(&o, "\n");
+	}
+	if (more) {
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "... and %zu more leak groups (%zu bytes in %zu "
+			       "blocks) not listed: max_leak_groups=0 lists all, "
+			       "the JSON report has every one\n\n", more, more_bytes,
+			       more_blocks);
 	}
 	_mp_report_prefix(&o);
 	_mp_out_str(&o, "LEAK SUMMARY:\n");

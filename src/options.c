@@ -42,6 +42,8 @@ static const struct opt_def table[] = {
 	{ "leak_kinds", OPT_KINDS, O(leak_kinds),
 	  MP_LEAK_DEFINITE | MP_LEAK_INDIRECT, 0, 0,
 	  "leak kinds that count for exitcode: definite,indirect,possible,reachable,all" },
+	{ "max_leak_groups", OPT_INT, O(max_leak_groups), 1000, 0, 1000000000,
+	  "leak groups listed with stacks in the text report (0: all; JSON has all)" },
 	{ "check_every", OPT_INT, O(check_every), 0, 0, 1000000000,
 	  "validate every guard and quarantined block every N allocator calls" },
 	{ "guard_page_rate", OPT_INT, O(guard_page_rate), 0, 0, 1000000000,

@@ -30,6 +30,7 @@ struct mp_options {
 	long detect_leaks;    /* classify and report leaks at exit */
 	long verbosity;       /* 0 quiet, 1 normal, 2 chatty */
 	long check_every;     /* mp_check every N allocator calls, 0 = never */
+	long max_leak_groups; /* leak groups listed in the text report; 0 = all */
 	long guard_page_rate; /* 1 allocation in N gets a guard page; 0 = off */
 	long guard_page_under;/* guard page before the block, not after */
 	char log_path[MP_PATH_MAX];  /* text report; "" = stderr; %p = pid */
