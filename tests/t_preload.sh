@@ -36,35 +36,8 @@ def text_line(err, pattern):
     need(any(re.search(pattern, l) for l in err["lines"]),
          "text report lacks /%s/; it has: %s" % (pattern, err["lines"]))
 
-try:
-    exec(sys.argv[1])
-except Stop:
-    pass
-except Exception as e:  # a broken report shape is a failure, not a crash
-    problems.append("checker raised %s: %s" % (type(e).__name__, e))
-for p in problems:
-    print(p)
-sys.exit(1 if problems else 0)
+run_checks()
 PY
-
-# check NAME CODE [KEY=VALUE...]: one TAP line from the python CODE.
-check() {
-	local name=$1 code=$2 out
-	shift 2
-	if out=$(RD=$RD PROGS=$P python3 "$T/check.py" "$code" "$@" 2>&1); then
-		pass "$name"
-	else
-		fail "$name" "$out" "(reports in ${RD#"$T"/}; exit status $rc)" \
-			"log: $(head -c 600 "$RD"/r.*.log 2>/dev/null | tr '\n' '|')"
-	fi
-}
-
-# status NAME WANT: the last run exited with WANT (and did not time out).
-status_is() {
-	[ "$rc" = "$2" ] && return 0
-	fail "$1" "exit status $rc, expected $2" "stderr: $(head -c 400 "$RD/err")"
-	return 1
-}
 
 # ------------------------------------------------------------ build
 

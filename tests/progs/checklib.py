@@ -195,3 +195,17 @@ def no_group(J, L, fn):
         gs = [(g["kind"], g["bytes"]) for g in groups if any(
             fn_match(fn, f.get("function")) for f in g["stack"])]
         need(not gs, "%s lists blocks allocated by %s: %s" % (src, fn, gs))
+
+
+def run_checks():
+    """Run the check code given on the command line against the reports;
+    print the problems and exit 1 when there are any."""
+    try:
+        exec(sys.argv[1], globals())
+    except Stop:
+        pass
+    except Exception as e:  # a broken report shape is a failure, not a crash
+        problems.append("checker raised %s: %s" % (type(e).__name__, e))
+    for p in problems:
+        print(p)
+    sys.exit(1 if problems else 0)

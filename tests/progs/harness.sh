@@ -65,3 +65,22 @@ prun() {
 # The checker: check NAME CODE [KEY=VALUE...] runs python CODE against the
 # reports in $RD (J = the JSON report, L = the parsed text log, V = the
 # KEY=VALUEs, numbers as ints); need(cond, msg) records a problem.
+
+# check NAME CODE [KEY=VALUE...]: one TAP line from the python CODE.
+check() {
+	local name=$1 code=$2 out
+	shift 2
+	if out=$(RD=$RD PROGS=$P python3 "$T/check.py" "$code" "$@" 2>&1); then
+		pass "$name"
+	else
+		fail "$name" "$out" "(reports in ${RD#"$T"/}; exit status $rc)" \
+			"log: $(head -c 600 "$RD"/r.*.log 2>/dev/null | tr '\n' '|')"
+	fi
+}
+
+# status NAME WANT: the last run exited with WANT (and did not time out).
+status_is() {
+	[ "$rc" = "$2" ] && return 0
+	fail "$1" "exit status $rc, expected $2" "stderr: $(head -c 400 "$RD/err")"
+	return 1
+}
