@@ -36,6 +36,7 @@ static int atfork_done;
 
 static void fork_prepare(void)
 {
+	_mp_stack_fork_prepare(); /* no unwinding inside the loader's lock */
 	/* order: report, quarantine, depot, classes, large (see block.h) */
 	_mp_report_lock();
 	_mp_quarantine_lock();
@@ -53,6 +54,7 @@ static void fork_parent(void)
 	_mp_depot_unlock();
 	_mp_quarantine_unlock();
 	_mp_report_unlock();
+	_mp_stack_fork_done();
 }
 
 static void fork_child(void)

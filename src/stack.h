@@ -17,4 +17,11 @@ uint32_t _mp_stack_here(uintptr_t caller_pc);
 /* Per-process set-up (caching policy); safe to call more than once. */
 void _mp_stack_init(void);
 
+/* fork: unwinding walks the loader's module list under its lock, and glibc
+ * leaves that lock held in the child if another thread was inside it at
+ * fork time.  prepare waits (bounded) until no capture is running and holds
+ * new ones back; done lets them go again (parent and child). */
+void _mp_stack_fork_prepare(void);
+void _mp_stack_fork_done(void);
+
 #endif
