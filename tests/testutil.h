@@ -252,4 +252,19 @@ static inline long tu_env_long(const char *name, long def)
 	return *end || x <= 0 ? def : x;
 }
 
+/* cmocka fixtures: TU_SETUP(setup_q0, "quarantine_mb=0") defines a setup
+ * that starts the pool with those options; tu_teardown stops it. */
+#define TU_SETUP(name, opts)                                                  \
+	static int name(void **state)                                         \
+	{                                                                     \
+		(void)state;                                                  \
+		return tu_start(opts);                                        \
+	}
+
+static inline int tu_teardown(void **state)
+{
+	(void)state;
+	return tu_stop();
+}
+
 #endif

@@ -5,35 +5,10 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 
-static int setup(void **state)
-{
-	(void)state;
-	return tu_start(NULL);
-}
-
-static int setup_q0(void **state)
-{
-	(void)state;
-	return tu_start("quarantine_mb=0");
-}
-
-static int setup_depth0(void **state)
-{
-	(void)state;
-	return tu_start("stack_depth=0");
-}
-
-static int setup_q1(void **state)
-{
-	(void)state;
-	return tu_start("quarantine_mb=1");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return tu_stop();
-}
+TU_SETUP(setup, NULL)
+TU_SETUP(setup_q0, "quarantine_mb=0")
+TU_SETUP(setup_depth0, "stack_depth=0")
+TU_SETUP(setup_q1, "quarantine_mb=1")
 
 /* Allocation and free sites with their own names in the stacks. */
 static TU_NOINLINE char *err_alloc_site(size_t n)
@@ -701,7 +676,7 @@ static void test_realloc_invalid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, tu_teardown)
 		T(test_overflow1_slab),
 		T(test_overflow16_slab),
 		T(test_overflow1_large),
@@ -716,17 +691,17 @@ int main(void)
 		T(test_double_free_slab),
 		T(test_double_free_large),
 		cmocka_unit_test_setup_teardown(test_double_free_after_release,
-						setup_q0, teardown),
+						setup_q0, tu_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_calls_without_stacks,
-						setup_depth0, teardown),
+						setup_depth0, tu_teardown),
 		T(test_invalid_frees),
 		T(test_use_after_free_slab),
 		T(test_use_after_free_large),
 		cmocka_unit_test_setup_teardown(test_use_after_free_at_eviction,
-						setup_q1, teardown),
+						setup_q1, tu_teardown),
 		cmocka_unit_test_setup_teardown(
 			test_use_after_free_reported_once_then_evicted, setup_q1,
-			teardown),
+			tu_teardown),
 		T(test_realloc_invalid),
 		T(test_realloc_damaged_block),
 #undef T

@@ -9,29 +9,9 @@
 
 #define MIB ((size_t)1 << 20)
 
-static int setup(void **state)
-{
-	(void)state;
-	return tu_start(NULL);
-}
-
-static int setup_q0(void **state)
-{
-	(void)state;
-	return tu_start("quarantine_mb=0");
-}
-
-static int setup_q1(void **state)
-{
-	(void)state;
-	return tu_start("quarantine_mb=1");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return tu_stop();
-}
+TU_SETUP(setup, NULL)
+TU_SETUP(setup_q0, "quarantine_mb=0")
+TU_SETUP(setup_q1, "quarantine_mb=1")
 
 /* Slots per slab for class size c (block.h: stride = c + 32, 1 MiB slab). */
 static size_t slots_of(size_t c)
@@ -545,17 +525,8 @@ static void test_dump_leaks_grouping(void **state)
 	assert_int_equal(tu_stats().errors, 0);
 }
 
-static int setup_depth0(void **state)
-{
-	(void)state;
-	return tu_start("stack_depth=0");
-}
-
-static int setup_depth2(void **state)
-{
-	(void)state;
-	return tu_start("stack_depth=2");
-}
+TU_SETUP(setup_depth0, "stack_depth=0")
+TU_SETUP(setup_depth2, "stack_depth=2")
 
 static void test_stack_depth0(void **state)
 {
@@ -773,28 +744,28 @@ static void test_reuse_after_quarantine_exceeded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, tu_teardown)
 		T(test_class_sizes_reported),
 		T(test_class_boundaries),
 		T(test_large_sizes),
 		T(test_alignment),
 		T(test_alloc_zero),
 		T(test_usable_size),
-		cmocka_unit_test_setup_teardown(test_calloc_zeroes, setup_q0, teardown),
+		cmocka_unit_test_setup_teardown(test_calloc_zeroes, setup_q0, tu_teardown),
 		T(test_calloc_alloc_overflow),
 		T(test_realloc_grow_shrink),
 		T(test_realloc_null_and_zero),
 		T(test_stats_sequence),
 		T(test_dump_leaks_grouping),
-		cmocka_unit_test_setup_teardown(test_stack_depth0, setup_depth0, teardown),
-		cmocka_unit_test_setup_teardown(test_stack_depth2, setup_depth2, teardown),
+		cmocka_unit_test_setup_teardown(test_stack_depth0, setup_depth0, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_stack_depth2, setup_depth2, tu_teardown),
 		T(test_destroy_reinit),
-		cmocka_unit_test_setup_teardown(test_reuse_quarantine0, setup_q0, teardown),
+		cmocka_unit_test_setup_teardown(test_reuse_quarantine0, setup_q0, tu_teardown),
 		cmocka_unit_test_setup_teardown(test_reuse_quarantine0_zero_size,
-						setup_q0, teardown),
+						setup_q0, tu_teardown),
 		T(test_no_reuse_while_quarantined),
 		cmocka_unit_test_setup_teardown(test_reuse_after_quarantine_exceeded,
-						setup_q1, teardown),
+						setup_q1, tu_teardown),
 #undef T
 	};
 	return cmocka_run_group_tests_name("unit_pool", tests, NULL, NULL);
