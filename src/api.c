@@ -141,12 +141,17 @@ API void mp_get_stats(struct mp_stats *st)
 {
 	struct mp_counters k;
 	for (int c = 0; c < MP_NUM_CLASSES; c++) {
-		struct mp_class *cl = &_mp_classes[c];
-		pthread_mutex_lock(&cl->lock);
-		st->cls[c] = (struct mp_class_stats){
-			cl->size, cl->total, cl->live, cl->quarantined,
-			cl->total - cl->live - cl->quarantined };
-		pthread_mutex_unlock(&cl->lock);
+		struct mp_class_stats *cs = &st->cls[c];
+		*cs = (struct mp_class_stats){ .size = _mp_classes[0][c].size };
+		for (int a = 0; a < MP_ARENAS; a++) {
+			struct mp_class *cl = &_mp_classes[a][c];
+			pthread_mutex_lock(&cl->lock);
+			cs->total += cl->total;
+			cs->in_use += cl->live;
+			cs->quarantined += cl->quarantined;
+			pthread_mutex_unlock(&cl->lock);
+		}
+		cs->free = cs->total - cs->in_use - cs->quarantined;
 	}
 	_mp_counters_get(&k);
 	st->large_blocks = k.large_blocks;

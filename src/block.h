@@ -41,12 +41,20 @@
  *    reused, so a late double free still names both stacks;
  *  - stack ids index the stack depot; 0 means "no stack".
  *
+ * Arenas: each class exists MP_ARENAS times (_mp_classes[arena][class]);
+ * a thread allocates from one arena, chosen round-robin at its first
+ * allocation, so threads on different arenas share no lock and no cache
+ * line on the allocation path.  A slab belongs to one arena for life and
+ * every operation on its slots (free from any thread, eviction, checks)
+ * takes that arena's class lock: the locking rules below are per arena.
+ *
  * Locking:
- *  - struct mp_class.lock guards that class's slab list, every struct
- *    mp_meta of its slabs, its free lists and its counters;
+ *  - struct mp_class.lock guards that (arena, class)'s slab list, every
+ *    struct mp_meta of its slabs, its free lists and its counters;
  *  - the large table lock (large.c) guards struct mp_large entries;
- *  - the quarantine lock (quarantine.c) guards the FIFO only;
- *  - lock order: quarantine, then class or large; never two class locks.
+ *  - each quarantine shard's lock (quarantine.c) guards that FIFO only;
+ *  - lock order: quarantine, then class or large; never two class locks,
+ *    never two quarantine locks (except fork, which takes all in order).
  *  - no lock is held while capturing stacks, symbolizing, printing or
  *    unmapping; reports are built from copies taken under the lock.
  */
@@ -98,10 +106,15 @@ struct mp_slab {
 	uint32_t free_head;      /* FREED slot list, MP_NO_SLOT = empty */
 	uint32_t in_use;         /* live + quarantined slots */
 	uint8_t cls;
+	uint8_t arena;
 	uint8_t on_avail;
 };
 
 #define MP_NO_SLOT UINT32_MAX
+
+/* Threads allocating at once without sharing a lock: 8 covers the cores of
+ * the machines we run on several times over; arenas cost nothing unused. */
+#define MP_ARENAS 8
 
 struct mp_class {
 	pthread_mutex_t lock;
@@ -111,9 +124,21 @@ struct mp_class {
 	size_t allocs, frees;    /* counted here, under the lock already held,
 				  * rather than in shared atomics */
 	uint32_t size;
-};
+} __attribute__((aligned(64))); /* one lock per cache line: no false sharing */
 
-extern struct mp_class _mp_classes[MP_NUM_CLASSES];
+extern struct mp_class _mp_classes[MP_ARENAS][MP_NUM_CLASSES];
+
+/* Every (arena, class) in turn: k in [0, MP_ARENAS * MP_NUM_CLASSES). */
+static inline struct mp_class *_mp_class_at(int k)
+{
+	return &_mp_classes[k / MP_NUM_CLASSES][k % MP_NUM_CLASSES];
+}
+
+/* The (arena, class) that owns slab s. */
+static inline struct mp_class *_mp_slab_class(const struct mp_slab *s)
+{
+	return &_mp_classes[s->arena][s->cls];
+}
 
 /* A copy of one block's facts, taken under its lock, for verdicts/reports. */
 struct mp_block {

@@ -121,7 +121,7 @@ static void check_poison(const struct mp_qent *q, void *arg)
 	struct mp_block blk;
 	int fresh = 0;
 	if (s) {
-		struct mp_class *c = &_mp_classes[s->cls];
+		struct mp_class *c = _mp_slab_class(s);
 		long off;
 		pthread_mutex_lock(&c->lock);
 		uint32_t i = _mp_slab_locate(s, q->user, &off);
@@ -159,8 +159,8 @@ int _mp_check_all(uintptr_t caller, const char *where)
 	b.stack = _mp_stack_here(caller);
 	b.where = where;
 	b.sweep = caller == 0;
-	for (int c = 0; c < MP_NUM_CLASSES; c++)
-		check_class(&_mp_classes[c], &b);
+	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++)
+		check_class(_mp_class_at(k), &b);
 	check_large(&b);
 	int more;
 	do { /* a full batch leaves the rest for another pass */

@@ -86,8 +86,8 @@ int _mp_leaks_collect(struct mp_leak_set *ls, int by_kind)
 	struct mp_leak_group *acc = _mp_map(bytes, 0);
 	if (!acc)
 		return -1;
-	for (int c = 0; c < MP_NUM_CLASSES; c++) {
-		struct mp_class *cl = &_mp_classes[c];
+	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++) {
+		struct mp_class *cl = _mp_class_at(k);
 		pthread_mutex_lock(&cl->lock);
 		for (struct mp_slab *s = cl->slabs; s; s = s->next)
 			for (uint32_t i = 0; i < s->bump; i++) {

@@ -210,8 +210,8 @@ static void ldso_cb(struct bref *b, void *arg)
 /* Visit every live user block: fn(block, arg). Locks are held. */
 static void each_block(void (*fn)(struct bref *, void *), void *arg)
 {
-	for (int c = 0; c < MP_NUM_CLASSES; c++)
-		for (struct mp_slab *s = _mp_classes[c].slabs; s; s = s->next)
+	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++)
+		for (struct mp_slab *s = _mp_class_at(k)->slabs; s; s = s->next)
 			for (uint32_t i = 0; i < s->bump; i++) {
 				struct mp_meta *m = &s->meta[i];
 				if (m->state != MP_ST_LIVE || (m->flags & MP_F_INTERNAL))

@@ -65,8 +65,8 @@ void _mp_counters_get(struct mp_counters *c)
 	c->bytes_in_use = atomic_load(&bytes_in_use);
 	c->peak_bytes = atomic_load(&peak_bytes);
 	c->allocs = c->frees = 0;
-	for (int k = 0; k < MP_NUM_CLASSES; k++) {
-		struct mp_class *cl = &_mp_classes[k];
+	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++) {
+		struct mp_class *cl = _mp_class_at(k);
 		pthread_mutex_lock(&cl->lock);
 		c->allocs += cl->allocs;
 		c->frees += cl->frees;
@@ -229,7 +229,7 @@ static void release(const struct mp_qent *q)
 	size_t checked = q->size < MP_POISON_MAX ? q->size : MP_POISON_MAX;
 	struct mp_slab *s = _mp_slab_of(q->user);
 	if (s) {
-		struct mp_class *c = &_mp_classes[s->cls];
+		struct mp_class *c = _mp_slab_class(s);
 		long off;
 		pthread_mutex_lock(&c->lock);
 		uint32_t i = _mp_slab_locate(s, q->user, &off);
@@ -279,7 +279,7 @@ static void release(const struct mp_qent *q)
 static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t stack,
 		      const char *where)
 {
-	struct mp_class *c = &_mp_classes[s->cls];
+	struct mp_class *c = _mp_slab_class(s);
 	struct mp_verdict v[2];
 	int nv = 0, freed = 0;
 	size_t size = 0;
@@ -430,7 +430,7 @@ static int live_block(uintptr_t p, struct mp_block *b)
 	struct mp_slab *s = _mp_slab_of(p);
 	int ok = 0;
 	if (s) {
-		struct mp_class *c = &_mp_classes[s->cls];
+		struct mp_class *c = _mp_slab_class(s);
 		long off;
 		pthread_mutex_lock(&c->lock);
 		uint32_t i = _mp_slab_locate(s, p, &off);

@@ -12,6 +12,7 @@ struct mp_tls {
 	int busy;
 	int in_pool; /* inside alloc/free: a crash here may hold pool locks */
 	int raw_stacks; /* report without symbolizing (died inside the pool) */
+	int arena;      /* 1 + this thread's arena (slab.c), 0 = not chosen */
 };
 
 extern __thread struct mp_tls _mp_tls __attribute__((tls_model("initial-exec")));

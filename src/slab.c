@@ -8,17 +8,37 @@
 #define _GNU_SOURCE
 #include "slab.h"
 #include "guard.h"
+#include "reent.h"
 #include "vm.h"
 
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
 
-struct mp_class _mp_classes[MP_NUM_CLASSES] = {
 #define C(sz) { PTHREAD_MUTEX_INITIALIZER, NULL, NULL, 0, 0, 0, 0, 0, sz }
-	C(32), C(64), C(128), C(256), C(512), C(1024), C(2048), C(4096)
-#undef C
+#define ARENA { C(32), C(64), C(128), C(256), C(512), C(1024), C(2048), C(4096) }
+struct mp_class _mp_classes[MP_ARENAS][MP_NUM_CLASSES] = {
+	ARENA, ARENA, ARENA, ARENA, ARENA, ARENA, ARENA, ARENA
 };
+#undef ARENA
+#undef C
+_Static_assert(MP_ARENAS == 8, "one ARENA initializer per arena");
+
+static atomic_uint arenas_taken; /* threads that chose an arena so far */
+
+int _mp_arena(void)
+{
+	if (__builtin_expect(_mp_tls.arena == 0, 0))
+		_mp_tls.arena = 1 + (int)(atomic_fetch_add_explicit(&arenas_taken, 1,
+						memory_order_relaxed) % MP_ARENAS);
+	return _mp_tls.arena - 1;
+}
+
+int _mp_arenas_used(void)
+{
+	unsigned n = atomic_load_explicit(&arenas_taken, memory_order_relaxed);
+	return n == 0 ? 1 : n > MP_ARENAS ? MP_ARENAS : (int)n;
+}
 
 /* Page map: 47-bit user addresses >> MP_SLAB_SHIFT = 27 bits, split 13/14.
  * Leaves are mmap'd on first use and never freed (tiny, and readers run
@@ -85,13 +105,13 @@ uint32_t _mp_slab_locate(const struct mp_slab *s, uintptr_t p, long *off)
 }
 
 /* mmap an MP_SLAB_SIZE-aligned slab and its metadata; no lock held. */
-static struct mp_slab *slab_new(int c)
+static struct mp_slab *slab_new(int a, int c)
 {
 	uintptr_t base = (uintptr_t)_mp_map_aligned(MP_SLAB_SIZE, MP_SLAB_SIZE);
 	if (!base)
 		return NULL;
 
-	uint32_t stride = _mp_classes[c].size + 2 * MP_GUARD_SIZE;
+	uint32_t stride = _mp_classes[a][c].size + 2 * MP_GUARD_SIZE;
 	uint32_t nslots = (uint32_t)(MP_SLAB_SIZE / stride);
 	size_t meta_bytes = sizeof(struct mp_slab) +
 			    (size_t)nslots * sizeof(struct mp_meta);
@@ -108,6 +128,7 @@ static struct mp_slab *slab_new(int c)
 	s->nslots = nslots;
 	s->free_head = MP_NO_SLOT;
 	s->cls = (uint8_t)c;
+	s->arena = (uint8_t)a;
 	if (pagemap_set(base, s) != 0) {
 		_mp_unmap((void *)base, MP_SLAB_SIZE);
 		_mp_unmap(m, meta_bytes);
@@ -118,13 +139,14 @@ static struct mp_slab *slab_new(int c)
 
 void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags)
 {
-	struct mp_class *cl = &_mp_classes[c];
+	int a = _mp_arena();
+	struct mp_class *cl = &_mp_classes[a][c];
 	pthread_mutex_lock(&cl->lock);
 	while (!cl->avail) {
 		/* Map outside the lock; another thread may add one meanwhile,
 		 * in which case ours simply joins the list too. */
 		pthread_mutex_unlock(&cl->lock);
-		struct mp_slab *ns = slab_new(c);
+		struct mp_slab *ns = slab_new(a, c);
 		if (!ns) {
 			errno = ENOMEM;
 			return NULL;
@@ -193,8 +215,8 @@ void _mp_slab_block(const struct mp_slab *s, uint32_t i, struct mp_block *b)
 
 void _mp_slab_destroy_all(void)
 {
-	for (int c = 0; c < MP_NUM_CLASSES; c++) {
-		struct mp_class *cl = &_mp_classes[c];
+	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++) {
+		struct mp_class *cl = _mp_class_at(k);
 		pthread_mutex_lock(&cl->lock);
 		struct mp_slab *s = cl->slabs;
 		cl->slabs = cl->avail = NULL;
@@ -214,13 +236,13 @@ void _mp_slab_destroy_all(void)
 void _mp_slab_lock_all(void)
 {
 	pthread_mutex_lock(&pagemap_lock);
-	for (int c = 0; c < MP_NUM_CLASSES; c++)
-		pthread_mutex_lock(&_mp_classes[c].lock);
+	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++)
+		pthread_mutex_lock(&_mp_class_at(k)->lock);
 }
 
 void _mp_slab_unlock_all(void)
 {
-	for (int c = MP_NUM_CLASSES - 1; c >= 0; c--)
-		pthread_mutex_unlock(&_mp_classes[c].lock);
+	for (int k = MP_ARENAS * MP_NUM_CLASSES - 1; k >= 0; k--)
+		pthread_mutex_unlock(&_mp_class_at(k)->lock);
 	pthread_mutex_unlock(&pagemap_lock);
 }

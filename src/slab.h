@@ -7,7 +7,12 @@
 /* Smallest class holding n bytes, or -1 when n > MP_MAX_CLASS. */
 int _mp_class_of(size_t n);
 
-/* Take a slot of class c for n bytes (guards filled, metadata LIVE).
+/* This thread's arena (chosen round-robin at its first call), and how many
+ * arenas have been handed out (1..MP_ARENAS). */
+int _mp_arena(void);
+int _mp_arenas_used(void);
+
+/* Take a slot of class c (this thread's arena) for n bytes (guards filled, metadata LIVE).
  * Returns the user pointer, or NULL when the system has no memory. */
 void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags);
 
