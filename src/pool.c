@@ -397,6 +397,15 @@ static void free_impl(void *ptr, uintptr_t caller, const char *where)
 	if (!busy && _mp_ensure_init() != 0)
 		busy = 1;
 	struct mp_slab *s = _mp_slab_of(p);
+	if (s && !busy) {
+		/* the lines free will touch, fetched while the stack is taken */
+		long off;
+		uint32_t i = _mp_slab_locate(s, p, &off);
+		if (i < s->nslots) {
+			_mp_prefetch_line(&s->meta[i]);
+			_mp_prefetch_block(p, s->stride - 2 * MP_GUARD_SIZE);
+		}
+	}
 	if (!busy) {
 		maybe_check(caller);
 		stack = _mp_stack_here(caller);

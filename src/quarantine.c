@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "quarantine.h"
+#include "guard.h"
 #include "options.h"
 #include "slab.h"
 #include "vm.h"
@@ -45,28 +46,9 @@ static size_t budget(void)
 
 /* A block leaves the quarantine long after it was last touched: its memory
  * is cold.  Its eviction check reads up to 256 bytes and its reuse writes
- * the guards, so the lines are fetched PREFETCH_AHEAD evictions early, which
- * hides some of the memory latency behind the program's own work. */
+ * the front guard, so those lines are fetched PREFETCH_AHEAD evictions
+ * early, behind the program's own work. */
 #define PREFETCH_AHEAD 8
-
-/* gcc 12 drops __builtin_prefetch here (seen in the generated code), so
- * the instruction is spelled out. */
-static inline void prefetch_line(const char *p)
-{
-	__asm__ volatile("prefetcht0 %0" : : "m"(*p));
-}
-
-static void prefetch_block(const struct mp_qent *e)
-{
-	const char *p = (const char *)e->user;
-	prefetch_line(p - 16);
-	if (e->size > 48)
-		prefetch_line(p + 48);
-	if (e->size > 112)
-		prefetch_line(p + 112);
-	if (e->size > 176)
-		prefetch_line(p + 176);
-}
 
 /* q->lock held */
 static size_t evict_locked(struct shard *q, struct mp_qent *out, size_t max)
@@ -110,8 +92,11 @@ size_t _mp_quarantine_push(uintptr_t user, size_t size, struct mp_qent *out,
 	q->count++;
 	q->bytes += weight(size);
 	k += evict_locked(q, out + k, max - k);
-	if (q->count > PREFETCH_AHEAD)
-		prefetch_block(&q->ring[(q->head + PREFETCH_AHEAD) & (RING_CAP - 1)]);
+	if (q->count > PREFETCH_AHEAD) {
+		const struct mp_qent *e =
+			&q->ring[(q->head + PREFETCH_AHEAD) & (RING_CAP - 1)];
+		_mp_prefetch_block(e->user, e->size);
+	}
 	pthread_mutex_unlock(&q->lock);
 	return k;
 }
