@@ -941,6 +941,77 @@ def report_table(rows):
     return "\n".join(lines)
 
 
+def targets_table(results, report_rows, wls):
+    """Issue #6's targets, each judged from this run's numbers."""
+    by = {(r["workload"], r["config"]): r for r in results}
+
+    def ratio(w, c):
+        r, b = by.get((w, c)), by.get((w, "glibc"))
+        if not r or not b or r["time_s"] is None or b["time_s"] is None:
+            return None
+        return r["time_s"] / b["time_s"]
+
+    def verdict(ok):
+        return "n/a" if ok is None else ("**met**" if ok else "not met")
+
+    rows = []
+    for w in wls:  # 1. at or below LeakSanitizer on every workload
+        m, l = ratio(w.name, "mpwrap"), ratio(w.name, "lsan")
+        lr = by.get((w.name, "lsan"))
+        if m is None:
+            continue
+        if l is None:
+            why = lr["status"] if lr else "LSan not run"
+            rows.append(("mpwrap <= LSan: " + w.name, "%s vs LSan %s" % (fmt_ratio(m), why),
+                         "n/a (LSan failed)" if lr and lr["status"].startswith("FAIL")
+                         else "n/a"))
+        else:
+            rows.append(("mpwrap <= LSan: " + w.name, "%s vs %s" % (fmt_ratio(m), fmt_ratio(l)),
+                         verdict(m <= l)))
+    for w in wls:  # 2. real programs at most 1.5x glibc
+        m = ratio(w.name, "mpwrap")
+        if w.kind == "real" and m is not None:
+            rows.append(("<= 1.5x glibc: " + w.name, fmt_ratio(m), verdict(m <= 1.5)))
+    for w in wls:  # 3. allocation-heavy: at least 15x faster than Valgrind
+        m, v = ratio(w.name, "mpwrap"), ratio(w.name, "valgrind")
+        if w.kind != "real" and m is not None and v is not None:
+            rows.append((">= 15x faster than Valgrind: " + w.name,
+                         "Valgrind %s / mpwrap %s = %.1fx" % (fmt_ratio(v), fmt_ratio(m), v / m),
+                         verdict(v / m >= 15)))
+    r, b = by.get(("largeset", "mpwrap")), by.get(("largeset", "glibc"))
+    if r and b and r["rss_kb"] and b["rss_kb"]:
+        x = r["rss_kb"] / b["rss_kb"]
+        rows.append(("peak RSS <= 2x glibc: largeset", fmt_ratio(x), verdict(x <= 2)))
+    tp = {}
+    for t in (1, 2, 8):
+        q = by.get(("mt-%d" % t, "mpwrap"))
+        if q and q["work_s"] and q["ops"]:
+            tp[t] = q["ops"] / q["work_s"]
+    if 1 in tp and 2 in tp:
+        rows.append(("2 threads >= 1.6x the work of 1", "%.2fx" % (tp[2] / tp[1]),
+                     verdict(tp[2] / tp[1] >= 1.6)))
+    if 2 in tp and 8 in tp:
+        rows.append(("8 threads lose <= 10% against 2", "%.2fx" % (tp[8] / tp[2]),
+                     verdict(tp[8] / tp[2] >= 0.9)))
+    for mode in ("distinct", "shared"):
+        on = [q for q in report_rows if q["mode"] == mode and q["n"] == 1000000 and
+              q["config"] == "mpwrap"]
+        off = [q for q in report_rows if q["mode"] == mode and q["n"] == 1000000 and
+               q["config"] == "mpwrap-noreport"]
+        if on and off and on[0]["exit_ms"] is not None and off[0]["exit_ms"] is not None:
+            cost = (on[0]["exit_ms"] - off[0]["exit_ms"]) / 1000.0
+            rows.append(("1M leaked blocks (%s stacks) reported in <= 2 s" % mode,
+                         "%.2f s" % cost, verdict(cost <= 2)))
+        elif on:
+            rows.append(("1M leaked blocks (%s stacks) reported in <= 2 s" % mode,
+                         on[0]["status"], "not met"))
+    if not rows:
+        return ""
+    lines = ["| target | measured | verdict |", "|---|---|---|"]
+    lines += ["| %s | %s | %s |" % row for row in rows]
+    return "\n".join(lines)
+
+
 def write_md(results, report_rows, profiles, configs, wls, info):
     md = []
     md.append("# mpwrap benchmark results%s\n" % (" (QUICK MODE: small sizes, smoke test only)"
@@ -993,6 +1064,12 @@ def write_md(results, report_rows, profiles, configs, wls, info):
         md.append("\nErrors reported by the checkers themselves (first repetition): " +
                   "; ".join("%s under %s: %s" % (r["workload"], r["config"], r["tool_errors"])
                             for r in errs))
+    tt = targets_table(results, report_rows, wls)
+    if tt:
+        md.append("\n## Targets (issue #6), judged from this run\n")
+        md.append("Ratios are wall time to plain glibc from the table above; the thread "
+                  "ratios and the report cost come from the sections below.\n")
+        md.append(tt)
     sc = scaling_table(results, configs)
     if sc:
         md.append("\n## Multi-thread churn throughput\n")

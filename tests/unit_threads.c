@@ -6,6 +6,10 @@
  * verified before it is freed or reallocated.
  * test_check_while_allocating: 4 such allocator threads while 4 more call
  * mp_check() and mp_get_stats() in a loop.
+ * test_arenas_cross_thread: two threads allocate at once from their own
+ * arenas (stats add up over arenas), a third frees their blocks (frees
+ * cross arenas) and a double free from yet another thread is reported once
+ * with the allocating thread's stack.
  * test_check_vs_stalled_allocator: one thread allocates and frees while
  * another runs mp_check() in a loop; the allocating thread is stalled at
  * random points MPWRAP_UNIT_STALLS times (default 10000; a signal whose
@@ -398,12 +402,91 @@ static void test_check_vs_stalled_allocator(void **state)
 	assert_pool_empty(a.allocs);
 }
 
+/* ---- arenas: blocks cross threads ---------------------------------------- */
+
+#define HELD 200
+static void *held[2][HELD];
+static pthread_barrier_t both;
+
+static TU_NOINLINE void *arena_alloc_site(void)
+{
+	return mp_alloc(24);
+}
+
+static void *hold_blocks(void *arg)
+{
+	void **mine = arg;
+	pthread_barrier_wait(&both); /* both threads allocate at the same time */
+	for (int i = 0; i < HELD; i++)
+		mine[i] = arena_alloc_site();
+	return NULL;
+}
+
+static void *free_blocks(void *arg)
+{
+	void **all = arg;
+	for (int i = 0; i < 2 * HELD; i++)
+		mp_free(all[i]);
+	return NULL;
+}
+
+static void *free_again(void *arg)
+{
+	mp_free(arg);
+	return NULL;
+}
+
+static void test_arenas_cross_thread(void **state)
+{
+	(void)state;
+	pthread_t t[2];
+	pthread_barrier_init(&both, NULL, 2);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, hold_blocks, held[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&both);
+
+	struct mp_stats st = tu_stats();
+	assert_int_equal(st.cls[0].in_use, 2 * HELD);
+	assert_int_equal(st.bytes_in_use, 2 * HELD * 24);
+	/* two new threads take two different arenas: one 1 MiB slab of
+	 * 64-byte slots (32 + 32 guard bytes) each */
+	assert_int_equal(st.cls[0].total, 2 * ((1u << 20) / 64));
+
+	pthread_t f;
+	assert_int_equal(pthread_create(&f, NULL, free_blocks, held), 0);
+	pthread_join(f, NULL);
+	st = tu_stats();
+	assert_int_equal(st.cls[0].in_use, 0);
+	assert_int_equal(st.cls[0].quarantined, 2 * HELD);
+	assert_int_equal(st.bytes_in_use, 0);
+	assert_int_equal(st.allocs, 2 * HELD);
+	assert_int_equal(st.frees, 2 * HELD);
+
+	assert_int_equal(pthread_create(&f, NULL, free_again, held[1][7]), 0);
+	pthread_join(f, NULL);
+	st = tu_stats();
+	assert_int_equal(st.errors, 1);
+	assert_int_equal(mp_check(), 0);
+	char *log = tu_log();
+	assert_int_equal(tu_count(log, "ERROR:"), 1);
+	char *rep = tu_report(log, "double-free", 0);
+	assert_non_null(rep);
+	tu_assert_frame(rep, "allocated by:", "arena_alloc_site", "unit_threads.c");
+	tu_assert_frame(rep, "first freed by:", "free_blocks", "unit_threads.c");
+	free(rep);
+	free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_stress, setup_stress, teardown),
 		cmocka_unit_test_setup_teardown(test_check_while_allocating,
 						setup_check, teardown),
+		cmocka_unit_test_setup_teardown(test_arenas_cross_thread,
+						setup_stress, teardown),
 		cmocka_unit_test_setup_teardown(test_check_vs_stalled_allocator,
 						setup_stall, teardown),
 	};
