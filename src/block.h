@@ -105,6 +105,7 @@ struct mp_slab {
 	uint32_t bump;           /* slots [bump, nslots) never used */
 	uint32_t free_head;      /* FREED slot list, MP_NO_SLOT = empty */
 	uint32_t in_use;         /* live + quarantined slots */
+	uint32_t populated;      /* slots [0, populated) have their pages */
 	uint8_t cls;
 	uint8_t arena;
 	uint8_t on_avail;
