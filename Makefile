@@ -24,7 +24,7 @@ TEST_DEPS := g++:/usr/bin/g++ git:/usr/bin/git sqlite3:/usr/bin/sqlite3 \
         perl:/usr/bin/perl openssl:/usr/bin/openssl valgrind:/usr/bin/valgrind \
         tar:/usr/bin/tar gzip:/usr/bin/gzip
 
-CORE_SRC := out options real vm slab guard guardpage large depot stack quarantine \
+CORE_SRC := out options real vm slab guard guardpage large depot stack unwind quarantine \
             symindex symbolize report pool check leaks api
 # the preload layer: exit report, reachability scan, thread registry, shims
 SO_SRC   := json roots leakscan threads exit signals preload

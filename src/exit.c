@@ -13,6 +13,7 @@
 #include "pool.h"
 #include "reent.h"
 #include "report.h"
+#include "stack.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -90,6 +91,7 @@ static void report(int fatal, int leaks)
 	int me = (int)getpid();
 	if (atomic_exchange(&done_pid, me) == me || _mp_ensure_init() != 0)
 		return;
+	_mp_stack_exit_note(); /* unwinder=2 counts, verbosity=2 statistics */
 	if (!_mp_opt.report_at_exit && !_mp_opt.json_path[0])
 		return;
 	/* guards of blocks never freed, and writes into quarantined ones */

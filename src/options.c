@@ -50,6 +50,9 @@ static const struct opt_def table[] = {
 	  "one allocation in N sits against an inaccessible page (0: off)" },
 	{ "guard_page_side", OPT_SIDE, O(guard_page_under), 0, 0, 1,
 	  "over: the page follows the block (overflows); under: it precedes it" },
+	{ "unwinder", OPT_INT, O(unwinder), 1, 0, 2,
+	  "1: fast walker with cached CFI rules (libunwind for what it declines); "
+	  "0: libunwind only; 2: both, mismatches reported" },
 	{ "verbosity", OPT_INT, O(verbosity), 1, 0, 2,
 	  "0: errors and leaks only, 1: also statistics at exit, 2: chatty" },
 	{ "log_path", OPT_PATH, O(log_path), 0, 0, 0,

@@ -33,6 +33,7 @@ struct mp_options {
 	long max_leak_groups; /* leak groups listed in the text report; 0 = all */
 	long guard_page_rate; /* 1 allocation in N gets a guard page; 0 = off */
 	long guard_page_under;/* guard page before the block, not after */
+	long unwinder;        /* 1 fast walker, 0 libunwind, 2 both compared */
 	char log_path[MP_PATH_MAX];  /* text report; "" = stderr; %p = pid */
 	char json_path[MP_PATH_MAX]; /* JSON report; "" = none; %p = pid */
 };

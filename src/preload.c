@@ -9,9 +9,11 @@
 #include "exit.h"
 #include "pool.h"
 #include "real.h"
+#include "reent.h"
 #include "symbolize.h"
 #include "signals.h"
 #include "threads.h"
+#include "unwind.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -190,7 +192,14 @@ SHIM int dlclose(void *handle)
 	if (!real_dlclose)
 		real_dlclose = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
 	_mp_symbolize_before_dlclose(handle);
-	return real_dlclose ? real_dlclose(handle) : -1;
+	int rc = real_dlclose ? real_dlclose(handle) : -1;
+	/* its addresses may now be reused: no cached unwind rule may outlive it */
+	int saved = errno;
+	_mp_enter();
+	_mp_unwind_flush();
+	_mp_leave();
+	errno = saved;
+	return rc;
 }
 
 /* Start threads through the registry so their stacks are leak roots. */

@@ -219,14 +219,29 @@ leak_group(J, L, "reachable", "keep_in_tls", "lk_tls.c", V["l"], 72, 1, caller="
 leak_group(J, L, "reachable", "keep_in_tls", "lk_tls.c", V["l"], 88, 1, caller="holder")
 ' l="$L_TLS"
 
-for nk in few many; do
-	OPTS=show_reachable=1 kinds "block held by a pthread_setspecific value ($nk keys): reachable" \
-		lk_tsd "$nk" -- '
+OPTS=show_reachable=1 kinds "block held by a pthread_setspecific value (few keys): reachable" \
+	lk_tsd few -- '
 J, L, pid = load()
 summary_sans(J, L, anchor=True, definite=(0, 0), indirect=(0, 0), possible=(0, 0), reachable=(40, 1))
 leak_group(J, L, "reachable", "keep_in_tsd", "lk_tsd.c", V["l"], 40, 1)
 ' l="$L_TSD"
-done
+
+# With 40 keys, the program's own pthread_setspecific callocs glibc's
+# second-level key array (512 bytes, reachable from the thread descriptor):
+# a real block of the program, listed as memcheck lists it.
+OPTS=show_reachable=1 kinds "block held by a pthread_setspecific value (many keys): reachable" \
+	lk_tsd many -- '
+J, L, pid = load()
+summary_sans(J, L, anchor=True, definite=(0, 0), indirect=(0, 0), possible=(0, 0), reachable=(552, 2))
+def key_array(g):
+    fn = (g["stack"][0].get("function") or "") if g["stack"] else ""
+    return fn.split("@")[0] in ("pthread_setspecific", "__pthread_setspecific")
+ka = [(g["kind"], g["bytes"], g["blocks"]) for g in J["leaks"] if key_array(g)]
+need(ka == [("reachable", 512, 1)], "glibc key array groups: %s" % ka)
+J["leaks"] = [g for g in J["leaks"] if not key_array(g)]
+L["leaks"] = [g for g in L["leaks"] if not key_array(g)]
+leak_group(J, L, "reachable", "keep_in_tsd", "lk_tsd.c", V["l"], 40, 1)
+' l="$L_TSD"
 
 kinds "leaked cycle of two blocks: 1 definite + 1 indirect" lk_cycle -- '
 J, L, pid = load()

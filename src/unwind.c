@@ -1,0 +1,554 @@
+/* unwind.c - the fast stack walker: one CFI rule per distinct pc, cached.
+ *
+ * Debian's programs and libraries have no frame pointers, so every frame is
+ * unwound by its DWARF CFI; deriving a rule (libdw) costs microseconds, so it
+ * is done once per pc and published in a lock-free table that every thread
+ * reads.  A capture is then a probe and two or three loads per frame.  Only
+ * the plain x86-64 forms are cached as usable; anything else (expression CFA,
+ * stack realignment, signal frames, code without CFI) is left to libunwind.
+ */
+#define _GNU_SOURCE
+#include "unwind.h"
+#include "stack.h"
+#include "vm.h"
+
+#include <dwarf.h>
+#include <elfutils/libdwfl.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SKIP_MAX 16 /* our own frames we may step over to reach caller_pc */
+
+/* DWARF register numbers (x86-64 psABI) */
+#define REG_RBP 6
+#define REG_RSP 7
+#define REG_RA 16
+
+/* ---- rules ---------------------------------------------------------------
+ *
+ * One 64-bit word: kind in bits 0-1, flags, the offset from the CFA where
+ * the caller's rbp is saved in bits 16-31, the CFA offset in bits 32-63.
+ * The return address is always at CFA-8 and the caller's rsp is the CFA
+ * (derive() refuses anything else), so neither needs storing. */
+enum { R_NONE = 0, R_NORMAL = 1, R_END = 2, R_UNSUP = 3 };
+#define R_KIND(r) ((unsigned)(r) & 3u)
+#define R_CFA_RBP 4u    /* CFA = rbp + off; else rsp + off */
+#define R_RBP_SAVED 8u  /* caller's rbp at CFA + rbp_off; else unchanged */
+#define R_NOMODULE 16u  /* R_UNSUP: no module covered the pc (yet) */
+
+static uint64_t r_make(unsigned flags, int32_t cfa_off, int16_t rbp_off)
+{
+	return (uint64_t)(uint32_t)cfa_off << 32 | (uint64_t)(uint16_t)rbp_off << 16 |
+	       flags;
+}
+
+static inline int32_t r_cfa_off(uint64_t r) { return (int32_t)(uint32_t)(r >> 32); }
+static inline int16_t r_rbp_off(uint64_t r) { return (int16_t)(uint16_t)(r >> 16); }
+
+/* ---- the table -----------------------------------------------------------
+ *
+ * Open addressing on key = (lookup address + 1): a return address is its own
+ * key (its rule is looked up at pc-1, inside the call), the walk's first
+ * frame, whose pc is exact, uses pc+1.  Written under uw_lock only, read
+ * without any lock: an insert stores the rule, then the key (release); a
+ * flush clears keys, then rules, and a reader re-reads the key after the
+ * rule, so a rule it returns was stored for that key.  Half full at most, so
+ * probes stay short; past that, new pcs go to libunwind. */
+#define TAB_BITS 17
+#define TAB_SIZE ((size_t)1 << TAB_BITS)
+#define TAB_FILL (TAB_SIZE / 2)
+#define PROBE_MAX 32
+
+struct slot {
+	_Atomic uint64_t key;
+	_Atomic uint64_t rule;
+};
+
+static _Atomic(struct slot *) tab;
+static _Atomic unsigned tab_gen; /* moves at every flush (per-thread copies) */
+
+static inline size_t tab_hash(uint64_t key)
+{
+	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - TAB_BITS));
+}
+
+static inline uint64_t tab_get(struct slot *t, size_t i, uint64_t key)
+{
+	for (int p = 0; p < PROBE_MAX; p++, i = (i + 1) & (TAB_SIZE - 1)) {
+		uint64_t k = atomic_load_explicit(&t[i].key, memory_order_acquire);
+		if (k == key) {
+			uint64_t r = atomic_load_explicit(&t[i].rule, memory_order_acquire);
+			if (atomic_load_explicit(&t[i].key, memory_order_relaxed) != key)
+				return R_NONE; /* a flush got in between */
+			return r;
+		}
+		if (k == 0)
+			return R_NONE;
+	}
+	return R_NONE;
+}
+
+/* ---- per thread (~18 KiB of TLS) ---------------------------------------------
+ *
+ * Stack bounds: every address the walk reads lies in [sp, top of this
+ * thread's stack), and the first sp must lie in the stack itself (a handler
+ * on sigaltstack, a coroutine stack: libunwind).  Computed at the thread's
+ * first capture, reentrancy guard held (pthread_getattr_np allocates).
+ *
+ * A direct-mapped copy of the rules used last: the shared table spreads
+ * over 2 MiB, and in a program with a big working set (cc1) most probes of
+ * it missed the cache, one dependent miss per frame.
+ *
+ * And the keys and rules of its last walks, by depth, one memo per hash of
+ * caller_pc (the entry path below it and the callers above it tend to be
+ * the same from one call site): when frame k's pc is the one the memo
+ * predicts, its rule is known without waiting for a probe that depends on
+ * the pc just loaded, so the loads of successive frames overlap.
+ *
+ * Both copies are emptied when a flush moves the table's generation. */
+#define L1_SIZE 1024
+
+#define MEMO_BITS 2
+#define MEMO_N (1 << MEMO_BITS)
+#define MEMO_DEPTH 24
+
+struct uw_memo {
+	uint64_t key[MEMO_DEPTH];
+	uint64_t rule[MEMO_DEPTH];
+};
+
+struct uw_thread {
+	uintptr_t lo, hi;
+	int state; /* 0 unknown, 1 known, 2 unavailable */
+	unsigned gen; /* of the copies in uw_cache */
+	int deriving; /* inside slow_rule (which holds uw_lock) */
+};
+
+struct uw_cache {
+	struct { uint64_t key, rule; } l1[L1_SIZE];
+	struct uw_memo memo[MEMO_N];
+};
+
+static __thread struct uw_thread uw_me __attribute__((tls_model("initial-exec")));
+/* The caches take the default TLS model: 18 KiB of initial-exec TLS would
+ * not fit the loader's static TLS reserve if libmempool.a were linked into
+ * a library that is dlopen'd.  One TLS lookup per capture. */
+static __thread struct uw_cache uw_cache;
+
+/* ---- derivation state: all under uw_lock, taken only inside stack.c's fork
+ * gate (the loader's counters, /proc/self/maps, ELF files; see
+ * _mp_unwind_fork_prepare) */
+static pthread_mutex_t uw_lock = PTHREAD_MUTEX_INITIALIZER;
+static Dwfl *uw_dwfl;                    /* this process, for CFI only */
+static unsigned long long uw_adds, uw_subs; /* loader counters at the report */
+static bool uw_counted;                  /* uw_adds/subs are meaningful */
+static bool uw_blind_rereport;           /* no counters: re-reported once */
+static size_t tab_used;
+static unsigned long n_nomodule;         /* R_NOMODULE entries in the table */
+static struct mp_unwind_stats stats;
+
+/* libdwfl would mmap each module's file; a mapping made after a dlclose can
+ * land in the hole the library left, and the symbolizer, which learns the
+ * module set from /proc/self/maps, then attributes the closed library's pcs
+ * to that file (pl_dlopen's leak was reported in "main").  libunwind maps
+ * nothing, so neither do we: libelf reads the sections it needs with
+ * pread (ELF_C_READ), into memory taken from glibc while we are busy. */
+static int find_elf(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr base,
+		    char **file_name, Elf **elfp)
+{
+	int fd = dwfl_linux_proc_find_elf(mod, ud, name, base, file_name, elfp);
+	if (fd >= 0 && *elfp == NULL)
+		*elfp = elf_begin(fd, ELF_C_READ, NULL); /* NULL: libdwfl's own */
+	return fd;
+}
+
+static const Dwfl_Callbacks callbacks = {
+	.find_elf = find_elf,
+	/* the build-id tree only: never debuginfod (see symbolize.c) */
+	.find_debuginfo = dwfl_build_id_find_debuginfo,
+};
+
+static void flush_locked(void)
+{
+	struct slot *t = atomic_load_explicit(&tab, memory_order_relaxed);
+	if (!t || !tab_used)
+		return;
+	for (size_t i = 0; i < TAB_SIZE; i++) {
+		if (!atomic_load_explicit(&t[i].key, memory_order_relaxed))
+			continue;
+		atomic_store_explicit(&t[i].key, 0, memory_order_relaxed);
+		atomic_store_explicit(&t[i].rule, 0, memory_order_relaxed);
+	}
+	tab_used = 0;
+	n_nomodule = 0;
+	stats.rules = stats.unusable = 0;
+	stats.full = 0;
+	stats.flushes++;
+	atomic_store_explicit(&tab_gen, atomic_load_explicit(&tab_gen, memory_order_relaxed) + 1,
+			      memory_order_release);
+}
+
+static void tab_put(uint64_t key, uint64_t rule)
+{
+	struct slot *t = atomic_load_explicit(&tab, memory_order_relaxed);
+	if (!t && (t = _mp_map(TAB_SIZE * sizeof *t, 1)) != NULL)
+		atomic_store_explicit(&tab, t, memory_order_release);
+	if (!t || tab_used >= TAB_FILL) {
+		stats.full = 1;
+		return;
+	}
+	size_t i = tab_hash(key);
+	for (int p = 0; p < PROBE_MAX; p++, i = (i + 1) & (TAB_SIZE - 1)) {
+		if (atomic_load_explicit(&t[i].key, memory_order_relaxed))
+			continue;
+		/* release: a reader that sees this rule also sees any flush
+		 * that emptied the slot before */
+		atomic_store_explicit(&t[i].rule, rule, memory_order_release);
+		atomic_store_explicit(&t[i].key, key, memory_order_release);
+		tab_used++;
+		if (R_KIND(rule) == R_UNSUP)
+			stats.unusable++;
+		else
+			stats.rules++;
+		if (rule & R_NOMODULE)
+			n_nomodule++;
+		return;
+	}
+	stats.full = 1; /* a long cluster: rare at half load */
+}
+
+static bool report_modules(void)
+{
+	if (!uw_dwfl && (uw_dwfl = dwfl_begin(&callbacks)) == NULL)
+		return false;
+	dwfl_report_begin(uw_dwfl);
+	/* a partial report (one unreadable mapping) is still useful */
+	dwfl_linux_proc_report(uw_dwfl, getpid());
+	if (dwfl_report_end(uw_dwfl, NULL, NULL) != 0) {
+		dwfl_end(uw_dwfl);
+		uw_dwfl = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* Bring the Dwfl and the table in line with the loader's module set.  A
+ * dlclose (subs moved) may leave rules for addresses that a later dlopen
+ * reuses; a dlopen (adds moved) may cover pcs cached as "no module". */
+static void sync_modules(const unsigned long long *c)
+{
+	if (uw_dwfl && c && uw_counted && c[0] == uw_adds && c[1] == uw_subs)
+		return;
+	if (uw_dwfl && !c && !uw_counted)
+		return; /* no counters: reported once, see derive() */
+	if (uw_dwfl && (!c || c[1] != uw_subs || n_nomodule))
+		flush_locked();
+	report_modules();
+	uw_counted = c != NULL;
+	uw_adds = c ? c[0] : 0;
+	uw_subs = c ? c[1] : 0;
+}
+
+static bool is_cfa_plus(const Dwarf_Op *ops, size_t n, int64_t *off)
+{
+	if (n < 1 || n > 2 || ops[0].atom != DW_OP_call_frame_cfa)
+		return false;
+	if (n == 1) {
+		*off = 0;
+		return true;
+	}
+	if (ops[1].atom != DW_OP_plus_uconst)
+		return false;
+	*off = (int64_t)ops[1].number; /* libdw stores a negative offset
+					* as its two's complement */
+	return true;
+}
+
+/* The rule of one CFI row, or R_UNSUP.  libdw's forms (libdw.h, cfi.c):
+ * CFA reg+off is one DW_OP_bregx {reg, off}; "saved at CFA+N" is
+ * DW_OP_call_frame_cfa [DW_OP_plus_uconst N]; a value rule (val_offset)
+ * ends in DW_OP_stack_value; no ops with *ops == NULL is same-value, with
+ * *ops == ops_mem undefined. */
+static uint64_t classify(Dwarf_Frame *fr)
+{
+	Dwarf_Addr start, end;
+	bool signalp;
+	Dwarf_Op mem[3], *ops;
+	size_t n;
+	int64_t off, rbp_off = 0;
+	unsigned flags = R_NORMAL;
+
+	if (dwarf_frame_info(fr, &start, &end, &signalp) != REG_RA || signalp)
+		return R_UNSUP;
+	if (dwarf_frame_register(fr, REG_RA, mem, &ops, &n) != 0)
+		return R_UNSUP;
+	if (n == 0) /* undefined: the outermost frame (_start, clone) */
+		return ops ? R_END : R_UNSUP;
+	if (!is_cfa_plus(ops, n, &off) || off != -8)
+		return R_UNSUP;
+	/* the caller's rsp must be the CFA itself (val_offset 0) */
+	if (dwarf_frame_register(fr, REG_RSP, mem, &ops, &n) != 0 || n != 2 ||
+	    ops[0].atom != DW_OP_call_frame_cfa || ops[1].atom != DW_OP_stack_value)
+		return R_UNSUP;
+	if (dwarf_frame_register(fr, REG_RBP, mem, &ops, &n) != 0)
+		return R_UNSUP;
+	if (n != 0) {
+		if (!is_cfa_plus(ops, n, &rbp_off) || rbp_off > -16 ||
+		    rbp_off < INT16_MIN || (rbp_off & 7))
+			return R_UNSUP;
+		flags |= R_RBP_SAVED;
+	} else if (ops) {
+		return R_UNSUP; /* rbp undefined in the caller */
+	}
+	if (dwarf_frame_cfa(fr, &ops, &n) != 0 || n != 1 || ops[0].atom != DW_OP_bregx)
+		return R_UNSUP;
+	off = (int64_t)ops[0].number2;
+	if (ops[0].number == REG_RBP)
+		flags |= R_CFA_RBP;
+	else if (ops[0].number != REG_RSP)
+		return R_UNSUP;
+	if (off < 8 || off > INT32_MAX)
+		return R_UNSUP;
+	return r_make(flags, (int32_t)off, (int16_t)rbp_off);
+}
+
+static uint64_t derive(uintptr_t addr)
+{
+	Dwfl_Module *m = uw_dwfl ? dwfl_addrmodule(uw_dwfl, addr) : NULL;
+	if (!m && !uw_counted && !uw_blind_rereport) {
+		/* without the loader's counters a dlopen goes unseen: look
+		 * once more (then cache the failure) */
+		uw_blind_rereport = true;
+		if (report_modules())
+			m = dwfl_addrmodule(uw_dwfl, addr);
+	}
+	if (!m)
+		return R_UNSUP | R_NOMODULE;
+	stats.derived++;
+	Dwarf_Addr bias;
+	Dwarf_Frame *fr = NULL;
+	Dwarf_CFI *cfi = dwfl_module_eh_cfi(m, &bias);
+	if (!cfi || dwarf_cfi_addrframe(cfi, addr - bias, &fr) != 0) {
+		fr = NULL;
+		cfi = dwfl_module_dwarf_cfi(m, &bias);
+		if (!cfi || dwarf_cfi_addrframe(cfi, addr - bias, &fr) != 0)
+			return R_UNSUP;
+	}
+	uint64_t r = classify(fr);
+	free(fr); /* malloc'd by libdw, from glibc: we are busy */
+	return r;
+}
+
+static int counters_cb(struct dl_phdr_info *info, size_t size, void *c)
+{
+	if (size < offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs)
+		return -1;
+	((unsigned long long *)c)[0] = info->dlpi_adds;
+	((unsigned long long *)c)[1] = info->dlpi_subs;
+	return 1;
+}
+
+/* A pc not in the table: derive its rule (cached, failures too). */
+static uint64_t slow_rule(uint64_t key)
+{
+	unsigned long long c[2];
+	const unsigned long long *cp;
+	uint64_t r;
+
+	if (uw_me.deriving)
+		return R_UNSUP; /* a signal handler's capture, inside our own */
+	uw_me.deriving = 1;
+	_mp_stack_gate_enter();
+	/* the loader call stays outside uw_lock, as in symbolize.c */
+	cp = dl_iterate_phdr(counters_cb, c) == 1 ? c : NULL;
+	pthread_mutex_lock(&uw_lock);
+	sync_modules(cp);
+	struct slot *t = atomic_load_explicit(&tab, memory_order_relaxed);
+	r = t ? tab_get(t, tab_hash(key), key) : R_NONE; /* done meanwhile? */
+	if (r == R_NONE) {
+		if (stats.full) {
+			r = R_UNSUP; /* no room: leave new pcs to libunwind */
+		} else {
+			r = derive((uintptr_t)key - 1);
+			tab_put(key, r);
+		}
+	}
+	pthread_mutex_unlock(&uw_lock);
+	_mp_stack_gate_leave();
+	uw_me.deriving = 0;
+	return r;
+}
+
+/* ---- per-thread helpers ------------------------------------------------- */
+
+/* A capture from a signal handler may interrupt one in this thread: never
+ * let it see a key next to a rule meant for another. */
+static inline void cache_set(uint64_t *k, uint64_t *r, uint64_t key, uint64_t rule)
+{
+	*k = 0;
+	atomic_signal_fence(memory_order_seq_cst);
+	*r = rule;
+	atomic_signal_fence(memory_order_seq_cst);
+	*k = key;
+}
+
+static bool stack_bounds(uintptr_t *lo, uintptr_t *hi)
+{
+	if (__builtin_expect(uw_me.state == 0, 0)) {
+		pthread_attr_t a;
+		void *addr;
+		size_t size;
+		uw_me.state = 2;
+		if (pthread_getattr_np(pthread_self(), &a) == 0) {
+			if (pthread_attr_getstack(&a, &addr, &size) == 0 && size) {
+				uw_me.lo = (uintptr_t)addr;
+				uw_me.hi = (uintptr_t)addr + size;
+				uw_me.state = 1;
+			}
+			pthread_attr_destroy(&a);
+		}
+	}
+	*lo = uw_me.lo;
+	*hi = uw_me.hi;
+	return uw_me.state == 1;
+}
+
+/* ---- the walk ------------------------------------------------------------ */
+
+#if defined(__x86_64__)
+/* Reads the stack of its callers: nothing for the sanitizers to check. */
+__attribute__((noinline, no_sanitize_address, no_sanitize_thread))
+int _mp_unwind_fast(uintptr_t *out, unsigned max, uintptr_t caller_pc)
+{
+	uintptr_t ip, sp, fp, lo, hi;
+
+	/* one asm so the three belong to the same instruction boundary;
+	 * early-clobbers, or the compiler could hand %rbp out as an output */
+	__asm__ volatile("leaq 0(%%rip), %0\n\t"
+			 "movq %%rsp, %1\n\t"
+			 "movq %%rbp, %2"
+			 : "=&r"(ip), "=&r"(sp), "=&r"(fp));
+	if (max == 0 || !stack_bounds(&lo, &hi) || sp < lo || sp >= hi)
+		return MP_UW_OFF_STACK;
+	unsigned gen = atomic_load_explicit(&tab_gen, memory_order_acquire);
+	struct uw_cache *c = &uw_cache;
+	__asm__("" : "+r"(c)); /* one lookup: gcc would redo it per frame */
+	if (__builtin_expect(uw_me.gen != gen, 0)) {
+		memset(c, 0, sizeof *c);
+		uw_me.gen = gen;
+	}
+	struct slot *t = atomic_load_explicit(&tab, memory_order_acquire);
+	struct uw_memo *m = &c->memo[(caller_pc * 0x9e3779b97f4a7c15ull) >> (64 - MEMO_BITS)];
+	uintptr_t pc = ip, key = ip + 1; /* ip is exact: its row is at ip */
+	unsigned n = 0;
+	for (unsigned step = 0;; step++) {
+		if (n || pc == caller_pc) {
+			out[n++] = pc;
+			if (n == max)
+				return (int)n;
+		} else if (step >= SKIP_MAX) {
+			return MP_UW_NO_CALLER;
+		}
+		uint64_t r;
+		if (step < MEMO_DEPTH && m->key[step] == key) {
+			r = m->rule[step];
+		} else {
+			size_t h = tab_hash(key), i1 = h & (L1_SIZE - 1);
+			if (__builtin_expect(c->l1[i1].key == key, 1)) {
+				r = c->l1[i1].rule;
+			} else {
+				r = t ? tab_get(t, h, key) : R_NONE;
+				if (__builtin_expect(r == R_NONE, 0)) {
+					r = slow_rule(key);
+					t = atomic_load_explicit(&tab, memory_order_acquire);
+				}
+				cache_set(&c->l1[i1].key, &c->l1[i1].rule, key, r);
+			}
+			if (step < MEMO_DEPTH)
+				cache_set(&m->key[step], &m->rule[step], key, r);
+		}
+		if (R_KIND(r) == R_END) /* _start, clone: the frame above is the last */
+			return n ? (int)n : MP_UW_NO_CALLER;
+		if (R_KIND(r) != R_NORMAL)
+			return MP_UW_NO_RULE;
+		uintptr_t cfa = ((r & R_CFA_RBP) ? fp : sp) + (uintptr_t)(intptr_t)r_cfa_off(r);
+		/* the CFA moves up the stack, and the slots we read lie in
+		 * [sp, cfa): a bad rule or a corrupt frame stops the walk
+		 * instead of faulting */
+		if (cfa < sp + 8 || cfa > hi || (cfa & 7))
+			return MP_UW_BAD_FRAME;
+		if (r & R_RBP_SAVED) {
+			uintptr_t at = cfa + (uintptr_t)(intptr_t)r_rbp_off(r);
+			if (at < sp)
+				return MP_UW_BAD_FRAME;
+			fp = *(const uintptr_t *)at;
+		}
+		pc = *(const uintptr_t *)(cfa - 8);
+		sp = cfa;
+		key = pc;
+		/* glibc ends its stacks with CFI (R_END above), so a zero here
+		 * is more likely a broken chain than a bottom: let libunwind
+		 * judge it rather than return a stack cut short */
+		if (pc == 0)
+			return MP_UW_BAD_FRAME;
+	}
+}
+#else
+int _mp_unwind_fast(uintptr_t *out, unsigned max, uintptr_t caller_pc)
+{
+	(void)out, (void)max, (void)caller_pc;
+	return MP_UW_NO_RULE; /* the walk knows x86-64 frames only */
+}
+#endif
+
+/* ---- fork, flush, statistics ------------------------------------------- */
+
+static bool fork_locked;
+static pid_t fork_pid;
+
+void _mp_unwind_fork_prepare(void)
+{
+	/* free unless the gate's bounded wait gave up on a capture that is
+	 * still deriving: then the child must not trust lock nor Dwfl */
+	fork_pid = getpid();
+	fork_locked = pthread_mutex_trylock(&uw_lock) == 0;
+}
+
+void _mp_unwind_fork_done(void)
+{
+	if (fork_locked) {
+		fork_locked = false;
+		pthread_mutex_unlock(&uw_lock);
+	} else if (getpid() != fork_pid) {
+		/* the child of a fork that raced a derivation: its lock holder
+		 * is gone and the Dwfl may be half updated; drop both (the
+		 * Dwfl leaks, once).  The table stays valid: same mappings,
+		 * and a half-done insert has no key yet. */
+		pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+		uw_lock = fresh;
+		uw_dwfl = NULL;
+	}
+}
+
+void _mp_unwind_flush(void)
+{
+	_mp_stack_gate_enter();
+	pthread_mutex_lock(&uw_lock);
+	flush_locked();
+	pthread_mutex_unlock(&uw_lock);
+	_mp_stack_gate_leave();
+}
+
+void _mp_unwind_stats(struct mp_unwind_stats *st)
+{
+	_mp_stack_gate_enter();
+	pthread_mutex_lock(&uw_lock);
+	*st = stats;
+	pthread_mutex_unlock(&uw_lock);
+	_mp_stack_gate_leave();
+}
