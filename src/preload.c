@@ -228,6 +228,10 @@ __attribute__((constructor)) static void mpwrap_start(void)
 	if (SECURE())
 		return;
 	_mp_ensure_init();
+	_mp_enter();
+	_mp_unwind_prepare_thread(); /* the main thread's stack bounds */
+	_mp_leave();
+	_mp_unwind_no_lazy_bounds();
 	_mp_threads_atfork();
 	_mp_signals_install();
 	Dl_info mine, theirs;

@@ -9,6 +9,7 @@
 #include "threads.h"
 #include "real.h"
 #include "reent.h"
+#include "unwind.h"
 
 #include <pthread.h>
 
@@ -89,6 +90,7 @@ void *_mp_thread_start(void *boxp)
 					       (uintptr_t)addr + size };
 		pthread_attr_destroy(&attr);
 	}
+	_mp_unwind_thread_bounds(r.lo, r.hi); /* the walker never asks again */
 	_mp_leave();
 	int slot = r.hi ? reg(r) : -1;
 	void *ret;

@@ -397,8 +397,32 @@ static inline void cache_set(uint64_t *k, uint64_t *r, uint64_t key, uint64_t ru
 	*k = key;
 }
 
+/* pthread_getattr_np holds the thread's own lock while it calls realloc:
+ * asked for from inside a malloc shim, it can deadlock on itself (the
+ * program called it, its realloc came to us, our first capture on this
+ * thread asked it again).  So under the preload the bounds are set where
+ * no lock can be held (thread start, the library's constructor) and a
+ * thread without them is left to libunwind; only the plain mp_* API, which
+ * glibc never calls into, asks lazily. */
+static atomic_int lazy_bounds = 1;
+
+void _mp_unwind_no_lazy_bounds(void)
+{
+	atomic_store(&lazy_bounds, 0);
+}
+
+void _mp_unwind_thread_bounds(uintptr_t lo, uintptr_t hi)
+{
+	uw_me.lo = lo;
+	uw_me.hi = hi;
+	uw_me.state = hi > lo ? 1 : 2;
+}
+
 static bool stack_bounds(uintptr_t *lo, uintptr_t *hi)
 {
+	if (__builtin_expect(uw_me.state == 0, 0) &&
+	    !atomic_load_explicit(&lazy_bounds, memory_order_relaxed))
+		uw_me.state = 2;
 	if (__builtin_expect(uw_me.state == 0, 0)) {
 		pthread_attr_t a;
 		void *addr;
@@ -416,6 +440,12 @@ static bool stack_bounds(uintptr_t *lo, uintptr_t *hi)
 	*lo = uw_me.lo;
 	*hi = uw_me.hi;
 	return uw_me.state == 1;
+}
+
+void _mp_unwind_prepare_thread(void)
+{
+	uintptr_t lo, hi;
+	stack_bounds(&lo, &hi);
 }
 
 /* ---- the walk ------------------------------------------------------------ */

@@ -24,6 +24,15 @@ enum {
  * and no global atomic read-modify-write unless a pc is new to the table. */
 int _mp_unwind_fast(uintptr_t *out, unsigned max, uintptr_t caller_pc);
 
+/* This thread's stack bounds, given by whoever already knows them (the
+ * thread-start shim); hi <= lo: unknown, walks go to libunwind. */
+void _mp_unwind_thread_bounds(uintptr_t lo, uintptr_t hi);
+/* Work out the calling thread's bounds now (reentrancy guard held, and not
+ * from inside a malloc shim: see unwind.c), then stop asking lazily: the
+ * preload's constructor does both, for the main thread. */
+void _mp_unwind_prepare_thread(void);
+void _mp_unwind_no_lazy_bounds(void);
+
 /* fork, called inside stack.c's gate (no capture may be deriving). */
 void _mp_unwind_fork_prepare(void);
 void _mp_unwind_fork_done(void);

@@ -111,6 +111,7 @@ FP="$MPWRAP_TFLAGS -I$P"
 VARIANTS="fp nofp"
 compile uw_deep.fp "$T/cc.uw_deep.fp" $CC $FP "$P/uw_deep.c" -o "$B/uw_deep.fp"
 compile uw_deep.nofp "$T/cc.uw_deep.nofp" $CC $NOFP "$P/uw_deep.c" -o "$B/uw_deep.nofp"
+compile uw_getattr "$T/cc.uw_getattr" $CC $NOFP "$P/uw_getattr.c" -o "$B/uw_getattr"
 if command -v clang >/dev/null 2>&1; then
 	VARIANTS="$VARIANTS clang"
 	compile uw_deep.clang "$T/cc.uw_deep.clang" clang $NOFP "$P/uw_deep.c" \
@@ -250,6 +251,20 @@ real() { # real ID NAME MIN_PROCS CMD...  (ID: no blanks, it goes into the optio
 	status_is "$name: unwinder=2, no mismatch" 0 &&
 		check "$name: unwinder=2, no mismatch" "all_agree($min)"
 }
+# pthread_getattr_np reallocs under the thread's own lock: a first capture
+# inside it must not ask it again (it deadlocked); bounded by a timeout
+if have uw_getattr "pthread_getattr_np from new threads"; then
+	out=$(cd "$T" && LD_PRELOAD="$MPWRAP_LIB" timeout 20 "$B/uw_getattr" 2>"$T/getattr.err")
+	rc=$?
+	if [ $rc -eq 0 ] && [ "$out" = "bounds ok" ] &&
+		grep -q "77 bytes in 1 block.*definitely lost\|definitely lost.*77 bytes\|77 bytes in 1 block is definitely lost" "$T/getattr.err"; then
+		pass "pthread_getattr_np from new threads: no deadlock, leak still reported"
+	else
+		fail "pthread_getattr_np from new threads: no deadlock, leak still reported" \
+			"exit status $rc (124: hung), stdout '$out'" "$(head -c 400 "$T/getattr.err")"
+	fi
+fi
+
 real python "python3 (json, threads, zlib)" 1 "$PY" "$T/work.py"
 real git "git --version" 1 git --version
 real sort "sort -R of 20000 lines" 1 sort -R "$T/lines" -o sorted
