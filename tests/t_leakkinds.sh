@@ -33,10 +33,6 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-: "${MPWRAP_ROOT:=$(cd "$here/.." && pwd)}"
-: "${MPWRAP_LIB:=$MPWRAP_ROOT/libmpwrap.so}"
-: "${MPWRAP_TFLAGS:=-g -O0 -fno-omit-frame-pointer -fno-optimize-sibling-calls -std=gnu11 -Wall -Wextra -Werror -Iinclude -pthread}"
-CC=${CC:-cc}
 TEST_NAME=t_leakkinds
 # shellcheck source=progs/harness.sh
 . "$here/progs/harness.sh"

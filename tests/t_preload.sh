@@ -17,11 +17,6 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-: "${MPWRAP_ROOT:=$(cd "$here/.." && pwd)}"
-: "${MPWRAP_LIB:=$MPWRAP_ROOT/libmpwrap.so}"
-: "${MPWRAP_TFLAGS:=-g -O0 -fno-omit-frame-pointer -fno-optimize-sibling-calls -std=gnu11 -Wall -Wextra -Werror -Iinclude -pthread}"
-CC=${CC:-cc}
-CXX=${CXX:-c++}
 # Our runs decide what is preloaded and with which options.
 TEST_NAME=t_preload
 # shellcheck source=progs/harness.sh

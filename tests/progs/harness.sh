@@ -1,6 +1,12 @@
-# harness.sh - shared by t_preload.sh and t_leakkinds.sh (sourced): temp
-# dirs, TAP helpers, line_of, prun (run a program under the preload).
-# Needs TEST_NAME, MPWRAP_ROOT, MPWRAP_LIB set by the caller.
+# harness.sh - shared by t_preload.sh, t_leakkinds.sh and t_unwind.sh
+# (sourced): defaults of the environment `make test` exports, temp dirs, TAP
+# helpers, line_of, prun (run a program under the preload).
+# Needs TEST_NAME, and `here` = the caller's directory (tests/).
+: "${MPWRAP_ROOT:=$(cd "$here/.." && pwd)}"
+: "${MPWRAP_LIB:=$MPWRAP_ROOT/libmpwrap.so}"
+: "${MPWRAP_TFLAGS:=-g -O0 -fno-omit-frame-pointer -fno-optimize-sibling-calls -std=gnu11 -Wall -Wextra -Werror -Iinclude -pthread}"
+CC=${CC:-cc}
+CXX=${CXX:-c++}
 unset LD_PRELOAD MPWRAP_OPTIONS
 export LC_ALL=C
 
