@@ -276,16 +276,16 @@ static void release(const struct mp_qent *q)
 	}
 }
 
-static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t stack,
-		      const char *where)
+/* i, off: where p falls in s (_mp_slab_locate; a slab's geometry never
+ * changes, so the caller works it out before taking the lock) */
+static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
+		      uint32_t stack, const char *where)
 {
 	struct mp_class *c = _mp_slab_class(s);
 	struct mp_verdict v[2];
 	int nv = 0, freed = 0;
 	size_t size = 0;
-	long off;
 	pthread_mutex_lock(&c->lock);
-	uint32_t i = _mp_slab_locate(s, p, &off);
 	struct mp_meta *m = i < s->nslots ? &s->meta[i] : NULL;
 	struct mp_block b;
 	if (m)
@@ -397,21 +397,19 @@ static void free_impl(void *ptr, uintptr_t caller, const char *where)
 	if (!busy && _mp_ensure_init() != 0)
 		busy = 1;
 	struct mp_slab *s = _mp_slab_of(p);
-	if (s && !busy) {
+	long off = 0;
+	uint32_t i = s ? _mp_slab_locate(s, p, &off) : 0;
+	if (s && !busy && i < s->nslots) {
 		/* the lines free will touch, fetched while the stack is taken */
-		long off;
-		uint32_t i = _mp_slab_locate(s, p, &off);
-		if (i < s->nslots) {
-			_mp_prefetch_line(&s->meta[i]);
-			_mp_prefetch_block(p, s->stride - 2 * MP_GUARD_SIZE);
-		}
+		_mp_prefetch_line(&s->meta[i]);
+		_mp_prefetch_block(p, s->stride - 2 * MP_GUARD_SIZE);
 	}
 	if (!busy) {
 		maybe_check(caller);
 		stack = _mp_stack_here(caller);
 	}
 	if (s)
-		slab_free(s, p, stack, where);
+		slab_free(s, p, i, off, stack, where);
 	else
 		large_free(p, stack, where);
 }
