@@ -24,10 +24,10 @@ TEST_DEPS := g++:/usr/bin/g++ git:/usr/bin/git sqlite3:/usr/bin/sqlite3 \
         perl:/usr/bin/perl openssl:/usr/bin/openssl valgrind:/usr/bin/valgrind \
         tar:/usr/bin/tar gzip:/usr/bin/gzip
 
-CORE_SRC := out options real vm slab guard guardpage large depot stack unwind quarantine \
+CORE_SRC := out options real vm procmaps slab guard guardpage large depot stack unwind quarantine \
             symindex symbolize report pool check leaks api
 # the preload layer: exit report, reachability scan, thread registry, shims
-SO_SRC   := json roots leakscan threads exit signals preload
+SO_SRC   := json roots handoff leakscan threads exit signals preload
 CORE_OBJ := $(CORE_SRC:%=$(BUILD)/%.o)
 SO_OBJ   := $(CORE_OBJ) $(SO_SRC:%=$(BUILD)/%.o)
 

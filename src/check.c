@@ -1,5 +1,5 @@
 /* check.c - mp_check(): verify every live block's guards and every
- * quarantined block's poison on demand.
+ * quarantined block's poison and guards on demand.
  *
  * Damage is reported once per block (MP_F_REPORTED), found in batches under
  * each lock and reported after the lock is dropped.
@@ -8,6 +8,7 @@
 #include "guardpage.h"
 #include "large.h"
 #include "pool.h"
+#include "procmaps.h"
 #include "quarantine.h"
 #include "report.h"
 #include "slab.h"
@@ -23,6 +24,13 @@ struct batch {
 	const char *where;
 	int sweep;
 };
+
+/* The program may have made pages of its heap inaccessible: such a block
+ * cannot be checked (reading it would fault inside the check). */
+static int readable_block(uintptr_t user, size_t size, size_t front, size_t rear)
+{
+	return _mp_readable(user - front, user + size + rear);
+}
 
 static void flush(struct batch *b)
 {
@@ -45,6 +53,9 @@ static void check_class(struct mp_class *c, struct batch *b)
 					continue;
 				struct mp_block blk;
 				_mp_slab_block(s, i, &blk);
+				if (!readable_block(blk.user, blk.size, MP_GUARD_SIZE,
+						    MP_GUARD_SIZE))
+					continue;
 				int k = _mp_guard_verdicts(&blk, MP_GUARD_SIZE, MP_GUARD_SIZE,
 							   b->stack, b->where,
 							   b->v + b->n);
@@ -81,6 +92,8 @@ static void check_large(struct batch *b)
 						e->free_stack, e->state, e->flags };
 			size_t fl, rl;
 			_mp_gp_soft_guards(e, &fl, &rl);
+			if (!readable_block(blk.user, blk.size, fl, rl))
+				continue;
 			int k = _mp_guard_verdicts(&blk, fl, rl, b->stack,
 						   b->where, b->v + b->n);
 			if (!k)
@@ -116,7 +129,9 @@ static void check_poison(const struct mp_qent *q, void *arg)
 		if (guarded)
 			return;
 	}
-	if (b->n >= BATCH || !_mp_poison_check(q->user, n, &d))
+	if (b->n >= BATCH ||
+	    !readable_block(q->user, q->size, MP_GUARD_SIZE, MP_GUARD_SIZE) ||
+	    !_mp_freed_check(q->user, q->size, n, &d))
 		return;
 	struct mp_block blk;
 	int fresh = 0;
@@ -159,6 +174,7 @@ int _mp_check_all(uintptr_t caller, const char *where)
 	b.stack = _mp_stack_here(caller);
 	b.where = where;
 	b.sweep = caller == 0;
+	_mp_readable_begin();
 	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++)
 		check_class(_mp_class_at(k), &b);
 	check_large(&b);
@@ -169,5 +185,6 @@ int _mp_check_all(uintptr_t caller, const char *where)
 		more = b.n >= BATCH && b.blocks > before;
 		flush(&b);
 	} while (more);
+	_mp_readable_end();
 	return b.blocks;
 }

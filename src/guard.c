@@ -80,3 +80,16 @@ int _mp_poison_check(uintptr_t user, size_t n, struct mp_damage *d)
 	d->first = d->count ? f : 0;
 	return d->count != 0;
 }
+
+int _mp_freed_check(uintptr_t user, size_t n, size_t poisoned,
+		    struct mp_damage *d)
+{
+	/* the guards were intact when the block was freed (free checks
+	 * them), so damage to them now is a write after the free too */
+	struct mp_damage front, back, in;
+	_mp_guard_check(user, n, MP_GUARD_SIZE, MP_GUARD_SIZE, &front, &back);
+	_mp_poison_check(user, poisoned, &in);
+	d->count = front.count + in.count + back.count;
+	d->first = front.count ? front.first : in.count ? in.first : back.first;
+	return d->count != 0;
+}

@@ -25,6 +25,12 @@ int _mp_guard_check(uintptr_t user, size_t n, size_t front_len, size_t rear,
 void _mp_poison(uintptr_t user, size_t n);
 int _mp_poison_check(uintptr_t user, size_t n, struct mp_damage *d);
 
+/* A freed (quarantined) block: its first `poisoned` bytes still poisoned
+ * and both guards intact?  d: the first damaged byte (negative: the front
+ * guard; n or more: the rear guard) and how many were damaged. */
+int _mp_freed_check(uintptr_t user, size_t n, size_t poisoned,
+		    struct mp_damage *d);
+
 /* Ask for the cache lines a free or an eviction is about to read and write
  * (front guard and the poisoned first 256 bytes) ahead of time: a block
  * freed or evicted long after it was touched is cold, and these misses

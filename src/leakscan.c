@@ -21,10 +21,11 @@
 #include "slab.h"
 #include "roots.h"
 #include "depot.h"
+#include "handoff.h"
+#include "procmaps.h"
 #include "threads.h"
 #include "vm.h"
 
-#include <setjmp.h>
 #include <string.h>
 
 #define WORK_CAP ((size_t)1 << 20)
@@ -54,6 +55,12 @@ static size_t nwork;
 static struct lrange *larges; /* live large blocks sorted by address */
 static size_t nlarges, larges_bytes;
 static uintptr_t heap_lo, heap_hi, leader;
+
+#define MAX_VIEWS 8192 /* threads read while stopped, as the registry */
+
+static struct mp_thread_view views[MAX_VIEWS];
+static struct mp_range *excl; /* never anonymous roots, sorted */
+static size_t nexcl, excl_bytes;
 
 static int find_block(uintptr_t w, struct bref *b)
 {
@@ -151,11 +158,19 @@ static void scan_words(const uintptr_t *w, size_t n, enum mode m)
 	}
 }
 
-static void scan_range(uintptr_t lo, uintptr_t hi, enum mode m)
+static void scan_part(uintptr_t lo, uintptr_t hi, void *arg)
 {
 	lo = (lo + 7) & ~(uintptr_t)7;
 	if (hi > lo)
-		scan_words((const uintptr_t *)lo, (hi - lo) / sizeof(uintptr_t), m);
+		scan_words((const uintptr_t *)lo, (hi - lo) / sizeof(uintptr_t),
+			   *(enum mode *)arg);
+}
+
+/* Only what is readable: the program may have made parts of its memory
+ * (a heap page, a stack guard zone) inaccessible. */
+static void scan_range(uintptr_t lo, uintptr_t hi, enum mode m)
+{
+	_mp_readable_parts(lo, hi, scan_part, &m);
 }
 
 static void scan_read_cb(const uintptr_t *w, size_t n, void *arg)
@@ -164,36 +179,38 @@ static void scan_read_cb(const uintptr_t *w, size_t n, void *arg)
 	scan_words(w, n, M_REACH);
 }
 
-/* A foreign part of an anonymous mapping: scan it, minus the live large
- * blocks in it (they live in the real allocator's arenas and are graph
- * nodes, not roots). */
+/* A foreign part of an anonymous mapping: scan it, minus what is never a
+ * root there: large blocks in any state (the real allocator's chunks are
+ * graph nodes while live, and a quarantined one is freed memory) and every
+ * thread stack (live ones are read from their stack pointers, dead ones
+ * that glibc keeps for reuse not at all). */
 static void scan_foreign_cb(uintptr_t lo, uintptr_t hi, void *arg)
 {
 	(void)arg;
-	size_t i = 0, j = nlarges;
-	while (i < j) { /* first large block ending after lo */
+	size_t i = 0, j = nexcl;
+	while (i < j) { /* first excluded range ending after lo */
 		size_t mid = (i + j) / 2;
-		if (larges[mid].user + larges[mid].size <= lo)
+		if (excl[mid].hi <= lo)
 			i = mid + 1;
 		else
 			j = mid;
 	}
 	uintptr_t cur = lo;
-	for (; i < nlarges && larges[i].user < hi; i++) {
-		uintptr_t blo = larges[i].user - MP_GUARD_SIZE;
-		if (blo > cur)
-			_mp_roots_read(cur, blo, scan_read_cb, NULL);
-		uintptr_t bhi = larges[i].user + larges[i].size;
-		if (bhi > cur)
-			cur = bhi;
+	for (; i < nexcl && excl[i].lo < hi; i++) {
+		if (excl[i].lo > cur)
+			_mp_roots_read(cur, excl[i].lo, scan_read_cb, NULL);
+		if (excl[i].hi > cur)
+			cur = excl[i].hi;
 	}
 	if (cur < hi)
 		_mp_roots_read(cur, hi, scan_read_cb, NULL);
 }
 
-/* Blocks allocated by the dynamic linker (dynamic TLS, the TLS vectors of
- * threads whose stacks glibc keeps cached) are roots, as in LeakSanitizer:
- * the pointers to them live where no scan can see. */
+/* Blocks allocated by the dynamic linker are glibc's own and reachable, as
+ * in LeakSanitizer: the TLS vectors of ended threads (whose stacks glibc
+ * keeps for reuse, no roots) and of live ones, which their descriptors
+ * point to as dtv + 1, an interior pointer (memcheck calls the latter
+ * "possibly lost", a false positive its users suppress). */
 static void ldso_cb(struct bref *b, void *arg)
 {
 	(void)arg;
@@ -287,86 +304,146 @@ static void leader_cb(struct bref *b, void *arg)
 	drain(M_LEAK);
 }
 
-/* Sorted array of live large blocks, for interior-pointer lookups. */
+/* In-place heap sorts (no malloc, no qsort): exit with 400k large blocks
+ * must stay linearithmic. */
+#define HEAPSORT(name, type, key)                                          \
+	static void name##_sift(type *a, size_t i, size_t n)               \
+	{                                                                  \
+		for (;;) {                                                 \
+			size_t c = 2 * i + 1;                              \
+			if (c >= n)                                        \
+				return;                                    \
+			if (c + 1 < n && a[c].key < a[c + 1].key)          \
+				c++;                                       \
+			if (!(a[i].key < a[c].key))                        \
+				return;                                    \
+			type t = a[i];                                     \
+			a[i] = a[c];                                       \
+			a[c] = t;                                          \
+			i = c;                                             \
+		}                                                          \
+	}                                                                  \
+	static void name(type *a, size_t n)                                \
+	{                                                                  \
+		for (size_t i = n / 2; i-- > 0;)                           \
+			name##_sift(a, i, n);                              \
+		for (size_t end = n; end-- > 1;) {                         \
+			type t = a[0];                                     \
+			a[0] = a[end];                                     \
+			a[end] = t;                                        \
+			name##_sift(a, 0, end);                            \
+		}                                                          \
+	}
+HEAPSORT(sort_larges, struct lrange, user)
+HEAPSORT(sort_ranges, struct mp_range, lo)
+
+/* Sorted array of live large blocks, for interior-pointer lookups, and the
+ * ranges that are never anonymous roots: every large block's chunk, in any
+ * state, and (added once the threads are stopped) every thread stack. */
 static int build_larges(void)
 {
 	size_t n = _mp_large_count_locked(), pos = 0;
 	larges_bytes = (n ? n : 1) * sizeof *larges;
 	larges = _mp_map(larges_bytes, 0);
-	if (!larges)
+	excl_bytes = (n + MAX_VIEWS) * sizeof *excl;
+	excl = _mp_map(excl_bytes, 0);
+	if (!larges || !excl)
 		return -1;
-	nlarges = 0;
+	nlarges = nexcl = 0;
 	struct mp_large *e;
 	while ((e = _mp_large_next_locked(&pos))) {
+		if (!(e->flags & MP_F_GUARDPAGE) && nexcl < n)
+			excl[nexcl++] = (struct mp_range){
+				e->real, e->user + e->size + MP_GUARD_SIZE };
 		if (e->state != MP_ST_LIVE || (e->flags & MP_F_INTERNAL))
 			continue;
-		/* insertion into place: large blocks are few; keep it simple
-		 * but bounded by a binary search for the slot */
-		size_t lo = 0, hi = nlarges;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			if (larges[mid].user < e->user)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		memmove(&larges[lo + 1], &larges[lo], (nlarges - lo) * sizeof *larges);
-		larges[lo] = (struct lrange){ e->user, e->size, &e->flags,
-					      e->alloc_stack };
-		nlarges++;
+		larges[nlarges++] = (struct lrange){ e->user, e->size, &e->flags,
+						     e->alloc_stack };
 	}
+	sort_larges(larges, nlarges);
 	return 0;
 }
 
-__attribute__((noinline)) int _mp_leakscan_classify(void)
+/* Scan n words of registers (a stopped thread's, the handoff's). */
+static void scan_regs(const uintptr_t *regs, int n)
 {
-	jmp_buf regs; /* callee-saved registers spilled onto the scanned stack */
-	setjmp(regs);
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	_mp_roots_collect(&rt, sp);
+	scan_words(regs, (size_t)n, M_REACH);
+}
+
+/* Mark what the program can reach: roots, registers, stopped threads. */
+static void mark_reachable(const struct mp_handoff *h)
+{
+	size_t nthr = _mp_threads_stop(views, MAX_VIEWS);
+	/* the memory map as it is now that nothing else runs */
+	_mp_readable_refresh();
+	nexcl += _mp_threads_all_stacks(excl + nexcl, MAX_VIEWS);
+	sort_ranges(excl, nexcl);
+	heap_lo = UINTPTR_MAX;
+	heap_hi = 0;
+	nwork = npending = 0;
+	each_block(reset_cb, NULL);
+	for (size_t i = 0; i < rt.nroot; i++)
+		scan_range(rt.root[i].lo, rt.root[i].hi, M_REACH);
+	scan_regs(h->regs, h->nregs);
+	for (size_t i = 0; i < nthr; i++) {
+		scan_range(views[i].stack.lo, views[i].stack.hi, M_REACH);
+		scan_regs(views[i].regs, views[i].nregs);
+	}
+	/* arguments of threads not started yet live only in the registry */
+	uintptr_t args[64];
+	size_t nargs = _mp_threads_pending_args(args, 64);
+	scan_words(args, nargs, M_REACH);
+	/* -1 (our registry overflowed): then we cannot tell our memory from
+	 * the program's, and skip anonymous roots */
+	for (size_t i = 0; i < rt.nanon; i++)
+		if (_mp_vm_foreign_parts_locked(rt.anon[i].lo, rt.anon[i].hi,
+						scan_foreign_cb, NULL) != 0)
+			break;
+	/* our helpers' own allocations are not graph nodes, but libc may have
+	 * made one for the program while a helper ran (the second-level
+	 * pthread_setspecific array): scan them */
+	size_t pos = 0;
+	struct mp_large *e;
+	while ((e = _mp_large_next_locked(&pos)))
+		if (e->flags & MP_F_INTERNAL)
+			scan_range(e->user, e->user + e->size, M_REACH);
+	drain(M_REACH);
+	each_block(ldso_cb, NULL);
+	drain(M_REACH);
+}
+
+int _mp_leakscan_classify(void)
+{
+	struct mp_handoff h;
+	if (!_mp_handoff_context(&h))
+		_mp_handoff_here(&h); /* on failure: the highest frame reached */
+	_mp_roots_collect(&rt, h.sp);
 	work = _mp_map(WORK_CAP * sizeof *work, 1);
 	if (!work)
 		return -1;
+	/* lock order: snapshot, pools, vm registry, thread registry (in
+	 * _mp_threads_stop): no thread is parked holding any of them */
+	_mp_readable_begin();
 	_mp_slab_lock_all();
 	_mp_large_lock();
 	int rc = build_larges();
 	if (rc == 0) {
-		struct mp_range thr[256];
-		size_t nthr = _mp_threads_lock_snapshot(thr, 256);
-		heap_lo = UINTPTR_MAX;
-		heap_hi = 0;
-		nwork = npending = 0;
-		each_block(reset_cb, NULL);
-		for (size_t i = 0; i < rt.nroot; i++)
-			scan_range(rt.root[i].lo, rt.root[i].hi, M_REACH);
-		scan_range((uintptr_t)&regs, (uintptr_t)(&regs + 1), M_REACH);
-		for (size_t i = 0; i < nthr; i++)
-			scan_range(thr[i].lo, thr[i].hi, M_REACH);
-		_mp_threads_unlock();
-		/* -1 (our registry overflowed): then we cannot tell our
-		 * memory from the program's, and skip anonymous roots */
-		for (size_t i = 0; i < rt.nanon; i++)
-			if (_mp_vm_foreign_parts(rt.anon[i].lo, rt.anon[i].hi,
-						 scan_foreign_cb, NULL) != 0)
-				break;
-		/* our helpers' own allocations are not graph nodes, but libc
-		 * may have made one for the program while a helper ran (the
-		 * second-level pthread_setspecific array): scan them */
-		size_t pos = 0;
-		struct mp_large *e;
-		while ((e = _mp_large_next_locked(&pos)))
-			if (e->flags & MP_F_INTERNAL)
-				scan_range(e->user, e->user + e->size, M_REACH);
-		each_block(ldso_cb, NULL);
-		drain(M_REACH);
+		_mp_vm_lock();
+		mark_reachable(&h);
 		each_block(weak_cb, NULL);
 		each_block(leader_cb, NULL);
+		_mp_threads_resume();
+		_mp_vm_unlock();
 	}
 	_mp_large_unlock();
 	_mp_slab_unlock_all();
+	_mp_readable_end();
 	if (larges)
 		_mp_unmap(larges, larges_bytes);
+	if (excl)
+		_mp_unmap(excl, excl_bytes);
 	larges = NULL;
+	excl = NULL;
 	_mp_unmap(work, WORK_CAP * sizeof *work);
 	return rc;
 }

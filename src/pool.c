@@ -235,7 +235,7 @@ static void release(const struct mp_qent *q)
 		uint32_t i = _mp_slab_locate(s, q->user, &off);
 		struct mp_meta *m = &s->meta[i];
 		if (!(m->flags & MP_F_REPORTED) &&
-		    _mp_poison_check(q->user, checked, &d)) {
+		    _mp_freed_check(q->user, q->size, checked, &d)) {
 			bad = 1;
 			m->flags |= MP_F_REPORTED;
 			_mp_slab_block(s, i, &v.blk);
@@ -252,7 +252,7 @@ static void release(const struct mp_qent *q)
 		if (e) {
 			gone = *e;
 			if (!(e->flags & (MP_F_REPORTED | MP_F_GUARDPAGE)) &&
-			    _mp_poison_check(q->user, checked, &d)) {
+			    _mp_freed_check(q->user, q->size, checked, &d)) {
 				bad = 1;
 				v.blk = (struct mp_block){ e->user, e->size, -1,
 					e->alloc_stack, e->free_stack, e->state,

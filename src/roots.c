@@ -1,8 +1,8 @@
 /* roots.c - the root set of the leak scan.
  *
  * Writable segments of every module but ours (dl_iterate_phdr), the
- * scanning thread's stack from its stack pointer up, the main thread's
- * stack, this thread's static TLS and descriptor, and the anonymous
+ * exiting thread's stack from where the program handed control to us
+ * (handoff.c) up, this thread's static TLS and descriptor, and the anonymous
  * read-write mappings of the process (custom allocators keep their pools
  * there: Python's obmalloc arenas, for one).  Anonymous memory is read
  * through process_vm_readv, page runs found resident by mincore, so a
@@ -10,11 +10,11 @@
  */
 #define _GNU_SOURCE
 #include "roots.h"
+#include "procmaps.h"
 
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <link.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -29,56 +29,6 @@ static void add(struct mp_range *arr, size_t *n, size_t cap, uintptr_t lo,
 	lo = (lo + 7) & ~(uintptr_t)7;
 	if (hi > lo && *n < cap)
 		arr[(*n)++] = (struct mp_range){ lo, hi };
-}
-
-static uintptr_t hexnum(const char **pp, char stop)
-{
-	uintptr_t v = 0;
-	const char *p = *pp;
-	for (; *p && *p != stop; p++)
-		v = v * 16 + (uintptr_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
-	*pp = *p ? p + 1 : p;
-	return v;
-}
-
-/* Call fn for every line of /proc/self/maps: range, perms, path ("" for
- * anonymous).  Stops when fn returns nonzero.  No malloc. */
-static void maps_each(int (*fn)(uintptr_t, uintptr_t, const char *,
-				const char *, void *), void *arg)
-{
-	char buf[8192];
-	size_t have = 0;
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	for (;;) {
-		ssize_t r = read(fd, buf + have, sizeof buf - 1 - have);
-		if (r <= 0)
-			break;
-		have += (size_t)r;
-		buf[have] = '\0';
-		char *line = buf, *nl;
-		while ((nl = strchr(line, '\n'))) {
-			*nl = '\0';
-			const char *p = line;
-			uintptr_t a = hexnum(&p, '-'), b = hexnum(&p, ' ');
-			const char *perms = p;
-			/* path: after offset, dev and inode */
-			for (int field = 0; field < 4 && *p; field++) {
-				while (*p && *p != ' ')
-					p++;
-				while (*p == ' ')
-					p++;
-			}
-			if (fn(a, b, perms, p, arg))
-				goto out;
-			line = nl + 1;
-		}
-		have = (size_t)(buf + have - line);
-		memmove(buf, line, have);
-	}
-out:
-	close(fd);
 }
 
 struct find {
@@ -104,7 +54,7 @@ static int find_cb(uintptr_t a, uintptr_t b, const char *perms,
 static int maps_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
 {
 	struct find f = { addr, 0, 0, 0 };
-	maps_each(find_cb, &f);
+	_mp_maps_each(find_cb, &f);
 	*lo = f.lo;
 	*hi = f.hi;
 	return f.found;
@@ -195,19 +145,18 @@ void _mp_roots_collect(struct mp_roots *rt, uintptr_t sp)
 	rt->ldso_text = (struct mp_range){ 0, 0 };
 	dl_iterate_phdr(phdr_cb, &arg);
 
+	/* the exiting thread's stack, from where the program left it; the
+	 * other threads' (the main thread's among them) are read while they
+	 * are stopped (threads.c) */
 	uintptr_t lo, hi;
 	if (maps_range(sp, &lo, &hi))
 		add(rt->root, &rt->nroot, MP_MAX_ROOTS, sp, hi);
-	/* the main thread's stack, when another thread is the one exiting */
-	uintptr_t mainsp = (uintptr_t)__libc_stack_end;
-	if (!(mainsp >= lo && mainsp < hi) && maps_range(mainsp, &lo, &hi))
-		add(rt->root, &rt->nroot, MP_MAX_ROOTS, lo, hi);
 	/* this thread's descriptor: pthread_setspecific values live there */
 	uintptr_t tp = (uintptr_t)__builtin_thread_pointer();
 	if (maps_range(tp, &lo, &hi))
 		add(rt->root, &rt->nroot, MP_MAX_ROOTS, tp,
 		    tp + 4096 < hi ? tp + 4096 : hi);
-	maps_each(anon_cb, rt);
+	_mp_maps_each(anon_cb, rt);
 }
 
 #define CHUNK ((size_t)64 << 10)

@@ -26,8 +26,9 @@ struct mp_roots {
 	size_t nmods;
 };
 
-/* Collect roots; sp is the scanning thread's stack pointer.  No pool lock
- * may be held (dl_iterate_phdr takes the loader lock). */
+/* Collect roots; sp is where the program's frames begin on the exiting
+ * thread's stack (handoff.h).  No pool lock may be held (dl_iterate_phdr
+ * takes the loader lock). */
 void _mp_roots_collect(struct mp_roots *rt, uintptr_t sp);
 
 /* Read [lo, hi) without faulting, skipping pages that are not resident or

@@ -14,6 +14,7 @@
 #include "signals.h"
 #include "exit.h"
 #include "guardpage.h"
+#include "handoff.h"
 #include "options.h"
 #include "reent.h"
 #include "report.h"
@@ -44,7 +45,6 @@ static const char *signame(int sig)
 
 static void handler(int sig, siginfo_t *si, void *uc)
 {
-	(void)uc;
 	static atomic_int once;
 	int saved = errno;
 	size_t k = 0;
@@ -90,6 +90,8 @@ static void handler(int sig, siginfo_t *si, void *uc)
 			_mp_report_stack(&o, id);
 			_mp_report_end(&o);
 		}
+		/* the leak scan starts where the signal stopped the program */
+		_mp_handoff_set_context(uc);
 		_mp_fatal_report(!in_pool);
 	}
 	/* give the signal back its old meaning */

@@ -1,4 +1,5 @@
-/* threads.h - registry of live threads' stacks (leak-scan roots). */
+/* threads.h - registry of the program's threads (leak-scan roots), and
+ * stopping them for a consistent scan. */
 #ifndef MP_THREADS_H
 #define MP_THREADS_H
 
@@ -9,17 +10,43 @@ struct mp_range {
 	uintptr_t lo, hi;
 };
 
-/* Box a thread's start routine for the trampoline; NULL on failure. */
+/* Reserve a registry record for a thread about to be created; its start
+ * argument stays a leak root there until the thread has taken it.  Returns
+ * the box for _mp_thread_start, NULL when the registry is full. */
 void *_mp_thread_box(void *(*fn)(void *), void *arg);
 void _mp_thread_unbox(void *box);
 /* pthread_create start routine: registers the thread's stack, runs the
- * boxed routine, unregisters on return, pthread_exit or cancellation. */
+ * boxed routine, marks the stack dead on return, pthread_exit or
+ * cancellation (glibc keeps it mapped for reuse: it is no root then). */
 void *_mp_thread_start(void *box);
+/* The calling thread (the main thread, from the constructor) is live. */
+void _mp_thread_register_self(void);
 
-/* Hold the registry (threads cannot unregister, so their stacks stay
- * mapped) and copy the stacks of all registered threads but the caller. */
-size_t _mp_threads_lock_snapshot(struct mp_range *out, size_t max);
-void _mp_threads_unlock(void);
+/* What the leak scan reads of the other threads, taken with every one of
+ * them stopped (_mp_threads_stop) or, for one that could not be stopped,
+ * its whole stack. */
+#define MP_THREAD_REGS 23 /* general registers of a stopped thread */
+struct mp_thread_view {
+	struct mp_range stack;        /* [sp - red zone, top) when stopped */
+	uintptr_t regs[MP_THREAD_REGS];
+	int nregs;
+};
+
+/* Hold the registry (no thread can start or end), signal every other live
+ * thread and wait until each is parked in the handler with its registers
+ * saved.  Fills out[] (at most max), returns how many.  Pool locks must be
+ * held already, so no thread is parked inside the allocator; no loader,
+ * stdio or malloc call may be made until _mp_threads_resume. */
+size_t _mp_threads_stop(struct mp_thread_view *out, size_t max);
+void _mp_threads_resume(void);
+
+/* While stopped: the pending start arguments (roots) and every known
+ * thread stack, live or dead (never anonymous roots: live ones are read
+ * from their stack pointer, dead ones not at all). */
+size_t _mp_threads_pending_args(uintptr_t *out, size_t max);
+size_t _mp_threads_all_stacks(struct mp_range *out, size_t max);
+/* The calling thread's stack, {0, 0} when unknown. */
+struct mp_range _mp_threads_self_stack(void);
 
 /* Keep the registry lock consistent across fork (once per process). */
 void _mp_threads_atfork(void);

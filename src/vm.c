@@ -122,10 +122,17 @@ int _mp_vm_foreign_parts(uintptr_t lo, uintptr_t hi,
 			 void (*fn)(uintptr_t, uintptr_t, void *), void *arg)
 {
 	pthread_mutex_lock(&vm_lock);
-	if (overflowed) {
-		pthread_mutex_unlock(&vm_lock);
+	int rc = _mp_vm_foreign_parts_locked(lo, hi, fn, arg);
+	pthread_mutex_unlock(&vm_lock);
+	return rc;
+}
+
+int _mp_vm_foreign_parts_locked(uintptr_t lo, uintptr_t hi,
+				void (*fn)(uintptr_t, uintptr_t, void *),
+				void *arg)
+{
+	if (overflowed)
 		return -1;
-	}
 	size_t i = lower_bound(lo);
 	if (i > 0 && ranges[i - 1].hi > lo)
 		i--;
@@ -138,6 +145,5 @@ int _mp_vm_foreign_parts(uintptr_t lo, uintptr_t hi,
 	}
 	if (cur < hi)
 		fn(cur, hi, arg);
-	pthread_mutex_unlock(&vm_lock);
 	return 0;
 }

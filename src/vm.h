@@ -19,6 +19,12 @@ void _mp_unmap(void *p, size_t len);
 int _mp_vm_foreign_parts(uintptr_t lo, uintptr_t hi,
 			 void (*fn)(uintptr_t, uintptr_t, void *), void *arg);
 
+/* The same with _mp_vm_lock held (the leak scan holds it while the other
+ * threads are stopped, so none can be parked holding it). */
+int _mp_vm_foreign_parts_locked(uintptr_t lo, uintptr_t hi,
+				void (*fn)(uintptr_t, uintptr_t, void *),
+				void *arg);
+
 void _mp_vm_lock(void);
 void _mp_vm_unlock(void);
 

@@ -1,0 +1,96 @@
+/* handoff.c - the point where the program handed control to the checker.
+ *
+ * The exit scan must read the program's stack as the program left it: from
+ * the frame that called exit (or _exit, or was interrupted by a signal) up,
+ * never the checker's own deeper frames, whose unwritten buffers hold stale
+ * copies of pointers from earlier calls (a leaked block would come out
+ * "reachable", differently from run to run).  Frames of the C library and
+ * the dynamic linker between the program and us (exit, _dl_fini, the
+ * destructor call) are dead to the program too and are skipped the same way.
+ */
+#define _GNU_SOURCE
+#define UNW_LOCAL_ONLY
+#include "handoff.h"
+#include "reent.h"
+#include "stack.h"
+
+#include <dlfcn.h>
+#include <gnu/libc-version.h>
+#include <libunwind.h>
+#include <string.h>
+#include <ucontext.h>
+
+/* x86-64 leaf functions may keep live data up to 128 bytes below the stack
+ * pointer: an interrupted frame's red zone is part of it. */
+#define RED_ZONE 128
+#define MAX_WALK 256 /* frames of ours, ld.so's and libc's at the most */
+
+extern void *__libc_stack_end;
+
+static uintptr_t base_of(const void *addr)
+{
+	Dl_info di;
+	return dladdr(addr, &di) ? (uintptr_t)di.dli_fbase : 0;
+}
+
+int _mp_handoff_here(struct mp_handoff *h)
+{
+	static const int callee_saved[] = {
+		UNW_X86_64_RBX, UNW_X86_64_RBP, UNW_X86_64_R12,
+		UNW_X86_64_R13, UNW_X86_64_R14, UNW_X86_64_R15,
+	};
+	uintptr_t ours = base_of((void *)&_mp_handoff_here),
+		  ldso = base_of(&__libc_stack_end),
+		  libc = base_of((void *)&gnu_get_libc_version);
+	memset(h, 0, sizeof *h);
+	int rc = -1;
+	unw_context_t uc;
+	unw_cursor_t cur;
+	_mp_enter(); /* libunwind may allocate */
+	_mp_stack_gate_enter();
+	if (unw_getcontext(&uc) == 0 && unw_init_local(&cur, &uc) == 0) {
+		for (int i = 0; i < MAX_WALK; i++) {
+			unw_word_t ip = 0, sp = 0;
+			unw_get_reg(&cur, UNW_REG_IP, &ip);
+			unw_get_reg(&cur, UNW_REG_SP, &sp);
+			h->sp = (uintptr_t)sp;
+			uintptr_t mod = base_of((void *)(uintptr_t)(ip ? ip - 1 : 0));
+			if (ip && mod != ours && mod != ldso && mod != libc) {
+				for (size_t k = 0; k < sizeof callee_saved /
+							sizeof callee_saved[0]; k++) {
+					unw_word_t v = 0;
+					unw_get_reg(&cur, callee_saved[k], &v);
+					h->regs[h->nregs++] = (uintptr_t)v;
+				}
+				rc = 0;
+				break;
+			}
+			if (unw_step(&cur) <= 0)
+				break;
+		}
+	}
+	_mp_stack_gate_leave();
+	_mp_leave();
+	return rc;
+}
+
+static struct mp_handoff fatal_ctx;
+static int have_fatal_ctx;
+
+void _mp_handoff_set_context(const void *ucontext)
+{
+	const ucontext_t *uc = ucontext;
+	_Static_assert(NGREG == MP_HANDOFF_REGS, "register count");
+	for (int k = 0; k < NGREG; k++)
+		fatal_ctx.regs[k] = (uintptr_t)uc->uc_mcontext.gregs[k];
+	fatal_ctx.nregs = NGREG;
+	fatal_ctx.sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP] - RED_ZONE;
+	have_fatal_ctx = 1;
+}
+
+int _mp_handoff_context(struct mp_handoff *h)
+{
+	if (have_fatal_ctx)
+		*h = fatal_ctx;
+	return have_fatal_ctx;
+}

@@ -1,0 +1,249 @@
+/* dt_shapes.c - one leak shape per run, for the determinism suite
+ * (t_verdict.sh): built with gcc and clang at -O0 and -O2, every binary is
+ * run many times under the checker and once under memcheck, and the
+ * definite/indirect/possible bytes must be the same on every run and equal
+ * memcheck's.  No shape scrubs the stack: a verdict that needs it is wrong.
+ *
+ * Usage: dt_shapes SHAPE [EXIT], EXIT one of return (default), exit, _exit,
+ * thread-exit (another thread calls exit while main waits in join), abort.
+ */
+#define _GNU_SOURCE
+#include "tprog.h"
+
+#include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct node { /* 32 bytes */
+	struct node *next, *left, *right;
+	long val;
+};
+
+static void *volatile g_keep;   /* a global root */
+static char *volatile g_inner;  /* an interior pointer */
+static atomic_int ready;
+
+static TP_NOINLINE struct node *node(void)
+{
+	struct node *n = calloc(1, sizeof *n);
+	tp_escape(n);
+	return n;
+}
+
+/* Each builder leaves its structure reachable only from its own (dead,
+ * once it returns) frame. */
+static TP_NOINLINE void single(void)
+{
+	void *volatile p = malloc(40);
+	(void)p;
+}
+
+static TP_NOINLINE void list(void)
+{
+	struct node *volatile head = NULL;
+	for (int i = 0; i < 10; i++) {
+		struct node *n = node();
+		n->next = head;
+		head = n;
+	}
+}
+
+static TP_NOINLINE struct node *tree(int depth)
+{
+	struct node *n = node();
+	if (depth > 1) {
+		n->left = tree(depth - 1);
+		n->right = tree(depth - 1);
+	}
+	TP_NO_TAILCALL();
+	return n;
+}
+
+static TP_NOINLINE void tree3(void)
+{
+	struct node *volatile root = tree(3); /* 7 nodes */
+	(void)root;
+}
+
+static TP_NOINLINE void cycle(void)
+{
+	struct node *volatile a = node(), *volatile b = node(), *volatile c = node();
+	a->next = b;
+	b->next = c;
+	c->next = a;
+}
+
+static TP_NOINLINE void self(void)
+{
+	struct node *volatile a = node();
+	a->next = a;
+}
+
+static TP_NOINLINE void interior(void)
+{
+	char *p = malloc(64);
+	memset(p, 0x5a, 64); /* no heuristic of memcheck's applies */
+	g_inner = p + 40;
+}
+
+/* the pointer lives only in an array of a frame that is gone */
+static TP_NOINLINE void deadframe(void)
+{
+	void *volatile arr[16];
+	for (int i = 0; i < 16; i++)
+		arr[i] = NULL;
+	arr[7] = malloc(48);
+	tp_escape((void *)arr);
+}
+
+static void *hold_in_register(void *arg)
+{
+	(void)arg;
+	void *p = malloc(56);
+	tp_escape(p);
+	atomic_store(&ready, 1);
+	for (;;) {
+		pause();
+		tp_escape(p); /* p stays live across pause(): rbx at -O2 */
+	}
+	return NULL;
+}
+
+static void *leak96(void *arg)
+{
+	(void)arg;
+	void *volatile p = malloc(96);
+	(void)p;
+	return NULL;
+}
+
+static void *take_arg(void *arg)
+{
+	void *volatile mine = arg;
+	(void)mine;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* B is kept only by a freed block A: B is lost */
+static TP_NOINLINE void freed_holder(void)
+{
+	char *a1 = malloc(1000), *a2 = malloc(8000);
+	void *b1 = malloc(88), *b2 = malloc(104);
+	memcpy(a1 + 512, &b1, sizeof b1);   /* past the poisoned first bytes */
+	memcpy(a2 + 4000, &b2, sizeof b2);
+	tp_escape(a1);
+	tp_escape(a2);
+	free(tp_launder(a1));
+	free(tp_launder(a2));
+}
+
+static void *freed_holder_thread(void *arg)
+{
+	(void)arg;
+	freed_holder();
+	return NULL;
+}
+
+/* pages of the heap made inaccessible by the program: the checks at exit
+ * must neither fault nor hang */
+static TP_NOINLINE void protnone(void)
+{
+	static void *keep[64];
+	char *big = memalign(4096, 3 * 4096);
+	memset(big, 0, 3 * 4096);
+	mprotect(big + 4096, 4096, PROT_NONE);
+	g_keep = big;
+	for (int i = 0; i < 64; i++)
+		keep[i] = malloc(4000);
+	uintptr_t mid = ((uintptr_t)keep[32] + 4095) & ~(uintptr_t)4095;
+	mprotect((void *)mid, 4096, PROT_NONE);
+	single();
+}
+
+static int run_shape(const char *s)
+{
+	if (!strcmp(s, "single")) single();
+	else if (!strcmp(s, "list")) list();
+	else if (!strcmp(s, "tree")) tree3();
+	else if (!strcmp(s, "cycle")) cycle();
+	else if (!strcmp(s, "self")) self();
+	else if (!strcmp(s, "interior")) interior();
+	else if (!strcmp(s, "deadframe")) deadframe();
+	else if (!strcmp(s, "global")) g_keep = malloc(24);
+	else if (!strcmp(s, "freed")) freed_holder();
+	else if (!strcmp(s, "protnone")) protnone();
+	else if (!strcmp(s, "register")) {
+		pthread_t t;
+		pthread_create(&t, NULL, hold_in_register, NULL);
+		while (!atomic_load(&ready))
+			sched_yield();
+	} else if (!strcmp(s, "threads")) {
+		pthread_t t[6];
+		for (int i = 0; i < 6; i++)
+			pthread_create(&t[i], NULL, leak96, NULL);
+		for (int i = 0; i < 6; i++)
+			pthread_join(t[i], NULL);
+	} else if (!strcmp(s, "freed-thread")) {
+		pthread_t t;
+		pthread_create(&t, NULL, freed_holder_thread, NULL);
+		pthread_join(t, NULL);
+	} else if (!strcmp(s, "unstarted")) {
+		pthread_t t;
+		pthread_create(&t, NULL, take_arg, malloc(80));
+	} else if (!strcmp(s, "fork")) {
+		fflush(NULL);
+		pid_t pid = fork();
+		if (pid == 0) {
+			single();
+			exit(0);
+		}
+		int st;
+		waitpid(pid, &st, 0);
+	} else {
+		fprintf(stderr, "unknown shape %s\n", s);
+		return 2;
+	}
+	return 0;
+}
+
+static const char *shape;
+
+static void *exit_from_thread(void *arg)
+{
+	(void)arg;
+	run_shape(shape);
+	exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return 2;
+	shape = argv[1];
+	const char *how = argc > 2 ? argv[2] : "return";
+	if (!strcmp(how, "thread-exit")) {
+		pthread_t t;
+		pthread_create(&t, NULL, exit_from_thread, NULL);
+		pthread_join(t, NULL);
+		return 1; /* not reached */
+	}
+	int rc = run_shape(shape);
+	if (rc)
+		return rc;
+	if (!strcmp(how, "exit"))
+		exit(0);
+	if (!strcmp(how, "_exit"))
+		_exit(0);
+	if (!strcmp(how, "abort"))
+		abort();
+	return 0;
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""verdict.py - the determinism suite's driver (t_verdict.sh).
+
+Runs every (binary, shape, exit path) case RUNS times under libmpwrap.so and
+once under Valgrind memcheck (when installed), and checks that every run
+gives the same definite/indirect/possible bytes, equal to memcheck's on the
+same binary.  Prints one TAP line per case and, with --table, the
+determinism table (case: runs, distinct verdicts, memcheck's verdict).
+
+Usage: verdict.py [--runs N] [--table FILE] [--no-memcheck] LIB BIN...
+A case list comes from CASES below: SHAPE[/EXIT] and, where the verdict is
+known from the shape alone, the expected (definite, indirect, possible).
+"""
+import concurrent.futures, glob, json, os, re, shutil, subprocess, sys, tempfile
+
+# Where memcheck's figures differ for a reason of its own, the reason; the
+# case then checks mpwrap's expected verdict only.
+MEMCHECK_DIFFERS = {
+    "protnone": "memcheck calls a block in a page the program made "
+                "inaccessible lost, though a global points to it",
+}
+
+# shape, exit path, expected (definite, indirect, possible) bytes
+CASES = [
+    ("single", "return", (40, 0, 0)),
+    ("list", "return", (32, 288, 0)),
+    ("tree", "return", (32, 192, 0)),
+    ("cycle", "return", (32, 64, 0)),
+    ("self", "return", (32, 0, 0)),
+    ("interior", "return", (0, 0, 64)),
+    ("deadframe", "return", (48, 0, 0)),
+    ("global", "return", (0, 0, 0)),
+    ("freed", "return", (192, 0, 0)),
+    ("freed-thread", "return", (192, 0, 0)),
+    ("register", "return", (0, 0, 0)),
+    ("threads", "return", (576, 0, 0)),
+    ("unstarted", "return", (0, 0, 0)),
+    ("fork", "return", (40, 0, 0)),
+    ("protnone", "return", (40, 0, 0)),
+    ("list", "exit", (32, 288, 0)),
+    ("list", "_exit", (32, 288, 0)),
+    ("list", "thread-exit", (32, 288, 0)),
+    ("list", "abort", (32, 288, 0)),
+]
+KINDS = ("definite", "indirect", "possible")
+
+
+def run_mpwrap(lib, binary, shape, how, tmp):
+    d = tempfile.mkdtemp(dir=tmp)
+    env = dict(os.environ, LD_PRELOAD=lib,
+               MPWRAP_OPTIONS="json_path=%s/r.%%p.json:log_path=%s/r.%%p.log"
+               % (d, d))
+    try:
+        p = subprocess.run([binary, shape, how], env=env, timeout=30,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        return ("timeout",)
+    files = glob.glob(os.path.join(d, "r.*.json"))
+    if not files:
+        return ("no JSON report (exit %s)" % rc,)
+    tot = [0, 0, 0]
+    for f in files:
+        s = json.load(open(f))["summary"]["leaks"]
+        for i, k in enumerate(KINDS):
+            tot[i] += s[k]["bytes"]
+    shutil.rmtree(d, ignore_errors=True)
+    return tuple(tot)
+
+
+VG = re.compile(r"==\d+==\s+(definitely|indirectly|possibly) lost: ([\d,]+) bytes")
+
+
+def run_memcheck(binary, shape, how):
+    try:
+        supp = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "glibc.supp")
+        p = subprocess.run(["valgrind", "--leak-check=full", "--error-limit=no",
+                            "--child-silent-after-fork=no",
+                            "--suppressions=" + supp, binary, shape, how],
+                           timeout=120, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+    except subprocess.TimeoutExpired:
+        return ("timeout",)
+    tot = [0, 0, 0]
+    for m in VG.finditer(p.stderr):
+        tot[("definitely", "indirectly", "possibly").index(m.group(1))] += \
+            int(m.group(2).replace(",", ""))
+    return tuple(tot)
+
+
+def shape_of(key):
+    return key[1]
+
+
+def main():
+    args = sys.argv[1:]
+    runs, table, memcheck = 10, None, shutil.which("valgrind") is not None
+    while args and args[0].startswith("--"):
+        a = args.pop(0)
+        if a == "--runs":
+            runs = int(args.pop(0))
+        elif a == "--table":
+            table = args.pop(0)
+        elif a == "--no-memcheck":
+            memcheck = False
+    lib, bins = args[0], args[1:]
+    tmp = tempfile.mkdtemp(prefix="mpwrap-verdict.")
+    jobs = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as ex:
+        for b in bins:
+            for shape, how, want in CASES:
+                key = (os.path.basename(b), shape, how)
+                jobs[key] = ([ex.submit(run_mpwrap, lib, b, shape, how, tmp)
+                              for _ in range(runs)],
+                             ex.submit(run_memcheck, b, shape, how) if memcheck else None,
+                             want)
+        n = bad = 0
+        rows = []
+        for key, (futs, mc, want) in jobs.items():
+            got = [f.result() for f in futs]
+            distinct = sorted(set(got))
+            mcv = mc.result() if mc else None
+            n += 1
+            name = "%s %s/%s" % key
+            problems = []
+            if len(distinct) != 1:
+                problems.append("%d distinct verdicts over %d runs: %s"
+                                % (len(distinct), runs, distinct))
+            elif distinct[0] != want:
+                problems.append("verdict %s, expected %s" % (distinct[0], want))
+            if shape_of(key) in MEMCHECK_DIFFERS:
+                mcv = None
+            if mcv is not None and distinct and distinct[0] != mcv:
+                problems.append("memcheck says %s, mpwrap %s" % (mcv, distinct[0]))
+            rows.append((key, runs, len(distinct), distinct[0] if len(distinct) == 1
+                         else "varies", mcv))
+            if problems:
+                bad += 1
+                print("not ok %d - %s" % (n, name))
+                for p in problems:
+                    print("#   " + p)
+            else:
+                print("ok %d - %s: %s in %d runs%s" % (
+                    n, name, "/".join(map(str, distinct[0])), runs,
+                    ", = memcheck" if mcv is not None else ""))
+    shutil.rmtree(tmp, ignore_errors=True)
+    if table:
+        with open(table, "w") as t:
+            t.write("| binary | shape | exit | runs | distinct | mpwrap def/ind/poss | memcheck |\n")
+            t.write("|---|---|---|---|---|---|---|\n")
+            for (b, s, h), r, d, v, m in rows:
+                fmt = lambda x: "/".join(map(str, x)) if isinstance(x, tuple) else str(x)
+                t.write("| %s | %s | %s | %d | %d | %s | %s |\n"
+                        % (b, s, h, r, d, fmt(v), fmt(m) if m else "-"))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
