@@ -20,7 +20,7 @@ DEPS := libunwind-dev:/usr/include/libunwind.h \
         python3:/usr/bin/python3
 # what the test suite runs: the real-program matrix and the memcheck
 # comparison (valgrind), the C++ tests (g++)
-TEST_DEPS := g++:/usr/bin/g++ git:/usr/bin/git sqlite3:/usr/bin/sqlite3 \
+TEST_DEPS := g++:/usr/bin/g++ clang:/usr/bin/clang git:/usr/bin/git sqlite3:/usr/bin/sqlite3 \
         perl:/usr/bin/perl openssl:/usr/bin/openssl valgrind:/usr/bin/valgrind \
         tar:/usr/bin/tar gzip:/usr/bin/gzip
 

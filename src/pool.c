@@ -206,12 +206,17 @@ int _mp_guard_verdicts(const struct mp_block *b, size_t front_len, size_t rear,
 static void release(const struct mp_qent *q);
 
 /* Poison a freed block and hand it to the quarantine; release evictees.
- * A guard-page block was made inaccessible instead (poison would fault). */
-static void retire(uintptr_t user, size_t size, int guarded)
+ * A guard-page block was made inaccessible instead (poison would fault).
+ * Guards found damaged at or before the free (reported then) are mended,
+ * so that any damage the quarantine finds later was made after the free. */
+static void retire(uintptr_t user, size_t size, int guarded, int damaged)
 {
 	struct mp_qent out[MP_Q_BATCH];
-	if (!guarded)
+	if (!guarded) {
 		_mp_poison(user, size < MP_POISON_MAX ? size : MP_POISON_MAX);
+		if (damaged)
+			_mp_guard_fill(user, size, MP_GUARD_SIZE);
+	}
 	size_t k = _mp_quarantine_push(user, size, out, MP_Q_BATCH);
 	while (k) {
 		for (size_t i = 0; i < k; i++)
@@ -283,7 +288,7 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 {
 	struct mp_class *c = _mp_slab_class(s);
 	struct mp_verdict v[2];
-	int nv = 0, freed = 0;
+	int nv = 0, freed = 0, damaged = 0;
 	size_t size = 0;
 	pthread_mutex_lock(&c->lock);
 	struct mp_meta *m = i < s->nslots ? &s->meta[i] : NULL;
@@ -297,9 +302,11 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 	} else if (m->state != MP_ST_LIVE) {
 		v[nv++] = _mp_verdict(MP_E_DOUBLE_FREE, p, &b, 0, 0, stack, where);
 	} else {
-		if (!(m->flags & MP_F_REPORTED))
+		damaged = (m->flags & MP_F_REPORTED) != 0;
+		if (!damaged)
 			nv = _mp_guard_verdicts(&b, MP_GUARD_SIZE, MP_GUARD_SIZE, stack,
 					    where, v);
+		damaged |= nv > 0;
 		m->flags &= (uint8_t)~MP_F_REPORTED;
 		m->state = MP_ST_QUAR;
 		m->free_stack = stack;
@@ -316,14 +323,14 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 		_mp_report_error(&v[k]);
 	if (freed) {
 		count_free(size);
-		retire(p, size, 0);
+		retire(p, size, 0, damaged);
 	}
 }
 
 static void large_free(uintptr_t p, uint32_t stack, const char *where)
 {
 	struct mp_verdict v[2];
-	int nv = 0, freed = 0;
+	int nv = 0, freed = 0, damaged = 0;
 	size_t size = 0;
 	uintptr_t internal_real = 0;
 	struct mp_large gone = { 0 }; /* copy of the entry being freed */
@@ -341,8 +348,10 @@ static void large_free(uintptr_t p, uint32_t stack, const char *where)
 		} else {
 			size_t fl, rl;
 			_mp_gp_soft_guards(e, &fl, &rl);
-			if (!(e->flags & MP_F_REPORTED))
+			damaged = (e->flags & MP_F_REPORTED) != 0;
+			if (!damaged)
 				nv = _mp_guard_verdicts(&b, fl, rl, stack, where, v);
+			damaged |= nv > 0;
 			e->flags &= (uint8_t)~MP_F_REPORTED;
 			e->state = MP_ST_QUAR;
 			e->free_stack = stack;
@@ -382,7 +391,7 @@ static void large_free(uintptr_t p, uint32_t stack, const char *where)
 		count_free(size);
 		if (gone.flags & MP_F_GUARDPAGE)
 			_mp_gp_retire(&gone, stack);
-		retire(p, size, gone.flags & MP_F_GUARDPAGE);
+		retire(p, size, gone.flags & MP_F_GUARDPAGE, damaged);
 	}
 }
 

@@ -25,6 +25,5 @@ TP_NOINLINE static void make_cycle(void)
 int main(void)
 {
 	make_cycle();
-	tp_scrub_stack();
 	return 0;
 }

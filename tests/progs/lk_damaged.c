@@ -18,6 +18,5 @@ int main(void)
 {
 	tp_anchor();
 	damage_and_drop();
-	tp_scrub_stack();
 	return 0;
 }

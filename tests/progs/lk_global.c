@@ -19,6 +19,5 @@ int main(void)
 {
 	tp_anchor();
 	hold_global();
-	tp_scrub_stack();
 	return 0;
 }

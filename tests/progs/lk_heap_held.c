@@ -33,6 +33,5 @@ int main(void)
 {
 	tp_anchor();
 	build_chain();
-	tp_scrub_stack();
 	return 0;
 }

@@ -29,6 +29,5 @@ int main(void)
 {
 	hold_small();
 	hold_large();
-	tp_scrub_stack();
 	return 0;
 }

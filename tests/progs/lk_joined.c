@@ -22,6 +22,5 @@ int main(void)
 	if (pthread_create(&t, NULL, work, NULL) != 0)
 		return 2;
 	pthread_join(t, NULL);
-	tp_scrub_stack();
 	return 0;
 }

@@ -39,6 +39,5 @@ TP_NOINLINE static void build_and_drop(int reverse)
 int main(int argc, char **argv)
 {
 	build_and_drop(argc > 1 && strcmp(argv[1], "reverse") == 0);
-	tp_scrub_stack();
 	return 0;
 }

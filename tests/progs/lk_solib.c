@@ -10,6 +10,5 @@ int main(void)
 {
 	tp_anchor();
 	lib_keep(120);
-	tp_scrub_stack();
 	return 0;
 }

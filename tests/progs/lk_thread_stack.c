@@ -42,6 +42,5 @@ int main(int argc, char **argv)
 	while (!ready)
 		pthread_cond_wait(&ready_cv, &mu);
 	pthread_mutex_unlock(&mu);
-	tp_scrub_stack();
 	return 0;
 }

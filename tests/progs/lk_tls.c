@@ -25,7 +25,6 @@ static void *holder(void *arg)
 {
 	(void)arg;
 	keep_in_tls(88);
-	tp_scrub_stack();
 	pthread_mutex_lock(&mu);
 	ready = 1;
 	pthread_cond_signal(&ready_cv);
@@ -45,6 +44,5 @@ int main(void)
 	while (!ready)
 		pthread_cond_wait(&ready_cv, &mu);
 	pthread_mutex_unlock(&mu);
-	tp_scrub_stack();
 	return 0;
 }

@@ -28,6 +28,5 @@ int main(int argc, char **argv)
 			return 2;
 	tp_anchor();
 	keep_in_tsd();
-	tp_scrub_stack();
 	return 0;
 }

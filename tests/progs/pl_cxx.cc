@@ -55,6 +55,5 @@ int main()
 	leaked[0] = 1;
 	leaked = nullptr;
 	std::printf("sum %ld\n", sum);
-	tp_scrub_stack();
 	return 0;
 }

@@ -26,6 +26,5 @@ int main(int argc, char **argv)
 		return 2;
 	void *again = dlopen(argv[1], RTLD_NOW | RTLD_NOLOAD);
 	printf("%s\n", again ? "still loaded" : "unloaded");
-	tp_scrub_stack();
 	return 0;
 }

@@ -32,6 +32,5 @@ __attribute__((destructor)) static void release_all(void)
 int main(void)
 {
 	make_blocks();
-	tp_scrub_stack();
 	return 0;
 }

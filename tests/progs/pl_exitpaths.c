@@ -64,7 +64,6 @@ int main(int argc, char **argv)
 	const char *mode = argc > 1 ? argv[1] : "return";
 	if (strcmp(mode, "exit") == 0) {
 		leak_before_exit();
-		tp_scrub_stack();
 		exit_deep();
 	} else if (strcmp(mode, "thread") == 0) {
 		pthread_t t;
@@ -77,6 +76,5 @@ int main(int argc, char **argv)
 	} else {
 		leak_on_return();
 	}
-	tp_scrub_stack();
 	return 0;
 }

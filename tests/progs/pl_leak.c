@@ -29,6 +29,5 @@ int main(void)
 	make_leak();
 	make_many();
 	free(q);
-	tp_scrub_stack();
 	return 0;
 }

@@ -1,8 +1,8 @@
 /* tprog.h - helpers shared by the integration test programs (tests/progs).
  *
  * The programs are built at -O0 and -O2 with -Werror: these keep the
- * optimizer from deleting the deliberate bugs or warning about them, and
- * keep stale copies of pointers off the stack so leak kinds are stable.
+ * optimizer from deleting the deliberate bugs or warning about them.  None
+ * scrubs its stack: the leak scan must give the same kinds without it.
  */
 #ifndef TPROG_H
 #define TPROG_H
@@ -41,15 +41,6 @@ static inline size_t tp_size(size_t n)
 {
 	__asm__ volatile("" : "+r"(n));
 	return n;
-}
-
-/* Overwrite the dead stack below the caller's frame, where callees left
- * copies of heap pointers that a conservative leak scan would find. */
-static TP_NOINLINE __attribute__((unused)) void tp_scrub_stack(void)
-{
-	volatile unsigned long buf[8192];
-	for (size_t i = 0; i < sizeof buf / sizeof buf[0]; i++)
-		buf[i] = 0;
 }
 
 /* A 5000-byte block held by a static, allocated first: served by the real

@@ -164,6 +164,5 @@ int main(void)
 
 	r += realigned(40);
 	printf("uw_deep done %u\n", r & 1);
-	tp_scrub_stack();
 	return 0;
 }
