@@ -29,6 +29,24 @@ static int listed(int kind)
 	return kind != MP_K_REACHABLE || _mp_opt.show_reachable;
 }
 
+/* As memcheck words it: which reachable blocks only a heuristic kept. */
+static void print_heuristics(struct mp_out *o, const struct mp_leak_set *ls)
+{
+	int any = 0;
+	for (int k = 0; k < MP_LEAK_HEURS; k++) {
+		if (!ls->heur_blocks[k])
+			continue;
+		if (!any++) {
+			_mp_report_prefix(o);
+			_mp_out_str(o, "    of which reachable via heuristic:\n");
+		}
+		_mp_report_prefix(o);
+		_mp_out_printf(o, "      %-20s %zu bytes in %zu block%s\n",
+			       _mp_options_heuristic_name(k), ls->heur_bytes[k],
+			       ls->heur_blocks[k], ls->heur_blocks[k] == 1 ? "" : "s");
+	}
+}
+
 static void print_leaks(const struct mp_leak_set *ls)
 {
 	struct mp_out o;
@@ -74,6 +92,7 @@ static void print_leaks(const struct mp_leak_set *ls)
 					       !_mp_opt.show_reachable
 				       ? " (show_reachable=1 lists them)" : "");
 	}
+	print_heuristics(&o, ls);
 	_mp_report_end(&o);
 }
 
@@ -103,6 +122,7 @@ static void report(int fatal, int leaks)
 	if (_mp_opt.detect_leaks && leaks) {
 		_mp_leakscan_classify();
 		have_leaks = _mp_leaks_collect(&ls, 1) == 0;
+		_mp_leakscan_heuristics(ls.heur_bytes, ls.heur_blocks);
 	}
 	size_t errors = _mp_report_error_count();
 	size_t gated = have_leaks ? gated_blocks(&ls) : 0;

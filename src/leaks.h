@@ -13,6 +13,8 @@ enum mp_leak_kind {
 	MP_K_NKINDS
 };
 
+#define MP_LEAK_HEURS 4 /* memcheck's leak heuristics (options.h) */
+
 struct mp_leak_group {
 	size_t bytes, blocks;
 	uint32_t stack;
@@ -25,6 +27,8 @@ struct mp_leak_set {
 	size_t map_bytes;
 	size_t bytes[MP_K_NKINDS], blocks[MP_K_NKINDS];
 	size_t total_bytes, total_blocks;
+	/* of the reachable ones, kept by each leak heuristic (1 << k) */
+	size_t heur_bytes[MP_LEAK_HEURS], heur_blocks[MP_LEAK_HEURS];
 };
 
 /* Snapshot every live user block into groups.  by_kind: use the kinds set

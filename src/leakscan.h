@@ -2,10 +2,16 @@
 #ifndef MP_LEAKSCAN_H
 #define MP_LEAKSCAN_H
 
+#include <stddef.h>
+
 /* Mark every live user block as definite, indirect, possible or reachable
  * (kind bits in the block flags).  Scans module data/bss, the calling
  * thread's stack and registers, other threads' stacks and TLS.  Returns 0,
  * or -1 when the scan could not run (then every block stays definite). */
 int _mp_leakscan_classify(void);
+
+/* After a classification: bytes and blocks kept reachable by each of
+ * memcheck's leak heuristics (index k: MP_HEUR_* bit 1 << k). */
+void _mp_leakscan_heuristics(size_t bytes[], size_t blocks[]);
 
 #endif

@@ -13,7 +13,7 @@
 
 struct mp_options _mp_opt;
 
-enum opt_type { OPT_INT, OPT_PATH, OPT_KINDS, OPT_SIDE };
+enum opt_type { OPT_INT, OPT_PATH, OPT_KINDS, OPT_HEURS, OPT_SIDE };
 
 struct opt_def {
 	const char *name;
@@ -42,6 +42,11 @@ static const struct opt_def table[] = {
 	{ "leak_kinds", OPT_KINDS, O(leak_kinds),
 	  MP_LEAK_DEFINITE | MP_LEAK_INDIRECT, 0, 0,
 	  "leak kinds that count for exitcode: definite,indirect,possible,reachable,all" },
+	{ "leak_heuristics", OPT_HEURS, O(leak_heuristics),
+	  MP_HEUR_STDSTRING | MP_HEUR_LENGTH64 | MP_HEUR_NEWARRAY |
+		  MP_HEUR_MULTIPLEINHERITANCE, 0, 0,
+	  "interior pointers that keep a block reachable, as memcheck's: "
+	  "stdstring,length64,newarray,multipleinheritance,all,none" },
 	{ "max_leak_groups", OPT_INT, O(max_leak_groups), 1000, 0, 1000000000,
 	  "leak groups listed with stacks in the text report (0: all; JSON has all)" },
 	{ "check_every", OPT_INT, O(check_every), 0, 0, 1000000000,
@@ -102,10 +107,21 @@ static int word_eq(const char *s, size_t n, const char *w)
 	return strlen(w) == n && memcmp(s, w, n) == 0;
 }
 
-static int parse_kinds(const char *s, size_t n, long *out)
+static const char *const kind_names[] = { "definite", "indirect", "possible",
+					      "reachable" };
+static const char *const heur_names[] = { "stdstring", "length64", "newarray",
+					      "multipleinheritance" };
+
+const char *_mp_options_heuristic_name(int k)
 {
-	static const char *const names[] = { "definite", "indirect", "possible",
-					     "reachable" };
+	return k >= 0 && k < MP_HEUR_N ? heur_names[k] : "unknown";
+}
+
+/* A comma-separated set of the 4 names (bit k for names[k]), "all" or
+ * "none". */
+static int parse_set(const char *s, size_t n, const char *const names[4],
+		     long *out)
+{
 	long bits = 0;
 	size_t i = 0;
 	while (i < n) {
@@ -162,8 +178,11 @@ static int apply(const char *key, size_t klen, const char *val, size_t vlen,
 			*(long *)field = word_eq(val, vlen, "under");
 			return 0;
 		}
-		if (d->type == OPT_KINDS ? parse_kinds(val, vlen, &v) != 0
-		    : parse_long(val, vlen, &v) != 0 || v < d->min || v > d->max)
+		if (d->type == OPT_KINDS || d->type == OPT_HEURS
+			    ? parse_set(val, vlen, d->type == OPT_KINDS ? kind_names
+							: heur_names, &v) != 0
+			    : parse_long(val, vlen, &v) != 0 || v < d->min ||
+				      v > d->max)
 			break;
 		*(long *)field = v;
 		return 0;
@@ -219,6 +238,8 @@ void _mp_options_help(int fd)
 			_mp_out_str(&o, "default over: ");
 		else if (d->type == OPT_KINDS)
 			_mp_out_str(&o, "default definite,indirect: ");
+		else if (d->type == OPT_HEURS)
+			_mp_out_str(&o, "default all: ");
 		_mp_out_printf(&o, "%s\n", d->help);
 	}
 	_mp_out_flush(&o);

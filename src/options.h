@@ -19,6 +19,16 @@ enum {
 	MP_LEAK_REACHABLE = 8,
 };
 
+/* memcheck's leak heuristics (leak_heuristics): an interior pointer of one
+ * of these shapes keeps a block reachable, as a start pointer would */
+enum {
+	MP_HEUR_STDSTRING = 1,
+	MP_HEUR_LENGTH64 = 2,
+	MP_HEUR_NEWARRAY = 4,
+	MP_HEUR_MULTIPLEINHERITANCE = 8,
+	MP_HEUR_N = 4,
+};
+
 struct mp_options {
 	long stack_depth;     /* frames kept per allocation, 0..64 */
 	long exitcode;        /* exit status when findings exist; 0 = keep */
@@ -27,6 +37,7 @@ struct mp_options {
 	long quarantine_mb;   /* bytes of freed blocks held before reuse */
 	long show_reachable;  /* list reachable blocks with stacks */
 	long leak_kinds;      /* MP_LEAK_* bits that count for exitcode */
+	long leak_heuristics; /* MP_HEUR_* bits applied by the leak scan */
 	long detect_leaks;    /* classify and report leaks at exit */
 	long verbosity;       /* 0 quiet, 1 normal, 2 chatty */
 	long check_every;     /* mp_check every N allocator calls, 0 = never */
@@ -44,6 +55,9 @@ extern struct mp_options _mp_opt;
  * Warnings go to fd `warn_fd` (one line each).  Returns the number of
  * warnings.  Never allocates. */
 int _mp_options_parse(const char *spec, int warn_fd);
+
+/* "stdstring", ... for heuristic bit k (1 << k). */
+const char *_mp_options_heuristic_name(int k);
 
 /* Write the option table (name, default, range, help) to fd. */
 void _mp_options_help(int fd);

@@ -80,14 +80,20 @@ static _Atomic pid_t holder; /* thread holding snap_lock: a report made
 			      * while it is held (abort_on_error, a fatal
 			      * signal) may come back here */
 static int depth;
+/* read-only data of loaded files (.rodata, .data.rel.ro once relocated):
+ * where vtables live, for the multipleinheritance leak heuristic */
+static struct span ro[MAX_READABLE / 4];
+static size_t nro;
 
 static int readable_cb(uintptr_t a, uintptr_t b, const char *perms,
 		       const char *path, void *arg)
 {
-	(void)path;
 	(void)arg;
 	if (perms[0] != 'r')
 		return 0;
+	if (perms[1] == '-' && perms[2] == '-' && path[0] == '/' &&
+	    nro < sizeof ro / sizeof ro[0])
+		ro[nro++] = (struct span){ a, b };
 	if (nspans && spans[nspans - 1].hi == a) { /* adjacent: merge */
 		spans[nspans - 1].hi = b;
 		return 0;
@@ -115,7 +121,7 @@ void _mp_readable_begin(void)
 
 void _mp_readable_refresh(void)
 {
-	nspans = 0;
+	nspans = nro = 0;
 	snap_ok = 1;
 	_mp_maps_each(readable_cb, NULL);
 	if (!nspans) /* /proc not mounted: nothing known, nothing clipped */
@@ -167,4 +173,17 @@ void _mp_readable_parts(uintptr_t lo, uintptr_t hi,
 		if (a < b)
 			fn(a, b, arg);
 	}
+}
+
+int _mp_readable_rodata(uintptr_t p)
+{
+	size_t lo = 0, hi = nro;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (ro[mid].hi <= p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return snap_ok && lo < nro && ro[lo].lo <= p;
 }

@@ -27,4 +27,8 @@ int _mp_readable(uintptr_t lo, uintptr_t hi);
 void _mp_readable_parts(uintptr_t lo, uintptr_t hi,
 			void (*fn)(uintptr_t, uintptr_t, void *), void *arg);
 
+/* With the snapshot held: does p lie in the read-only data of a loaded
+ * file (no write, no execute permission)? */
+int _mp_readable_rodata(uintptr_t p);
+
 #endif
