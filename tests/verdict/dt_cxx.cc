@@ -14,6 +14,11 @@ struct Tracked { // a destructor: new[] stores the element count first
 	~Tracked() { std::fputc(c, stderr); }
 };
 
+struct Pair { // 2 bytes and a destructor: new[] of 3 is 8 + 6 bytes
+	char c[2];
+	~Pair() { std::fputc(c[0], stderr); }
+};
+
 struct A {
 	long a = 1;
 	virtual ~A() {}
@@ -28,13 +33,15 @@ struct C : A, B {
 
 static std::string *volatile g_str;
 static Tracked *volatile g_arr;
+static Pair *volatile g_pairs;
 static char *volatile g_len64;
 static B *volatile g_base;
 
 __attribute__((noinline)) static void make(void)
 {
 	g_str = new std::string(40, 'x');     // stdstring: rep + 41 chars
-	g_arr = new Tracked[3];               // newarray: count, then 3 x 1 byte
+	g_arr = new Tracked[3];               // count 3, then 3 bytes: length64
+	g_pairs = new Pair[3];                // newarray: count, then 3 x 2 bytes
 	size_t n = 23;                        // length64: length, then n bytes
 	char *p = static_cast<char *>(std::malloc(8 + n));
 	std::memcpy(p, &n, sizeof n);

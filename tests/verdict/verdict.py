@@ -42,16 +42,41 @@ CASES = [
     ("list", "thread-exit", (32, 288, 0)),
     ("list", "abort", (32, 288, 0)),
 ]
+# dt_cxx (C++ interior pointers): with memcheck's heuristics (the default
+# of both tools) and without; the verdict then also carries the bytes kept
+# by each heuristic (stdstring, length64, newarray, multipleinheritance)
+CXX_CASES = [
+    ("heuristics", "all", (8, 0, 0, 65, 42, 14, 40)),
+    ("heuristics", "none", (8, 0, 161, 0, 0, 0, 0)),
+]
 KINDS = ("definite", "indirect", "possible")
+HEURS = ("stdstring", "length64", "newarray", "multipleinheritance")
+
+
+def cases_for(binary):
+    return CXX_CASES if os.path.basename(binary).startswith("dt_cxx") else CASES
+
+
+def argv_for(binary, shape, how):
+    """dt_cxx takes no arguments: its `how` is the heuristics setting."""
+    if os.path.basename(binary).startswith("dt_cxx"):
+        return [binary]
+    return [binary, shape, how]
+
+
+def heur_setting(binary, how):
+    return how if os.path.basename(binary).startswith("dt_cxx") else None
 
 
 def run_mpwrap(lib, binary, shape, how, tmp):
     d = tempfile.mkdtemp(dir=tmp)
-    env = dict(os.environ, LD_PRELOAD=lib,
-               MPWRAP_OPTIONS="json_path=%s/r.%%p.json:log_path=%s/r.%%p.log"
-               % (d, d))
+    opts = "json_path=%s/r.%%p.json:log_path=%s/r.%%p.log" % (d, d)
+    heur = heur_setting(binary, how)
+    if heur:
+        opts += ":leak_heuristics=" + heur
+    env = dict(os.environ, LD_PRELOAD=lib, MPWRAP_OPTIONS=opts)
     try:
-        p = subprocess.run([binary, shape, how], env=env, timeout=30,
+        p = subprocess.run(argv_for(binary, shape, how), env=env, timeout=30,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         rc = p.returncode
     except subprocess.TimeoutExpired:
@@ -59,33 +84,42 @@ def run_mpwrap(lib, binary, shape, how, tmp):
     files = glob.glob(os.path.join(d, "r.*.json"))
     if not files:
         return ("no JSON report (exit %s)" % rc,)
-    tot = [0, 0, 0]
+    heur = heur_setting(binary, how)
+    tot = [0] * (len(KINDS) + (len(HEURS) if heur else 0))
     for f in files:
-        s = json.load(open(f))["summary"]["leaks"]
+        summ = json.load(open(f))["summary"]
         for i, k in enumerate(KINDS):
-            tot[i] += s[k]["bytes"]
+            tot[i] += summ["leaks"][k]["bytes"]
+        for i, h in enumerate(HEURS if heur else ()):
+            tot[len(KINDS) + i] += summ["reachable_via_heuristic"][h]["bytes"]
     shutil.rmtree(d, ignore_errors=True)
     return tuple(tot)
 
 
 VG = re.compile(r"==\d+==\s+(definitely|indirectly|possibly) lost: ([\d,]+) bytes")
+VGH = re.compile(r"==\d+==\s+(stdstring|length64|newarray|multipleinheritance)"
+                 r"\s*: ([\d,]+) bytes")
 
 
 def run_memcheck(binary, shape, how):
+    heur = heur_setting(binary, how)
     try:
         supp = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                             "glibc.supp")
         p = subprocess.run(["valgrind", "--leak-check=full", "--error-limit=no",
                             "--child-silent-after-fork=no",
-                            "--suppressions=" + supp, binary, shape, how],
+                            "--leak-check-heuristics=" + (heur or "all"),
+                            "--suppressions=" + supp] + argv_for(binary, shape, how),
                            timeout=120, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, text=True)
     except subprocess.TimeoutExpired:
         return ("timeout",)
-    tot = [0, 0, 0]
+    tot = [0] * (len(KINDS) + (len(HEURS) if heur else 0))
     for m in VG.finditer(p.stderr):
         tot[("definitely", "indirectly", "possibly").index(m.group(1))] += \
             int(m.group(2).replace(",", ""))
+    for m in VGH.finditer(p.stderr if heur else ""):
+        tot[len(KINDS) + HEURS.index(m.group(1))] += int(m.group(2).replace(",", ""))
     return tuple(tot)
 
 
@@ -109,7 +143,7 @@ def main():
     jobs = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as ex:
         for b in bins:
-            for shape, how, want in CASES:
+            for shape, how, want in cases_for(b):
                 key = (os.path.basename(b), shape, how)
                 jobs[key] = ([ex.submit(run_mpwrap, lib, b, shape, how, tmp)
                               for _ in range(runs)],
