@@ -258,6 +258,12 @@ __attribute__((constructor)) static void mpwrap_start(void)
 	if (SECURE())
 		return;
 	report_pid = getpid();
+	/* Every block of the program's is ours; glibc's heap holds only large
+	 * blocks' chunks and our own helpers' data.  One arena keeps all of
+	 * it in [heap], which the leak scan never reads: a thread arena is
+	 * anonymous memory, where a freed chunk's stale pointers would act
+	 * as roots. */
+	mallopt(M_ARENA_MAX, 1);
 	_mp_ensure_init();
 	_mp_enter();
 	_mp_unwind_prepare_thread(); /* the main thread's stack bounds */

@@ -41,6 +41,10 @@ CASES = [
     ("list", "_exit", (32, 288, 0)),
     ("list", "thread-exit", (32, 288, 0)),
     ("list", "abort", (32, 288, 0)),
+    # freed blocks given straight back to the real allocator: its freed
+    # chunks keep stale pointers, and must not act as roots
+    ("freed", "return", (192, 0, 0), "quarantine_mb=0"),
+    ("freed-thread", "return", (192, 0, 0), "quarantine_mb=0"),
 ]
 # dt_cxx (C++ interior pointers): with memcheck's heuristics (the default
 # of both tools) and without; the verdict then also carries the bytes kept
@@ -68,9 +72,11 @@ def heur_setting(binary, how):
     return how if os.path.basename(binary).startswith("dt_cxx") else None
 
 
-def run_mpwrap(lib, binary, shape, how, tmp):
+def run_mpwrap(lib, binary, shape, how, extra, tmp):
     d = tempfile.mkdtemp(dir=tmp)
     opts = "json_path=%s/r.%%p.json:log_path=%s/r.%%p.log" % (d, d)
+    if extra:
+        opts += ":" + extra
     heur = heur_setting(binary, how)
     if heur:
         opts += ":leak_heuristics=" + heur
@@ -143,9 +149,11 @@ def main():
     jobs = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as ex:
         for b in bins:
-            for shape, how, want in cases_for(b):
-                key = (os.path.basename(b), shape, how)
-                jobs[key] = ([ex.submit(run_mpwrap, lib, b, shape, how, tmp)
+            for case in cases_for(b):
+                shape, how, want = case[:3]
+                extra = case[3] if len(case) > 3 else ""
+                key = (os.path.basename(b), shape, how + (" " + extra if extra else ""))
+                jobs[key] = ([ex.submit(run_mpwrap, lib, b, shape, how, extra, tmp)
                               for _ in range(runs)],
                              ex.submit(run_memcheck, b, shape, how) if memcheck else None,
                              want)
