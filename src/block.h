@@ -83,6 +83,11 @@ enum mp_flags {
 };
 #define MP_F_KIND_SHIFT 4
 #define MP_F_KIND_MASK (3 << MP_F_KIND_SHIFT)
+/* A new block's kind bits say "reachable" (enum mp_leak_kind 3): the leak
+ * scan resets every block's kind when it starts, so a block allocated by
+ * another thread after the scan, while the report is being written, is not
+ * judged by it (it would otherwise read as "definite"). */
+#define MP_F_KIND_UNJUDGED (3 << MP_F_KIND_SHIFT)
 
 /* Out-of-band metadata of one slab slot: 16 bytes. */
 struct mp_meta {

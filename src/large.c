@@ -60,6 +60,7 @@ int _mp_large_insert_locked(const struct mp_large *e)
 	while (tab[j].user)
 		j = (j + 1) & (cap - 1);
 	tab[j] = *e;
+	tab[j].flags |= MP_F_KIND_UNJUDGED;
 	count++;
 	return 0;
 }

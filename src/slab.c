@@ -233,7 +233,7 @@ void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags)
 	m->free_stack = 0;
 	m->size = (uint16_t)n;
 	m->state = MP_ST_LIVE;
-	m->flags = flags;
+	m->flags = flags | MP_F_KIND_UNJUDGED;
 	cl->live++;
 	cl->allocs++;
 	/* fill before unlocking: mp_check must never see a LIVE slot whose

@@ -124,6 +124,26 @@ static void *leak96(void *arg)
 	return NULL;
 }
 
+/* keeps replacing its slot's block: at any moment one block is in flight
+ * between malloc and the slot (in a register), and one between the slot
+ * and free */
+#define BUSY_THREADS 16
+static void *volatile slots[BUSY_THREADS];
+static atomic_int started;
+
+static void *churn(void *arg)
+{
+	long i = (long)arg;
+	atomic_fetch_add(&started, 1);
+	for (;;) {
+		void *n = malloc(48);
+		void *old = slots[i];
+		slots[i] = n;
+		free(old);
+	}
+	return NULL;
+}
+
 static void *take_arg(void *arg)
 {
 	void *volatile mine = arg;
@@ -185,6 +205,12 @@ static int run_shape(const char *s)
 		pthread_t t;
 		pthread_create(&t, NULL, hold_in_register, NULL);
 		while (!atomic_load(&ready))
+			sched_yield();
+	} else if (!strcmp(s, "busy")) {
+		pthread_t t;
+		for (long i = 0; i < BUSY_THREADS; i++)
+			pthread_create(&t, NULL, churn, (void *)i);
+		while (atomic_load(&started) < BUSY_THREADS)
 			sched_yield();
 	} else if (!strcmp(s, "threads")) {
 		pthread_t t[6];
