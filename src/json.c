@@ -46,6 +46,9 @@ static void json_stack(struct mp_out *o, uint32_t id)
 		_mp_enter();
 		_mp_symbolize(pcs[i], &s);
 		_mp_leave();
+		int end = _mp_report_frame_end(&s);
+		if (end == MP_FRAME_BEYOND && i)
+			break;
 		_mp_out_printf(o, "%s{\"pc\":\"%p\",\"function\":", i ? "," : "",
 			       (void *)pcs[i]);
 		_mp_out_json_str(o, s.function[0] ? s.function : NULL);
@@ -62,7 +65,7 @@ static void json_stack(struct mp_out *o, uint32_t id)
 				       (unsigned long)s.offset);
 		else
 			_mp_out_str(o, ",\"offset\":null}");
-		if (__builtin_strcmp(s.function, "main") == 0)
+		if (end == MP_FRAME_LAST)
 			break; /* as in the text report: the C runtime is noise */
 	}
 	_mp_out_str(o, "]");

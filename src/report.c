@@ -135,6 +135,17 @@ static const char *base_name(const char *p)
 	return b;
 }
 
+int _mp_report_frame_end(const struct mp_symbol *sym)
+{
+	/* below main: the C runtime's frames, noise in every report */
+	if (__builtin_strcmp(sym->function, "main") == 0)
+		return MP_FRAME_LAST;
+	/* below a thread's start routine: our trampoline, then glibc's */
+	if (__builtin_strcmp(sym->function, "_mp_thread_start") == 0)
+		return MP_FRAME_BEYOND;
+	return MP_FRAME_PRINT;
+}
+
 void _mp_report_stack(struct mp_out *o, uint32_t id)
 {
 	const uintptr_t *pcs;
@@ -157,6 +168,9 @@ void _mp_report_stack(struct mp_out *o, uint32_t id)
 			known = _mp_symbolize(pcs[i], &sym);
 			_mp_leave();
 		}
+		int end = known ? _mp_report_frame_end(&sym) : MP_FRAME_PRINT;
+		if (end == MP_FRAME_BEYOND && i)
+			break;
 		_mp_report_prefix(o);
 		_mp_out_printf(o, "    #%u %p in ", i, (void *)pcs[i]);
 		/* "__libc_start_main@@GLIBC_2.34": the version adds nothing */
@@ -176,8 +190,7 @@ void _mp_report_stack(struct mp_out *o, uint32_t id)
 			_mp_out_printf(o, "+0x%lx)", (unsigned long)sym.offset);
 		}
 		_mp_out_str(o, "\n");
-		/* frames below main are the C runtime's: noise in every report */
-		if (known && __builtin_strcmp(sym.function, "main") == 0)
+		if (end == MP_FRAME_LAST)
 			break;
 	}
 }

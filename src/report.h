@@ -43,6 +43,14 @@ void _mp_report_error(const struct mp_verdict *v);
 /* Print frames of depot stack `id`, one per line, with the pid prefix. */
 void _mp_report_stack(struct mp_out *o, uint32_t id);
 
+/* Where a printed stack ends, for the text and JSON printers alike: after
+ * main (MP_FRAME_LAST), or before the thread trampoline of ours that called
+ * a thread's start routine (MP_FRAME_BEYOND: it and what is below it are
+ * ours and glibc's).  Frame #0 is always printed. */
+struct mp_symbol;
+enum { MP_FRAME_PRINT, MP_FRAME_LAST, MP_FRAME_BEYOND };
+int _mp_report_frame_end(const struct mp_symbol *sym);
+
 /* Line prefix "==PID== " */
 void _mp_report_prefix(struct mp_out *o);
 
