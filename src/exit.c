@@ -71,6 +71,7 @@ static void print_leaks(const struct mp_leak_set *ls)
 			       g->bytes, g->blocks, g->blocks == 1 ? "" : "s",
 			       g->blocks == 1 ? "is" : "are", headings[g->kind]);
 		_mp_report_stack(&o, g->stack);
+		_mp_report_keeper(&o, &g->keeper, g->kind);
 		_mp_report_prefix(&o);
 		_mp_out_str(&o, "\n");
 	}
@@ -123,6 +124,9 @@ static void report(int fatal, int leaks)
 		_mp_leakscan_classify();
 		have_leaks = _mp_leaks_collect(&ls, 1) == 0;
 		_mp_leakscan_heuristics(ls.heur_bytes, ls.heur_blocks);
+		for (size_t i = 0; have_leaks && i < ls.n; i++)
+			_mp_leakscan_keeper(ls.g[i].stack, ls.g[i].kind,
+					    &ls.g[i].keeper);
 	}
 	size_t errors = _mp_report_error_count();
 	size_t gated = have_leaks ? gated_blocks(&ls) : 0;

@@ -35,9 +35,12 @@ static uintptr_t base_of(const void *addr)
 
 int _mp_handoff_here(struct mp_handoff *h)
 {
-	static const int callee_saved[] = {
-		UNW_X86_64_RBX, UNW_X86_64_RBP, UNW_X86_64_R12,
-		UNW_X86_64_R13, UNW_X86_64_R14, UNW_X86_64_R15,
+	/* libunwind's number and the mcontext slot of each register that
+	 * survives a call (the others are dead at a call site) */
+	static const int callee_saved[][2] = {
+		{ UNW_X86_64_RBX, REG_RBX }, { UNW_X86_64_RBP, REG_RBP },
+		{ UNW_X86_64_R12, REG_R12 }, { UNW_X86_64_R13, REG_R13 },
+		{ UNW_X86_64_R14, REG_R14 }, { UNW_X86_64_R15, REG_R15 },
 	};
 	uintptr_t ours = base_of((void *)&_mp_handoff_here),
 		  ldso = base_of(&__libc_stack_end),
@@ -59,9 +62,10 @@ int _mp_handoff_here(struct mp_handoff *h)
 				for (size_t k = 0; k < sizeof callee_saved /
 							sizeof callee_saved[0]; k++) {
 					unw_word_t v = 0;
-					unw_get_reg(&cur, callee_saved[k], &v);
-					h->regs[h->nregs++] = (uintptr_t)v;
+					unw_get_reg(&cur, callee_saved[k][0], &v);
+					h->regs[callee_saved[k][1]] = (uintptr_t)v;
 				}
+				h->nregs = MP_HANDOFF_REGS;
 				rc = 0;
 				break;
 			}

@@ -9,7 +9,8 @@
 
 struct mp_handoff {
 	uintptr_t sp;                    /* the program's frames: [sp, top) */
-	uintptr_t regs[MP_HANDOFF_REGS]; /* its live registers */
+	uintptr_t regs[MP_HANDOFF_REGS]; /* its live registers, in mcontext
+					  * gregs order (dead ones 0) */
 	int nregs;
 };
 

@@ -101,6 +101,39 @@ static void json_errors(struct mp_out *o)
 	_mp_out_str(o, "]");
 }
 
+/* "kept_by": what kept a reachable or possibly lost group (report.c has
+ * the same facts in words). */
+static void json_keeper(struct mp_out *o, const struct mp_keeper *k)
+{
+	struct mp_keeper_facts f;
+	if (k->kind == MP_ROOT_NONE)
+		return;
+	_mp_report_keeper_facts(k, &f);
+	_mp_out_str(o, ",\"kept_by\":{\"root\":");
+	_mp_out_json_str(o, f.root);
+	_mp_out_printf(o, ",\"direct\":%s,\"interior\":%s",
+		       k->direct ? "true" : "false",
+		       k->interior ? "true" : "false");
+	if (k->tid)
+		_mp_out_printf(o, ",\"thread\":%d,\"main_thread\":%s",
+			       (int)k->tid, f.main_thread ? "true" : "false");
+	if (f.reg) {
+		_mp_out_str(o, ",\"register\":");
+		_mp_out_json_str(o, f.reg);
+	}
+	if (k->where && k->kind != MP_ROOT_REGISTER)
+		_mp_out_printf(o, ",\"address\":\"%p\"", (void *)k->where);
+	if (f.sym.function[0]) {
+		_mp_out_str(o, ",\"symbol\":");
+		_mp_out_json_str(o, f.sym.function);
+	}
+	if (f.sym.module[0]) {
+		_mp_out_str(o, ",\"module\":");
+		_mp_out_json_str(o, f.sym.module);
+	}
+	_mp_out_str(o, "}");
+}
+
 static void json_leaks(struct mp_out *o, const struct mp_leak_set *ls)
 {
 	_mp_out_str(o, "\"leaks\":[");
@@ -110,6 +143,7 @@ static void json_leaks(struct mp_out *o, const struct mp_leak_set *ls)
 			       "\"stack\":", i ? "," : "",
 			       _mp_leak_kind_name(g->kind), g->bytes, g->blocks);
 		json_stack(o, g->stack);
+		json_keeper(o, &g->keeper);
 		_mp_out_str(o, "}");
 	}
 	_mp_out_str(o, "]");

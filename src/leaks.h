@@ -15,10 +15,37 @@ enum mp_leak_kind {
 
 #define MP_LEAK_HEURS 4 /* memcheck's leak heuristics (options.h) */
 
+/* What kept a reachable or possibly lost block: the root the first chain
+ * to a block of its group started from (leakscan.c), for the report. */
+enum mp_root_kind {
+	MP_ROOT_NONE = 0,
+	MP_ROOT_GLOBAL,     /* a module's data, bss or relro */
+	MP_ROOT_STACK,      /* a live thread's stack */
+	MP_ROOT_REGISTER,   /* a live thread's register */
+	MP_ROOT_TLS,        /* a thread's TLS or descriptor */
+	MP_ROOT_ANON,       /* the program's own anonymous memory (mmap) */
+	MP_ROOT_THREAD_ARG, /* the argument of a thread not started yet */
+	MP_ROOT_LDSO,       /* allocated by the dynamic linker (glibc's own) */
+	MP_ROOT_LIBC,       /* the C library's data made for the program */
+	MP_ROOT_POSSIBLE,   /* another possibly lost block */
+	MP_ROOT_NKINDS
+};
+
+struct mp_keeper {
+	uint8_t kind;      /* enum mp_root_kind */
+	uint8_t direct;    /* the root points at this block itself, not
+			    * through other blocks */
+	uint8_t interior;  /* the pointer that reached it points inside */
+	int8_t reg;        /* REGISTER: index in mcontext gregs order */
+	int32_t tid;       /* STACK, REGISTER, TLS: the thread */
+	uintptr_t where;   /* GLOBAL, STACK, TLS, ANON: the root word */
+};
+
 struct mp_leak_group {
 	size_t bytes, blocks;
 	uint32_t stack;
 	uint8_t kind;
+	struct mp_keeper keeper; /* reachable and possible groups */
 };
 
 struct mp_leak_set {

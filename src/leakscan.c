@@ -28,6 +28,8 @@
 #include "vm.h"
 
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define WORK_CAP ((size_t)1 << 20)
 #define F_PENDING 8
@@ -216,6 +218,40 @@ static void push(struct bref *b)
 
 static void drain(enum mode m);
 
+/* ---- what kept each group (the report explains reachable and possible
+ * blocks): the root the first chain to a block of the group started from.
+ * Roots are scanned one range at a time and each is drained before the
+ * next, so everything marked meanwhile is that root's. */
+static struct mp_keeper croot;    /* the root being scanned or drained */
+static int in_root;               /* scanning the root itself (direct) */
+static intptr_t word_delta;       /* root address - address read from (a
+				   * copy made by process_vm_readv) */
+static struct mp_keeper *keepers; /* [stack id][0: reachable, 1: possible] */
+static size_t nkeep, keepers_bytes;
+
+static void keep(const struct bref *b, int poss, const uintptr_t *word,
+		 int interior)
+{
+	if (!keepers || b->stack >= nkeep)
+		return;
+	struct mp_keeper *k = &keepers[(size_t)b->stack * 2 + (size_t)poss];
+	if (k->kind)
+		return;
+	*k = croot;
+	k->direct = (uint8_t)in_root;
+	k->interior = (uint8_t)interior;
+	if (in_root && croot.kind != MP_ROOT_REGISTER)
+		k->where = (uintptr_t)word + (uintptr_t)word_delta;
+}
+
+void _mp_leakscan_keeper(uint32_t stack, int kind, struct mp_keeper *out)
+{
+	int poss = kind == MP_K_POSSIBLE;
+	*out = (struct mp_keeper){ 0 };
+	if (keepers && stack < nkeep && (poss || kind == MP_K_REACHABLE))
+		*out = keepers[(size_t)stack * 2 + (size_t)poss];
+}
+
 static void scan_words(const uintptr_t *w, size_t n, enum mode m)
 {
 	static int depth; /* nested drains */
@@ -226,9 +262,15 @@ static void scan_words(const uintptr_t *w, size_t n, enum mode m)
 		 * PENDING sweeps over every block); a few levels deep at most,
 		 * then the PENDING flag takes over. */
 		if (nwork == WORK_CAP && depth < 4) {
+			int root = in_root;
+			intptr_t delta = word_delta;
+			in_root = 0;
+			word_delta = 0;
 			depth++;
 			drain(m);
 			depth--;
+			in_root = root;
+			word_delta = delta;
 		}
 		int hit = find_block(w[k], &b);
 		if (!hit)
@@ -245,10 +287,12 @@ static void scan_words(const uintptr_t *w, size_t n, enum mode m)
 				*b.flags |= MP_F_MARK;
 				set_kind(b.flags, MP_K_REACHABLE);
 				push(&b);
+				keep(&b, 0, &w[k], h != 0);
 				if (h)
 					heur_note(&b, h);
 			} else {
 				*b.flags |= F_WEAK;
+				keep(&b, 1, &w[k], 1);
 			}
 		} else if (m == M_POSS) {
 			if (f & MP_F_MARK)
@@ -256,6 +300,7 @@ static void scan_words(const uintptr_t *w, size_t n, enum mode m)
 			*b.flags |= MP_F_MARK;
 			set_kind(b.flags, MP_K_POSSIBLE);
 			push(&b);
+			keep(&b, 1, &w[k], hit == 2);
 		} else if (!(f & MP_F_MARK) && b.user != leader &&
 			   ((f & MP_F_KIND_MASK) >> MP_F_KIND_SHIFT) != MP_K_INDIRECT) {
 			set_kind(b.flags, MP_K_INDIRECT);
@@ -279,10 +324,13 @@ static void scan_range(uintptr_t lo, uintptr_t hi, enum mode m)
 	_mp_readable_parts(lo, hi, scan_part, &m);
 }
 
-static void scan_read_cb(const uintptr_t *w, size_t n, void *arg)
+static void scan_read_cb(const uintptr_t *w, size_t n, uintptr_t from,
+			 void *arg)
 {
 	(void)arg;
+	word_delta = (intptr_t)(from - (uintptr_t)w);
 	scan_words(w, n, M_REACH);
+	word_delta = 0;
 }
 
 /* A foreign part of an anonymous mapping: scan it, minus what is never a
@@ -327,6 +375,7 @@ static void ldso_cb(struct bref *b, void *arg)
 		*b->flags |= MP_F_MARK;
 		set_kind(b->flags, MP_K_REACHABLE);
 		push(b);
+		keep(b, 0, NULL, 0);
 	}
 }
 
@@ -394,6 +443,7 @@ static void weak_cb(struct bref *b, void *arg)
 		*b->flags |= MP_F_MARK;
 		set_kind(b->flags, MP_K_POSSIBLE);
 		push(b);
+		croot = (struct mp_keeper){ .kind = MP_ROOT_POSSIBLE };
 		drain(M_POSS);
 	}
 }
@@ -470,15 +520,33 @@ static int build_larges(void)
 	return 0;
 }
 
-/* Scan n words of registers (a stopped thread's, the handoff's). */
-static void scan_regs(const uintptr_t *regs, int n)
+/* Scan one root range, then everything it leads to, on behalf of it. */
+static void root_range(uintptr_t lo, uintptr_t hi, int kind, int tid)
 {
-	scan_words(regs, (size_t)n, M_REACH);
+	croot = (struct mp_keeper){ .kind = (uint8_t)kind, .tid = tid };
+	in_root = 1;
+	scan_range(lo, hi, M_REACH);
+	in_root = 0;
+	drain(M_REACH);
+}
+
+/* n registers (mcontext gregs order) of thread tid. */
+static void root_regs(const uintptr_t *regs, int n, int tid)
+{
+	for (int k = 0; k < n; k++) {
+		croot = (struct mp_keeper){ .kind = MP_ROOT_REGISTER,
+					  .reg = (int8_t)k, .tid = tid };
+		in_root = 1;
+		scan_words(&regs[k], 1, M_REACH);
+		in_root = 0;
+		drain(M_REACH);
+	}
 }
 
 /* Mark what the program can reach: roots, registers, stopped threads. */
 static void mark_reachable(const struct mp_handoff *h)
 {
+	int self = (int)syscall(SYS_gettid);
 	size_t nthr = _mp_threads_stop(views, MAX_VIEWS);
 	/* the memory map as it is now that nothing else runs */
 	_mp_readable_refresh();
@@ -489,22 +557,34 @@ static void mark_reachable(const struct mp_handoff *h)
 	nwork = npending = 0;
 	each_block(reset_cb, NULL);
 	for (size_t i = 0; i < rt.nroot; i++)
-		scan_range(rt.root[i].lo, rt.root[i].hi, M_REACH);
-	scan_regs(h->regs, h->nregs);
+		root_range(rt.root[i].lo, rt.root[i].hi, rt.root_kind[i],
+			   rt.root_kind[i] == MP_ROOT_GLOBAL ? 0 : self);
+	root_regs(h->regs, h->nregs, self);
 	for (size_t i = 0; i < nthr; i++) {
-		scan_range(views[i].stack.lo, views[i].stack.hi, M_REACH);
-		scan_regs(views[i].regs, views[i].nregs);
+		root_range(views[i].stack.lo, views[i].stack.hi, MP_ROOT_STACK,
+			   views[i].tid);
+		root_regs(views[i].regs, views[i].nregs, views[i].tid);
 	}
 	/* arguments of threads not started yet live only in the registry */
 	uintptr_t args[64];
 	size_t nargs = _mp_threads_pending_args(args, 64);
+	croot = (struct mp_keeper){ .kind = MP_ROOT_THREAD_ARG };
+	in_root = 1;
 	scan_words(args, nargs, M_REACH);
+	in_root = 0;
+	drain(M_REACH);
 	/* -1 (our registry overflowed): then we cannot tell our memory from
 	 * the program's, and skip anonymous roots */
-	for (size_t i = 0; i < rt.nanon; i++)
-		if (_mp_vm_foreign_parts_locked(rt.anon[i].lo, rt.anon[i].hi,
-						scan_foreign_cb, NULL) != 0)
+	for (size_t i = 0; i < rt.nanon; i++) {
+		croot = (struct mp_keeper){ .kind = MP_ROOT_ANON };
+		in_root = 1;
+		int rc = _mp_vm_foreign_parts_locked(rt.anon[i].lo, rt.anon[i].hi,
+						     scan_foreign_cb, NULL);
+		in_root = 0;
+		drain(M_REACH);
+		if (rc != 0)
 			break;
+	}
 	/* our helpers' own allocations are not graph nodes, but libc may have
 	 * made one for the program while a helper ran (the second-level
 	 * pthread_setspecific array): scan them */
@@ -512,9 +592,11 @@ static void mark_reachable(const struct mp_handoff *h)
 	struct mp_large *e;
 	while ((e = _mp_large_next_locked(&pos)))
 		if (e->flags & MP_F_INTERNAL)
-			scan_range(e->user, e->user + e->size, M_REACH);
-	drain(M_REACH);
+			root_range(e->user, e->user + e->size, MP_ROOT_LIBC, 0);
+	croot = (struct mp_keeper){ .kind = MP_ROOT_LDSO };
+	in_root = 1;
 	each_block(ldso_cb, NULL);
+	in_root = 0;
 	drain(M_REACH);
 }
 
@@ -529,6 +611,11 @@ int _mp_leakscan_classify(void)
 		return -1;
 	heur = _mp_map(HEUR_CAP * sizeof *heur, 1); /* none: no counts */
 	nheur = 0;
+	if (keepers) /* the previous check's */
+		_mp_unmap(keepers, keepers_bytes);
+	nkeep = (size_t)_mp_depot_count() + 1;
+	keepers_bytes = nkeep * 2 * sizeof *keepers;
+	keepers = _mp_map(keepers_bytes, 1); /* none: no explanations */
 	/* lock order: snapshot, pools, vm registry, thread registry (in
 	 * _mp_threads_stop): no thread is parked holding any of them */
 	_mp_readable_begin();

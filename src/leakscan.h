@@ -3,6 +3,7 @@
 #define MP_LEAKSCAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Mark every live user block as definite, indirect, possible or reachable
  * (kind bits in the block flags).  Scans module data/bss, the calling
@@ -13,5 +14,11 @@ int _mp_leakscan_classify(void);
 /* After a classification: bytes and blocks kept reachable by each of
  * memcheck's leak heuristics (index k: MP_HEUR_* bit 1 << k). */
 void _mp_leakscan_heuristics(size_t bytes[], size_t blocks[]);
+
+/* After a classification: what kept the reachable (kind MP_K_REACHABLE)
+ * or possibly lost (MP_K_POSSIBLE) blocks of allocation stack `stack`,
+ * kind MP_ROOT_NONE when unknown (leaks.h). */
+struct mp_keeper;
+void _mp_leakscan_keeper(uint32_t stack, int kind, struct mp_keeper *out);
 
 #endif

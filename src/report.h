@@ -4,6 +4,7 @@
 
 #include "block.h"
 #include "out.h"
+#include "symbolize.h"
 
 enum mp_err {
 	MP_E_NONE = 0,
@@ -47,9 +48,23 @@ void _mp_report_stack(struct mp_out *o, uint32_t id);
  * main (MP_FRAME_LAST), or before the thread trampoline of ours that called
  * a thread's start routine (MP_FRAME_BEYOND: it and what is below it are
  * ours and glibc's).  Frame #0 is always printed. */
-struct mp_symbol;
 enum { MP_FRAME_PRINT, MP_FRAME_LAST, MP_FRAME_BEYOND };
 int _mp_report_frame_end(const struct mp_symbol *sym);
+
+/* What kept a reachable or possibly lost group (leaks.h: mp_keeper), in
+ * words: one line "  kept reachable by the global g in prog (word at ..)"
+ * or "  reached only through an interior pointer, by ..." (kind is the
+ * group's leak kind).  The facts behind it, for the JSON report. */
+struct mp_keeper;
+struct mp_keeper_facts {
+	const char *root;       /* "global", "stack", "register", ... */
+	const char *reg;        /* register name, or NULL */
+	int main_thread;        /* the thread is the main one */
+	struct mp_symbol sym;   /* GLOBAL: the data symbol and its module */
+};
+void _mp_report_keeper(struct mp_out *o, const struct mp_keeper *k, int kind);
+void _mp_report_keeper_facts(const struct mp_keeper *k,
+			     struct mp_keeper_facts *f);
 
 /* Line prefix "==PID== " */
 void _mp_report_prefix(struct mp_out *o);

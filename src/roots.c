@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "roots.h"
+#include "leaks.h"
 #include "procmaps.h"
 
 #include <dlfcn.h>
@@ -85,6 +86,14 @@ static int anon_cb(uintptr_t a, uintptr_t b, const char *perms,
 	return 0;
 }
 
+static void add_root(struct mp_roots *rt, uintptr_t lo, uintptr_t hi, int kind)
+{
+	size_t n = rt->nroot;
+	add(rt->root, &rt->nroot, MP_MAX_ROOTS, lo, hi);
+	if (rt->nroot > n)
+		rt->root_kind[n] = (uint8_t)kind;
+}
+
 /* keep mods sorted by address (insertion; modules are few) */
 static void add_mod(struct mp_roots *rt, uintptr_t lo, uintptr_t hi)
 {
@@ -120,15 +129,14 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *argp)
 		if (info->dlpi_addr == arg->self)
 			continue; /* our own globals are bookkeeping, not roots */
 		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W))
-			add(rt->root, &rt->nroot, MP_MAX_ROOTS, start,
-			    start + ph->p_memsz);
+			add_root(rt, start, start + ph->p_memsz, MP_ROOT_GLOBAL);
 		else if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) &&
 			 info->dlpi_addr == arg->ldso)
 			rt->ldso_text = (struct mp_range){ start, start + ph->p_memsz };
 		else if (ph->p_type == PT_TLS && info->dlpi_tls_data)
-			add(rt->root, &rt->nroot, MP_MAX_ROOTS,
-			    (uintptr_t)info->dlpi_tls_data,
-			    (uintptr_t)info->dlpi_tls_data + ph->p_memsz);
+			add_root(rt, (uintptr_t)info->dlpi_tls_data,
+				 (uintptr_t)info->dlpi_tls_data + ph->p_memsz,
+				 MP_ROOT_TLS);
 	}
 	return 0;
 }
@@ -150,19 +158,19 @@ void _mp_roots_collect(struct mp_roots *rt, uintptr_t sp)
 	 * are stopped (threads.c) */
 	uintptr_t lo, hi;
 	if (maps_range(sp, &lo, &hi))
-		add(rt->root, &rt->nroot, MP_MAX_ROOTS, sp, hi);
+		add_root(rt, sp, hi, MP_ROOT_STACK);
 	/* this thread's descriptor: pthread_setspecific values live there */
 	uintptr_t tp = (uintptr_t)__builtin_thread_pointer();
 	if (maps_range(tp, &lo, &hi))
-		add(rt->root, &rt->nroot, MP_MAX_ROOTS, tp,
-		    tp + 4096 < hi ? tp + 4096 : hi);
+		add_root(rt, tp, tp + 4096 < hi ? tp + 4096 : hi, MP_ROOT_TLS);
 	_mp_maps_each(anon_cb, rt);
 }
 
 #define CHUNK ((size_t)64 << 10)
 
 void _mp_roots_read(uintptr_t lo, uintptr_t hi,
-		    void (*fn)(const uintptr_t *w, size_t n, void *arg),
+		    void (*fn)(const uintptr_t *w, size_t n, uintptr_t from,
+			       void *arg),
 		    void *arg)
 {
 	static uintptr_t buf[CHUNK / sizeof(uintptr_t)];
@@ -196,7 +204,8 @@ void _mp_roots_read(uintptr_t lo, uintptr_t hi,
 				if (got < 0 && (errno == EPERM || errno == ENOSYS))
 					no_vm_readv = 1; /* not allowed here */
 				if (got > 0)
-					fn(buf, (size_t)got / sizeof(uintptr_t), arg);
+					fn(buf, (size_t)got / sizeof(uintptr_t), s,
+					   arg);
 			}
 			i = j + 1;
 		}

@@ -13,6 +13,7 @@
 
 struct mp_roots {
 	struct mp_range root[MP_MAX_ROOTS]; /* always mapped: read directly */
+	uint8_t root_kind[MP_MAX_ROOTS];    /* enum mp_root_kind (leaks.h) */
 	size_t nroot;
 	struct mp_range anon[MP_MAX_ANON];  /* anonymous rw mappings: read with
 					     * care, minus our own (vm.c) */
@@ -32,9 +33,11 @@ struct mp_roots {
 void _mp_roots_collect(struct mp_roots *rt, uintptr_t sp);
 
 /* Read [lo, hi) without faulting, skipping pages that are not resident or
- * vanish meanwhile, and hand each readable run of words to fn. */
+ * vanish meanwhile, and hand each readable run of words to fn, with the
+ * address it was read from. */
 void _mp_roots_read(uintptr_t lo, uintptr_t hi,
-		    void (*fn)(const uintptr_t *w, size_t n, void *arg),
+		    void (*fn)(const uintptr_t *w, size_t n, uintptr_t from,
+			       void *arg),
 		    void *arg);
 
 #endif

@@ -271,6 +271,7 @@ size_t _mp_threads_stop(struct mp_thread_view *out, size_t max)
 		if (r->state != R_LIVE || r->tid == me)
 			continue;
 		struct mp_thread_view *v = &out[n++];
+		v->tid = r->tid;
 		v->stack = r->r;
 		v->nregs = 0;
 		if (atomic_load(&r->parked)) {

@@ -27,6 +27,7 @@ void _mp_thread_register_self(void);
  * its whole stack. */
 #define MP_THREAD_REGS 23 /* general registers of a stopped thread */
 struct mp_thread_view {
+	int tid;                      /* the kernel's thread id */
 	struct mp_range stack;        /* [sp - red zone, top) when stopped */
 	uintptr_t regs[MP_THREAD_REGS];
 	int nregs;
