@@ -34,11 +34,30 @@ static const char *const names[MP_E_KINDS] = {
 	[MP_E_DOUBLE_FREE] = "double-free",
 	[MP_E_INVALID_FREE] = "invalid-free",
 	[MP_E_USE_AFTER_FREE] = "use-after-free",
+	[MP_E_ALLOC_DEALLOC_MISMATCH] = "alloc-dealloc-mismatch",
+	[MP_E_NEW_DELETE_TYPE_MISMATCH] = "new-delete-type-mismatch",
+	[MP_E_INVALID_ALIGNMENT] = "invalid-alignment",
+	[MP_E_SIZE_TOO_BIG] = "allocation-size-too-big",
+	[MP_E_CALLOC_OVERFLOW] = "calloc-overflow",
+	[MP_E_REALLOC_SIZE_ZERO] = "realloc-size-zero",
 };
 
 const char *_mp_err_name(enum mp_err k)
 {
 	return k < MP_E_KINDS ? names[k] : "unknown";
+}
+
+static const char *const family_names[MP_FAM_COUNT] = {
+	[MP_FAM_MALLOC] = "malloc",
+	[MP_FAM_NEW] = "operator new",
+	[MP_FAM_NEW_ARRAY] = "operator new[]",
+	[MP_FAM_NEW_ALIGNED] = "aligned operator new",
+	[MP_FAM_NEW_ARRAY_ALIGNED] = "aligned operator new[]",
+};
+
+const char *_mp_family_name(unsigned family)
+{
+	return family < MP_FAM_COUNT ? family_names[family] : "unknown";
 }
 
 struct mp_verdict _mp_verdict(enum mp_err kind, uintptr_t addr,
@@ -182,6 +201,27 @@ void _mp_report_stack(struct mp_out *o, uint32_t id)
 	}
 }
 
+/* new-delete-type-mismatch: what the allocation had and the delete said. */
+static void mismatch_line(struct mp_out *o, const struct mp_verdict *v)
+{
+	const struct mp_block *b = &v->blk;
+	int by_size = v->arg_sized && v->arg != b->size;
+	size_t had_align = (size_t)1 << b->align_log;
+	_mp_out_printf(o, "%s(%p, ", v->where, (void *)v->addr);
+	if (by_size)
+		_mp_out_printf(o, "size %zu", v->arg);
+	else
+		_mp_out_printf(o, "alignment %zu", v->arg2);
+	_mp_out_printf(o, "): the %zu-byte block at %p was allocated by %s ",
+		       b->size, (void *)b->user, _mp_family_name(b->family));
+	if (by_size)
+		_mp_out_printf(o, "with size %zu, freed with size %zu\n", b->size,
+			       v->arg);
+	else
+		_mp_out_printf(o, "with alignment %zu, freed with alignment %zu\n",
+			       had_align, v->arg2);
+}
+
 static void locate_line(struct mp_out *o, const struct mp_verdict *v)
 {
 	const struct mp_block *b = &v->blk;
@@ -230,6 +270,41 @@ static void locate_line(struct mp_out *o, const struct mp_verdict *v)
 			       "%ld (%p) of the %zu-byte block at %p\n",
 			       v->count, v->count == 1 ? "" : "s", v->offset,
 			       (void *)v->addr, b->size, (void *)b->user);
+		break;
+	case MP_E_ALLOC_DEALLOC_MISMATCH:
+		_mp_out_printf(o, "%s(%p): the %zu-byte block at %p was allocated "
+			       "by %s, freed by %s\n", v->where, (void *)v->addr,
+			       b->size, (void *)b->user,
+			       _mp_family_name(b->family), v->where);
+		break;
+	case MP_E_NEW_DELETE_TYPE_MISMATCH:
+		mismatch_line(o, v);
+		break;
+	case MP_E_INVALID_ALIGNMENT:
+		_mp_out_printf(o, "%s(alignment %zu, size %zu): alignment is %s\n",
+			       v->where, v->arg, v->arg2,
+			       v->arg && !(v->arg & (v->arg - 1))
+				       ? "not a multiple of sizeof(void *) (8)"
+				       : "not a power of two");
+		break;
+	case MP_E_SIZE_TOO_BIG:
+		_mp_out_printf(o, "%s(size %zu): requested size 0x%zx exceeds the "
+			       "maximum allocation size 0x%zx", v->where, v->arg,
+			       v->arg, v->arg2);
+		if ((long)v->arg < 0)
+			_mp_out_printf(o, " (a negative size: %ld)", (long)v->arg);
+		else
+			_mp_out_str(o, " (max_allocation_size)");
+		_mp_out_str(o, "\n");
+		break;
+	case MP_E_CALLOC_OVERFLOW:
+		_mp_out_printf(o, "%s(nmemb %zu, size %zu): nmemb * size overflows "
+			       "size_t\n", v->where, v->arg, v->arg2);
+		break;
+	case MP_E_REALLOC_SIZE_ZERO:
+		_mp_out_printf(o, "%s(%p, 0): size 0 frees the %zu-byte block at %p "
+			       "and returns NULL\n", v->where, (void *)v->addr,
+			       b->size, (void *)b->user);
 		break;
 	default:
 		_mp_out_printf(o, "address %p\n", (void *)v->addr);

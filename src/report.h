@@ -12,6 +12,13 @@ enum mp_err {
 	MP_E_DOUBLE_FREE,
 	MP_E_INVALID_FREE,  /* not ours, interior, never allocated */
 	MP_E_USE_AFTER_FREE,/* poison of a freed block changed */
+	MP_E_ALLOC_DEALLOC_MISMATCH,   /* freed by another family */
+	MP_E_NEW_DELETE_TYPE_MISMATCH, /* sized/aligned delete disagrees */
+	/* argument errors: found at the call, no block involved */
+	MP_E_INVALID_ALIGNMENT,  /* arg = alignment, arg2 = size */
+	MP_E_SIZE_TOO_BIG,       /* arg = size, arg2 = the maximum */
+	MP_E_CALLOC_OVERFLOW,    /* arg = nmemb, arg2 = size */
+	MP_E_REALLOC_SIZE_ZERO,  /* realloc(p, 0), option realloc_size_zero */
 	MP_E_KINDS
 };
 
@@ -27,7 +34,15 @@ struct mp_verdict {
 	const char *where;     /* "free", "realloc", "mp_check", ... */
 	int sweep;             /* found by a check of its own (exit, eviction),
 				* not during a call of the program */
+	/* new-delete-type-mismatch: arg = size passed when arg_sized, arg2 =
+	 * alignment passed (0: none); argument errors: see enum mp_err */
+	int arg_sized;
+	size_t arg, arg2;
 };
+
+/* The function family that allocated a block: "malloc", "operator new[]",
+ * ... (enum mp_family). */
+const char *_mp_family_name(unsigned family);
 
 const char *_mp_err_name(enum mp_err k);
 
