@@ -32,6 +32,15 @@ static const char *const new_names[MP_FAM_COUNT] = {
 
 typedef void (*handler_fn)(void);
 
+/* The program's own operator new / delete (plain and aligned), when it
+ * replaces them: the forms it left to the library forward to them, as the
+ * default ones of libstdc++ do (new[] calls new, sized delete calls delete,
+ * ...).  NULL: ours are in use.  Set once, by the constructor. */
+static void *(*own_new)(size_t);
+static void *(*own_anew)(size_t, size_t);
+static void (*own_delete)(void *);
+static void (*own_adelete)(void *, size_t);
+
 /* The C++ runtime's function `sym`, or NULL.  Only reached when an
  * allocation failed, so a process without C++ never asks. */
 static void *runtime_fn(const char *sym)
@@ -67,21 +76,27 @@ static void *cxx_new(size_t n, size_t align, unsigned family, int nothrow,
 		     uintptr_t caller)
 {
 	const char *where = new_names[family];
+	if (!align && own_new) /* a nothrow form cannot catch what it throws */
+		return own_new(n);
+	if (align && own_anew)
+		return own_anew(n, align);
 	int saved = errno;
-	int bad = 0;
+	int secure = _mp_secure();
 	if (align && !pow2(align)) {
-		if (!_mp_secure())
+		/* as libstdc++: fails at once, the new-handler is not called */
+		if (!secure)
 			_mp_call_error(MP_E_INVALID_ALIGNMENT, where, align, n, caller);
-		bad = 1;
-	} else if (!_mp_secure() && _mp_too_big(n, where, caller)) {
-		bad = 1;
-	}
-	errno = saved;
-	if (bad) /* as libstdc++: such a request fails without a retry */
+		errno = saved;
 		goto fail;
+	}
+	/* reported once; the new-handler loop below still runs, as it would
+	 * when malloc failed */
+	int too_big = !secure && _mp_too_big(n, where, caller);
 	for (;;) {
-		void *p;
-		if (_mp_secure()) {
+		void *p = NULL;
+		if (too_big) {
+			p = NULL;
+		} else if (secure) {
 			_mp_real_resolve();
 			p = align > MP_ALIGN ? _mp_real_memalign(align, n)
 					     : _mp_real_malloc(n ? n : 1);
@@ -109,6 +124,14 @@ static void cxx_delete(void *p, unsigned family, const char *where, int sized,
 {
 	if (!p)
 		return;
+	if (!align && own_delete) {
+		own_delete(p);
+		return;
+	}
+	if (align && own_adelete) {
+		own_adelete(p, align);
+		return;
+	}
 	int saved = errno;
 	if (_mp_secure()) {
 		_mp_real_free(p);
@@ -214,10 +237,21 @@ SHIM void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t al)
 	cxx_delete(p, MP_FAM_NEW_ARRAY_ALIGNED, ADELA_NAME, 1, n, al, CALLER);
 }
 
+/* The winning definition of sym when it is not ours, else NULL. */
+static void *theirs(const char *sym, const Dl_info *mine)
+{
+	Dl_info info;
+	void *f = dlsym(RTLD_DEFAULT, sym);
+	if (f && dladdr(f, &info) && info.dli_fbase != mine->dli_fbase)
+		return f;
+	return NULL;
+}
+
 /* A program that replaces some of these functions (an executable comes
  * before the preload in symbol lookup) pairs its own with ours: a block of
  * its operator new then meets our delete, or ours its delete (which calls
- * free).  Families mean nothing then, and are not checked. */
+ * free).  Families mean nothing then, and are not checked; the forms it
+ * left to us forward to its own, as the library's defaults would. */
 __attribute__((constructor)) static void cxx_start(void)
 {
 	static const char *const syms[] = {
@@ -231,15 +265,16 @@ __attribute__((constructor)) static void cxx_start(void)
 		"_ZdaPvSt11align_val_tRKSt9nothrow_t", "_ZdlPvmSt11align_val_t",
 		"_ZdaPvmSt11align_val_t",
 	};
-	Dl_info mine, theirs;
+	Dl_info mine;
 	if (_mp_secure() || !dladdr((void *)&cxx_start, &mine))
 		return;
 	/* by module, not address: &_Znwm here would be the winner's too */
-	for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
-		void *f = dlsym(RTLD_DEFAULT, syms[i]);
-		if (f && dladdr(f, &theirs) && theirs.dli_fbase != mine.dli_fbase) {
+	for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++)
+		if (theirs(syms[i], &mine))
 			_mp_set_foreign_new(1);
-			return;
-		}
-	}
+	own_new = (void *(*)(size_t))theirs("_Znwm", &mine);
+	own_anew = (void *(*)(size_t, size_t))theirs("_ZnwmSt11align_val_t", &mine);
+	own_delete = (void (*)(void *))theirs("_ZdlPv", &mine);
+	own_adelete = (void (*)(void *, size_t))theirs("_ZdlPvSt11align_val_t",
+							&mine);
 }

@@ -222,10 +222,10 @@ static void mismatch_line(struct mp_out *o, const struct mp_verdict *v)
 			       had_align, v->arg2);
 }
 
-static void locate_line(struct mp_out *o, const struct mp_verdict *v)
+/* The locating line without prefix: what the address or call is. */
+static void locate_text(struct mp_out *o, const struct mp_verdict *v)
 {
 	const struct mp_block *b = &v->blk;
-	_mp_report_prefix(o);
 	if (!v->count && (v->kind == MP_E_OVERFLOW || v->kind == MP_E_UNDERFLOW ||
 			  v->kind == MP_E_USE_AFTER_FREE)) {
 		/* caught at the access itself (guard page): nothing changed */
@@ -309,6 +309,26 @@ static void locate_line(struct mp_out *o, const struct mp_verdict *v)
 	default:
 		_mp_out_printf(o, "address %p\n", (void *)v->addr);
 	}
+}
+
+static void locate_line(struct mp_out *o, const struct mp_verdict *v)
+{
+	_mp_report_prefix(o);
+	locate_text(o, v);
+}
+
+void _mp_report_describe(const struct mp_verdict *v, char *buf, size_t cap)
+{
+	struct mp_out o;
+	_mp_out_init(&o, -1);
+	locate_text(&o, v);
+	size_t n = o.len && o.buf[o.len - 1] == '\n' ? o.len - 1 : o.len;
+	if (cap == 0)
+		return;
+	if (n >= cap)
+		n = cap - 1;
+	__builtin_memcpy(buf, o.buf, n);
+	buf[n] = '\0';
 }
 
 static __thread int in_report __attribute__((tls_model("initial-exec")));

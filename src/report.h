@@ -55,6 +55,10 @@ struct mp_verdict _mp_verdict(enum mp_err kind, uintptr_t addr,
  * abort if abort_on_error.  No pool lock may be held. */
 void _mp_report_error(const struct mp_verdict *v);
 
+/* The locating line of v's report (no prefix, no newline) into buf, for
+ * the JSON report. */
+void _mp_report_describe(const struct mp_verdict *v, char *buf, size_t cap);
+
 /* Print frames of depot stack `id`, one per line, with the pid prefix. */
 void _mp_report_stack(struct mp_out *o, uint32_t id);
 
