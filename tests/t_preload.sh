@@ -48,7 +48,7 @@ flags_for() {
 
 PROGS="pl_overflow pl_underflow pl_double_free pl_invalid_free pl_uaf
        pl_leak pl_aligned pl_semantics pl_status pl_fork pl_storm
-       pl_exitpaths pl_dtor pl_dlopen"
+       pl_exitpaths pl_dtor pl_dlopen pl_argcheck"
 
 # compile OUT LOG CMD...: run CMD (in the repo root, for -Iinclude) in the
 # background; its status lands in LOG.rc.
@@ -303,13 +303,90 @@ summary_is(J, L, definite=(0, 0), indirect=(0, 0), possible=(0, 0))
 					"stderr: $(head -c 300 "$RD/err")"
 			fi
 		done
-		name="semantics: exits 0, no error, nothing lost (-$o)"
+		name="semantics: exits 0, only the argument errors, nothing lost (-$o)"
 		status_is "$name" 0 && check "$name" '
 J, L, pid = load()
-errors_are(J, L, [])
+errors_are(J, L, ["calloc-overflow", "calloc-overflow", "allocation-size-too-big",
+                  "calloc-overflow"])
 summary_is(J, L, definite=(0, 0), indirect=(0, 0), possible=(0, 0))
 '
 	fi
+
+	# ---- argument checks: the report, and glibc's result and errno kept
+	for mode in alignment toobig limit overflow realloc0 realloc0_off; do
+		name="argument checks: $mode (-$o)"
+		have "pl_argcheck.$o" "$name" || continue
+		case $mode in
+		limit) OPTS=max_allocation_size=1000000 ;;
+		realloc0) OPTS=realloc_size_zero=1 ;;
+		*) OPTS= ;;
+		esac
+		prun "argcheck.$o.$mode" "$B/pl_argcheck.$o" "${mode%_off}"
+		OPTS=
+		status_is "$name" 0 || continue
+		check "$name" '
+J, L, pid = load()
+out = open(os.path.join(RD, "out")).read()
+need("0 failures" in out and "FAIL" not in out, "glibc semantics broken: %s" % out)
+H = r"0x[0-9a-f]+"
+want = {
+  "alignment": [("invalid-alignment", "posix_memalign", "PM_24",
+                 r"posix_memalign\(alignment 24, size 100\): alignment is not a power of two"),
+                ("invalid-alignment", "posix_memalign", "PM_4",
+                 r"posix_memalign\(alignment 4, size 100\): alignment is not a multiple of sizeof\(void \*\) \(8\)"),
+                ("invalid-alignment", "aligned_alloc", "AA_3",
+                 r"aligned_alloc\(alignment 3, size 100\): alignment is not a power of two"),
+                ("invalid-alignment", "memalign", "MA_48",
+                 r"memalign\(alignment 48, size 100\): alignment is not a power of two")],
+  "toobig": [("allocation-size-too-big", "malloc", "TB_MALLOC",
+              r"malloc\(size 18446744073709547520\): requested size 0xfffffffffffff000 exceeds "
+              r"the maximum allocation size 0x7fffffffffffffff \(a negative size: -4096\)"),
+             ("allocation-size-too-big", "calloc", "TB_CALLOC",
+              r"calloc\(size 18446744073709551615\): .*\(a negative size: -1\)"),
+             ("allocation-size-too-big", "realloc", "TB_REALLOC",
+              r"realloc\(size 18446744073709551615\): .*\(a negative size: -1\)"),
+             ("allocation-size-too-big", "posix_memalign", "TB_PM",
+              r"posix_memalign\(size 9223372036854775808\): requested size 0x8000000000000000 .*")],
+  "limit": [("allocation-size-too-big", "malloc", "LIMIT",
+             r"malloc\(size 2000000\): requested size 0x1e8480 exceeds the maximum "
+             r"allocation size 0xf4240 \(max_allocation_size\)")],
+  "overflow": [("calloc-overflow", "calloc", "OV_CALLOC",
+                r"calloc\(nmemb 9223372036854775809, size 2\): nmemb \* size overflows size_t"),
+               ("calloc-overflow", "reallocarray", "OV_REALLOCARRAY",
+                r"reallocarray\(nmemb 4611686018427387903, size 8\): nmemb \* size overflows size_t")],
+  "realloc0": [("realloc-size-zero", "realloc", "R0_CALL",
+                r"realloc\(%s, 0\): size 0 frees the 40-byte block at %s and returns NULL" % (H, H))],
+  "realloc0_off": [],
+}[V["mode"]]
+errors_are(J, L, [w[0] for w in want])
+src = open(os.path.join(os.environ["PROGS"], "pl_argcheck.c")).read().splitlines()
+fn = {"PM": "alignment", "AA": "alignment", "MA": "alignment", "TB": "toobig",
+      "LI": "limit", "OV": "overflow", "R0": "realloc0"}
+for i, (kind, where, marker, line_re) in enumerate(want):
+    if i >= len(J["errors"]) or i >= len(L["errors"]):
+        break
+    e, t = J["errors"][i], L["errors"][i]
+    line = [n + 1 for n, l in enumerate(src) if "/* %s */" % marker in l][0]
+    need(e["function"] == where and t["where"] == where,
+         "%s: reported for %s / %s" % (marker, e["function"], t["where"]))
+    need(any(re.fullmatch(line_re, l) for l in t["lines"]),
+         "%s: text lacks /%s/; has %s" % (marker, line_re, t["lines"]))
+    need(re.fullmatch(line_re, e["description"] or ""),
+         "%s: JSON description %r" % (marker, e["description"]))
+    for what, st in (("JSON stack", e["stack"]), ("text bad call", t["stack"])):
+        site("%s %s" % (marker, what), st, fn[marker[:2]], "pl_argcheck.c", line)
+    if kind == "realloc-size-zero":
+        la = [n + 1 for n, l in enumerate(src) if "/* R0_ALLOC */" in l][0]
+        for what, st in (("JSON alloc_stack", e["alloc_stack"]), ("text allocated by", t["alloc_stack"])):
+            site(what, st, "alloc40", "pl_argcheck.c", la)
+    else:
+        need(e["address"] is None and e["block_address"] is None and e["alloc_stack"] == [],
+             "%s: an argument error names an address or block: %s" % (marker, e))
+    if kind == "calloc-overflow":
+        need(set(e["arguments"]) == {"nmemb", "size"}, "JSON arguments %s" % e.get("arguments"))
+summary_is(J, L, definite=(0, 0))
+' mode="$mode"
+	done
 
 	# ---- the program's own stdout, stderr and exit status are kept
 	name="stdout, stderr and exit status 7 are the same as without the preload (-$o)"
