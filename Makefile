@@ -25,7 +25,7 @@ TEST_DEPS := g++:/usr/bin/g++ git:/usr/bin/git sqlite3:/usr/bin/sqlite3 \
         tar:/usr/bin/tar gzip:/usr/bin/gzip
 
 CORE_SRC := out options real vm slab guard guardpage large depot stack unwind quarantine \
-            symindex symbolize report pool check leaks api
+            symindex symbolize locate report pool check leaks api
 # the preload layer: exit report, reachability scan, thread registry, shims
 SO_SRC   := json roots leakscan threads exit signals preload preload_cxx
 CORE_OBJ := $(CORE_SRC:%=$(BUILD)/%.o)

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "json.h"
 #include "depot.h"
+#include "locate.h"
 #include "options.h"
 #include "reent.h"
 #include "report.h"
@@ -132,6 +133,14 @@ static void json_errors(struct mp_out *o)
 		_mp_out_json_str(o, what);
 		_mp_out_str(o, ",");
 		json_error_facts(o, v);
+		if (v->loc[0]) {
+			_mp_out_printf(o, "\"location\":{\"kind\":\"%s\",\"text\":",
+				       _mp_loc_kind_name(v->loc_kind));
+			_mp_out_json_str(o, v->loc);
+			_mp_out_str(o, "},");
+		} else {
+			_mp_out_str(o, "\"location\":null,");
+		}
 		if (v->has_block)
 			_mp_out_printf(o, "\"block_address\":\"%p\",\"block_size\":%zu,"
 				       "\"offset\":%ld,", (void *)v->blk.user,

@@ -349,8 +349,9 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 	if (m)
 		_mp_slab_block(s, i, &b);
 	if (!m || off != 0 || m->state == MP_ST_UNUSED) {
-		int live = m && m->state == MP_ST_LIVE;
-		v[nv++] = _mp_verdict(MP_E_INVALID_FREE, p, live ? &b : NULL, off,
+		/* a freed slot still names its block: "inside a freed block" */
+		int known = m && m->state != MP_ST_UNUSED;
+		v[nv++] = _mp_verdict(MP_E_INVALID_FREE, p, known ? &b : NULL, off,
 				      0, stack, where);
 	} else if (m->state != MP_ST_LIVE) {
 		v[nv++] = _mp_verdict(MP_E_DOUBLE_FREE, p, &b, 0, 0, stack, where);

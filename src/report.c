@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "report.h"
 #include "depot.h"
+#include "locate.h"
 #include "options.h"
 #include "reent.h"
 #include "symbolize.h"
@@ -333,12 +334,18 @@ void _mp_report_describe(const struct mp_verdict *v, char *buf, size_t cap)
 
 static __thread int in_report __attribute__((tls_model("initial-exec")));
 
-void _mp_report_error(const struct mp_verdict *v)
+void _mp_report_error(const struct mp_verdict *given)
 {
 	atomic_fetch_add(&nerrors, 1);
 	if (in_report) /* an error met while writing a report: count only */
 		return;
 	in_report = 1;
+	/* located now, before the report lock: the stack or frame an address
+	 * points into may be gone by the time the JSON is written */
+	struct mp_verdict located = *given;
+	const struct mp_verdict *v = &located;
+	if (!_mp_tls.raw_stacks)
+		_mp_locate(&located);
 	struct mp_out o;
 	_mp_report_begin(&o);
 	if (errlog_len < ERRLOG_MAX)
@@ -346,6 +353,11 @@ void _mp_report_error(const struct mp_verdict *v)
 	_mp_report_prefix(&o);
 	_mp_out_printf(&o, "ERROR: %s\n", _mp_err_name(v->kind));
 	locate_line(&o, v);
+	if (v->loc[0]) {
+		_mp_report_prefix(&o);
+		_mp_out_safe_str(&o, v->loc);
+		_mp_out_str(&o, "\n");
+	}
 	_mp_report_prefix(&o);
 	if (v->sweep)
 		_mp_out_printf(&o, "  detected by the %s check\n", v->where);

@@ -22,6 +22,8 @@ enum mp_err {
 	MP_E_KINDS
 };
 
+#define MP_LOC_MAX 200
+
 /* What detection found; the report module turns it into words. */
 struct mp_verdict {
 	enum mp_err kind;
@@ -38,6 +40,9 @@ struct mp_verdict {
 	 * alignment passed (0: none); argument errors: see enum mp_err */
 	int arg_sized;
 	size_t arg, arg2;
+	/* where addr points, in words (locate.c), filled when reported */
+	int loc_kind;
+	char loc[MP_LOC_MAX];
 };
 
 /* The function family that allocated a block: "malloc", "operator new[]",

@@ -1,0 +1,225 @@
+/* locate.c - where a bad address points, in words: beside or inside a heap
+ * block, in a freed block, on a thread's stack (and in which frame), in a
+ * module's data (and at which symbol), or nowhere we know of.
+ *
+ * Report-time only: it symbolizes and reads the thread registry, so no pool
+ * lock may be held; nothing here allocates from the pool.
+ */
+#define _GNU_SOURCE
+#include "locate.h"
+#include "out.h"
+#include "reent.h"
+#include "stack.h"
+#include "symbolize.h"
+#include "threads.h"
+#include "unwind.h"
+
+#define UNW_LOCAL_ONLY
+#include <dlfcn.h>
+#include <libunwind.h>
+#include <link.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Other threads' stacks examined (a snapshot on our stack: 4 KiB). */
+#define MAX_THREADS 256
+/* Frames walked to name the frame of a stack address. */
+#define MAX_FRAMES 256
+
+/* The thread registry lives in the preload layer; libmempool.a has none. */
+size_t _mp_threads_lock_snapshot(struct mp_range *out, size_t max)
+	__attribute__((weak));
+void _mp_threads_unlock(void) __attribute__((weak));
+
+enum { LOC_NONE, LOC_HEAP, LOC_FREED, LOC_STACK, LOC_DATA, LOC_MODULE,
+       LOC_UNKNOWN, LOC_KINDS };
+
+const char *_mp_loc_kind_name(int kind)
+{
+	static const char *const names[LOC_KINDS] = {
+		[LOC_HEAP] = "heap", [LOC_FREED] = "freed", [LOC_STACK] = "stack",
+		[LOC_DATA] = "data", [LOC_MODULE] = "module",
+		[LOC_UNKNOWN] = "unknown",
+	};
+	return kind > LOC_NONE && kind < LOC_KINDS ? names[kind] : NULL;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *b = p;
+	for (; *p; p++)
+		if (*p == '/')
+			b = p + 1;
+	return b;
+}
+
+/* Relative to the block: N bytes before / inside / after the end of it. */
+static void heap_text(struct mp_verdict *v)
+{
+	const struct mp_block *b = &v->blk;
+	int freed = b->state == MP_ST_QUAR || b->state == MP_ST_FREED;
+	const char *fr = freed ? "freed " : "";
+	long off = v->offset, size = (long)b->size;
+	char *t = v->loc;
+	size_t cap = sizeof v->loc;
+	v->loc_kind = freed ? LOC_FREED : LOC_HEAP;
+	if (off < 0)
+		_mp_snprintf(t, cap, "%p is %ld byte%s before the start of the %s"
+			     "%zu-byte block at %p", (void *)v->addr, -off,
+			     off == -1 ? "" : "s", fr, b->size, (void *)b->user);
+	else if (off >= size && !(off == 0 && size == 0))
+		_mp_snprintf(t, cap, "%p is %ld byte%s after the end of the %s"
+			     "%zu-byte block at %p", (void *)v->addr, off - size,
+			     off - size == 1 ? "" : "s", fr, b->size,
+			     (void *)b->user);
+	else
+		_mp_snprintf(t, cap, "%p is %ld byte%s inside the %s%zu-byte "
+			     "block at %p", (void *)v->addr, off,
+			     off == 1 ? "" : "s", fr, b->size, (void *)b->user);
+}
+
+/* The function whose frame holds addr: libunwind walks this thread's
+ * stack (the pool's own frames keep no frame-pointer chain) and a frame
+ * owns [its sp, its caller's sp). */
+static int frame_pc(uintptr_t addr, uintptr_t *pc)
+{
+	unw_context_t ctx;
+	unw_cursor_t cur;
+	unw_word_t sp, ip, prev_sp = 0, prev_ip = 0;
+	int found = 0;
+	_mp_stack_gate_enter();
+	if (unw_getcontext(&ctx) == 0 && unw_init_local(&cur, &ctx) == 0) {
+		for (int i = 0; i < MAX_FRAMES; i++) {
+			if (unw_get_reg(&cur, UNW_REG_SP, &sp) != 0 ||
+			    unw_get_reg(&cur, UNW_REG_IP, &ip) != 0)
+				break;
+			if (i > 0 && addr >= prev_sp && addr < sp) {
+				*pc = prev_ip;
+				found = 1;
+				break;
+			}
+			prev_sp = sp;
+			prev_ip = ip;
+			if (unw_step(&cur) <= 0)
+				break;
+		}
+	}
+	_mp_stack_gate_leave();
+	return found;
+}
+
+static int on_my_stack(struct mp_verdict *v)
+{
+	uintptr_t lo, hi, pc;
+	if (!_mp_unwind_known_bounds(&lo, &hi) || v->addr < lo || v->addr >= hi)
+		return 0;
+	int tid = (int)syscall(SYS_gettid);
+	char who[48];
+	if (tid == (int)getpid())
+		_mp_snprintf(who, sizeof who, "the main thread");
+	else
+		_mp_snprintf(who, sizeof who, "thread %d (this thread)", tid);
+	struct mp_symbol sym;
+	sym.function[0] = '\0';
+	_mp_enter(); /* libunwind and libdw may allocate */
+	if (frame_pc(v->addr, &pc))
+		_mp_symbolize(pc, &sym);
+	_mp_leave();
+	v->loc_kind = LOC_STACK;
+	if (sym.function[0])
+		_mp_snprintf(v->loc, sizeof v->loc, "%p is on the stack of %s, in "
+			     "the frame of %s", (void *)v->addr, who, sym.function);
+	else
+		_mp_snprintf(v->loc, sizeof v->loc, "%p is on the stack of %s",
+			     (void *)v->addr, who);
+	return 1;
+}
+
+static int on_other_stack(struct mp_verdict *v)
+{
+	struct mp_range r[MAX_THREADS];
+	if (!_mp_threads_lock_snapshot || !_mp_threads_unlock)
+		return 0;
+	size_t n = _mp_threads_lock_snapshot(r, MAX_THREADS);
+	_mp_threads_unlock();
+	for (size_t i = 0; i < n && i < MAX_THREADS; i++)
+		if (v->addr >= r[i].lo && v->addr < r[i].hi) {
+			v->loc_kind = LOC_STACK;
+			_mp_snprintf(v->loc, sizeof v->loc, "%p is on the stack of "
+				     "another thread", (void *)v->addr);
+			return 1;
+		}
+	return 0;
+}
+
+struct seg_find {
+	uintptr_t addr;
+	int found, writable;
+};
+
+static int seg_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct seg_find *f = arg;
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && f->addr >= lo &&
+		    f->addr < lo + ph->p_memsz) {
+			f->found = 1;
+			f->writable = (ph->p_flags & PF_W) != 0;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int in_module(struct mp_verdict *v)
+{
+	struct seg_find f = { .addr = v->addr };
+	Dl_info di;
+	_mp_enter();
+	dl_iterate_phdr(seg_cb, &f);
+	int named = f.found && dladdr((void *)v->addr, &di) && di.dli_fname;
+	struct mp_symbol sym;
+	sym.function[0] = '\0';
+	if (named) /* symbolize looks up pc - 1: ask for the byte itself */
+		_mp_symbolize(v->addr + 1, &sym);
+	_mp_leave();
+	if (!named)
+		return 0;
+	v->loc_kind = f.writable ? LOC_DATA : LOC_MODULE;
+	const char *mod = base_name(di.dli_fname);
+	const char *seg = f.writable ? "the data segment" : "the read-only part";
+	if (sym.function[0])
+		_mp_snprintf(v->loc, sizeof v->loc, "%p is in %s of %s (symbol %s)",
+			     (void *)v->addr, seg, mod, sym.function);
+	else
+		_mp_snprintf(v->loc, sizeof v->loc, "%p is in %s of %s",
+			     (void *)v->addr, seg, mod);
+	return 1;
+}
+
+void _mp_locate(struct mp_verdict *v)
+{
+	v->loc[0] = '\0';
+	v->loc_kind = LOC_NONE;
+	switch (v->kind) {
+	case MP_E_INVALID_FREE:
+	case MP_E_OVERFLOW:
+	case MP_E_UNDERFLOW:
+	case MP_E_USE_AFTER_FREE:
+		break;
+	default:
+		return;
+	}
+	if (v->has_block) {
+		heap_text(v);
+		return;
+	}
+	if (on_my_stack(v) || on_other_stack(v) || in_module(v))
+		return;
+	v->loc_kind = LOC_UNKNOWN;
+	_mp_snprintf(v->loc, sizeof v->loc, "%p is not a heap address (no heap "
+		     "block, thread stack or module holds it)", (void *)v->addr);
+}
