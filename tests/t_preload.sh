@@ -137,6 +137,10 @@ need(e["function"] == "free" and t["where"] == "free",
      "not detected by free: %s / %s" % (e["function"], t["where"]))
 text_line(t, r"^1 guard byte changed, first at offset %d \(0x[0-9a-f]+\) "
           r"of the %d-byte block at 0x[0-9a-f]+ \(0 bytes after its end\)$" % (n, n))
+want = r"0x[0-9a-f]+ is 0 bytes after the end of the %d-byte block at 0x[0-9a-f]+" % n
+text_line(t, "^" + want + "$")
+need(e["location"]["kind"] == "heap" and re.fullmatch(want, e["location"]["text"]),
+     "JSON location %s" % e["location"])
 for what, st in (("JSON alloc_stack", e["alloc_stack"]), ("text allocated by", t["alloc_stack"])):
     site(what, st, "alloc_buffer", "pl_overflow.c", V["la"])
 for what, st in (("JSON stack", e["stack"]), ("text detected by", t["stack"])):
@@ -180,6 +184,10 @@ need((e["block_size"], e["offset"], e["count"]) == (n, -1, 1),
      % (e["block_size"], e["offset"], e["count"], n))
 text_line(t, r"^1 guard byte changed, first at offset -1 \(0x[0-9a-f]+\) of the "
           r"%d-byte block at 0x[0-9a-f]+ \(1 byte before its start\)$" % n)
+want = r"0x[0-9a-f]+ is 1 byte before the start of the %d-byte block at 0x[0-9a-f]+" % n
+text_line(t, "^" + want + "$")
+need(e["location"]["kind"] == "heap" and re.fullmatch(want, e["location"]["text"]),
+     "JSON location %s" % e["location"])
 for what, st in (("JSON alloc_stack", e["alloc_stack"]), ("text allocated by", t["alloc_stack"])):
     site(what, st, "alloc_buffer", "pl_underflow.c", V["la"])
 ' n="$sz" la="$L_UNF"
@@ -208,8 +216,8 @@ for what, st in (("JSON stack", e["stack"]), ("text bad call", t["stack"])):
 	fi
 
 	# ---- invalid free: stack address, interior pointers
-	for mode in stack interior interior_large; do
-		name="invalid-free: $mode pointer (-$o)"
+	for mode in stack interior interior_large freed global thread wild; do
+		name="invalid-free: $mode pointer, and where it points (-$o)"
 		have "pl_invalid_free.$o" "$name" || continue
 		prun "invalid_free.$o.$mode" "$B/pl_invalid_free.$o" "$mode"
 		status_is "$name" 0 || continue
@@ -219,14 +227,25 @@ errors_are(J, L, ["invalid-free"])
 e, t = J["errors"][0], L["errors"][0]
 for what, st in (("JSON stack", e["stack"]), ("text bad call", t["stack"])):
     site(what, st, "bad_free", "pl_invalid_free.c", V["lf"])
-if V["mode"] == "stack":
+H = r"0x[0-9a-f]+"
+loc = {"stack": ("stack", r"%s is on the stack of the main thread, in the frame of main" % H),
+       "thread": ("stack", r"%s is on the stack of thread \d+ \(this thread\), in the frame of thread_local_free" % H),
+       "global": ("data", r"%s is in the data segment of pl_invalid_free\.O[02] \(symbol tp_global_buf\)" % H),
+       "wild": ("unknown", r"0x1000 is not a heap address \(no heap block, thread stack or module holds it\)"),
+       "interior": ("heap", r"%s is 8 bytes inside the 64-byte block at %s" % (H, H)),
+       "interior_large": ("heap", r"%s is 24 bytes inside the 5000-byte block at %s" % (H, H)),
+       "freed": ("freed", r"%s is 8 bytes inside the freed 64-byte block at %s" % (H, H))}[V["mode"]]
+need(e["location"] and e["location"]["kind"] == loc[0] and re.fullmatch(loc[1], e["location"]["text"]),
+     "JSON location %s, expected kind %s, /%s/" % (e["location"], loc[0], loc[1]))
+text_line(t, "^" + loc[1] + "$")
+if V["mode"] in ("stack", "thread", "global", "wild"):
     need(e["block_address"] is None and e["block_size"] is None and e["offset"] is None,
-         "JSON names a block for a stack address: %s" % e)
+         "JSON names a block for a non-heap address: %s" % e)
     need(e["alloc_stack"] == [] and e["free_stack"] == [], "JSON has alloc/free stacks")
     text_line(t, r"^free\(0x[0-9a-f]+\): address was not allocated by this allocator")
-    need(not t["alloc_stack"], "text has an allocated-by stack for a stack address")
+    need(not t["alloc_stack"], "text has an allocated-by stack for a non-heap address")
 else:
-    size, off = (64, 8) if V["mode"] == "interior" else (5000, 24)
+    size, off = (5000, 24) if V["mode"] == "interior_large" else (64, 8)
     need((e["block_size"], e["offset"]) == (size, off),
          "JSON block_size/offset = %s/%s, expected %d/%d" % (e["block_size"], e["offset"], size, off))
     need(int(e["address"], 16) - int(e["block_address"], 16) == off,
@@ -235,6 +254,7 @@ else:
               r"block at 0x[0-9a-f]+, not its start$" % (off, size))
     for what, st in (("JSON alloc_stack", e["alloc_stack"]), ("text allocated by", t["alloc_stack"])):
         site(what, st, "alloc_block", "pl_invalid_free.c", V["la"])
+    need(bool(e["free_stack"]) == (V["mode"] == "freed"), "JSON free_stack %s" % fmt_stack(e["free_stack"]))
 summary_is(J, L, definite=(0, 0))
 ' mode="$mode" la="$L_IF_A" lf="$L_IF_F"
 	done

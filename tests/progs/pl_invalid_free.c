@@ -2,7 +2,12 @@
  *   stack           the address of a local variable
  *   interior        8 bytes into a 64-byte block
  *   interior_large  24 bytes into a 5000-byte block
+ *   freed           8 bytes into a 64-byte block already freed
+ *   global          8 bytes into a global array (data segment, symbol)
+ *   thread          a local variable of a second thread's function
+ *   wild            the address 0x1000 (nothing there)
  * The real block is freed properly afterwards: nothing leaks. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,17 @@ TP_NOINLINE static void bad_free(void *p)
 	TP_NO_TAILCALL();
 }
 
+char tp_global_buf[64];
+
+TP_NOINLINE static void *thread_local_free(void *arg)
+{
+	char mine[48];
+	memset(mine, 0, sizeof mine);
+	tp_escape(mine);
+	bad_free(mine + 16);
+	return arg;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "stack";
@@ -31,6 +47,18 @@ int main(int argc, char **argv)
 		tp_escape(local);
 		bad_free(local);
 		printf("stack %p\n", (void *)local);
+	} else if (strcmp(mode, "global") == 0) {
+		bad_free(tp_global_buf + 8);
+	} else if (strcmp(mode, "thread") == 0) {
+		pthread_t t;
+		pthread_create(&t, NULL, thread_local_free, NULL);
+		pthread_join(t, NULL);
+	} else if (strcmp(mode, "wild") == 0) {
+		bad_free((void *)0x1000);
+	} else if (strcmp(mode, "freed") == 0) {
+		char *p = alloc_block(64);
+		free(tp_launder(p));
+		bad_free((char *)tp_launder(p) + 8);
 	} else {
 		size_t n = strcmp(mode, "interior") == 0 ? 64 : 5000;
 		size_t off = n == 64 ? 8 : 24;
