@@ -44,15 +44,6 @@ const char *_mp_loc_kind_name(int kind)
 	return kind > LOC_NONE && kind < LOC_KINDS ? names[kind] : NULL;
 }
 
-static const char *base_name(const char *p)
-{
-	const char *b = p;
-	for (; *p; p++)
-		if (*p == '/')
-			b = p + 1;
-	return b;
-}
-
 /* Relative to the block: N bytes before / inside / after the end of it. */
 static void heap_text(struct mp_verdict *v)
 {
@@ -189,7 +180,7 @@ static int in_module(struct mp_verdict *v)
 	if (!named)
 		return 0;
 	v->loc_kind = f.writable ? LOC_DATA : LOC_MODULE;
-	const char *mod = base_name(di.dli_fname);
+	const char *mod = _mp_base_name(di.dli_fname);
 	const char *seg = f.writable ? "the data segment" : "the read-only part";
 	if (sym.function[0])
 		_mp_snprintf(v->loc, sizeof v->loc, "%p is in %s of %s (symbol %s)",

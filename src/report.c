@@ -145,16 +145,6 @@ void _mp_report_prefix(struct mp_out *o)
 	_mp_out_printf(o, "==%d== ", (int)getpid());
 }
 
-/* Strip a path to its last component for the module column. */
-static const char *base_name(const char *p)
-{
-	const char *b = p;
-	for (; *p; p++)
-		if (*p == '/')
-			b = p + 1;
-	return b;
-}
-
 void _mp_report_stack(struct mp_out *o, uint32_t id)
 {
 	const uintptr_t *pcs;
@@ -192,7 +182,7 @@ void _mp_report_stack(struct mp_out *o, uint32_t id)
 		}
 		if (sym.module[0]) {
 			_mp_out_str(o, " (");
-			_mp_out_safe_str(o, base_name(sym.module));
+			_mp_out_safe_str(o, _mp_base_name(sym.module));
 			_mp_out_printf(o, "+0x%lx)", (unsigned long)sym.offset);
 		}
 		_mp_out_str(o, "\n");

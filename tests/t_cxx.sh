@@ -57,29 +57,19 @@ for cx in $CXXS; do
 		id=${cx%++}.$o
 		BUILDS="$BUILDS $id"
 		for p in pl_mismatch pl_cxx_replace; do
-			(cd "$MPWRAP_ROOT" && $cx $(cxxflags $o) "$P/$p.cc" -o "$B/$p.$id" \
-				>"$T/cc.$p.$id" 2>&1; echo $? >"$T/cc.$p.$id.rc") &
+			# shellcheck disable=SC2046
+			compile "$B/$p.$id" "$T/cc.$p.$id" $cx $(cxxflags $o) "$P/$p.cc" \
+				-o "$B/$p.$id"
 		done
 	done
 done
 wait
 for id in $BUILDS; do
-	errs=""
-	for p in pl_mismatch pl_cxx_replace; do
-		[ "$(cat "$T/cc.$p.$id.rc")" = 0 ] || errs="$errs$p: $(head -c 400 "$T/cc.$p.$id")"
-	done
-	if [ -z "$errs" ]; then pass "build the C++ test programs ($id)"
-	else fail "build the C++ test programs ($id)" "$errs"; fi
+	built "build the C++ test programs ($id)" "$id" pl_mismatch pl_cxx_replace
 done
 
 # ------------------------------------------------------------ the tests
 
-# have NAME TEST: the program was built (else one failing TAP line).
-have() {
-	[ -x "$B/$1" ] && return 0
-	fail "$2" "$1 was not built"
-	return 1
-}
 
 # mode  kind  allocating family  deallocating function  bytes  by_*  drop_*
 CASES="malloc_delete|alloc-dealloc-mismatch|malloc|operator delete|24|by_malloc|A_MALLOC|drop_delete|D_DELETE

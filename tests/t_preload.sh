@@ -50,14 +50,6 @@ PROGS="pl_overflow pl_underflow pl_double_free pl_invalid_free pl_uaf
        pl_leak pl_aligned pl_semantics pl_status pl_fork pl_storm
        pl_exitpaths pl_dtor pl_dlopen pl_argcheck"
 
-# compile OUT LOG CMD...: run CMD (in the repo root, for -Iinclude) in the
-# background; its status lands in LOG.rc.
-compile() {
-	local log=$2
-	shift 2
-	(cd "$MPWRAP_ROOT" && "$@" >"$log" 2>&1; echo $? >"$log.rc") &
-}
-
 # build: every program at -O0 and -O2 into $B/NAME.O, compiled in
 # parallel; one TAP line per level.
 build() {
@@ -75,22 +67,9 @@ build() {
 	done
 	wait
 	for o in O0 O2; do
-		errs=""
-		for p in $PROGS pl_dlib pl_cxx; do
-			[ "$(cat "$T/cc.$p.$o.rc" 2>/dev/null)" = 0 ] ||
-				errs="$errs$p: $(head -c 300 "$T/cc.$p.$o")
-"
-		done
-		if [ -z "$errs" ]; then pass "build the test programs at -$o"
-		else fail "build the test programs at -$o" "$errs"; fi
+		# shellcheck disable=SC2086
+		built "build the test programs at -$o" "$o" $PROGS pl_dlib pl_cxx
 	done
-}
-
-# have NAME: the program was built (else one failing TAP line).
-have() {
-	[ -x "$B/$1" ] && return 0
-	fail "$2" "$1 was not built"
-	return 1
 }
 
 # ------------------------------------------------------------ the tests
