@@ -228,6 +228,25 @@ need(loc.startswith("drop_delete"), "SARIF location is %s" % loc)
 	fi
 fi
 
+# ---- mpcheck knows every kind the library reports: a SARIF rule and a
+# suppression prefix each (the kind names come from src/report.c)
+name="mpcheck: every error kind of src/report.c has a SARIF rule and is a suppression kind"
+out=$(python3 - "$MPWRAP_ROOT" <<'PY' 2>&1
+import importlib.machinery, importlib.util, re, sys
+root = sys.argv[1]
+loader = importlib.machinery.SourceFileLoader("mpcheck", root + "/scripts/mpcheck")
+spec = importlib.util.spec_from_loader("mpcheck", loader)
+m = importlib.util.module_from_spec(spec)
+loader.exec_module(m)
+src = open(root + "/src/report.c").read()
+kinds = re.findall(r'\[MP_E_\w+\] = "([a-z-]+)"', src)
+kinds = [k for k in kinds if k != "none"]
+bad = [k for k in kinds if k not in m.RULES or k not in m.SUPPRESSION_KINDS]
+print("missing: %s" % bad if bad or len(kinds) < 11 else "ok")
+PY
+)
+if [ "$out" = ok ]; then pass "$name"; else fail "$name" "$out"; fi
+
 echo "1..$n"
 echo "# $failed of $n failed; $((SECONDS - start)) s"
 [ "$failed" -eq 0 ]
