@@ -11,25 +11,22 @@
 #include "reent.h"
 #include "stack.h"
 #include "symbolize.h"
-#include "threads.h"
 #include "unwind.h"
 
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <libunwind.h>
 #include <link.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Other threads' stacks examined (a snapshot on our stack: 4 KiB). */
-#define MAX_THREADS 256
+/* Bytes of /proc/self/maps read at a time (one line is far shorter). */
+#define MAPS_CHUNK 4096
 /* Frames walked to name the frame of a stack address. */
 #define MAX_FRAMES 256
-
-/* The thread registry lives in the preload layer; libmempool.a has none. */
-size_t _mp_threads_lock_snapshot(struct mp_range *out, size_t max)
-	__attribute__((weak));
-void _mp_threads_unlock(void) __attribute__((weak));
 
 enum { LOC_NONE, LOC_HEAP, LOC_FREED, LOC_STACK, LOC_DATA, LOC_MODULE,
        LOC_UNKNOWN, LOC_KINDS };
@@ -126,21 +123,70 @@ static int on_my_stack(struct mp_verdict *v)
 	return 1;
 }
 
+/* One line of /proc/self/maps: range, whether it is a PROT_NONE guard,
+ * and whether it is the main thread's "[stack]". */
+struct map_line {
+	uintptr_t lo, hi;
+	int guard, main_stack, anon;
+};
+
+static int parse_map(const char *l, struct map_line *m)
+{
+	char *e;
+	m->lo = (uintptr_t)strtoul(l, &e, 16);
+	if (*e != '-')
+		return 0;
+	m->hi = (uintptr_t)strtoul(e + 1, &e, 16);
+	if (*e != ' ')
+		return 0;
+	m->guard = strncmp(e + 1, "---p", 4) == 0;
+	const char *path = strchr(e + 1, '/');
+	m->main_stack = strstr(e, "[stack]") != NULL;
+	m->anon = !path && !strchr(e + 1, '[');
+	return 1;
+}
+
+/* Another thread's stack, as glibc lays them out: an anonymous mapping
+ * right above its PROT_NONE guard; or the main thread's "[stack]" seen
+ * from another thread.  The maps file, not the thread registry: it also
+ * knows threads started before us or not through pthread_create. */
 static int on_other_stack(struct mp_verdict *v)
 {
-	struct mp_range r[MAX_THREADS];
-	if (!_mp_threads_lock_snapshot || !_mp_threads_unlock)
+	char buf[MAPS_CHUNK + 1];
+	size_t len = 0;
+	ssize_t r;
+	struct map_line prev = { 0 }, cur;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), found = 0;
+	if (fd < 0)
 		return 0;
-	size_t n = _mp_threads_lock_snapshot(r, MAX_THREADS);
-	_mp_threads_unlock();
-	for (size_t i = 0; i < n && i < MAX_THREADS; i++)
-		if (v->addr >= r[i].lo && v->addr < r[i].hi) {
-			v->loc_kind = LOC_STACK;
-			_mp_snprintf(v->loc, sizeof v->loc, "%p is on the stack of "
-				     "another thread", (void *)v->addr);
-			return 1;
+	while (!found && (r = read(fd, buf + len, MAPS_CHUNK - len)) > 0) {
+		len += (size_t)r;
+		buf[len] = '\0';
+		char *line = buf, *nl;
+		while ((nl = strchr(line, '\n'))) {
+			*nl = '\0';
+			if (parse_map(line, &cur) && v->addr >= cur.lo &&
+			    v->addr < cur.hi) {
+				found = cur.main_stack ? 1
+					: cur.anon && prev.guard && prev.hi == cur.lo
+					? 2 : -1;
+				break;
+			}
+			if (parse_map(line, &cur))
+				prev = cur;
+			line = nl + 1;
 		}
-	return 0;
+		len -= (size_t)(line - buf);
+		memmove(buf, line, len);
+	}
+	close(fd);
+	if (found <= 0)
+		return 0;
+	v->loc_kind = LOC_STACK;
+	_mp_snprintf(v->loc, sizeof v->loc, "%p is on the stack of %s",
+		     (void *)v->addr, found == 1 ? "the main thread"
+						 : "another thread");
+	return 1;
 }
 
 struct seg_find {

@@ -195,7 +195,8 @@ for what, st in (("JSON stack", e["stack"]), ("text bad call", t["stack"])):
 	fi
 
 	# ---- invalid free: stack address, interior pointers
-	for mode in stack interior interior_large freed global thread wild; do
+	for mode in stack interior interior_large freed global thread main_stack \
+		other_stack wild; do
 		name="invalid-free: $mode pointer, and where it points (-$o)"
 		have "pl_invalid_free.$o" "$name" || continue
 		prun "invalid_free.$o.$mode" "$B/pl_invalid_free.$o" "$mode"
@@ -209,6 +210,8 @@ for what, st in (("JSON stack", e["stack"]), ("text bad call", t["stack"])):
 H = r"0x[0-9a-f]+"
 loc = {"stack": ("stack", r"%s is on the stack of the main thread, in the frame of main" % H),
        "thread": ("stack", r"%s is on the stack of thread \d+ \(this thread\), in the frame of thread_local_free" % H),
+       "main_stack": ("stack", r"%s is on the stack of the main thread" % H),
+       "other_stack": ("stack", r"%s is on the stack of another thread" % H),
        "global": ("data", r"%s is in the data segment of pl_invalid_free\.O[02] \(symbol tp_global_buf\)" % H),
        "wild": ("unknown", r"0x1000 is not a heap address \(no heap block, thread stack or module holds it\)"),
        "interior": ("heap", r"%s is 8 bytes inside the 64-byte block at %s" % (H, H)),
@@ -217,7 +220,7 @@ loc = {"stack": ("stack", r"%s is on the stack of the main thread, in the frame 
 need(e["location"] and e["location"]["kind"] == loc[0] and re.fullmatch(loc[1], e["location"]["text"]),
      "JSON location %s, expected kind %s, /%s/" % (e["location"], loc[0], loc[1]))
 text_line(t, "^" + loc[1] + "$")
-if V["mode"] in ("stack", "thread", "global", "wild"):
+if V["mode"] in ("stack", "thread", "main_stack", "other_stack", "global", "wild"):
     need(e["block_address"] is None and e["block_size"] is None and e["offset"] is None,
          "JSON names a block for a non-heap address: %s" % e)
     need(e["alloc_stack"] == [] and e["free_stack"] == [], "JSON has alloc/free stacks")

@@ -53,6 +53,5 @@ int main()
 	kept = nullptr;
 	std::printf("own new called: %s, own delete called: %s\n",
 		    news >= 101 ? "yes" : "no", deletes >= 100 ? "yes" : "no");
-	tp_scrub_stack();
 	return 0;
 }

@@ -128,6 +128,5 @@ int main(int argc, char **argv)
 		void *q = ::operator new(64, std::align_val_t(tp_size(48)), std::nothrow);
 		std::printf("nothrow %s\n", q ? "non-null" : "null");
 	}
-	tp_scrub_stack();
 	return 0;
 }
