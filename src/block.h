@@ -102,6 +102,7 @@ enum mp_family {
 	MP_FAM_COUNT
 };
 #define MP_FAM_BITS 3
+#define MP_FAM_MASK ((1u << MP_FAM_BITS) - 1)
 #define MP_SLOT_SIZE_BITS 13 /* requested bytes of a slot: 0..4096 */
 
 /* Out-of-band metadata of one slab slot: 16 bytes. */

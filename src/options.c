@@ -57,7 +57,8 @@ static const struct opt_def table[] = {
 	{ "alloc_dealloc_mismatch", OPT_INT, O(alloc_dealloc_mismatch), 1, 0, 1,
 	  "report a block freed by another family (new[]/delete, new/free, ...)" },
 	{ "new_delete_type_mismatch", OPT_INT, O(new_delete_type_mismatch), 1, 0, 1,
-	  "report a sized or aligned delete whose size or alignment is not the block's" },
+	  "report a sized or aligned delete whose size or alignment is not "
+	  "the block's" },
 	{ "max_allocation_size", OPT_INT, O(max_allocation_size), 0, 0,
 	  PTRDIFF_MAX, "larger requests are reported and fail with ENOMEM "
 	  "(0: only sizes above PTRDIFF_MAX)" },

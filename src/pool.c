@@ -145,7 +145,8 @@ static void *large_alloc(size_t n, size_t align, unsigned family,
 	_mp_guard_fill(user, n, MP_GUARD_SIZE);
 	struct mp_large e = { .user = user, .real = (uintptr_t)real, .size = n,
 			      .alloc_stack = stack, .state = MP_ST_LIVE,
-			      .family = family & 7, .align_log = align_log(align) };
+			      .family = family & MP_FAM_MASK,
+			      .align_log = align_log(align) };
 	if (track_large(&e) != 0) {
 		_mp_real_free(real);
 		errno = ENOMEM;
@@ -174,7 +175,7 @@ static void *guarded_alloc(size_t n, size_t align, unsigned family,
 	struct mp_large e;
 	void *p = _mp_gp_alloc(n, align, stack, &e);
 	if (p) {
-		e.family = family & 7;
+		e.family = family & MP_FAM_MASK;
 		e.align_log = align_log(align);
 	}
 	if (p && track_large(&e) != 0) {
@@ -251,8 +252,9 @@ static enum mp_err dealloc_kind(const struct mp_block *b,
 }
 
 /* Add the verdict of a mismatched deallocation to v[*nv], if any. */
-static void dealloc_verdict(const struct mp_block *b, const struct mp_dealloc *d,
-			    uint32_t stack, struct mp_verdict *v, int *nv)
+static void dealloc_verdict(const struct mp_block *b,
+			    const struct mp_dealloc *d, uint32_t stack,
+			    struct mp_verdict *v, int *nv)
 {
 	enum mp_err k = dealloc_kind(b, d);
 	if (k == MP_E_NONE)
@@ -356,10 +358,10 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 	} else if (m->state != MP_ST_LIVE) {
 		v[nv++] = _mp_verdict(MP_E_DOUBLE_FREE, p, &b, 0, 0, stack, where);
 	} else {
-		dealloc_verdict(&b, d, stack, v, &nv);
 		if (!(m->flags & MP_F_REPORTED))
-			nv += _mp_guard_verdicts(&b, MP_GUARD_SIZE, MP_GUARD_SIZE,
-						 stack, where, v + nv);
+			nv = _mp_guard_verdicts(&b, MP_GUARD_SIZE, MP_GUARD_SIZE, stack,
+					    where, v);
+		dealloc_verdict(&b, d, stack, v, &nv);
 		m->flags &= (uint8_t)~MP_F_REPORTED;
 		m->state = MP_ST_QUAR;
 		m->free_stack = stack;
@@ -402,10 +404,9 @@ static void large_free(uintptr_t p, uint32_t stack, const struct mp_dealloc *d)
 		} else {
 			size_t fl, rl;
 			_mp_gp_soft_guards(e, &fl, &rl);
-			dealloc_verdict(&b, d, stack, v, &nv);
 			if (!(e->flags & MP_F_REPORTED))
-				nv += _mp_guard_verdicts(&b, fl, rl, stack, where,
-							 v + nv);
+				nv = _mp_guard_verdicts(&b, fl, rl, stack, where, v);
+			dealloc_verdict(&b, d, stack, v, &nv);
 			e->flags &= (uint8_t)~MP_F_REPORTED;
 			e->state = MP_ST_QUAR;
 			e->free_stack = stack;

@@ -59,7 +59,8 @@ static __attribute__((noreturn)) void throw_bad_alloc(void)
 /* The installed new-handler, NULL when none (or no runtime). */
 static handler_fn new_handler(void)
 {
-	handler_fn (*get)(void) = (handler_fn (*)(void))runtime_fn(GET_NEW_HANDLER_SYM);
+	handler_fn (*get)(void) =
+		(handler_fn (*)(void))runtime_fn(GET_NEW_HANDLER_SYM);
 	return get ? get() : NULL;
 }
 

@@ -233,7 +233,7 @@ void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
 	m->alloc_stack = stack;
 	m->free_stack = 0;
 	m->size = (uint16_t)n;
-	m->family = family & ((1u << MP_FAM_BITS) - 1);
+	m->family = family & MP_FAM_MASK;
 	m->state = MP_ST_LIVE;
 	m->flags = flags;
 	cl->live++;
