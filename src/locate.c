@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "locate.h"
+#include "depot.h"
 #include "out.h"
 #include "reent.h"
 #include "stack.h"
@@ -41,7 +42,31 @@ const char *_mp_loc_kind_name(int kind)
 	return kind > LOC_NONE && kind < LOC_KINDS ? names[kind] : NULL;
 }
 
-/* Relative to the block: N bytes before / inside / after the end of it. */
+/* ", allocated at F (FILE:LINE)": the first frame of the block's
+ * allocation stack, appended to t when it is symbolized. */
+static void append_site(char *t, size_t cap, uint32_t stack)
+{
+	const uintptr_t *pcs;
+	struct mp_symbol sym;
+	if (_mp_depot_get(stack, &pcs) == 0)
+		return;
+	sym.function[0] = sym.file[0] = '\0';
+	sym.line = 0;
+	_mp_enter();
+	_mp_symbolize(pcs[0], &sym);
+	_mp_leave();
+	if (!sym.function[0])
+		return;
+	size_t n = __builtin_strlen(t);
+	if (sym.file[0])
+		_mp_snprintf(t + n, cap - n, ", allocated at %s (%s:%d)",
+			     sym.function, _mp_base_name(sym.file), sym.line);
+	else
+		_mp_snprintf(t + n, cap - n, ", allocated at %s", sym.function);
+}
+
+/* Relative to the block: N bytes before / inside / after the end of it,
+ * and where it was allocated. */
 static void heap_text(struct mp_verdict *v)
 {
 	const struct mp_block *b = &v->blk;
@@ -64,6 +89,7 @@ static void heap_text(struct mp_verdict *v)
 		_mp_snprintf(t, cap, "%p is %ld byte%s inside the %s%zu-byte "
 			     "block at %p", (void *)v->addr, off,
 			     off == 1 ? "" : "s", fr, b->size, (void *)b->user);
+	append_site(t, cap, b->alloc_stack);
 }
 
 /* The function whose frame holds addr: libunwind walks this thread's

@@ -116,7 +116,8 @@ need(e["function"] == "free" and t["where"] == "free",
      "not detected by free: %s / %s" % (e["function"], t["where"]))
 text_line(t, r"^1 guard byte changed, first at offset %d \(0x[0-9a-f]+\) "
           r"of the %d-byte block at 0x[0-9a-f]+ \(0 bytes after its end\)$" % (n, n))
-want = r"0x[0-9a-f]+ is 0 bytes after the end of the %d-byte block at 0x[0-9a-f]+" % n
+want = (r"0x[0-9a-f]+ is 0 bytes after the end of the %d-byte block at 0x[0-9a-f]+"
+        r", allocated at alloc_buffer \(pl_overflow\.c:%d\)" % (n, V["la"]))
 text_line(t, "^" + want + "$")
 need(e["location"]["kind"] == "heap" and re.fullmatch(want, e["location"]["text"]),
      "JSON location %s" % e["location"])
@@ -163,7 +164,8 @@ need((e["block_size"], e["offset"], e["count"]) == (n, -1, 1),
      % (e["block_size"], e["offset"], e["count"], n))
 text_line(t, r"^1 guard byte changed, first at offset -1 \(0x[0-9a-f]+\) of the "
           r"%d-byte block at 0x[0-9a-f]+ \(1 byte before its start\)$" % n)
-want = r"0x[0-9a-f]+ is 1 byte before the start of the %d-byte block at 0x[0-9a-f]+" % n
+want = (r"0x[0-9a-f]+ is 1 byte before the start of the %d-byte block at 0x[0-9a-f]+"
+        r", allocated at alloc_buffer \(pl_underflow\.c:%d\)" % (n, V["la"]))
 text_line(t, "^" + want + "$")
 need(e["location"]["kind"] == "heap" and re.fullmatch(want, e["location"]["text"]),
      "JSON location %s" % e["location"])
@@ -208,15 +210,16 @@ e, t = J["errors"][0], L["errors"][0]
 for what, st in (("JSON stack", e["stack"]), ("text bad call", t["stack"])):
     site(what, st, "bad_free", "pl_invalid_free.c", V["lf"])
 H = r"0x[0-9a-f]+"
+AT = r", allocated at alloc_block \(pl_invalid_free\.c:%d\)" % V["la"]
 loc = {"stack": ("stack", r"%s is on the stack of the main thread, in the frame of main" % H),
        "thread": ("stack", r"%s is on the stack of thread \d+ \(this thread\), in the frame of thread_local_free" % H),
        "main_stack": ("stack", r"%s is on the stack of the main thread" % H),
        "other_stack": ("stack", r"%s is on the stack of another thread" % H),
        "global": ("data", r"%s is in the data segment of pl_invalid_free\.O[02] \(symbol tp_global_buf\)" % H),
        "wild": ("unknown", r"0x1000 is not a heap address \(no heap block, thread stack or module holds it\)"),
-       "interior": ("heap", r"%s is 8 bytes inside the 64-byte block at %s" % (H, H)),
-       "interior_large": ("heap", r"%s is 24 bytes inside the 5000-byte block at %s" % (H, H)),
-       "freed": ("freed", r"%s is 8 bytes inside the freed 64-byte block at %s" % (H, H))}[V["mode"]]
+       "interior": ("heap", r"%s is 8 bytes inside the 64-byte block at %s%s" % (H, H, AT)),
+       "interior_large": ("heap", r"%s is 24 bytes inside the 5000-byte block at %s%s" % (H, H, AT)),
+       "freed": ("freed", r"%s is 8 bytes inside the freed 64-byte block at %s%s" % (H, H, AT))}[V["mode"]]
 need(e["location"] and e["location"]["kind"] == loc[0] and re.fullmatch(loc[1], e["location"]["text"]),
      "JSON location %s, expected kind %s, /%s/" % (e["location"], loc[0], loc[1]))
 text_line(t, "^" + loc[1] + "$")
