@@ -96,7 +96,7 @@ static void *cxx_new(size_t n, size_t align, unsigned family, int nothrow,
 	for (;;) {
 		void *p = NULL;
 		if (too_big) {
-			p = NULL;
+			/* no attempt: such a size can never be had */
 		} else if (secure) {
 			_mp_real_resolve();
 			p = align > MP_ALIGN ? _mp_real_memalign(align, n)
