@@ -25,9 +25,9 @@ TEST_DEPS := g++:/usr/bin/g++ clang:/usr/bin/clang git:/usr/bin/git sqlite3:/usr
         tar:/usr/bin/tar gzip:/usr/bin/gzip
 
 CORE_SRC := out options real vm procmaps slab guard guardpage large depot stack unwind quarantine \
-            symindex symbolize report pool check leaks api
+            symindex symbolize locate report pool check leaks api
 # the preload layer: exit report, reachability scan, thread registry, shims
-SO_SRC   := json roots handoff leakscan threads exit signals preload
+SO_SRC   := json roots handoff leakscan threads exit signals preload preload_cxx
 CORE_OBJ := $(CORE_SRC:%=$(BUILD)/%.o)
 SO_OBJ   := $(CORE_OBJ) $(SO_SRC:%=$(BUILD)/%.o)
 
@@ -45,6 +45,9 @@ $(BUILD)/.deps: scripts/deps.sh
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/mempool.h $(BUILD)/.deps
 	$(CC) $(BASE) $(WARN) $(CFLAGS) -c $< -o $@
+
+# a throwing new-handler or std::bad_alloc unwinds through the C++ shims
+$(BUILD)/preload_cxx.o: CFLAGS += -fexceptions
 
 libmempool.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^

@@ -39,7 +39,13 @@
  *    the page map (slab.c) maps its address to its descriptor;
  *  - metadata of a slot survives its free (state FREED) until the slot is
  *    reused, so a late double free still names both stacks;
- *  - stack ids index the stack depot; 0 means "no stack".
+ *  - stack ids index the stack depot; 0 means "no stack";
+ *  - every block remembers the family of the call that allocated it (enum
+ *    mp_family: malloc, new, new[], aligned new, aligned new[]), so a
+ *    deallocation by another family is reported: 3 bits beside the 13-bit
+ *    size of a slot (sizes are <= 4096), one byte of struct mp_large with the
+ *    alignment of an aligned new.  Aligned news always take the large path,
+ *    whatever their alignment, so a slot never needs one.
  *
  * Arenas: each class exists MP_ARENAS times (_mp_classes[arena][class]);
  * a thread allocates from one arena, chosen round-robin at its first
@@ -89,15 +95,34 @@ enum mp_flags {
  * judged by it (it would otherwise read as "definite"). */
 #define MP_F_KIND_UNJUDGED (3 << MP_F_KIND_SHIFT)
 
+/* The allocating family of a block: a deallocation must come from the same
+ * one (alloc-dealloc-mismatch).  The whole malloc family (malloc, calloc,
+ * realloc, memalign, ...) is one: free() releases any of them. */
+enum mp_family {
+	MP_FAM_MALLOC = 0,
+	MP_FAM_NEW,             /* operator new (plain or nothrow) */
+	MP_FAM_NEW_ARRAY,       /* operator new[] */
+	MP_FAM_NEW_ALIGNED,     /* operator new(std::align_val_t) */
+	MP_FAM_NEW_ARRAY_ALIGNED,
+	MP_FAM_COUNT
+};
+#define MP_FAM_BITS 3
+#define MP_FAM_MASK ((1u << MP_FAM_BITS) - 1)
+#define MP_SLOT_SIZE_BITS 13 /* requested bytes of a slot: 0..4096 */
+
 /* Out-of-band metadata of one slab slot: 16 bytes. */
 struct mp_meta {
 	uint32_t alloc_stack;
 	uint32_t free_stack;
 	uint32_t next_free;   /* free-list link (slot index), FREED only */
-	uint16_t size;        /* requested bytes */
+	uint16_t size : MP_SLOT_SIZE_BITS; /* requested bytes */
+	uint16_t family : MP_FAM_BITS;     /* enum mp_family */
 	uint8_t state;        /* enum mp_state */
 	uint8_t flags;        /* enum mp_flags */
 };
+_Static_assert(sizeof(struct mp_meta) == 16, "slot metadata stays 16 bytes");
+_Static_assert(MP_MAX_CLASS < (1 << MP_SLOT_SIZE_BITS), "slot sizes fit");
+_Static_assert(MP_FAM_COUNT <= (1 << MP_FAM_BITS), "families fit their bits");
 
 struct mp_slab {
 	uintptr_t base;          /* MP_SLAB_SIZE aligned */
@@ -155,6 +180,8 @@ struct mp_block {
 	uint32_t free_stack;
 	uint8_t state;
 	uint8_t flags;
+	uint8_t family;      /* enum mp_family */
+	uint8_t align_log;   /* aligned new: log2 of the alignment asked for */
 };
 
 #endif

@@ -88,8 +88,8 @@ static void check_large(struct batch *b)
 			if (e->state != MP_ST_LIVE ||
 			    (e->flags & (MP_F_INTERNAL | MP_F_REPORTED)))
 				continue;
-			struct mp_block blk = { e->user, e->size, -1, e->alloc_stack,
-						e->free_stack, e->state, e->flags };
+			struct mp_block blk;
+			_mp_large_block(e, &blk);
 			size_t fl, rl;
 			_mp_gp_soft_guards(e, &fl, &rl);
 			if (!readable_block(blk.user, blk.size, fl, rl))
@@ -151,8 +151,7 @@ static void check_poison(const struct mp_qent *q, void *arg)
 		struct mp_large *e = _mp_large_find_locked(q->user);
 		if (e && !(e->flags & MP_F_REPORTED)) {
 			e->flags |= MP_F_REPORTED;
-			blk = (struct mp_block){ e->user, e->size, -1, e->alloc_stack,
-						 e->free_stack, e->state, e->flags };
+			_mp_large_block(e, &blk);
 			fresh = 1;
 		}
 		_mp_large_unlock();

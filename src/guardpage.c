@@ -150,7 +150,7 @@ int _mp_gp_fault(uintptr_t addr, uint32_t access_stack, struct mp_verdict *v)
 		int freed = atomic_load(&r->freed);
 		struct mp_block b = { r->user, r->size, -1, r->alloc_stack,
 				      atomic_load(&r->free_stack),
-				      freed ? MP_ST_QUAR : MP_ST_LIVE, 0 };
+				      freed ? MP_ST_QUAR : MP_ST_LIVE, 0, 0, 0 };
 		enum mp_err kind = freed ? MP_E_USE_AFTER_FREE
 			: addr < r->user ? MP_E_UNDERFLOW : MP_E_OVERFLOW;
 		*v = _mp_verdict(kind, addr, &b, (long)(addr - r->user), 0,

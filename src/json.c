@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "json.h"
 #include "depot.h"
+#include "locate.h"
 #include "options.h"
 #include "reent.h"
 #include "report.h"
@@ -71,6 +72,51 @@ static void json_stack(struct mp_out *o, uint32_t id)
 	_mp_out_str(o, "]");
 }
 
+/* Kind-specific facts: the families of a mismatch, the size and
+ * alignment a delete was given, the arguments of a bad call. */
+static void json_error_facts(struct mp_out *o, const struct mp_verdict *v)
+{
+	const struct mp_block *b = &v->blk;
+	int aligned = b->family == MP_FAM_NEW_ALIGNED ||
+		      b->family == MP_FAM_NEW_ARRAY_ALIGNED;
+	switch (v->kind) {
+	case MP_E_ALLOC_DEALLOC_MISMATCH:
+	case MP_E_NEW_DELETE_TYPE_MISMATCH:
+		_mp_out_printf(o, "\"alloc_function\":\"%s\",\"dealloc_function\":"
+			       "\"%s\",", _mp_family_name(b->family), v->where);
+		if (v->kind == MP_E_ALLOC_DEALLOC_MISMATCH)
+			break;
+		if (aligned)
+			_mp_out_printf(o, "\"alloc_alignment\":%zu,",
+				       (size_t)1 << b->align_log);
+		else
+			_mp_out_str(o, "\"alloc_alignment\":null,");
+		if (v->arg_sized)
+			_mp_out_printf(o, "\"dealloc_size\":%zu,", v->arg);
+		else
+			_mp_out_str(o, "\"dealloc_size\":null,");
+		if (v->arg2)
+			_mp_out_printf(o, "\"dealloc_alignment\":%zu,", v->arg2);
+		else
+			_mp_out_str(o, "\"dealloc_alignment\":null,");
+		break;
+	case MP_E_INVALID_ALIGNMENT:
+		_mp_out_printf(o, "\"arguments\":{\"alignment\":%zu,\"size\":%zu},",
+			       v->arg, v->arg2);
+		break;
+	case MP_E_SIZE_TOO_BIG:
+		_mp_out_printf(o, "\"arguments\":{\"size\":%zu},\"max_size\":%zu,",
+			       v->arg, v->arg2);
+		break;
+	case MP_E_CALLOC_OVERFLOW:
+		_mp_out_printf(o, "\"arguments\":{\"nmemb\":%zu,\"size\":%zu},",
+			       v->arg, v->arg2);
+		break;
+	default:
+		break;
+	}
+}
+
 static void json_errors(struct mp_out *o)
 {
 	const struct mp_verdict *log;
@@ -78,8 +124,26 @@ static void json_errors(struct mp_out *o)
 	_mp_out_str(o, "\"errors\":[");
 	for (size_t i = 0; i < n; i++) {
 		const struct mp_verdict *v = &log[i];
-		_mp_out_printf(o, "%s\n{\"kind\":\"%s\",\"address\":\"%p\",",
-			       i ? "," : "", _mp_err_name(v->kind), (void *)v->addr);
+		_mp_out_printf(o, "%s\n{\"kind\":\"%s\",", i ? "," : "",
+			       _mp_err_name(v->kind));
+		if (v->addr)
+			_mp_out_printf(o, "\"address\":\"%p\",", (void *)v->addr);
+		else /* a bad call's arguments: no address involved */
+			_mp_out_str(o, "\"address\":null,");
+		char what[512];
+		_mp_report_describe(v, what, sizeof what);
+		_mp_out_str(o, "\"description\":");
+		_mp_out_json_str(o, what);
+		_mp_out_str(o, ",");
+		json_error_facts(o, v);
+		if (v->loc[0]) {
+			_mp_out_printf(o, "\"location\":{\"kind\":\"%s\",\"text\":",
+				       _mp_loc_kind_name(v->loc_kind));
+			_mp_out_json_str(o, v->loc);
+			_mp_out_str(o, "},");
+		} else {
+			_mp_out_str(o, "\"location\":null,");
+		}
 		if (v->has_block)
 			_mp_out_printf(o, "\"block_address\":\"%p\",\"block_size\":%zu,"
 				       "\"offset\":%ld,", (void *)v->blk.user,

@@ -14,8 +14,20 @@ struct mp_large {
 	uint8_t flags;        /* MP_F_*; MP_F_GUARDPAGE: real is an mmap of
 			       * map_pages pages from guardpage.c */
 	uint8_t gp_under;     /* guard page before the block, not after */
+	uint8_t family : MP_FAM_BITS;          /* enum mp_family */
+	uint8_t align_log : 8 - MP_FAM_BITS;   /* aligned new: log2(alignment) */
 	uint32_t map_pages;
 };
+
+/* Copy an entry's facts into a block description (verdicts, reports). */
+static inline void _mp_large_block(const struct mp_large *e, struct mp_block *b)
+{
+	*b = (struct mp_block){ .user = e->user, .size = e->size, .cls = -1,
+				.alloc_stack = e->alloc_stack,
+				.free_stack = e->free_stack, .state = e->state,
+				.flags = e->flags, .family = e->family,
+				.align_log = e->align_log };
+}
 
 /* Every function below takes the table lock unless it says _locked. */
 void _mp_large_lock(void);

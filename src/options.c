@@ -9,6 +9,7 @@
 #include "out.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 struct mp_options _mp_opt;
@@ -58,6 +59,16 @@ static const struct opt_def table[] = {
 	{ "unwinder", OPT_INT, O(unwinder), 1, 0, 2,
 	  "1: fast walker with cached CFI rules (libunwind for what it declines); "
 	  "0: libunwind only; 2: both, mismatches reported" },
+	{ "alloc_dealloc_mismatch", OPT_INT, O(alloc_dealloc_mismatch), 1, 0, 1,
+	  "report a block freed by another family (new[]/delete, new/free, ...)" },
+	{ "new_delete_type_mismatch", OPT_INT, O(new_delete_type_mismatch), 1, 0, 1,
+	  "report a sized or aligned delete whose size or alignment is not "
+	  "the block's" },
+	{ "max_allocation_size", OPT_INT, O(max_allocation_size), 0, 0,
+	  PTRDIFF_MAX, "larger requests are reported and fail with ENOMEM "
+	  "(0: only sizes above PTRDIFF_MAX)" },
+	{ "realloc_size_zero", OPT_INT, O(realloc_size_zero), 0, 0, 1,
+	  "report realloc(p, 0), which frees p and returns NULL" },
 	{ "verbosity", OPT_INT, O(verbosity), 1, 0, 2,
 	  "0: errors and leaks only, 1: also statistics at exit, 2: chatty" },
 	{ "log_path", OPT_PATH, O(log_path), 0, 0, 0,
@@ -91,7 +102,8 @@ static int parse_long(const char *s, size_t n, long *out)
 		neg = s[0] == '-';
 		i = 1;
 	}
-	if (i == n || n - i > 9)
+	/* 18 digits always fit a long (max_allocation_size needs more than 9) */
+	if (i == n || n - i > 18)
 		return -1;
 	for (; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')

@@ -45,6 +45,10 @@ struct mp_options {
 	long guard_page_rate; /* 1 allocation in N gets a guard page; 0 = off */
 	long guard_page_under;/* guard page before the block, not after */
 	long unwinder;        /* 1 fast walker, 0 libunwind, 2 both compared */
+	long alloc_dealloc_mismatch;   /* report deallocation by a wrong family */
+	long new_delete_type_mismatch; /* report sized/aligned delete mismatch */
+	long max_allocation_size;      /* bytes; 0 = PTRDIFF_MAX */
+	long realloc_size_zero;        /* report realloc(p, 0) */
 	char log_path[MP_PATH_MAX];  /* text report; "" = stderr; %p = pid */
 	char json_path[MP_PATH_MAX]; /* JSON report; "" = none; %p = pid */
 };

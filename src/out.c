@@ -36,6 +36,15 @@ void _mp_out_init(struct mp_out *o, int fd)
 	o->failed = 0;
 }
 
+const char *_mp_base_name(const char *p)
+{
+	const char *b = p;
+	for (; *p; p++)
+		if (*p == '/')
+			b = p + 1;
+	return b;
+}
+
 void _mp_out_flush(struct mp_out *o)
 {
 	if (o->len && o->fd >= 0 && !o->failed &&

@@ -34,6 +34,9 @@ void _mp_out_json_str(struct mp_out *o, const char *s);
 void _mp_out_safe_str(struct mp_out *o, const char *s);
 void _mp_out_flush(struct mp_out *o);
 
+/* The last component of a path (module columns and location lines). */
+const char *_mp_base_name(const char *path);
+
 /* write(2) all of buf, retrying on EINTR and short writes. 0 or -1. */
 int _mp_write_all(int fd, const void *buf, size_t n);
 

@@ -31,10 +31,16 @@ static atomic_size_t bytes_in_use, peak_bytes;
 static size_t large_blocks, large_bytes, large_allocs, large_frees;
 static atomic_ulong ops; /* allocator calls, for check_every */
 static int foreign_malloc; /* malloc resolves to another allocator */
+static int foreign_new;    /* operator new or delete is someone else's */
 
 void _mp_set_foreign_malloc(int yes)
 {
 	foreign_malloc = yes;
+}
+
+void _mp_set_foreign_new(int yes)
+{
+	foreign_new = yes;
 }
 
 static void maybe_check(uintptr_t caller)
@@ -114,7 +120,13 @@ static void *internal_alloc(size_t n, size_t align)
 
 static int track_large(const struct mp_large *e);
 
-static void *large_alloc(size_t n, size_t align, uint32_t stack)
+static uint8_t align_log(size_t align)
+{
+	return align ? (uint8_t)__builtin_ctzl(align) : 0;
+}
+
+static void *large_alloc(size_t n, size_t align, unsigned family,
+			 uint32_t stack)
 {
 	size_t front = align > MP_GUARD_SIZE ? align : MP_GUARD_SIZE;
 	size_t total;
@@ -132,7 +144,9 @@ static void *large_alloc(size_t n, size_t align, uint32_t stack)
 	uintptr_t user = (uintptr_t)real + front;
 	_mp_guard_fill(user, n, MP_GUARD_SIZE);
 	struct mp_large e = { .user = user, .real = (uintptr_t)real, .size = n,
-			      .alloc_stack = stack, .state = MP_ST_LIVE };
+			      .alloc_stack = stack, .state = MP_ST_LIVE,
+			      .family = family & MP_FAM_MASK,
+			      .align_log = align_log(align) };
 	if (track_large(&e) != 0) {
 		_mp_real_free(real);
 		errno = ENOMEM;
@@ -155,10 +169,15 @@ static int track_large(const struct mp_large *e)
 	return rc;
 }
 
-static void *guarded_alloc(size_t n, size_t align, uint32_t stack)
+static void *guarded_alloc(size_t n, size_t align, unsigned family,
+			   uint32_t stack)
 {
 	struct mp_large e;
 	void *p = _mp_gp_alloc(n, align, stack, &e);
+	if (p) {
+		e.family = family & MP_FAM_MASK;
+		e.align_log = align_log(align);
+	}
 	if (p && track_large(&e) != 0) {
 		_mp_gp_release(e.real, e.map_pages);
 		p = NULL;
@@ -166,7 +185,13 @@ static void *guarded_alloc(size_t n, size_t align, uint32_t stack)
 	return p;
 }
 
-static void *alloc_impl(size_t n, size_t align, uintptr_t caller)
+static int aligned_family(unsigned family)
+{
+	return family == MP_FAM_NEW_ALIGNED || family == MP_FAM_NEW_ARRAY_ALIGNED;
+}
+
+static void *alloc_impl(size_t n, size_t align, unsigned family,
+			uintptr_t caller)
 {
 	if (_mp_busy() || _mp_ensure_init() != 0)
 		return internal_alloc(n, align);
@@ -174,11 +199,13 @@ static void *alloc_impl(size_t n, size_t align, uintptr_t caller)
 	uint32_t stack = _mp_stack_here(caller);
 	void *p = NULL;
 	if (_mp_gp_wanted(n, align))
-		p = guarded_alloc(n, align, stack); /* NULL: take the usual way */
-	int c = align <= MP_ALIGN ? _mp_class_of(n) : -1;
+		p = guarded_alloc(n, align, family, stack); /* NULL: usual way */
+	/* a slot has no room for an alignment: aligned news are large */
+	int c = align <= MP_ALIGN && !aligned_family(family) ? _mp_class_of(n)
+							      : -1;
 	if (!p)
-		p = c >= 0 ? _mp_slab_alloc(c, n, stack, 0)
-			   : large_alloc(n, align, stack);
+		p = c >= 0 ? _mp_slab_alloc(c, n, stack, 0, (uint8_t)family)
+			   : large_alloc(n, align, family, stack);
 	if (p)
 		count_alloc(n);
 	return p;
@@ -204,6 +231,40 @@ int _mp_guard_verdicts(const struct mp_block *b, size_t front_len, size_t rear,
 }
 
 static void release(const struct mp_qent *q);
+
+/* The deallocation d of live block b is by the wrong family, or a sized or
+ * aligned delete disagrees with the allocation: the kind, else MP_E_NONE.
+ * The block is freed all the same: every family is released alike here. */
+static enum mp_err dealloc_kind(const struct mp_block *b,
+				const struct mp_dealloc *d)
+{
+	if (foreign_new || (b->flags & MP_F_INTERNAL))
+		return MP_E_NONE;
+	if (b->family != d->family)
+		return _mp_opt.alloc_dealloc_mismatch ? MP_E_ALLOC_DEALLOC_MISMATCH
+						      : MP_E_NONE;
+	if (!_mp_opt.new_delete_type_mismatch)
+		return MP_E_NONE;
+	if ((d->sized && d->size != b->size) ||
+	    (d->align && d->align != (size_t)1 << b->align_log))
+		return MP_E_NEW_DELETE_TYPE_MISMATCH;
+	return MP_E_NONE;
+}
+
+/* Add the verdict of a mismatched deallocation to v[*nv], if any. */
+static void dealloc_verdict(const struct mp_block *b,
+			    const struct mp_dealloc *d, uint32_t stack,
+			    struct mp_verdict *v, int *nv)
+{
+	enum mp_err k = dealloc_kind(b, d);
+	if (k == MP_E_NONE)
+		return;
+	v[*nv] = _mp_verdict(k, b->user, b, 0, 0, stack, d->where);
+	v[*nv].arg_sized = d->sized;
+	v[*nv].arg = d->size;
+	v[*nv].arg2 = d->align;
+	(*nv)++;
+}
 
 /* Poison a freed block and hand it to the quarantine; release evictees.
  * A guard-page block was made inaccessible instead (poison would fault).
@@ -259,9 +320,7 @@ static void release(const struct mp_qent *q)
 			if (!(e->flags & (MP_F_REPORTED | MP_F_GUARDPAGE)) &&
 			    _mp_freed_check(q->user, q->size, checked, &d)) {
 				bad = 1;
-				v.blk = (struct mp_block){ e->user, e->size, -1,
-					e->alloc_stack, e->free_stack, e->state,
-					e->flags };
+				_mp_large_block(e, &v.blk);
 			}
 			real = e->real;
 			_mp_large_remove_locked(e);
@@ -284,10 +343,11 @@ static void release(const struct mp_qent *q)
 /* i, off: where p falls in s (_mp_slab_locate; a slab's geometry never
  * changes, so the caller works it out before taking the lock) */
 static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
-		      uint32_t stack, const char *where)
+		      uint32_t stack, const struct mp_dealloc *d)
 {
+	const char *where = d->where;
 	struct mp_class *c = _mp_slab_class(s);
-	struct mp_verdict v[2];
+	struct mp_verdict v[3];
 	int nv = 0, freed = 0, damaged = 0;
 	size_t size = 0;
 	pthread_mutex_lock(&c->lock);
@@ -296,8 +356,9 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 	if (m)
 		_mp_slab_block(s, i, &b);
 	if (!m || off != 0 || m->state == MP_ST_UNUSED) {
-		int live = m && m->state == MP_ST_LIVE;
-		v[nv++] = _mp_verdict(MP_E_INVALID_FREE, p, live ? &b : NULL, off,
+		/* a freed slot still names its block: "inside a freed block" */
+		int known = m && m->state != MP_ST_UNUSED;
+		v[nv++] = _mp_verdict(MP_E_INVALID_FREE, p, known ? &b : NULL, off,
 				      0, stack, where);
 	} else if (m->state != MP_ST_LIVE) {
 		v[nv++] = _mp_verdict(MP_E_DOUBLE_FREE, p, &b, 0, 0, stack, where);
@@ -307,6 +368,7 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 			nv = _mp_guard_verdicts(&b, MP_GUARD_SIZE, MP_GUARD_SIZE, stack,
 					    where, v);
 		damaged |= nv > 0;
+		dealloc_verdict(&b, d, stack, v, &nv);
 		m->flags &= (uint8_t)~MP_F_REPORTED;
 		m->state = MP_ST_QUAR;
 		m->free_stack = stack;
@@ -327,9 +389,10 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 	}
 }
 
-static void large_free(uintptr_t p, uint32_t stack, const char *where)
+static void large_free(uintptr_t p, uint32_t stack, const struct mp_dealloc *d)
 {
-	struct mp_verdict v[2];
+	const char *where = d->where;
+	struct mp_verdict v[3];
 	int nv = 0, freed = 0, damaged = 0;
 	size_t size = 0;
 	uintptr_t internal_real = 0;
@@ -340,8 +403,8 @@ static void large_free(uintptr_t p, uint32_t stack, const char *where)
 		internal_real = e->real;
 		_mp_large_remove_locked(e);
 	} else if (e) {
-		struct mp_block b = { e->user, e->size, -1, e->alloc_stack,
-				      e->free_stack, e->state, e->flags };
+		struct mp_block b;
+		_mp_large_block(e, &b);
 		if (e->state != MP_ST_LIVE) {
 			v[nv++] = _mp_verdict(MP_E_DOUBLE_FREE, p, &b, 0, 0, stack,
 					      where);
@@ -352,6 +415,7 @@ static void large_free(uintptr_t p, uint32_t stack, const char *where)
 			if (!damaged)
 				nv = _mp_guard_verdicts(&b, fl, rl, stack, where, v);
 			damaged |= nv > 0;
+			dealloc_verdict(&b, d, stack, v, &nv);
 			e->flags &= (uint8_t)~MP_F_REPORTED;
 			e->state = MP_ST_QUAR;
 			e->free_stack = stack;
@@ -374,9 +438,7 @@ static void large_free(uintptr_t p, uint32_t stack, const char *where)
 			return;
 		}
 		if (in)
-			b = (struct mp_block){ in->user, in->size, -1,
-				in->alloc_stack, in->free_stack, in->state,
-				in->flags };
+			_mp_large_block(in, &b);
 		v[nv++] = _mp_verdict(MP_E_INVALID_FREE, p, in ? &b : NULL,
 				      in ? (long)(p - in->user) : 0, 0, stack, where);
 	}
@@ -395,7 +457,7 @@ static void large_free(uintptr_t p, uint32_t stack, const char *where)
 	}
 }
 
-static void free_impl(void *ptr, uintptr_t caller, const char *where)
+static void free_impl(void *ptr, uintptr_t caller, const struct mp_dealloc *d)
 {
 	uintptr_t p = (uintptr_t)ptr;
 	if (!p || _mp_boot_owns(ptr))
@@ -418,24 +480,60 @@ static void free_impl(void *ptr, uintptr_t caller, const char *where)
 		stack = _mp_stack_here(caller);
 	}
 	if (s)
-		slab_free(s, p, i, off, stack, where);
+		slab_free(s, p, i, off, stack, d);
 	else
-		large_free(p, stack, where);
+		large_free(p, stack, d);
 }
 
-void *_mp_alloc(size_t n, size_t align, uintptr_t caller)
+void *_mp_alloc_as(size_t n, size_t align, unsigned family, uintptr_t caller)
 {
 	_mp_tls.in_pool++;
-	void *p = alloc_impl(n, align, caller);
+	void *p = alloc_impl(n, align, family, caller);
 	_mp_tls.in_pool--;
 	return p;
 }
 
-void _mp_free(void *ptr, uintptr_t caller, const char *where)
+void *_mp_alloc(size_t n, size_t align, uintptr_t caller)
+{
+	return _mp_alloc_as(n, align, MP_FAM_MALLOC, caller);
+}
+
+void _mp_free_as(void *ptr, uintptr_t caller, const struct mp_dealloc *d)
 {
 	_mp_tls.in_pool++;
-	free_impl(ptr, caller, where);
+	free_impl(ptr, caller, d);
 	_mp_tls.in_pool--;
+}
+
+void _mp_free(void *ptr, uintptr_t caller, const char *where)
+{
+	struct mp_dealloc d = { .where = where, .family = MP_FAM_MALLOC };
+	_mp_free_as(ptr, caller, &d);
+}
+
+/* ---- argument checks ---------------------------------------------------- */
+
+void _mp_call_error(int kind, const char *where, size_t a, size_t b,
+		    uintptr_t caller)
+{
+	/* our own helpers' calls are not the program's errors */
+	if (_mp_busy() || _mp_ensure_init() != 0)
+		return;
+	struct mp_verdict v = _mp_verdict((enum mp_err)kind, 0, NULL, 0, 0,
+					  _mp_stack_here(caller), where);
+	v.arg = a;
+	v.arg2 = b;
+	_mp_report_error(&v);
+}
+
+int _mp_too_big(size_t n, const char *where, uintptr_t caller)
+{
+	size_t max = _mp_opt.max_allocation_size ? (size_t)_mp_opt.max_allocation_size
+						 : (size_t)PTRDIFF_MAX;
+	if (__builtin_expect(n <= max, 1))
+		return 0;
+	_mp_call_error(MP_E_SIZE_TOO_BIG, where, n, max, caller);
+	return 1;
 }
 
 /* ---- lookup, realloc ---------------------------------------------------- */
@@ -460,8 +558,7 @@ static int live_block(uintptr_t p, struct mp_block *b)
 	_mp_large_lock();
 	struct mp_large *e = _mp_large_find_locked(p);
 	if (e && e->state == MP_ST_LIVE) {
-		*b = (struct mp_block){ e->user, e->size, -1, e->alloc_stack,
-					e->free_stack, e->state, e->flags };
+		_mp_large_block(e, b);
 		ok = 1;
 	}
 	_mp_large_unlock();
@@ -510,6 +607,13 @@ void *_mp_realloc(void *ptr, size_t n, uintptr_t caller)
 		return NULL;
 	}
 	if (n == 0) { /* glibc: realloc(p, 0) frees p and returns NULL */
+		if (_mp_opt.realloc_size_zero && !_mp_boot_owns(ptr) &&
+		    !_mp_busy()) {
+			struct mp_verdict v = _mp_verdict(MP_E_REALLOC_SIZE_ZERO,
+				(uintptr_t)ptr, &b, 0, 0, _mp_stack_here(caller),
+				"realloc");
+			_mp_report_error(&v);
+		}
 		_mp_free(ptr, caller, "realloc");
 		return NULL;
 	}

@@ -10,6 +10,34 @@
  * `where` names the entry point in reports ("free", "realloc", ...). */
 void *_mp_alloc(size_t n, size_t align, uintptr_t caller);
 void _mp_free(void *p, uintptr_t caller, const char *where);
+
+/* The same for another allocation family (enum mp_family): an aligned new
+ * records `align` and always takes the large path. */
+void *_mp_alloc_as(size_t n, size_t align, unsigned family, uintptr_t caller);
+
+/* How a block is released: by which family and, for a sized or aligned
+ * operator delete, with which size and alignment. */
+struct mp_dealloc {
+	const char *where;   /* "free", "operator delete[]", ... */
+	unsigned family;     /* enum mp_family */
+	int sized;           /* `size` is the argument of a sized delete */
+	size_t size;
+	size_t align;        /* aligned delete: its alignment; 0 = not aligned */
+};
+void _mp_free_as(void *p, uintptr_t caller, const struct mp_dealloc *d);
+
+/* Argument checks of the shims: report `kind` (an argument error) for the
+ * call `where` with its arguments a, b, with the caller's stack.  Nothing
+ * when called from inside the pool's own helpers. */
+void _mp_call_error(int kind, const char *where, size_t a, size_t b,
+		    uintptr_t caller);
+/* A size no allocation may have: above PTRDIFF_MAX ("negative") or above
+ * max_allocation_size.  Reports allocation-size-too-big and returns 1. */
+int _mp_too_big(size_t n, const char *where, uintptr_t caller);
+
+/* The program (or a library before us) defines operator new or delete
+ * itself: families cannot be trusted, mismatches are not reported. */
+void _mp_set_foreign_new(int yes);
 void *_mp_realloc(void *p, size_t n, uintptr_t caller);
 size_t _mp_usable_size(const void *p);
 /* Verify all guards and quarantined poison; `where` names the caller in

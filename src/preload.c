@@ -1,6 +1,7 @@
 /* preload.c - the malloc-family shims of libmpwrap.so.
  *
- * The only file that defines libc's allocation symbols.  Each shim passes
+ * With preload_cxx.c (operator new/delete), the only files that define
+ * allocation symbols.  Each shim passes
  * its return address down (so stacks start in the program), keeps errno
  * untouched on success and follows glibc's documented semantics, then the
  * exit hook prints the leak report after every other destructor.
@@ -10,6 +11,7 @@
 #include "pool.h"
 #include "real.h"
 #include "reent.h"
+#include "report.h"
 #include "symbolize.h"
 #include "signals.h"
 #include "threads.h"
@@ -46,9 +48,34 @@ static void *secure_alloc(size_t n, size_t align)
 	return align > 16 ? _mp_real_memalign(align, n) : _mp_real_malloc(n);
 }
 
-/* Allocate keeping errno when it works and setting ENOMEM when not. */
-static void *alloc_keep_errno(size_t n, size_t align, uintptr_t caller)
+/* An argument error of call `where`: reported (errno kept), the call then
+ * fails or goes on exactly as glibc's would. */
+static void call_error(enum mp_err kind, const char *where, size_t a, size_t b,
+		       uintptr_t caller)
 {
+	int saved = errno;
+	if (!SECURE())
+		_mp_call_error(kind, where, a, b, caller);
+	errno = saved;
+}
+
+/* n is a size no allocation can have (reported): the call fails. */
+static int too_big(size_t n, const char *where, uintptr_t caller)
+{
+	int saved = errno;
+	int bad = !SECURE() && _mp_too_big(n, where, caller);
+	errno = saved;
+	return bad;
+}
+
+/* Allocate keeping errno when it works and setting ENOMEM when not. */
+static void *alloc_keep_errno(size_t n, size_t align, uintptr_t caller,
+			      const char *where)
+{
+	if (too_big(n, where, caller)) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	int saved = errno;
 	void *p = SECURE() ? secure_alloc(n, align) : _mp_alloc(n, align, caller);
 	if (p)
@@ -60,7 +87,7 @@ static void *alloc_keep_errno(size_t n, size_t align, uintptr_t caller)
 
 SHIM void *malloc(size_t n)
 {
-	return alloc_keep_errno(n, 16, CALLER);
+	return alloc_keep_errno(n, 16, CALLER, "malloc");
 }
 
 SHIM void free(void *p)
@@ -77,10 +104,11 @@ SHIM void *calloc(size_t nmemb, size_t size)
 {
 	size_t n;
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
+		call_error(MP_E_CALLOC_OVERFLOW, "calloc", nmemb, size, CALLER);
 		errno = ENOMEM;
 		return NULL;
 	}
-	void *p = alloc_keep_errno(n, 16, CALLER);
+	void *p = alloc_keep_errno(n, 16, CALLER, "calloc");
 	if (p && !_mp_boot_owns(p)) /* the bootstrap arena is zero already */
 		memset(p, 0, n);
 	return p;
@@ -100,6 +128,10 @@ static void *secure_realloc(void *p, size_t n)
 
 SHIM void *realloc(void *p, size_t n)
 {
+	if (too_big(n, "realloc", CALLER)) {
+		errno = ENOMEM; /* p is left alone, as by a failed realloc */
+		return NULL;
+	}
 	int saved = errno;
 	void *q = SECURE() ? secure_realloc(p, n) : _mp_realloc(p, n, CALLER);
 	if (q || (p && n == 0))
@@ -111,6 +143,12 @@ SHIM void *reallocarray(void *p, size_t nmemb, size_t size)
 {
 	size_t n;
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
+		call_error(MP_E_CALLOC_OVERFLOW, "reallocarray", nmemb, size,
+			   CALLER);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (too_big(n, "reallocarray", CALLER)) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -130,6 +168,7 @@ SHIM void *memalign(size_t align, size_t n)
 {
 	/* glibc rounds a non-power-of-two alignment up */
 	if (!pow2(align)) {
+		call_error(MP_E_INVALID_ALIGNMENT, "memalign", align, n, CALLER);
 		if (align > ((size_t)1 << 62)) {
 			errno = EINVAL;
 			return NULL;
@@ -139,13 +178,18 @@ SHIM void *memalign(size_t align, size_t n)
 			a <<= 1;
 		align = a;
 	}
-	return alloc_keep_errno(n, align, CALLER);
+	return alloc_keep_errno(n, align, CALLER, "memalign");
 }
 
 SHIM int posix_memalign(void **out, size_t align, size_t n)
 {
-	if (!pow2(align) || align % sizeof(void *))
+	if (!pow2(align) || align % sizeof(void *)) {
+		call_error(MP_E_INVALID_ALIGNMENT, "posix_memalign", align, n,
+			   CALLER);
 		return EINVAL;
+	}
+	if (too_big(n, "posix_memalign", CALLER))
+		return ENOMEM;
 	int saved = errno;
 	void *p = SECURE() ? secure_alloc(n, align) : _mp_alloc(n, align, CALLER);
 	errno = saved;
@@ -158,26 +202,29 @@ SHIM int posix_memalign(void **out, size_t align, size_t n)
 SHIM void *aligned_alloc(size_t align, size_t n)
 {
 	if (!pow2(align)) {
+		call_error(MP_E_INVALID_ALIGNMENT, "aligned_alloc", align, n,
+			   CALLER);
 		errno = EINVAL;
 		return NULL;
 	}
-	return alloc_keep_errno(n, align, CALLER);
+	return alloc_keep_errno(n, align, CALLER, "aligned_alloc");
 }
 
 SHIM void *valloc(size_t n)
 {
-	return alloc_keep_errno(n, page_size(), CALLER);
+	return alloc_keep_errno(n, page_size(), CALLER, "valloc");
 }
 
 SHIM void *pvalloc(size_t n)
 {
 	size_t ps = page_size(), r;
 	if (__builtin_add_overflow(n, ps - 1, &r)) {
+		too_big(n, "pvalloc", CALLER);
 		errno = ENOMEM;
 		return NULL;
 	}
 	r &= ~(ps - 1);
-	return alloc_keep_errno(r ? r : ps, ps, CALLER);
+	return alloc_keep_errno(r ? r : ps, ps, CALLER, "pvalloc");
 }
 
 /* The requested size: writing up to it never touches a guard. */

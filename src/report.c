@@ -10,6 +10,7 @@
 #include "report.h"
 #include "depot.h"
 #include "leaks.h"
+#include "locate.h"
 #include "options.h"
 #include "reent.h"
 #include "symbolize.h"
@@ -35,11 +36,30 @@ static const char *const names[MP_E_KINDS] = {
 	[MP_E_DOUBLE_FREE] = "double-free",
 	[MP_E_INVALID_FREE] = "invalid-free",
 	[MP_E_USE_AFTER_FREE] = "use-after-free",
+	[MP_E_ALLOC_DEALLOC_MISMATCH] = "alloc-dealloc-mismatch",
+	[MP_E_NEW_DELETE_TYPE_MISMATCH] = "new-delete-type-mismatch",
+	[MP_E_INVALID_ALIGNMENT] = "invalid-alignment",
+	[MP_E_SIZE_TOO_BIG] = "allocation-size-too-big",
+	[MP_E_CALLOC_OVERFLOW] = "calloc-overflow",
+	[MP_E_REALLOC_SIZE_ZERO] = "realloc-size-zero",
 };
 
 const char *_mp_err_name(enum mp_err k)
 {
 	return k < MP_E_KINDS ? names[k] : "unknown";
+}
+
+static const char *const family_names[MP_FAM_COUNT] = {
+	[MP_FAM_MALLOC] = "malloc",
+	[MP_FAM_NEW] = "operator new",
+	[MP_FAM_NEW_ARRAY] = "operator new[]",
+	[MP_FAM_NEW_ALIGNED] = "aligned operator new",
+	[MP_FAM_NEW_ARRAY_ALIGNED] = "aligned operator new[]",
+};
+
+const char *_mp_family_name(unsigned family)
+{
+	return family < MP_FAM_COUNT ? family_names[family] : "unknown";
 }
 
 struct mp_verdict _mp_verdict(enum mp_err kind, uintptr_t addr,
@@ -126,16 +146,6 @@ void _mp_report_prefix(struct mp_out *o)
 	_mp_out_printf(o, "==%d== ", (int)getpid());
 }
 
-/* Strip a path to its last component for the module column. */
-static const char *base_name(const char *p)
-{
-	const char *b = p;
-	for (; *p; p++)
-		if (*p == '/')
-			b = p + 1;
-	return b;
-}
-
 int _mp_report_frame_end(const struct mp_symbol *sym)
 {
 	/* below main: the C runtime's frames, noise in every report */
@@ -187,7 +197,7 @@ void _mp_report_stack(struct mp_out *o, uint32_t id)
 		}
 		if (sym.module[0]) {
 			_mp_out_str(o, " (");
-			_mp_out_safe_str(o, base_name(sym.module));
+			_mp_out_safe_str(o, _mp_base_name(sym.module));
 			_mp_out_printf(o, "+0x%lx)", (unsigned long)sym.offset);
 		}
 		_mp_out_str(o, "\n");
@@ -196,10 +206,31 @@ void _mp_report_stack(struct mp_out *o, uint32_t id)
 	}
 }
 
-static void locate_line(struct mp_out *o, const struct mp_verdict *v)
+/* new-delete-type-mismatch: what the allocation had and the delete said. */
+static void mismatch_line(struct mp_out *o, const struct mp_verdict *v)
 {
 	const struct mp_block *b = &v->blk;
-	_mp_report_prefix(o);
+	int by_size = v->arg_sized && v->arg != b->size;
+	size_t had_align = (size_t)1 << b->align_log;
+	_mp_out_printf(o, "%s(%p, ", v->where, (void *)v->addr);
+	if (by_size)
+		_mp_out_printf(o, "size %zu", v->arg);
+	else
+		_mp_out_printf(o, "alignment %zu", v->arg2);
+	_mp_out_printf(o, "): the %zu-byte block at %p was allocated by %s ",
+		       b->size, (void *)b->user, _mp_family_name(b->family));
+	if (by_size)
+		_mp_out_printf(o, "with size %zu, freed with size %zu\n", b->size,
+			       v->arg);
+	else
+		_mp_out_printf(o, "with alignment %zu, freed with alignment %zu\n",
+			       had_align, v->arg2);
+}
+
+/* The locating line without prefix: what the address or call is. */
+static void locate_text(struct mp_out *o, const struct mp_verdict *v)
+{
+	const struct mp_block *b = &v->blk;
 	if (!v->count && (v->kind == MP_E_OVERFLOW || v->kind == MP_E_UNDERFLOW ||
 			  v->kind == MP_E_USE_AFTER_FREE)) {
 		/* caught at the access itself (guard page): nothing changed */
@@ -245,19 +276,80 @@ static void locate_line(struct mp_out *o, const struct mp_verdict *v)
 			       v->count, v->count == 1 ? "" : "s", v->offset,
 			       (void *)v->addr, b->size, (void *)b->user);
 		break;
+	case MP_E_ALLOC_DEALLOC_MISMATCH:
+		_mp_out_printf(o, "%s(%p): the %zu-byte block at %p was allocated "
+			       "by %s, freed by %s\n", v->where, (void *)v->addr,
+			       b->size, (void *)b->user,
+			       _mp_family_name(b->family), v->where);
+		break;
+	case MP_E_NEW_DELETE_TYPE_MISMATCH:
+		mismatch_line(o, v);
+		break;
+	case MP_E_INVALID_ALIGNMENT:
+		_mp_out_printf(o, "%s(alignment %zu, size %zu): alignment is %s\n",
+			       v->where, v->arg, v->arg2,
+			       v->arg && !(v->arg & (v->arg - 1))
+				       ? "not a multiple of sizeof(void *) (8)"
+				       : "not a power of two");
+		break;
+	case MP_E_SIZE_TOO_BIG:
+		_mp_out_printf(o, "%s(size %zu): requested size 0x%zx exceeds the "
+			       "maximum allocation size 0x%zx", v->where, v->arg,
+			       v->arg, v->arg2);
+		if ((long)v->arg < 0)
+			_mp_out_printf(o, " (a negative size: %ld)", (long)v->arg);
+		else
+			_mp_out_str(o, " (max_allocation_size)");
+		_mp_out_str(o, "\n");
+		break;
+	case MP_E_CALLOC_OVERFLOW:
+		_mp_out_printf(o, "%s(nmemb %zu, size %zu): nmemb * size overflows "
+			       "size_t\n", v->where, v->arg, v->arg2);
+		break;
+	case MP_E_REALLOC_SIZE_ZERO:
+		_mp_out_printf(o, "%s(%p, 0): size 0 frees the %zu-byte block at %p "
+			       "and returns NULL\n", v->where, (void *)v->addr,
+			       b->size, (void *)b->user);
+		break;
 	default:
 		_mp_out_printf(o, "address %p\n", (void *)v->addr);
 	}
 }
 
+static void locate_line(struct mp_out *o, const struct mp_verdict *v)
+{
+	_mp_report_prefix(o);
+	locate_text(o, v);
+}
+
+void _mp_report_describe(const struct mp_verdict *v, char *buf, size_t cap)
+{
+	struct mp_out o;
+	_mp_out_init(&o, -1);
+	locate_text(&o, v);
+	size_t n = o.len && o.buf[o.len - 1] == '\n' ? o.len - 1 : o.len;
+	if (cap == 0)
+		return;
+	if (n >= cap)
+		n = cap - 1;
+	__builtin_memcpy(buf, o.buf, n);
+	buf[n] = '\0';
+}
+
 static __thread int in_report __attribute__((tls_model("initial-exec")));
 
-void _mp_report_error(const struct mp_verdict *v)
+void _mp_report_error(const struct mp_verdict *given)
 {
 	atomic_fetch_add(&nerrors, 1);
 	if (in_report) /* an error met while writing a report: count only */
 		return;
 	in_report = 1;
+	/* located now, before the report lock: the stack or frame an address
+	 * points into may be gone by the time the JSON is written */
+	struct mp_verdict located = *given;
+	const struct mp_verdict *v = &located;
+	if (!_mp_tls.raw_stacks)
+		_mp_locate(&located);
 	struct mp_out o;
 	_mp_report_begin(&o);
 	if (errlog_len < ERRLOG_MAX)
@@ -265,6 +357,11 @@ void _mp_report_error(const struct mp_verdict *v)
 	_mp_report_prefix(&o);
 	_mp_out_printf(&o, "ERROR: %s\n", _mp_err_name(v->kind));
 	locate_line(&o, v);
+	if (v->loc[0]) {
+		_mp_report_prefix(&o);
+		_mp_out_safe_str(&o, v->loc);
+		_mp_out_str(&o, "\n");
+	}
 	_mp_report_prefix(&o);
 	if (v->sweep)
 		_mp_out_printf(&o, "  detected by the %s check\n", v->where);
@@ -352,8 +449,8 @@ void _mp_report_keeper_facts(const struct mp_keeper *k,
 	f->main_thread = k->tid && k->tid == (int)getpid();
 	f->sym.function[0] = f->sym.module[0] = f->sym.file[0] = '\0';
 	if (k->kind == MP_ROOT_GLOBAL && k->where && !_mp_tls.raw_stacks) {
-		_mp_enter(); /* the symbolizer allocates */
-		_mp_symbolize(k->where, &f->sym);
+		_mp_enter(); /* the symbolizer allocates; it looks up pc - 1 */
+		_mp_symbolize(k->where + 1, &f->sym);
 		_mp_leave();
 	}
 }
@@ -374,7 +471,7 @@ void _mp_report_keeper(struct mp_out *o, const struct mp_keeper *k, int kind)
 		_mp_out_safe_str(o, f.sym.function[0] ? f.sym.function : "??");
 		if (f.sym.module[0]) {
 			_mp_out_str(o, " in ");
-			_mp_out_safe_str(o, base_name(f.sym.module));
+			_mp_out_safe_str(o, _mp_base_name(f.sym.module));
 		}
 		break;
 	case MP_ROOT_STACK:

@@ -13,8 +13,17 @@ enum mp_err {
 	MP_E_DOUBLE_FREE,
 	MP_E_INVALID_FREE,  /* not ours, interior, never allocated */
 	MP_E_USE_AFTER_FREE,/* poison of a freed block changed */
+	MP_E_ALLOC_DEALLOC_MISMATCH,   /* freed by another family */
+	MP_E_NEW_DELETE_TYPE_MISMATCH, /* sized/aligned delete disagrees */
+	/* argument errors: found at the call, no block involved */
+	MP_E_INVALID_ALIGNMENT,  /* arg = alignment, arg2 = size */
+	MP_E_SIZE_TOO_BIG,       /* arg = size, arg2 = the maximum */
+	MP_E_CALLOC_OVERFLOW,    /* arg = nmemb, arg2 = size */
+	MP_E_REALLOC_SIZE_ZERO,  /* realloc(p, 0), option realloc_size_zero */
 	MP_E_KINDS
 };
+
+#define MP_LOC_MAX 200
 
 /* What detection found; the report module turns it into words. */
 struct mp_verdict {
@@ -28,7 +37,18 @@ struct mp_verdict {
 	const char *where;     /* "free", "realloc", "mp_check", ... */
 	int sweep;             /* found by a check of its own (exit, eviction),
 				* not during a call of the program */
+	/* new-delete-type-mismatch: arg = size passed when arg_sized, arg2 =
+	 * alignment passed (0: none); argument errors: see enum mp_err */
+	int arg_sized;
+	size_t arg, arg2;
+	/* where addr points, in words (locate.c), filled when reported */
+	int loc_kind;
+	char loc[MP_LOC_MAX];
 };
+
+/* The function family that allocated a block: "malloc", "operator new[]",
+ * ... (enum mp_family). */
+const char *_mp_family_name(unsigned family);
 
 const char *_mp_err_name(enum mp_err k);
 
@@ -40,6 +60,10 @@ struct mp_verdict _mp_verdict(enum mp_err kind, uintptr_t addr,
 /* Print one error report, count it, remember it for the JSON report, and
  * abort if abort_on_error.  No pool lock may be held. */
 void _mp_report_error(const struct mp_verdict *v);
+
+/* The locating line of v's report (no prefix, no newline) into buf, for
+ * the JSON report. */
+void _mp_report_describe(const struct mp_verdict *v, char *buf, size_t cap);
 
 /* Print frames of depot stack `id`, one per line, with the pid prefix. */
 void _mp_report_stack(struct mp_out *o, uint32_t id);

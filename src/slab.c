@@ -192,7 +192,8 @@ static void populate_run(const struct populate *p)
 		madvise((void *)a, e - a, MADV_POPULATE_WRITE);
 }
 
-void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags)
+void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
+		     uint8_t family)
 {
 	struct populate pop = { 0 };
 	int a = _mp_arena();
@@ -232,6 +233,7 @@ void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags)
 	m->alloc_stack = stack;
 	m->free_stack = 0;
 	m->size = (uint16_t)n;
+	m->family = family & MP_FAM_MASK;
 	m->state = MP_ST_LIVE;
 	m->flags = flags | MP_F_KIND_UNJUDGED;
 	cl->live++;
@@ -268,6 +270,8 @@ void _mp_slab_block(const struct mp_slab *s, uint32_t i, struct mp_block *b)
 	b->alloc_stack = m->alloc_stack;
 	b->free_stack = m->free_stack;
 	b->state = m->state;
+	b->family = m->family;
+	b->align_log = 0;
 	b->flags = m->flags;
 }
 

@@ -12,9 +12,11 @@ int _mp_class_of(size_t n);
 int _mp_arena(void);
 int _mp_arenas_used(void);
 
-/* Take a slot of class c (this thread's arena) for n bytes (guards filled, metadata LIVE).
+/* Take a slot of class c (this thread's arena) for n bytes (guards filled,
+ * metadata LIVE, allocated by enum mp_family `family`).
  * Returns the user pointer, or NULL when the system has no memory. */
-void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags);
+void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
+		     uint8_t family);
 
 /* The slab holding address p, or NULL.  Lock-free. */
 struct mp_slab *_mp_slab_of(uintptr_t p);

@@ -442,6 +442,13 @@ static bool stack_bounds(uintptr_t *lo, uintptr_t *hi)
 	return uw_me.state == 1;
 }
 
+int _mp_unwind_known_bounds(uintptr_t *lo, uintptr_t *hi)
+{
+	*lo = uw_me.lo;
+	*hi = uw_me.hi;
+	return uw_me.state == 1;
+}
+
 void _mp_unwind_prepare_thread(void)
 {
 	uintptr_t lo, hi;

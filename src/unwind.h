@@ -31,6 +31,8 @@ void _mp_unwind_thread_bounds(uintptr_t lo, uintptr_t hi);
  * from inside a malloc shim: see unwind.c), then stop asking lazily: the
  * preload's constructor does both, for the main thread. */
 void _mp_unwind_prepare_thread(void);
+/* The calling thread's stack bounds when already known (never asks). */
+int _mp_unwind_known_bounds(uintptr_t *lo, uintptr_t *hi);
 void _mp_unwind_no_lazy_bounds(void);
 
 /* fork, called inside stack.c's gate (no capture may be deriving). */

@@ -107,12 +107,6 @@ done
 if [ -z "$errs" ]; then pass "build the leak-graph programs"
 else fail "build the leak-graph programs" "$errs"; fi
 
-have() {
-	[ -x "$B/$1" ] && return 0
-	fail "$2" "$1 was not built"
-	return 1
-}
-
 # kinds NAME PROG ARGS... -- CODE [KEY=VALUE...]: run PROG (must exit 0),
 # then check CODE.
 kinds() {

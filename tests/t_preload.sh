@@ -48,15 +48,7 @@ flags_for() {
 
 PROGS="pl_overflow pl_underflow pl_double_free pl_invalid_free pl_uaf
        pl_leak pl_aligned pl_semantics pl_status pl_fork pl_storm
-       pl_exitpaths pl_dtor pl_dlopen"
-
-# compile OUT LOG CMD...: run CMD (in the repo root, for -Iinclude) in the
-# background; its status lands in LOG.rc.
-compile() {
-	local log=$2
-	shift 2
-	(cd "$MPWRAP_ROOT" && "$@" >"$log" 2>&1; echo $? >"$log.rc") &
-}
+       pl_exitpaths pl_dtor pl_dlopen pl_argcheck"
 
 # build: every program at -O0 and -O2 into $B/NAME.O, compiled in
 # parallel; one TAP line per level.
@@ -75,22 +67,9 @@ build() {
 	done
 	wait
 	for o in O0 O2; do
-		errs=""
-		for p in $PROGS pl_dlib pl_cxx; do
-			[ "$(cat "$T/cc.$p.$o.rc" 2>/dev/null)" = 0 ] ||
-				errs="$errs$p: $(head -c 300 "$T/cc.$p.$o")
-"
-		done
-		if [ -z "$errs" ]; then pass "build the test programs at -$o"
-		else fail "build the test programs at -$o" "$errs"; fi
+		# shellcheck disable=SC2086
+		built "build the test programs at -$o" "$o" $PROGS pl_dlib pl_cxx
 	done
-}
-
-# have NAME: the program was built (else one failing TAP line).
-have() {
-	[ -x "$B/$1" ] && return 0
-	fail "$2" "$1 was not built"
-	return 1
 }
 
 # ------------------------------------------------------------ the tests
@@ -137,6 +116,11 @@ need(e["function"] == "free" and t["where"] == "free",
      "not detected by free: %s / %s" % (e["function"], t["where"]))
 text_line(t, r"^1 guard byte changed, first at offset %d \(0x[0-9a-f]+\) "
           r"of the %d-byte block at 0x[0-9a-f]+ \(0 bytes after its end\)$" % (n, n))
+want = (r"0x[0-9a-f]+ is 0 bytes after the end of the %d-byte block at 0x[0-9a-f]+"
+        r", allocated at alloc_buffer \(pl_overflow\.c:%d\)" % (n, V["la"]))
+text_line(t, "^" + want + "$")
+need(e["location"]["kind"] == "heap" and re.fullmatch(want, e["location"]["text"]),
+     "JSON location %s" % e["location"])
 for what, st in (("JSON alloc_stack", e["alloc_stack"]), ("text allocated by", t["alloc_stack"])):
     site(what, st, "alloc_buffer", "pl_overflow.c", V["la"])
 for what, st in (("JSON stack", e["stack"]), ("text detected by", t["stack"])):
@@ -180,6 +164,11 @@ need((e["block_size"], e["offset"], e["count"]) == (n, -1, 1),
      % (e["block_size"], e["offset"], e["count"], n))
 text_line(t, r"^1 guard byte changed, first at offset -1 \(0x[0-9a-f]+\) of the "
           r"%d-byte block at 0x[0-9a-f]+ \(1 byte before its start\)$" % n)
+want = (r"0x[0-9a-f]+ is 1 byte before the start of the %d-byte block at 0x[0-9a-f]+"
+        r", allocated at alloc_buffer \(pl_underflow\.c:%d\)" % (n, V["la"]))
+text_line(t, "^" + want + "$")
+need(e["location"]["kind"] == "heap" and re.fullmatch(want, e["location"]["text"]),
+     "JSON location %s" % e["location"])
 for what, st in (("JSON alloc_stack", e["alloc_stack"]), ("text allocated by", t["alloc_stack"])):
     site(what, st, "alloc_buffer", "pl_underflow.c", V["la"])
 ' n="$sz" la="$L_UNF"
@@ -208,8 +197,9 @@ for what, st in (("JSON stack", e["stack"]), ("text bad call", t["stack"])):
 	fi
 
 	# ---- invalid free: stack address, interior pointers
-	for mode in stack interior interior_large; do
-		name="invalid-free: $mode pointer (-$o)"
+	for mode in stack interior interior_large freed global thread main_stack \
+		other_stack wild; do
+		name="invalid-free: $mode pointer, and where it points (-$o)"
 		have "pl_invalid_free.$o" "$name" || continue
 		prun "invalid_free.$o.$mode" "$B/pl_invalid_free.$o" "$mode"
 		status_is "$name" 0 || continue
@@ -219,14 +209,28 @@ errors_are(J, L, ["invalid-free"])
 e, t = J["errors"][0], L["errors"][0]
 for what, st in (("JSON stack", e["stack"]), ("text bad call", t["stack"])):
     site(what, st, "bad_free", "pl_invalid_free.c", V["lf"])
-if V["mode"] == "stack":
+H = r"0x[0-9a-f]+"
+AT = r", allocated at alloc_block \(pl_invalid_free\.c:%d\)" % V["la"]
+loc = {"stack": ("stack", r"%s is on the stack of the main thread, in the frame of main" % H),
+       "thread": ("stack", r"%s is on the stack of thread \d+ \(this thread\), in the frame of thread_local_free" % H),
+       "main_stack": ("stack", r"%s is on the stack of the main thread" % H),
+       "other_stack": ("stack", r"%s is on the stack of another thread" % H),
+       "global": ("data", r"%s is in the data segment of pl_invalid_free\.O[02] \(symbol tp_global_buf\)" % H),
+       "wild": ("unknown", r"0x1000 is not a heap address \(no heap block, thread stack or module holds it\)"),
+       "interior": ("heap", r"%s is 8 bytes inside the 64-byte block at %s%s" % (H, H, AT)),
+       "interior_large": ("heap", r"%s is 24 bytes inside the 5000-byte block at %s%s" % (H, H, AT)),
+       "freed": ("freed", r"%s is 8 bytes inside the freed 64-byte block at %s%s" % (H, H, AT))}[V["mode"]]
+need(e["location"] and e["location"]["kind"] == loc[0] and re.fullmatch(loc[1], e["location"]["text"]),
+     "JSON location %s, expected kind %s, /%s/" % (e["location"], loc[0], loc[1]))
+text_line(t, "^" + loc[1] + "$")
+if V["mode"] in ("stack", "thread", "main_stack", "other_stack", "global", "wild"):
     need(e["block_address"] is None and e["block_size"] is None and e["offset"] is None,
-         "JSON names a block for a stack address: %s" % e)
+         "JSON names a block for a non-heap address: %s" % e)
     need(e["alloc_stack"] == [] and e["free_stack"] == [], "JSON has alloc/free stacks")
     text_line(t, r"^free\(0x[0-9a-f]+\): address was not allocated by this allocator")
-    need(not t["alloc_stack"], "text has an allocated-by stack for a stack address")
+    need(not t["alloc_stack"], "text has an allocated-by stack for a non-heap address")
 else:
-    size, off = (64, 8) if V["mode"] == "interior" else (5000, 24)
+    size, off = (5000, 24) if V["mode"] == "interior_large" else (64, 8)
     need((e["block_size"], e["offset"]) == (size, off),
          "JSON block_size/offset = %s/%s, expected %d/%d" % (e["block_size"], e["offset"], size, off))
     need(int(e["address"], 16) - int(e["block_address"], 16) == off,
@@ -235,6 +239,7 @@ else:
               r"block at 0x[0-9a-f]+, not its start$" % (off, size))
     for what, st in (("JSON alloc_stack", e["alloc_stack"]), ("text allocated by", t["alloc_stack"])):
         site(what, st, "alloc_block", "pl_invalid_free.c", V["la"])
+    need(bool(e["free_stack"]) == (V["mode"] == "freed"), "JSON free_stack %s" % fmt_stack(e["free_stack"]))
 summary_is(J, L, definite=(0, 0))
 ' mode="$mode" la="$L_IF_A" lf="$L_IF_F"
 	done
@@ -303,13 +308,90 @@ summary_is(J, L, definite=(0, 0), indirect=(0, 0), possible=(0, 0))
 					"stderr: $(head -c 300 "$RD/err")"
 			fi
 		done
-		name="semantics: exits 0, no error, nothing lost (-$o)"
+		name="semantics: exits 0, only the argument errors, nothing lost (-$o)"
 		status_is "$name" 0 && check "$name" '
 J, L, pid = load()
-errors_are(J, L, [])
+errors_are(J, L, ["calloc-overflow", "calloc-overflow", "allocation-size-too-big",
+                  "calloc-overflow"])
 summary_is(J, L, definite=(0, 0), indirect=(0, 0), possible=(0, 0))
 '
 	fi
+
+	# ---- argument checks: the report, and glibc's result and errno kept
+	for mode in alignment toobig limit overflow realloc0 realloc0_off; do
+		name="argument checks: $mode (-$o)"
+		have "pl_argcheck.$o" "$name" || continue
+		case $mode in
+		limit) OPTS=max_allocation_size=1000000 ;;
+		realloc0) OPTS=realloc_size_zero=1 ;;
+		*) OPTS= ;;
+		esac
+		prun "argcheck.$o.$mode" "$B/pl_argcheck.$o" "${mode%_off}"
+		OPTS=
+		status_is "$name" 0 || continue
+		check "$name" '
+J, L, pid = load()
+out = open(os.path.join(RD, "out")).read()
+need("0 failures" in out and "FAIL" not in out, "glibc semantics broken: %s" % out)
+H = r"0x[0-9a-f]+"
+want = {
+  "alignment": [("invalid-alignment", "posix_memalign", "PM_24",
+                 r"posix_memalign\(alignment 24, size 100\): alignment is not a power of two"),
+                ("invalid-alignment", "posix_memalign", "PM_4",
+                 r"posix_memalign\(alignment 4, size 100\): alignment is not a multiple of sizeof\(void \*\) \(8\)"),
+                ("invalid-alignment", "aligned_alloc", "AA_3",
+                 r"aligned_alloc\(alignment 3, size 100\): alignment is not a power of two"),
+                ("invalid-alignment", "memalign", "MA_48",
+                 r"memalign\(alignment 48, size 100\): alignment is not a power of two")],
+  "toobig": [("allocation-size-too-big", "malloc", "TB_MALLOC",
+              r"malloc\(size 18446744073709547520\): requested size 0xfffffffffffff000 exceeds "
+              r"the maximum allocation size 0x7fffffffffffffff \(a negative size: -4096\)"),
+             ("allocation-size-too-big", "calloc", "TB_CALLOC",
+              r"calloc\(size 18446744073709551615\): .*\(a negative size: -1\)"),
+             ("allocation-size-too-big", "realloc", "TB_REALLOC",
+              r"realloc\(size 18446744073709551615\): .*\(a negative size: -1\)"),
+             ("allocation-size-too-big", "posix_memalign", "TB_PM",
+              r"posix_memalign\(size 9223372036854775808\): requested size 0x8000000000000000 .*")],
+  "limit": [("allocation-size-too-big", "malloc", "LIMIT",
+             r"malloc\(size 2000000\): requested size 0x1e8480 exceeds the maximum "
+             r"allocation size 0xf4240 \(max_allocation_size\)")],
+  "overflow": [("calloc-overflow", "calloc", "OV_CALLOC",
+                r"calloc\(nmemb 9223372036854775809, size 2\): nmemb \* size overflows size_t"),
+               ("calloc-overflow", "reallocarray", "OV_REALLOCARRAY",
+                r"reallocarray\(nmemb 4611686018427387903, size 8\): nmemb \* size overflows size_t")],
+  "realloc0": [("realloc-size-zero", "realloc", "R0_CALL",
+                r"realloc\(%s, 0\): size 0 frees the 40-byte block at %s and returns NULL" % (H, H))],
+  "realloc0_off": [],
+}[V["mode"]]
+errors_are(J, L, [w[0] for w in want])
+src = open(os.path.join(os.environ["PROGS"], "pl_argcheck.c")).read().splitlines()
+fn = {"PM": "alignment", "AA": "alignment", "MA": "alignment", "TB": "toobig",
+      "LI": "limit", "OV": "overflow", "R0": "realloc0"}
+for i, (kind, where, marker, line_re) in enumerate(want):
+    if i >= len(J["errors"]) or i >= len(L["errors"]):
+        break
+    e, t = J["errors"][i], L["errors"][i]
+    line = [n + 1 for n, l in enumerate(src) if "/* %s */" % marker in l][0]
+    need(e["function"] == where and t["where"] == where,
+         "%s: reported for %s / %s" % (marker, e["function"], t["where"]))
+    need(any(re.fullmatch(line_re, l) for l in t["lines"]),
+         "%s: text lacks /%s/; has %s" % (marker, line_re, t["lines"]))
+    need(re.fullmatch(line_re, e["description"] or ""),
+         "%s: JSON description %r" % (marker, e["description"]))
+    for what, st in (("JSON stack", e["stack"]), ("text bad call", t["stack"])):
+        site("%s %s" % (marker, what), st, fn[marker[:2]], "pl_argcheck.c", line)
+    if kind == "realloc-size-zero":
+        la = [n + 1 for n, l in enumerate(src) if "/* R0_ALLOC */" in l][0]
+        for what, st in (("JSON alloc_stack", e["alloc_stack"]), ("text allocated by", t["alloc_stack"])):
+            site(what, st, "alloc40", "pl_argcheck.c", la)
+    else:
+        need(e["address"] is None and e["block_address"] is None and e["alloc_stack"] == [],
+             "%s: an argument error names an address or block: %s" % (marker, e))
+    if kind == "calloc-overflow":
+        need(set(e["arguments"]) == {"nmemb", "size"}, "JSON arguments %s" % e.get("arguments"))
+summary_is(J, L, definite=(0, 0))
+' mode="$mode"
+	done
 
 	# ---- the program's own stdout, stderr and exit status are kept
 	name="stdout, stderr and exit status 7 are the same as without the preload (-$o)"

@@ -84,22 +84,7 @@ def all_agree(min_procs=1, max_frac=0.05):
 run_checks()
 PY
 
-# have PROG NAME: the program was built (else one failing TAP line).
-have() {
-	[ -x "$B/$1" ] && return 0
-	fail "$2" "$1 was not built"
-	return 1
-}
-
 # ------------------------------------------------------------ build
-
-# compile NAME LOG CMD...: in the background, in the repo root (-Iinclude);
-# status in LOG.rc
-compile() {
-	local log=$2
-	shift 2
-	(cd "$MPWRAP_ROOT" && "$@" >"$log" 2>&1; echo $? >"$log.rc") &
-}
 
 NOFP="-g -O2 -fomit-frame-pointer -std=gnu11 -Wall -Wextra -Werror -Iinclude -pthread -I$P"
 FP="$MPWRAP_TFLAGS -I$P"

@@ -14,7 +14,7 @@
  * implements it: tokens are separated by ':', ' ', '\t' or '\n' (only those:
  * '\r', '\v' and '\f' are ordinary bytes).  A token without '=' is one
  * warning.  Otherwise key = bytes before its first '=', value = the rest.
- * Unknown key: one warning.  Integer options take an optional sign and 1..9
+ * Unknown key: one warning.  Integer options take an optional sign and 1..18
  * decimal digits within the option's range; a path takes any value shorter
  * than MP_PATH_MAX (the empty value resets it to "" = default); leak_kinds is
  * a comma-separated list of definite, indirect, possible, reachable, all,
@@ -169,7 +169,7 @@ static int ref_long(const char *s, size_t n, long *out)
 		neg = s[0] == '-';
 		i = 1;
 	}
-	if (n - i < 1 || n - i > 9)
+	if (n - i < 1 || n - i > 18)
 		return -1;
 	for (; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')

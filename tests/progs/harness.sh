@@ -84,6 +84,34 @@ check() {
 	fi
 }
 
+# compile OUT LOG CMD...: run CMD (in the repo root, for -Iinclude) in the
+# background; its status lands in LOG.rc.
+compile() {
+	local log=$2
+	shift 2
+	(cd "$MPWRAP_ROOT" && "$@" >"$log" 2>&1; echo $? >"$log.rc") &
+}
+
+# built NAME SUFFIX PROG...: one TAP line, passing when every PROG compiled
+# (its log $T/cc.PROG.SUFFIX says 0 in .rc; run `wait` first).
+built() {
+	local name=$1 sfx=$2 p errs=""
+	shift 2
+	for p in "$@"; do
+		[ "$(cat "$T/cc.$p.$sfx.rc" 2>/dev/null)" = 0 ] ||
+			errs="$errs$p: $(head -c 300 "$T/cc.$p.$sfx")
+"
+	done
+	if [ -z "$errs" ]; then pass "$name"; else fail "$name" "$errs"; fi
+}
+
+# have PROG NAME: the program was built (else one failing TAP line).
+have() {
+	[ -x "$B/$1" ] && return 0
+	fail "$2" "$1 was not built"
+	return 1
+}
+
 # status NAME WANT: the last run exited with WANT (and did not time out).
 status_is() {
 	[ "$rc" = "$2" ] && return 0
