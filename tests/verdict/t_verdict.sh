@@ -63,6 +63,32 @@ python3 "$V/verdict.py" --runs "${MPWRAP_VERDICT_RUNS:-10}" \
 	"$MPWRAP_LIB" $bins
 [ $? -eq 0 ] || failed=$((failed + 1))
 
+# ------------------------------------------------ what kept each group
+# kept NAME SHAPE SIZE PYEXPR: the JSON group of SIZE-byte blocks allocated
+# in SHAPE's run has a kept_by for which PYEXPR (over k) holds
+kept() {
+	local name=$1 shape=$2 size=$3 expr=$4 out
+	prun "kept-$shape" "$B/dt_gcc-O0" "$shape"
+	if out=$(python3 - "$RD" "$size" "$expr" <<'PY' 2>&1
+import glob, json, sys
+rd, size, expr = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+J = json.load(open(glob.glob(rd + "/r.*.json")[0]))
+gs = [g for g in J["leaks"] if g["bytes"] == size and g["blocks"] == 1]
+assert len(gs) == 1, "groups of %d bytes: %s" % (size, gs)
+k = gs[0].get("kept_by")
+assert k is not None and eval(expr), "kind %s, kept_by %s" % (gs[0]["kind"], k)
+PY
+); then pass "$name"; else fail "$name" "$out"; fi
+}
+kept "a global keeps its block: kept_by names it" global 24 \
+	'k["root"] == "global" and k["symbol"] == "g_keep" and k["direct"] and not k["interior"] and k["module"].endswith("dt_gcc-O0")'
+kept "an interior pointer in a global: possible, kept_by says interior" interior 64 \
+	'gs[0]["kind"] == "possible" and k["root"] == "global" and k["symbol"] == "g_inner" and k["interior"]'
+kept "a block only a live thread holds: its stack or register, not main's" register 56 \
+	'k["root"] in ("stack", "register") and k.get("thread") and not k.get("main_thread")'
+kept "a pending thread argument: the registry, or the new thread's stack" unstarted 80 \
+	'k["root"] in ("thread argument", "stack") and not k.get("main_thread")'
+
 # ------------------------------------------------ a write past a freed block
 cat >"$T/freed_guard.c" <<'C'
 #include <stdlib.h>
