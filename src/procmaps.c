@@ -137,18 +137,24 @@ void _mp_readable_end(void)
 	pthread_mutex_unlock(&snap_lock);
 }
 
-/* index of the span holding p, or of the first span above it */
-static size_t span_at(uintptr_t p)
+/* index of the span of a[0..n) (sorted) holding p, or of the first span
+ * above it */
+static size_t span_in(const struct span *a, size_t n, uintptr_t p)
 {
-	size_t lo = 0, hi = nspans;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		if (spans[mid].hi <= p)
+		if (a[mid].hi <= p)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return lo;
+}
+
+static size_t span_at(uintptr_t p)
+{
+	return span_in(spans, nspans, p);
 }
 
 int _mp_readable(uintptr_t lo, uintptr_t hi)
@@ -177,13 +183,6 @@ void _mp_readable_parts(uintptr_t lo, uintptr_t hi,
 
 int _mp_readable_rodata(uintptr_t p)
 {
-	size_t lo = 0, hi = nro;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (ro[mid].hi <= p)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return snap_ok && lo < nro && ro[lo].lo <= p;
+	size_t i = span_in(ro, nro, p);
+	return snap_ok && i < nro && ro[i].lo <= p;
 }

@@ -432,6 +432,16 @@ static const char *const root_names[MP_ROOT_NKINDS] = {
 	[MP_ROOT_POSSIBLE] = "possibly lost block",
 };
 
+/* the roots that need no more than a phrase */
+static const char *const root_phrases[MP_ROOT_NKINDS] = {
+	[MP_ROOT_NONE] = "an unknown root",
+	[MP_ROOT_ANON] = "the program's anonymous memory",
+	[MP_ROOT_THREAD_ARG] = "the argument of a thread not started yet",
+	[MP_ROOT_LDSO] = "the dynamic linker (glibc's own TLS data)",
+	[MP_ROOT_LIBC] = "the C library's data made for the program",
+	[MP_ROOT_POSSIBLE] = "another possibly lost block",
+};
+
 /* x86-64 mcontext gregs order */
 static const char *const reg_names[] = {
 	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rdi", "rsi",
@@ -484,20 +494,8 @@ void _mp_report_keeper(struct mp_out *o, const struct mp_keeper *k, int kind)
 			       f.reg ? f.reg : "?", (int)k->tid,
 			       f.main_thread ? " (main)" : "");
 		break;
-	case MP_ROOT_ANON:
-		_mp_out_str(o, "the program's anonymous memory");
-		break;
-	case MP_ROOT_THREAD_ARG:
-		_mp_out_str(o, "the argument of a thread not started yet");
-		break;
-	case MP_ROOT_LDSO:
-		_mp_out_str(o, "the dynamic linker (glibc's own TLS data)");
-		break;
-	case MP_ROOT_LIBC:
-		_mp_out_str(o, "the C library's data made for the program");
-		break;
 	default:
-		_mp_out_printf(o, "a %s", f.root);
+		_mp_out_str(o, root_phrases[k->kind < MP_ROOT_NKINDS ? k->kind : 0]);
 	}
 	if (k->where && k->kind != MP_ROOT_REGISTER)
 		_mp_out_printf(o, " (word at %p)", (void *)k->where);
