@@ -439,7 +439,6 @@ static const char *const root_phrases[MP_ROOT_NKINDS] = {
 	[MP_ROOT_THREAD_ARG] = "the argument of a thread not started yet",
 	[MP_ROOT_LDSO] = "the dynamic linker (glibc's own TLS data)",
 	[MP_ROOT_LIBC] = "the C library's data made for the program",
-	[MP_ROOT_POSSIBLE] = "another possibly lost block",
 };
 
 /* x86-64 mcontext gregs order */
@@ -472,6 +471,10 @@ void _mp_report_keeper(struct mp_out *o, const struct mp_keeper *k, int kind)
 		return;
 	_mp_report_prefix(o);
 	_mp_report_keeper_facts(k, &f);
+	if (k->kind == MP_ROOT_POSSIBLE) {
+		_mp_out_str(o, "  reached only from another possibly lost block\n");
+		return;
+	}
 	_mp_out_str(o, kind == MP_K_POSSIBLE ? "  reached only through an interior pointer, "
 					      : "  kept reachable ");
 	_mp_out_str(o, k->direct ? "by " : "through other blocks from ");

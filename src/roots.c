@@ -61,14 +61,35 @@ static int maps_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
 	return f.found;
 }
 
+/* The program's own writable memory that is no module's: anonymous
+ * mappings, private or shared (MAP_SHARED|MAP_ANONYMOUS shows as
+ * "/dev/zero (deleted)"), memfd and System V shared memory, and private
+ * writable mappings of ordinary files (emacs maps its dump so).  Not
+ * [heap] (the real allocator's, holding only large blocks' chunks: graph
+ * nodes, not roots), [stack] (read from the stack pointer), [vvar] or
+ * [vdso], devices, nor files mapped shared (their contents are the file's,
+ * no pointer into this process means anything there). */
+static int program_memory(const char *perms, const char *path)
+{
+	if (perms[0] != 'r' || perms[1] != 'w')
+		return 0;
+	if (!path[0] || strncmp(path, "[anon", 5) == 0)
+		return 1;
+	if (path[0] == '[')
+		return 0;
+	if (strncmp(path, "/dev/zero", 9) == 0 || strncmp(path, "/memfd:", 7) == 0 ||
+	    strncmp(path, "/SYSV", 5) == 0)
+		return 1;
+	if (strncmp(path, "/dev/", 5) == 0)
+		return 0;
+	return perms[3] == 'p';
+}
+
 static int anon_cb(uintptr_t a, uintptr_t b, const char *perms,
 		   const char *path, void *arg)
 {
 	struct mp_roots *rt = arg;
-	/* private, readable, writable, anonymous; [heap] is the real
-	 * allocator's (our large blocks are scanned as blocks, not roots) */
-	if (perms[0] != 'r' || perms[1] != 'w' || perms[3] != 'p' ||
-	    (path[0] != '\0' && strncmp(path, "[anon", 5) != 0))
+	if (!program_memory(perms, path))
 		return 0;
 	/* minus the modules' segments: a .bss tail is an anonymous mapping,
 	 * and ours holds the scanner's own state */

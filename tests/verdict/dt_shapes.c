@@ -189,6 +189,44 @@ static TP_NOINLINE void protnone(void)
 	single();
 }
 
+/* pointers kept only in shared anonymous memory, a memfd mapping and a
+ * private mapping of an ordinary file: all program memory, all roots */
+static TP_NOINLINE void shared(void)
+{
+	void **sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int fd = memfd_create("dt_shapes", 0);
+	FILE *tmp = tmpfile();
+	if (sh == MAP_FAILED || fd < 0 || ftruncate(fd, 4096) != 0 || !tmp ||
+	    ftruncate(fileno(tmp), 4096) != 0)
+		abort();
+	void **mf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	void **pf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+			 fileno(tmp), 0);
+	if (mf == MAP_FAILED || pf == MAP_FAILED)
+		abort();
+	sh[3] = malloc(16);
+	mf[5] = malloc(24);
+	pf[7] = malloc(40);
+}
+
+/* a live thread whose stack has an inaccessible page in its live frames
+ * (a JVM's guard zones): the scan skips it, never faults */
+static void *stack_hole(void *arg)
+{
+	(void)arg;
+	volatile char frame[3 * 4096];
+	void *volatile p = malloc(72);
+	frame[0] = 1;
+	uintptr_t page = ((uintptr_t)frame + 4095) & ~(uintptr_t)4095;
+	mprotect((void *)page, 4096, PROT_NONE);
+	atomic_store(&ready, 1);
+	for (;;)
+		pause();
+	(void)p;
+	return NULL;
+}
+
 static int run_shape(const char *s)
 {
 	if (!strcmp(s, "single")) single();
@@ -201,6 +239,14 @@ static int run_shape(const char *s)
 	else if (!strcmp(s, "global")) g_keep = malloc(24);
 	else if (!strcmp(s, "freed")) freed_holder();
 	else if (!strcmp(s, "protnone")) protnone();
+	else if (!strcmp(s, "shared")) shared();
+	else if (!strcmp(s, "stackhole")) {
+		pthread_t t;
+		pthread_create(&t, NULL, stack_hole, NULL);
+		while (!atomic_load(&ready))
+			sched_yield();
+		single();
+	}
 	else if (!strcmp(s, "register")) {
 		pthread_t t;
 		pthread_create(&t, NULL, hold_in_register, NULL);

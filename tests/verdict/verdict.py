@@ -37,6 +37,8 @@ CASES = [
     ("unstarted", "return", (0, 0, 0)),
     ("fork", "return", (40, 0, 0)),
     ("protnone", "return", (40, 0, 0)),
+    ("stackhole", "return", (40, 0, 0)),
+    ("shared", "return", (0, 0, 0)),
     ("list", "exit", (32, 288, 0)),
     ("list", "_exit", (32, 288, 0)),
     ("list", "thread-exit", (32, 288, 0)),
