@@ -9,12 +9,25 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/auxv.h>
 
 __thread struct mp_tls _mp_tls __attribute__((tls_model("initial-exec")));
+
+void _mp_nocancel_enter(void)
+{
+	if (_mp_tls.nocancel++ == 0)
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &_mp_tls.cancel_state);
+}
+
+void _mp_nocancel_leave(void)
+{
+	if (--_mp_tls.nocancel == 0)
+		pthread_setcancelstate(_mp_tls.cancel_state, NULL);
+}
 
 static void *(*real_malloc)(size_t);
 static void *(*real_calloc)(size_t, size_t);

@@ -13,6 +13,8 @@ struct mp_tls {
 	int in_pool; /* inside alloc/free: a crash here may hold pool locks */
 	int raw_stacks; /* report without symbolizing (died inside the pool) */
 	int arena;      /* 1 + this thread's arena (slab.c), 0 = not chosen */
+	int nocancel;   /* depth of _mp_nocancel_enter */
+	int cancel_state; /* the program's cancel state, restored at depth 0 */
 };
 
 extern __thread struct mp_tls _mp_tls __attribute__((tls_model("initial-exec")));
@@ -20,5 +22,13 @@ extern __thread struct mp_tls _mp_tls __attribute__((tls_model("initial-exec")))
 static inline void _mp_enter(void) { _mp_tls.busy++; }
 static inline void _mp_leave(void) { _mp_tls.busy--; }
 static inline int _mp_busy(void) { return _mp_tls.busy; }
+
+/* glibc's malloc is no cancellation point, so ours may not be either: a
+ * deferred cancel acted upon inside libdw, libunwind, open() or write()
+ * would unwind the thread out of the allocator with our locks held.
+ * Around every such call (the unwinder gate, the symbolizer, reports),
+ * cancellation is off; nesting is counted. */
+void _mp_nocancel_enter(void);
+void _mp_nocancel_leave(void);
 
 #endif

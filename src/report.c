@@ -131,6 +131,7 @@ static int sink_fd(void)
 
 void _mp_report_begin(struct mp_out *o)
 {
+	_mp_nocancel_enter(); /* write(2) is a cancellation point */
 	pthread_mutex_lock(&report_lock);
 	_mp_out_init(o, sink_fd());
 }
@@ -139,6 +140,7 @@ void _mp_report_end(struct mp_out *o)
 {
 	_mp_out_flush(o);
 	pthread_mutex_unlock(&report_lock);
+	_mp_nocancel_leave();
 }
 
 void _mp_report_prefix(struct mp_out *o)

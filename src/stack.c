@@ -52,6 +52,7 @@ void _mp_stack_fork_done(void)
  * the fast walk stays outside. */
 void _mp_stack_gate_enter(void)
 {
+	_mp_nocancel_enter(); /* libdw and libunwind open and read files */
 	for (;;) {
 		atomic_fetch_add(&in_flight, 1);
 		if (!atomic_load(&fork_pending))
@@ -65,6 +66,7 @@ void _mp_stack_gate_enter(void)
 void _mp_stack_gate_leave(void)
 {
 	atomic_fetch_sub(&in_flight, 1);
+	_mp_nocancel_leave();
 }
 
 /* noinline: the frames between here and caller_pc must not depend on the

@@ -163,12 +163,25 @@ static void at_child(void)
 static void register_atfork(void) { pthread_atfork(at_prepare, at_parent, at_child); }
 
 /* pthread_atfork may allocate, so the malloc-free dlclose path skips it. */
-static void sym_lock(int may_alloc)
+/* Returns the caller's cancel state for sym_unlock: libdw opens and reads
+ * files (cancellation points), and a cancel acted upon in there would leave
+ * our lock held; glibc's malloc, whose calls end here, is no cancellation
+ * point. */
+static int sym_lock(int may_alloc)
 {
+	int cs;
 	if (may_alloc)
 		pthread_once(&once, register_atfork);
 	fix_after_fork(); /* also when a child's atfork handler resets us first */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
 	pthread_mutex_lock(&lock);
+	return cs;
+}
+
+static void sym_unlock(int cs)
+{
+	pthread_mutex_unlock(&lock);
+	pthread_setcancelstate(cs, NULL);
 }
 
 /* ---- pc -> result memo ---------------------------------------------------
@@ -491,14 +504,14 @@ int _mp_symbolize(uintptr_t pc, struct mp_symbol *out)
 	cp = loader_counters(c);
 	dm = get_demangler(cp);
 	loader_leave();
-	sym_lock(1);
+	int cs = sym_lock(1);
 	d = live_dwfl(cp); /* first: a re-report empties the memo */
 	found = memo_get(pc, dm, out);
 	if (!found && (from_live(d, pc, out, dm) || from_closed(pc, out, dm))) {
 		memo_put(pc, out);
 		found = 1;
 	}
-	pthread_mutex_unlock(&lock);
+	sym_unlock(cs);
 	if (!found) {
 		loader_enter();
 		from_dladdr(pc, out, dm);
@@ -544,7 +557,7 @@ void _mp_symbolize_before_dlclose(void *handle)
 	if ((uintptr_t)__atomic_load_n(&demangler, __ATOMIC_ACQUIRE) - q.lo < q.hi - q.lo)
 		__atomic_store_n(&demangler, NULL, __ATOMIC_RELEASE);
 
-	sym_lock(0);
+	int cs = sym_lock(0);
 	for (int i = 0; i < MP_MAX_CLOSED; i++) {
 		struct closed_mod *c = &closed[i];
 		if (c->seq && c->bias == q.bias && c->lo == q.lo && c->hi == q.hi &&
@@ -558,16 +571,16 @@ void _mp_symbolize_before_dlclose(void *handle)
 	*slot = q;
 	slot->seq = ++closed_seq;
 	memo_stale = true; /* no malloc here: the next lookup empties it */
-	pthread_mutex_unlock(&lock);
+	sym_unlock(cs);
 }
 
 void _mp_symbolize_reset(void)
 {
-	sym_lock(1);
+	int cs = sym_lock(1);
 	_mp_symindex_end_dwfl(live); /* NULL-safe */
 	_mp_symindex_end_dwfl(offline);
 	live = offline = NULL;
 	offline_seq = 0;
 	memo_clear(true);
-	pthread_mutex_unlock(&lock);
+	sym_unlock(cs);
 }
