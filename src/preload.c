@@ -233,6 +233,27 @@ SHIM size_t malloc_usable_size(void *p)
 	return SECURE() ? _mp_real_usable_size(p) : _mp_usable_size(p);
 }
 
+/* RTLD_DEEPBIND makes a library look symbols up in itself and its own
+ * dependencies first: its malloc and free would be glibc's, handed pool
+ * blocks (PHP's extensions died of "munmap_chunk(): invalid pointer"), and
+ * ours would be handed glibc's.  The flag is dropped, and the user told
+ * once, as AddressSanitizer does.  The real dlopen must be reached by a
+ * tail call: glibc finds the calling object (whose RUNPATH it searches)
+ * from its caller's return address, which must stay the program's. */
+SHIM void *dlopen(const char *file, int flags)
+{
+	static void *(*real_dlopen)(const char *, int);
+	if (!real_dlopen)
+		real_dlopen = (void *(*)(const char *, int))dlsym(RTLD_NEXT,
+								   "dlopen");
+	if (flags & RTLD_DEEPBIND) {
+		flags &= ~RTLD_DEEPBIND;
+		if (!SECURE())
+			_mp_report_deepbind(file);
+	}
+	return real_dlopen(file, flags);
+}
+
 /* Remember a module before it goes, so frames in it stay symbolizable. */
 SHIM int dlclose(void *handle)
 {

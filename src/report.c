@@ -15,6 +15,7 @@
 #include "reent.h"
 #include "symbolize.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -505,4 +506,22 @@ void _mp_report_keeper(struct mp_out *o, const struct mp_keeper *k, int kind)
 	if (k->where && k->kind != MP_ROOT_REGISTER)
 		_mp_out_printf(o, " (word at %p)", (void *)k->where);
 	_mp_out_str(o, "\n");
+}
+
+void _mp_report_deepbind(const char *file)
+{
+	static atomic_int said;
+	struct mp_out o;
+	if (atomic_exchange(&said, 1))
+		return;
+	int saved = errno;
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	_mp_out_str(&o, "mpwrap: dlopen(\"");
+	_mp_out_safe_str(&o, file ? file : "(null)");
+	_mp_out_str(&o, "\", RTLD_DEEPBIND): flag dropped, so that the library "
+		    "allocates through the checker like the rest of the program "
+		    "(said once)\n");
+	_mp_report_end(&o);
+	errno = saved;
 }

@@ -75,6 +75,10 @@ void _mp_report_stack(struct mp_out *o, uint32_t id);
 enum { MP_FRAME_PRINT, MP_FRAME_LAST, MP_FRAME_BEYOND };
 int _mp_report_frame_end(const struct mp_symbol *sym);
 
+/* One line, once per process: dlopen's RTLD_DEEPBIND was dropped (it
+ * would bind the library's malloc and free to glibc's). */
+void _mp_report_deepbind(const char *file);
+
 /* What kept a reachable or possibly lost group (leaks.h: mp_keeper), in
  * words: one line "  kept reachable by the global g in prog (word at ..)"
  * or "  reached only through an interior pointer, by ..." (kind is the

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# t_robust.sh - programs that must run unchanged under libmpwrap.so, one C
+# reproducer per failure once seen (see each program's head comment):
+#   rb_cancel      a pending deferred cancel meets an allocation from code
+#                  loaded just now: malloc is no cancellation point (hung)
+#   rb_deepbind    a library loaded with RTLD_DEEPBIND frees the program's
+#                  blocks and the program frees its (aborted in glibc's
+#                  free); a library found through the program's RUNPATH
+#                  still loads by bare name (dlopen's caller is the program)
+#   rb_large_exit  200k live large blocks: exit within 15x of the run
+#                  without the checker (was quadratic)
+#   java -version  when a JVM is installed: the exit scan reads no guard
+#                  zone of its thread stacks (died of SIGSEGV)
+set -u
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+TEST_NAME=t_robust
+# shellcheck source=../progs/harness.sh
+. "$here/progs/harness.sh"
+R=$MPWRAP_ROOT/tests/robust
+
+mkdir -p "$B/lib"
+errs=""
+cc -g -O0 -shared -fPIC "$R/rb_cancel_lib.c" -o "$B/lib/librbcancel.so" 2>&1 || errs="$errs cancel_lib"
+cc -g -O0 -pthread "$R/rb_cancel.c" -o "$B/rb_cancel" -ldl 2>&1 || errs="$errs cancel"
+cc -g -shared -fPIC "$R/rb_deepbind_lib.c" -o "$B/lib/librbdeep.so" 2>&1 || errs="$errs deep_lib"
+cc -g "$R/rb_deepbind.c" -o "$B/rb_deepbind" -ldl -Wl,--enable-new-dtags \
+	-Wl,-rpath,'$ORIGIN/lib' 2>&1 || errs="$errs deepbind"
+cc -g -O1 "$R/rb_large_exit.c" -o "$B/rb_large_exit" 2>&1 || errs="$errs large_exit"
+if [ -z "$errs" ]; then pass "build the reproducers"
+else fail "build the reproducers" "failed:$errs"; fi
+
+prun cancel "$B/rb_cancel" "$B/lib/librbcancel.so"
+if [ "$rc" = 0 ] && [ "$(cat "$RD/out")" = "cancelled at testcancel" ]; then
+	pass "a pending cancel is acted upon at the next real cancellation point, not in malloc"
+else
+	fail "a pending cancel is acted upon at the next real cancellation point, not in malloc" \
+		"exit $rc (124: hung)" "stdout: $(cat "$RD/out")"
+fi
+
+prun deepbind "$B/rb_deepbind" "$B/lib/librbdeep.so" librbdeep.so
+if [ "$rc" = 0 ] && [ "$(cat "$RD/out")" = ok ] &&
+   grep -q 'RTLD_DEEPBIND): flag dropped' "$RD"/r.*.log &&
+   [ "$(grep -c 'RTLD_DEEPBIND' "$RD"/r.*.log)" = 1 ] &&
+   grep -q "no leaks, no errors" "$RD"/r.*.log; then
+	pass "RTLD_DEEPBIND libraries share the program's allocator (said once); RUNPATH still found"
+else
+	fail "RTLD_DEEPBIND libraries share the program's allocator (said once); RUNPATH still found" \
+		"exit $rc, stdout: $(cat "$RD/out")" "stderr: $(head -c 300 "$RD/err")" \
+		"log: $(head -c 600 "$RD"/r.*.log 2>/dev/null)"
+fi
+
+t0=$(date +%s%N)
+"$B/rb_large_exit" 200000
+t1=$(date +%s%N)
+prun large_exit "$B/rb_large_exit" 200000
+t2=$(date +%s%N)
+plain=$(( (t1 - t0) / 1000000 )); under=$(( (t2 - t1) / 1000000 ))
+if [ "$rc" = 0 ] && grep -q "no leaks, no errors (841600000 bytes in 200001 blocks" "$RD"/r.*.log &&
+   [ "$under" -le $(( 15 * plain + 3000 )) ]; then
+	pass "200k live large blocks: exit report in ${under} ms (plain run ${plain} ms)"
+else
+	fail "200k live large blocks: exit report in ${under} ms (plain run ${plain} ms)" \
+		"exit $rc" "log: $(tail -c 300 "$RD"/r.*.log 2>/dev/null)"
+fi
+
+if command -v java >/dev/null 2>&1; then
+	prun java java -version
+	if [ "$rc" = 0 ] && grep -q "version" "$RD/err" && ! grep -q "dying of" "$RD"/r.*.log; then
+		pass "java -version runs to its end under the checker"
+	else
+		fail "java -version runs to its end under the checker" "exit $rc" \
+			"$(head -c 400 "$RD/err")" "$(grep -h dying "$RD"/r.*.log)"
+	fi
+else
+	echo "# java not installed: the JVM check is skipped"
+fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
