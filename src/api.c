@@ -37,8 +37,8 @@ static int atfork_done;
 static void fork_prepare(void)
 {
 	_mp_stack_fork_prepare(); /* no unwinding inside the loader's lock */
-	/* order: report, quarantine, depot, classes, large (see block.h) */
-	_mp_report_lock();
+	/* order: quarantine, depot, classes, large, vm (see block.h); not the
+	 * report lock, whose holder may wait for this fork (report.c) */
 	_mp_quarantine_lock();
 	_mp_depot_lock();
 	_mp_slab_lock_all();
@@ -53,12 +53,12 @@ static void fork_parent(void)
 	_mp_slab_unlock_all();
 	_mp_depot_unlock();
 	_mp_quarantine_unlock();
-	_mp_report_unlock();
 	_mp_stack_fork_done();
 }
 
 static void fork_child(void)
 {
+	_mp_report_fork_child();
 	fork_parent();
 	_mp_symbolize_reset(); /* its cache describes the parent */
 }

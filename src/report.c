@@ -417,8 +417,15 @@ void _mp_report_reset(void)
 	pthread_mutex_unlock(&report_lock);
 }
 
-void _mp_report_lock(void) { pthread_mutex_lock(&report_lock); }
-void _mp_report_unlock(void) { pthread_mutex_unlock(&report_lock); }
+/* The report lock takes no part in fork: a thread writing a report may be
+ * waiting in the symbolizer's loader gate for the fork to end, so fork may
+ * not wait for it.  In the child, where that thread does not exist, the
+ * lock is made new; the error log it may have been appending to keeps at
+ * worst one entry half-written. */
+void _mp_report_fork_child(void)
+{
+	pthread_mutex_init(&report_lock, NULL);
+}
 
 /* ---- what kept a reachable or possibly lost block ---------------------- */
 

@@ -114,7 +114,8 @@ void _mp_report_init(void);
 
 /* Forget the error log (mp_destroy) and reopen sinks after fork. */
 void _mp_report_reset(void);
-void _mp_report_lock(void);
-void _mp_report_unlock(void);
+/* In a forked child: the report lock is made new (it is not held across
+ * fork, see report.c). */
+void _mp_report_fork_child(void);
 
 #endif

@@ -9,6 +9,10 @@
 #                  still loads by bare name (dlopen's caller is the program)
 #   rb_large_exit  200k live large blocks: exit within 15x of the run
 #                  without the checker (was quadratic)
+#   rb_fork_report one thread writes error reports while another forks
+#                  (fork waited for the report lock, whose holder waited
+#                  for the fork: hung 5 times in 5)
+#   rb_fork_exit   a thread forks while main's leak report prints (hung)
 #   java -version  when a JVM is installed: the exit scan reads no guard
 #                  zone of its thread stacks (died of SIGSEGV)
 set -u
@@ -27,6 +31,8 @@ cc -g -shared -fPIC "$R/rb_deepbind_lib.c" -o "$B/lib/librbdeep.so" 2>&1 || errs
 cc -g "$R/rb_deepbind.c" -o "$B/rb_deepbind" -ldl -Wl,--enable-new-dtags \
 	-Wl,-rpath,'$ORIGIN/lib' 2>&1 || errs="$errs deepbind"
 cc -g -O1 "$R/rb_large_exit.c" -o "$B/rb_large_exit" 2>&1 || errs="$errs large_exit"
+cc -g -O0 -pthread "$R/rb_fork_report.c" -o "$B/rb_fork_report" 2>&1 || errs="$errs fork_report"
+cc -g -O0 -pthread "$R/rb_fork_exit.c" -o "$B/rb_fork_exit" 2>&1 || errs="$errs fork_exit"
 if [ -z "$errs" ]; then pass "build the reproducers"
 else fail "build the reproducers" "failed:$errs"; fi
 
@@ -62,6 +68,28 @@ if [ "$rc" = 0 ] && grep -q "no leaks, no errors (841600000 bytes in 200001 bloc
 else
 	fail "200k live large blocks: exit report in ${under} ms (plain run ${plain} ms)" \
 		"exit $rc" "log: $(tail -c 300 "$RD"/r.*.log 2>/dev/null)"
+fi
+
+for i in 1 2 3; do
+	prun "fork_report.$i" "$B/rb_fork_report" 10
+	[ "$rc" = 0 ] && [ "$(cat "$RD/out")" = "forked 10" ] || break
+done
+if [ "$rc" = 0 ] && [ "$(cat "$RD/out")" = "forked 10" ] &&
+   grep -q "ERROR: double-free" "$RD"/r.*.log; then
+	pass "fork while another thread writes error reports: 3 runs x 10 forks, no hang"
+else
+	fail "fork while another thread writes error reports: 3 runs x 10 forks, no hang" \
+		"run $i: exit $rc (124: hung)" "stdout: $(cat "$RD/out")"
+fi
+
+for i in 1 2 3 4 5; do
+	OPTS=stack_depth=64 prun "fork_exit.$i" "$B/rb_fork_exit"
+	[ "$rc" = 0 ] || break
+done
+if [ "$rc" = 0 ] && cat "$RD"/r.*.log | grep -q "LEAK SUMMARY"; then
+	pass "fork while the exit leak report prints: 5 runs, no hang"
+else
+	fail "fork while the exit leak report prints: 5 runs, no hang" "run $i: exit $rc (124: hung)"
 fi
 
 if command -v java >/dev/null 2>&1; then
