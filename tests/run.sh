@@ -3,25 +3,36 @@
 # closing "N passed, N failed" line.  A test that exits non-zero without a
 # "not ok" line counts as one failure; one that prints no TAP line at all is
 # a failure too (a test that ran nothing proves nothing).
+#
+# Progress goes out as it happens: a suite's name when it starts (some take
+# minutes, and a silent terminal looks hung), its result and elapsed time
+# when it ends.  A failing suite shows its `not ok` lines first (with the
+# line after each, where tests put the reason), then the tail of its output.
 pass=0; fail=0
 log=${TMPDIR:-/tmp}/mpwrap-test.$$
+trap 'rm -f "$log"' EXIT
 for t in "$@"; do
 	case "$t" in
 	*.sh) cmd="bash $t" ;;
 	*) cmd="$t" ;;
 	esac
+	echo "...  $t"
+	start=$(date +%s)
 	CMOCKA_MESSAGE_OUTPUT=TAP $cmd >"$log" 2>&1
 	rc=$?
+	took=$(($(date +%s) - start))
 	p=$(grep -c '^ok ' "$log"); f=$(grep -c '^not ok ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	pass=$((pass + p)); fail=$((fail + f))
 	if [ "$f" -ne 0 ]; then
-		echo "FAIL $t (exit $rc):"; sed 's/^/    /' "$log" | tail -60
+		echo "FAIL $t (exit $rc, ${took}s):"
+		grep -A1 '^not ok ' "$log" | grep -v '^--$' | sed 's/^/    /' | head -40
+		echo "    ---- last lines of the output:"
+		sed 's/^/    /' "$log" | tail -40
 	else
-		echo "ok   $t ($p)"
+		echo "ok   $t ($p, ${took}s)"
 	fi
 done
-rm -f "$log"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
