@@ -20,9 +20,11 @@ DEPS := libunwind-dev:/usr/include/libunwind.h \
         python3:/usr/bin/python3
 # what the test suite runs: the real-program matrix and the memcheck
 # comparison (valgrind), the C++ tests (g++)
-TEST_DEPS := g++:/usr/bin/g++ git:/usr/bin/git sqlite3:/usr/bin/sqlite3 \
+TEST_DEPS := g++:/usr/bin/g++ pkgconf:/usr/bin/pkg-config git:/usr/bin/git sqlite3:/usr/bin/sqlite3 \
         perl:/usr/bin/perl openssl:/usr/bin/openssl valgrind:/usr/bin/valgrind \
-        tar:/usr/bin/tar gzip:/usr/bin/gzip
+        tar:/usr/bin/tar gzip:/usr/bin/gzip \
+        python3-jsonschema:/usr/lib/python3/dist-packages/jsonschema/__init__.py \
+        python3-yaml:/usr/lib/python3/dist-packages/yaml/__init__.py
 
 CORE_SRC := out options real vm slab guard guardpage large depot stack unwind quarantine \
             symindex symbolize report pool check leaks api
@@ -129,7 +131,7 @@ install: all
 	install -m 644 include/mempool.h $(INST)/include/mempool.h
 	install -m 755 scripts/mpcheck $(INST)/bin/mpcheck
 	install -m 644 scripts/mpcheck.1 $(INST)/share/man/man1/mpcheck.1
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' mpwrap.pc.in \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS@|$(LIBS)|' mpwrap.pc.in \
 		> $(INST)/lib/pkgconfig/mpwrap.pc
 
 uninstall:

@@ -148,6 +148,18 @@ check "make install puts mpcheck, the libraries, header, man page, pkg-config in
 	&& test -f share/man/man1/mpcheck.1 && test -f lib/pkgconfig/mpwrap.pc"
 env -u MPWRAP_LIB "$T/inst/bin/mpcheck" --quiet ./test_format >/dev/null 2>&1
 check "the installed mpcheck runs the gate (status 23 on test_format)" [ $? = 23 ]
+# the command line pkg-config prints, used as printed, links and runs
+export PKG_CONFIG_PATH=$T/inst/lib/pkgconfig
+# shellcheck disable=SC2046  # pkg-config's words are separate arguments
+cc -o "$T/pcdemo" "$ROOT/examples/demo.c" $(pkg-config --cflags --libs mpwrap) \
+	>"$T/pc.log" 2>&1
+check "cc demo.c \$(pkg-config --cflags --libs mpwrap) links the static library" \
+	[ -x "$T/pcdemo" ]
+"$T/pcdemo" >/dev/null 2>"$T/pcdemo.err"
+check "the program linked through pkg-config runs and reports its overflow" \
+	grep -q 'ERROR: heap-buffer-overflow' "$T/pcdemo.err"
+check "pkg-config --variable=preloadlib names the installed libmpwrap.so" \
+	[ "$(pkg-config --variable=preloadlib mpwrap)" = "$T/inst/lib/mpwrap/libmpwrap.so" ]
 make -s -C "$ROOT" uninstall PREFIX="$T/inst" >/dev/null 2>&1
 check "make uninstall removes every installed file" \
 	[ -z "$(find "$T/inst" -type f 2>/dev/null)" ]

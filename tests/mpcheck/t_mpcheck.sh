@@ -63,10 +63,11 @@ expect() {
 	report "$name" "$why"
 }
 
-# expect_error NAME MESSAGE: exit 2 and stderr is exactly MESSAGE.
+# expect_error NAME MESSAGE: mpcheck's own status 125 and stderr is
+# exactly MESSAGE.
 expect_error() {
 	local why=""
-	[ "$rc" = 2 ] || why="exit status $rc, expected 2"
+	[ "$rc" = 125 ] || why="exit status $rc, expected 125"
 	[ "$(cat "$T/err")" = "$2" ] || why="$why; stderr is not: $2"
 	report "$1" "$why"
 }
@@ -132,7 +133,7 @@ check "--help documents the options and exits 0" \
 
 FAKE_MPWRAP_JSON=$CLEAN run ./tprog
 expect "clean run exits with the program's status 0" 0 \
-	"mpcheck: 0 errors, 0 leaks (0 bytes) in 1 processes; 0 suppressed; gate: PASS"
+	"mpcheck: 0 errors, 0 leaks (0 bytes): 0 distinct findings, 0 occurrences in 1 processes; 0 suppressed; gate: PASS"
 check "clean run prints only the total line (and the library's report)" \
 	test "$(grep -c '^mpcheck:' "$T/err")" = 1
 
@@ -140,7 +141,7 @@ FAKE_MPWRAP_JSON=$CLEAN run ./tprog 3
 expect "no findings: the program's own exit status 3 passes through" 3 "gate: PASS"
 
 run -- tprog 4
-expect "a name without '/' is looked up on PATH only" 2 "command not found"
+expect "a name without '/' is looked up on PATH only" 125 "command not found"
 PATH=$W:$PATH run -- tprog 5
 expect "program found on PATH" 5
 
@@ -175,7 +176,7 @@ check "the user's own MPWRAP_OPTIONS survive unless mpcheck needs the key" \
 FAKE_MPWRAP_JSON=$WIDGET_ONLY run ./tprog
 expect "a definite leak fails the gate with status 23" 23 \
 	"mpcheck: pid " "(./tprog): 1 definite leak (48 bytes)" \
-	"mpcheck: 0 errors, 1 leaks (48 bytes) in 1 processes; 0 suppressed; gate: FAIL"
+	"mpcheck: 0 errors, 1 leaks (48 bytes): 1 distinct findings, 1 occurrences in 1 processes; 0 suppressed; gate: FAIL"
 
 FAKE_MPWRAP_JSON=$WIDGET_ONLY run --exitcode 99 ./tprog 3
 expect "--exitcode sets the gate status" 99 "gate: FAIL"
@@ -183,7 +184,7 @@ expect "--exitcode sets the gate status" 99 "gate: FAIL"
 FAKE_MPWRAP_JSON=$MIXED run ./tprog
 expect "per-process line counts every kind" 23 \
 	"1 heap-buffer-overflow, 1 double-free, 2 definite leaks (64 bytes), 1 indirect leak (64 bytes)" \
-	"mpcheck: 2 errors, 3 leaks (128 bytes) in 1 processes; 0 suppressed; gate: FAIL"
+	"mpcheck: 2 errors, 3 leaks (128 bytes): 5 distinct findings, 5 occurrences in 1 processes; 0 suppressed; gate: FAIL"
 
 FAKE_MPWRAP_JSON=$WIDGET_ONLY run --no-leaks -- sh -c 'echo "$MPWRAP_OPTIONS"; exit 4'
 expect "--no-leaks: leaks never gate" 4 "0 leaks (0 bytes)" "gate: PASS"
@@ -191,7 +192,7 @@ check "--no-leaks turns the leak scan off but keeps report_at_exit=1" \
 	grep -q 'report_at_exit=1:detect_leaks=0:leak_kinds=:' "$T/out"
 
 FAKE_MPWRAP_JSON=$(report_json "$OVERFLOW" "") run --no-leaks ./tprog
-expect "--no-leaks: errors still gate" 23 "1 errors, 0 leaks"
+expect "--no-leaks: errors still gate" 23 "1 errors, 0 leaks (0 bytes): 1 distinct findings"
 
 FAKE_MPWRAP_JSON=$(report_json "" "$LEAK_POSSIBLE") run ./tprog 6
 expect "possible leaks do not gate by default" 6 "gate: PASS"
@@ -214,7 +215,7 @@ supp() { printf '%s\n' "$@" >"$T/s.supp"; }
 
 supp 'leak:make_widget'
 FAKE_MPWRAP_JSON=$WIDGET_ONLY run --suppressions "$T/s.supp" ./tprog
-expect "suppression by function name" 0 "0 leaks (0 bytes) in 1 processes; 1 suppressed; gate: PASS"
+expect "suppression by function name" 0 "0 leaks (0 bytes): 0 distinct findings, 0 occurrences in 1 processes; 1 suppressed; gate: PASS"
 
 supp '# a comment' '' '   ' 'leak:widget.c'
 FAKE_MPWRAP_JSON=$WIDGET_ONLY run --suppressions "$T/s.supp" ./tprog
@@ -234,24 +235,24 @@ expect "a ^-anchored pattern does not match mid-name" 23 "0 suppressed; gate: FA
 
 supp 'leak:free_twice'
 FAKE_MPWRAP_JSON=$(report_json "$DOUBLE_FREE" "") run --suppressions "$T/s.supp" ./tprog
-expect "a leak: entry does not suppress a double-free" 23 "1 errors, 0 leaks"
+expect "a leak: entry does not suppress a double-free" 23 "1 errors, 0 leaks (0 bytes): 1 distinct findings"
 
 supp 'double-free:free_twice' 'heap-buffer-overflow:parse_config' \
 	'invalid-free:*' 'use-after-free:'
 FAKE_MPWRAP_JSON=$(report_json "$DOUBLE_FREE,$OVERFLOW,$INVALID,$UAF" "") \
 	run --suppressions "$T/s.supp" ./tprog
 expect "error kinds suppressed by name, '*' and an empty pattern" 0 \
-	"0 errors, 0 leaks (0 bytes) in 1 processes; 4 suppressed; gate: PASS"
+	"0 errors, 0 leaks (0 bytes): 0 distinct findings, 0 occurrences in 1 processes; 4 suppressed; gate: PASS"
 
 printf 'leak:make_widget\n' >"$T/a.supp"
 printf 'leak:indirect-nothing\nleak:foo_init\n' >"$T/b.supp"
 FAKE_MPWRAP_JSON=$(report_json "" "$LEAK_WIDGET,$LEAK_FOO,$LEAK_PARSE") \
 	run --suppressions "$T/a.supp" --suppressions "$T/b.supp" ./tprog
-expect "--suppressions may repeat" 23 "0 errors, 1 leaks (64 bytes)" "2 suppressed"
+expect "--suppressions may repeat" 23 "0 errors, 1 leaks (64 bytes): 1 distinct findings" "2 suppressed"
 
 run --gen-suppressions ./tprog
 expect "--gen-suppressions prints an entry per new finding" 23 \
-	"# pid " ": ./tprog" "leak:make_widget" "leak:foo_init" "leak:parse_config" \
+	"# definite, first in pid " ": ./tprog" "leak:make_widget" "leak:foo_init" "leak:parse_config" \
 	"double-free:free_twice" "heap-buffer-overflow:parse_config"
 grep -v -e '^mpcheck:' -e '^fake-mpwrap:' "$T/err" >"$T/gen.supp"
 check "--gen-suppressions names the user frame, never malloc/free" \
@@ -267,7 +268,9 @@ expect "--gen-suppressions warns about main and unnamed stacks" 23 \
 # --------------------------------------------------------- baseline
 
 run --baseline-out "$T/base.supp" ./tprog 3
-expect "--baseline-out: the exit status is the program's own" 3 "gate: FAIL"
+expect "--baseline-out: the exit status is the program's own, the gate is skipped" 3 \
+	"gate: SKIPPED" "mpcheck: wrote 5 entries to $T/base.supp"
+check "--baseline-out never prints gate: FAIL" test "$(grep -c 'gate: FAIL' "$T/err")" = 0
 check "--baseline-out writes one suppression line per finding" \
 	test "$(grep -v '^#' "$T/base.supp" | sort | tr '\n' ' ')" = \
 	"double-free:free_twice heap-buffer-overflow:parse_config leak:foo_init leak:make_widget leak:parse_config "
@@ -279,17 +282,20 @@ check "--baseline-out leaves no temp file behind" \
 
 run --baseline "$T/base.supp" --json "$T/b.json" ./tprog
 expect "with the baseline the same findings pass" 0 \
-	"0 errors, 0 leaks (0 bytes) in 1 processes; 5 suppressed; gate: PASS"
+	"0 errors, 0 leaks (0 bytes): 0 distinct findings, 0 occurrences in 1 processes; 5 suppressed; gate: PASS"
 check "baseline findings are marked baseline, not suppressed" \
 	py "$T/b.json" 'f=d["findings"]; assert len(f)==5 and all(x["baseline"] and not x["suppressed"] for x in f), f'
 
 FAKE_MPWRAP_JSON=$(report_json "$INVALID" "$LEAK_WIDGET") run --baseline "$T/base.supp" ./tprog
 expect "a new finding fails the gate despite the baseline" 23 \
-	"1 errors, 0 leaks (0 bytes) in 1 processes; 1 suppressed; gate: FAIL"
+	"1 errors, 0 leaks (0 bytes): 1 distinct findings, 1 occurrences in 1 processes; 1 suppressed; gate: FAIL"
 
 run --baseline "$T/nonexistent.supp" ./tprog
+expect_error "a missing baseline file says how to create it" \
+	"mpcheck: baseline file '$T/nonexistent.supp' does not exist; create it with a first run: --baseline-out $T/nonexistent.supp"
+run --baseline "$T" ./tprog
 expect_error "unreadable baseline file" \
-	"mpcheck: cannot read baseline file '$T/nonexistent.supp': No such file or directory"
+	"mpcheck: cannot read baseline file '$T': Is a directory"
 
 # ------------------------------------------- aggregated JSON, children
 
@@ -298,17 +304,18 @@ FAKE_MPWRAP_JSON_prog2=$(report_json "$DOUBLE_FREE" "") \
 	run --json "$T/agg.json" -- bash -c './prog1; ./prog2; exit 5'
 expect "children: findings of every process gate" 23 \
 	"(./prog1): 1 definite leak (48 bytes)" "(./prog2): 1 double-free" \
-	"1 errors, 1 leaks (48 bytes) in 3 processes"
-check "aggregated JSON holds every process and flattened findings" py "$T/agg.json" '
+	"1 errors, 1 leaks (48 bytes): 2 distinct findings, 2 occurrences in 3 processes"
+check "aggregated JSON holds every process and one entry per distinct finding" py "$T/agg.json" '
 assert d["version"] == 1 and d["tool"] == "mpwrap"
 cmds = sorted(p["command"] for p in d["processes"])
 assert cmds == ["./prog1", "./prog2", "bash -c ./prog1; ./prog2; exit 5"], cmds
-f = {x["command"]: x for x in d["findings"]}
+f = {x["examples"][0]["command"]: x for x in d["findings"]}
 assert set(f) == {"./prog1", "./prog2"}, f
 assert f["./prog1"]["kind"] == "definite" and f["./prog1"]["bytes"] == 48
 assert f["./prog2"]["kind"] == "double-free" and f["./prog2"]["type"] == "error"
+assert all(x["processes"] == x["occurrences"] == 1 for x in d["findings"])
 pids = {p["command"]: p["pid"] for p in d["processes"]}
-assert all(x["pid"] == pids[x["command"]] for x in d["findings"])
+assert all(x["examples"] == [{"pid": pids[c], "command": c}] for c, x in f.items())
 assert all(x["suppressed"] is False and x["baseline"] is False for x in d["findings"])
 assert all(len(x["fingerprint"]) == 32 for x in d["findings"])
 s = d["summary"]
@@ -323,7 +330,7 @@ check "fingerprints are stable across runs (other pids)" cmp -s "$T/fp1" "$T/fp2
 FAKE_MPWRAP_JSON=$CLEAN FAKE_MPWRAP_JSON_prog1=$WIDGET_ONLY \
 FAKE_MPWRAP_JSON_prog2=$(report_json "$DOUBLE_FREE" "") \
 	run --json "$T/sh.json" -- sh -c './prog1; ./prog2'
-expect "sh -c 'prog1; prog2': each child's report counts" 23 "1 errors, 1 leaks (48 bytes)"
+expect "sh -c 'prog1; prog2': each child's report counts" 23 "1 errors, 1 leaks (48 bytes): 2 distinct findings"
 check "sh -c 'prog1; prog2': both children are in the aggregated JSON" py "$T/sh.json" '
 cmds = [p["command"] for p in d["processes"]]
 assert "./prog1" in cmds and "./prog2" in cmds, cmds
@@ -336,7 +343,7 @@ expect "--no-follow-children keeps a program exec'd in the direct child" 23 \
 FAKE_MPWRAP_JSON=$CLEAN FAKE_MPWRAP_JSON_prog1=$WIDGET_ONLY \
 	run --no-follow-children --json "$T/direct.json" -- bash -c './prog1; exit 5'
 expect "--no-follow-children ignores the children's findings" 5 \
-	"0 leaks (0 bytes) in 1 processes; 0 suppressed; gate: PASS"
+	"0 leaks (0 bytes): 0 distinct findings, 0 occurrences in 1 processes; 0 suppressed; gate: PASS"
 check "--no-follow-children keeps only the direct child's report" \
 	py "$T/direct.json" 'assert [p["command"] for p in d["processes"]] == ["bash -c ./prog1; exit 5"], d["processes"]'
 FAKE_MPWRAP_JSON=$CLEAN FAKE_MPWRAP_JSON_prog1=$WIDGET_ONLY \
@@ -385,12 +392,14 @@ assert len(res) == 4 and "make_widget" not in json.dumps([r["locations"] for r i
 
 FAKE_MPWRAP_JSON=$(report_json "$UAF" "$(leak definite 16 1 "$MALLOC,$FOO")") \
 	run --sarif "$T/fallback.sarif" --baseline "$T/base.supp" ./tprog
-check "SARIF without source files: first frame, no stack, baselineState" py "$T/fallback.sarif" '
+check "SARIF without source files: first module outside the runtime; no stack: the program; baselineState" py "$T/fallback.sarif" '
 leak, = [r for r in d["runs"][0]["results"] if r["ruleId"] == "definite"]
 uaf, = [r for r in d["runs"][0]["results"] if r["ruleId"] == "use-after-free"]
-assert leak["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "lib/libmpwrap.so"
+assert leak["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "file:///usr/lib/x86_64-linux-gnu/libfoo.so.1"
 assert "region" not in leak["locations"][0]["physicalLocation"]
-assert "locations" not in uaf and "codeFlows" not in uaf
+assert uaf["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "tprog"
+assert uaf["locations"][0]["message"]["text"] == "no stack was recorded"
+assert "codeFlows" not in uaf
 assert (leak["baselineState"], uaf["baselineState"]) == ("unchanged", "new")'
 
 FAKE_MPWRAP_JSON=$CLEAN run --sarif "$T/clean.sarif" --json "$T/clean.json" ./tprog
