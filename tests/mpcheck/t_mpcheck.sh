@@ -63,6 +63,8 @@ expect() {
 	report "$name" "$why"
 }
 
+usage_line() { printf "mpcheck: %s\nTry 'mpcheck --help'." "$1"; }
+
 # expect_error NAME MESSAGE: mpcheck's own status 125 and stderr is
 # exactly MESSAGE.
 expect_error() {
@@ -80,8 +82,14 @@ check() {
 	else report "$name" "failed: $* ($(head -c 300 "$T/check"))"; fi
 }
 
+# status_is_0 STATUS OUTPUT NAME: pass when STATUS is 0, else show OUTPUT.
+status_is_0() {
+	if [ "$1" = 0 ]; then report "$3" ""
+	else report "$3" "status $1: $(tail -n 8 "$2")"; fi
+}
+
 # py FILE CODE: run python CODE with `d` = the JSON in FILE.
-py() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $2" "$1"; }
+py() { python3 -c "import json,re,sys; d=json.load(open(sys.argv[1])); $2" "$1"; }
 
 # ---------------------------------------------------- report fixtures
 
@@ -408,6 +416,111 @@ assert d["runs"][0]["results"] == [] and d["runs"][0]["tool"]["driver"]["rules"]
 check "JSON of a clean run" py "$T/clean.json" '
 assert d["findings"] == [] and len(d["processes"]) == 1 and d["summary"]["gate"] == "PASS"'
 
+# the location is in the user's code: not a system header, not the runtime
+CXXHDR=$(frame 'std::vector<int>::push_back' /usr/include/c++/12/bits/stl_vector.h 1287 "$W/app")
+EXIT_ERR=$(error heap-buffer-overflow 16 "" "$MALLOC,$CXXHDR,$WIDGET,$MAIN" "")
+EVICT_ERR=$(error use-after-free 4 "" "" "$FREE,$TWICE,$MAIN")
+FAKE_MPWRAP_JSON=$(report_json "$EXIT_ERR,$EVICT_ERR" "$(leak definite 8 1 "$MALLOC,$CXXHDR,$PARSE,$MAIN")") \
+	run --sarif "$T/where.sarif" ./tprog
+check "SARIF: system headers skipped; errors found at exit placed at the allocation or free stack" \
+	py "$T/where.sarif" '
+uri = lambda r: (r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+                 r["locations"][0]["physicalLocation"]["region"]["startLine"])
+got = {r["ruleId"]: uri(r) for r in d["runs"][0]["results"]}
+assert got == {"heap-buffer-overflow": ("src/widget.c", 42), "use-after-free": ("src/twice.c", 7),
+               "definite": ("src/config.c", 88)}, got'
+
+# ------------------------------------------- one finding per distinct problem
+
+# 150 processes with the same 200 leak stacks: 200 results, not 30,000
+gen() { python3 "$here/gen_reports.py" "$@"; }
+FAKE_MPWRAP_JSON=$CLEAN run --json "$T/dedup.json" --sarif "$T/dedup.sarif" \
+	-- python3 "$here/gen_reports.py" 150 200 0
+expect "150 processes x 200 stacks: 200 distinct findings, 30000 occurrences" 23 \
+	"mpcheck: 0 errors, 200 leaks (480000 bytes): 200 distinct findings, 30000 occurrences in 151 processes; 0 suppressed; gate: FAIL"
+check "150 x 200: 200 SARIF results, each in 150 processes with 3 examples" py "$T/dedup.sarif" '
+res = d["runs"][0]["results"]
+assert len(res) == 200, len(res)
+assert all(r["properties"]["processes"] == 150 == r["properties"]["occurrences"] for r in res)
+assert all(len(r["properties"]["examples"]) == 3 for r in res)
+assert all(re.search(r"in 150 processes, e[.]g[.] pid 10000[01][0-9][0-9] [(][.]/test_", r["message"]["text"]) for r in res), res[0]["message"]'
+check "150 x 200: 200 JSON findings with totals, example pids and command lines" py "$T/dedup.json" '
+f = d["findings"]
+assert len(f) == 200 and len({x["fingerprint"] for x in f}) == 200
+x = f[0]
+assert (x["processes"], x["occurrences"], x["bytes"], x["blocks"]) == (150, 150, 2400, 150), x
+assert all(e["command"] == "./test_%d --case %d" % ((e["pid"] - 10000000,) * 2) for e in x["examples"]), x["examples"]
+s = d["summary"]
+assert (s["findings"], s["occurrences"], s["leaks"], s["processes"]) == (200, 30000, 200, 151), s'
+
+# per-process entries of --json: the largest N groups listed, the rest counted
+FAKE_MPWRAP_JSON=$(report_json "$DOUBLE_FREE,$OVERFLOW,$INVALID" "$LEAK_WIDGET,$LEAK_FOO,$LEAK_PARSE") \
+	run --max-groups 2 --json "$T/cap.json" ./tprog
+check "--max-groups 2: two errors and the two largest leaks listed, the rest counted" py "$T/cap.json" '
+p, = d["processes"]
+assert [l["bytes"] for l in p["leaks"]] == [64, 48], p["leaks"]
+assert len(p["errors"]) == 2 and p["errors_not_listed"] == 1, p
+assert p["leaks_not_listed"] == {"groups": 1, "bytes": 16, "blocks": 1}, p["leaks_not_listed"]
+assert len(d["findings"]) == 6'
+run --max-groups x ./tprog
+expect_error "--max-groups validates its number" \
+	"$(usage_line "--max-groups: expected an integer 0..1000000, got 'x'")"
+
+# 1,000 processes x 1,000 findings (990 shared, 10 each its own: 10,990
+# distinct, past the 10,000 listed): memory and output stay bounded
+FAKE_MPWRAP_JSON=$CLEAN python3 - "$MPCHECK" "$T" "$here/gen_reports.py" >"$T/scale" 2>&1 <<'PY'
+import json, os, resource, subprocess, sys, time
+mpcheck, t, gen = sys.argv[1:]
+start = time.time()
+rc = subprocess.call([mpcheck, "--quiet", "--json", t + "/big.json", "--sarif",
+                      t + "/big.sarif", "--", "python3", gen, "1000", "990", "10"],
+                     stderr=open(t + "/big.err", "w"))
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+sizes = [os.path.getsize(t + f) // 2**20 for f in ("/big.json", "/big.sarif")]
+print(f"# 1000 x 1000: status {rc}, peak RSS {rss} MB, JSON {sizes[0]} MB, "
+      f"SARIF {sizes[1]} MB, {time.time() - start:.0f} s")
+assert rc == 23, rc
+assert rss < 200, f"peak RSS {rss} MB"
+assert sizes[0] < 20 and sizes[1] < 40, sizes
+d = json.load(open(t + "/big.json"))
+s = d["summary"]
+assert (s["processes"], s["findings"], s["occurrences"], s["findings_not_listed"]) == \
+    (1001, 10990, 1000000, 990), s
+assert len(d["findings"]) == 10000 and s["leak_bytes"] == 16000000
+assert all(p["leaks_not_listed"]["groups"] == 990 for p in d["processes"] if p["leaks"])
+assert len(json.load(open(t + "/big.sarif"))["runs"][0]["results"]) == 10000
+PY
+scale_rc=$?
+head -n 1 "$T/scale"
+status_is_0 "$scale_rc" "$T/scale" \
+	"1000 processes x 1000 findings: peak RSS < 200 MB, JSON < 20 MB, exact totals"
+
+# ------------------------------------------------- default suppressions
+
+STDIO=$(frame _IO_file_doallocate null null /lib/x86_64-linux-gnu/libc.so.6)
+LOCALE=$(frame setlocale null null /lib/x86_64-linux-gnu/libc.so.6)
+MINE=$(frame my_setlocale_cache "$W/src/loc.c" 3 "$W/app")
+GLIBC_OWN=$(report_json "" "$(leak reachable 4096 1 "$MALLOC,$STDIO,$MAIN"),$(leak reachable 100 1 "$MALLOC,$LOCALE,$MAIN")")
+FAKE_MPWRAP_JSON=$GLIBC_OWN run --leak-kinds all ./tprog 4
+expect "--leak-kinds all: the C library's stdio buffer and locale data are suppressed" 4 \
+	"0 leaks (0 bytes): 0 distinct findings, 0 occurrences in 1 processes; 2 suppressed; gate: PASS"
+FAKE_MPWRAP_JSON=$(report_json "" "$(leak reachable 4096 1 "$MALLOC,$STDIO,$MAIN"),$(leak reachable 7 1 "$MALLOC,$MAIN")") \
+	run --leak-kinds all ./tprog 4
+expect "a leak in main itself is not taken for the suppressed stdio buffer (same user frames)" 23 \
+	"(./tprog 4): 1 reachable leak (7 bytes)" "1 distinct findings, 1 occurrences in 1 processes; 1 suppressed"
+FAKE_MPWRAP_JSON=$GLIBC_OWN run --leak-kinds all --no-default-suppressions ./tprog 4
+expect "--no-default-suppressions: they gate" 23 "2 leaks (4196 bytes)"
+FAKE_MPWRAP_JSON=$(report_json "" "$(leak reachable 10 1 "$MALLOC,$MINE,$MAIN")") \
+	run --leak-kinds all ./tprog
+expect "default suppressions are anchored: my_setlocale_cache still gates" 23 "1 reachable leak"
+run --print-default-suppressions
+check "--print-default-suppressions lists them and exits 0" \
+	test "$rc" = 0 -a "$(grep -c '^leak:^_IO_file_doallocate\$$' "$T/out")" = 1
+cp "$T/out" "$T/default.supp"
+FAKE_MPWRAP_JSON=$GLIBC_OWN run --leak-kinds all --no-default-suppressions \
+	--suppressions "$T/default.supp" ./tprog 4
+expect "the printed list is a valid suppression file" 4 "2 suppressed; gate: PASS"
+
 # ------------------------------------------------- text report, quiet
 
 run --log-file "$T/lib.%p.log" ./tprog
@@ -448,34 +561,33 @@ expect "SIGTERM is forwarded to the program; status 128+15" 143 "killed by SIGTE
 
 # ------------------------------------------------------ usage errors
 
-usage() { printf "mpcheck: %s\nTry 'mpcheck --help'." "$1"; }
 run --bogus ./tprog
-expect_error "unknown option" "$(usage "unrecognized option '--bogus'")"
+expect_error "unknown option" "$(usage_line "unrecognized option '--bogus'")"
 FAKE_MPWRAP_JSON=$CLEAN run ./tprog --bogus
 expect "options after the program belong to the program" 0
 run --json
-expect_error "missing option argument" "$(usage "option '--json' requires an argument")"
+expect_error "missing option argument" "$(usage_line "option '--json' requires an argument")"
 run --quiet=1 ./tprog
-expect_error "flag given a value" "$(usage "option '--quiet' takes no argument")"
+expect_error "flag given a value" "$(usage_line "option '--quiet' takes no argument")"
 run --json "$T/x.json"
-expect_error "no program" "$(usage "no program given")"
+expect_error "no program" "$(usage_line "no program given")"
 run --leak-kinds definite,bogus ./tprog
 expect_error "--leak-kinds validates names" \
-	"$(usage "--leak-kinds: unknown leak kind 'bogus' (choose from definite, indirect, possible, reachable)")"
+	"$(usage_line "--leak-kinds: unknown leak kind 'bogus' (choose from definite, indirect, possible, reachable)")"
 run --stack-depth 65 ./tprog
-expect_error "--stack-depth range" "$(usage "--stack-depth: expected an integer 0..64, got '65'")"
+expect_error "--stack-depth range" "$(usage_line "--stack-depth: expected an integer 0..64, got '65'")"
 run --stack-depth=-1 ./tprog
-expect_error "--stack-depth rejects negatives" "$(usage "--stack-depth: expected an integer 0..64, got '-1'")"
+expect_error "--stack-depth rejects negatives" "$(usage_line "--stack-depth: expected an integer 0..64, got '-1'")"
 run --exitcode 0 ./tprog
-expect_error "--exitcode range" "$(usage "--exitcode: expected an integer 1..255, got '0'")"
+expect_error "--exitcode range" "$(usage_line "--exitcode: expected an integer 1..255, got '0'")"
 run --exitcode 256 ./tprog
-expect_error "--exitcode upper bound" "$(usage "--exitcode: expected an integer 1..255, got '256'")"
+expect_error "--exitcode upper bound" "$(usage_line "--exitcode: expected an integer 1..255, got '256'")"
 run --log-file "$T/a:b.log" ./tprog
 expect_error "--log-file with ':' cannot be passed" \
-	"$(usage "--log-file: path '$T/a:b.log' contains ':' or whitespace, which MPWRAP_OPTIONS cannot carry")"
+	"$(usage_line "--log-file: path '$T/a:b.log' contains ':' or whitespace, which MPWRAP_OPTIONS cannot carry")"
 run --log-file "$T/a b.log" ./tprog
 expect_error "--log-file with a space cannot be passed" \
-	"$(usage "--log-file: path '$T/a b.log' contains ':' or whitespace, which MPWRAP_OPTIONS cannot carry")"
+	"$(usage_line "--log-file: path '$T/a b.log' contains ':' or whitespace, which MPWRAP_OPTIONS cannot carry")"
 
 # ------------------------------------------------------- bad input
 # Each must fail before the program runs ($T/ran) and write no report.
@@ -561,6 +673,18 @@ done
 rc=$?
 expect_error "libmpwrap.so not found anywhere" \
 	"mpcheck: libmpwrap.so not found (build it, install it beside mpcheck or set MPWRAP_LIB)"
+
+# -------------------------------------------- every SARIF log, validated
+
+sarifs=("$T"/*.sarif)
+if python3 -c 'import jsonschema' 2>/dev/null; then
+	python3 "$here/../sarif/check_sarif.py" "${sarifs[@]}" >"$T/check_sarif" 2>&1
+	status_is_0 "$?" "$T/check_sarif" \
+		"all ${#sarifs[@]} SARIF logs validate against SARIF 2.1.0 and every result has a location"
+else
+	report "SARIF logs validate against the SARIF 2.1.0 schema" \
+		"python3-jsonschema is missing (make test installs it: TEST_DEPS)"
+fi
 
 echo "1..$n"
 [ "$failed" = 0 ]
