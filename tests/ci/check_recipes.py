@@ -169,6 +169,20 @@ jobs:
 """
 
 
+class Tap:
+    """Numbered TAP lines; a test fails with its list of problems."""
+
+    def __init__(self):
+        self.n = self.failed = 0
+
+    def report(self, name, problems):
+        self.n += 1
+        self.failed += bool(problems)
+        print(f"{'not ok' if problems else 'ok'} {self.n} - {name}")
+        for p in problems:
+            print(f"#   {p}")
+
+
 def main(root):
     help_text = subprocess.run([os.path.join(root, "scripts/mpcheck"), "--help"],
                                capture_output=True, text=True).stdout
@@ -179,38 +193,27 @@ def main(root):
         # this repository's own `make test` needs the test packages too
         return suite if any("make test" in s for s in scripts) else library
 
-    n = failed = 0
+    tap = Tap()
     counts = {}
     for name in ("README.md", "docs/ci.md"):
         for i, block in enumerate(yaml_blocks(os.path.join(root, name))):
             kind = "GitHub" if "jobs:" in block else "GitLab"
             counts[name, kind] = counts.get((name, kind), 0) + 1
-            problems = recipe_problems(block, needs, help_text)
-            n += 1
-            failed += bool(problems)
-            print(f"{'not ok' if problems else 'ok'} {n} - {name} yaml block "
-                  f"{i + 1} ({kind}) runs as written")
-            for p in problems:
-                print(f"#   {p}")
+            tap.report(f"{name} yaml block {i + 1} ({kind}) runs as written",
+                       recipe_problems(block, needs, help_text))
     want = {("README.md", "GitHub"): 1, ("docs/ci.md", "GitHub"): 2,
             ("docs/ci.md", "GitLab"): 1}
-    n += 1
-    ok = counts == want
-    failed += not ok
-    print(f"{'ok' if ok else 'not ok'} {n} - recipes found: {counts}")
+    tap.report(f"recipes found: {counts}",
+               [] if counts == want else [f"expected {want}"])
     found = recipe_problems(BROKEN, needs, help_text)
     expected = ["`with` on a step without `uses`", "mpcheck has no option --bogus",
                 "without submodules", "apt-get install lacks",
                 "not guarded by head.repo.full_name", "no `on:` trigger"]
-    missed = [e for e in expected if not any(e in p for p in found)]
-    n += 1
-    failed += bool(missed)
-    print(f"{'not ok' if missed else 'ok'} {n} - a broken recipe is rejected"
-          f" for each of its {len(expected)} faults")
-    for m in missed:
-        print(f"#   not caught: {m}")
-    print(f"1..{n}")
-    return 1 if failed else 0
+    tap.report(f"a broken recipe is rejected for each of its {len(expected)} faults",
+               [f"not caught: {e}" for e in expected
+                if not any(e in p for p in found)])
+    print(f"1..{tap.n}")
+    return 1 if tap.failed else 0
 
 
 if __name__ == "__main__":
