@@ -6,8 +6,9 @@
 #
 # Progress goes out as it happens: a suite's name when it starts (some take
 # minutes, and a silent terminal looks hung), its result and elapsed time
-# when it ends.  A failing suite shows its `not ok` lines first (with the
-# line after each, where tests put the reason), then the tail of its output.
+# when it ends.  A failing suite shows its `not ok` lines first, each with
+# the `#` lines that follow it (where tests put the reason), then the tail
+# of its output.
 #
 # When make test itself runs under the gate (scripts/mpcheck -- make test),
 # every test inherits the preloaded libmpwrap.so.  The tests in NO_PRELOAD
@@ -37,7 +38,8 @@ for t in "$@"; do
 	pass=$((pass + p)); fail=$((fail + f))
 	if [ "$f" -ne 0 ]; then
 		echo "FAIL $t (exit $rc, ${took}s):"
-		grep -A1 '^not ok ' "$log" | grep -v '^--$' | sed 's/^/    /' | head -40
+		awk '/^not ok /{ d = 1; print; next } d && /^#/ { print; next } { d = 0 }' \
+			"$log" | sed 's/^/    /' | head -40
 		echo "    ---- last lines of the output:"
 		sed 's/^/    /' "$log" | tail -40
 	else
