@@ -11,22 +11,30 @@
 # of its output.
 #
 # When make test itself runs under the gate (scripts/mpcheck -- make test),
-# every test inherits the preloaded libmpwrap.so.  The tests in NO_PRELOAD
-# cannot run beside it and start without it: unit_symbolize defines its own
-# malloc (to count the symbolizer's allocations) and links its own copy of
-# the symbolizer, whose view of the process the preloaded copy changes.
+# every process inherits the preloaded libmpwrap.so, and the gate counts
+# make, the compilers and the unit test programs.  Two kinds of test start
+# without it instead:
+# * the shell tests: each runs programs, buggy ones on purpose, under its
+#   own copy of the library, and cannot shed an inherited one itself: a
+#   bash started with it keeps it loaded in every subshell it forks after
+#   `unset LD_PRELOAD`, and those subshells report to the outer gate and
+#   print its messages into the output the test compares;
+# * NO_PRELOAD: unit_symbolize defines its own malloc (to count the
+#   symbolizer's allocations) and links its own copy of the symbolizer,
+#   whose view of the process the preloaded copy changes.
 NO_PRELOAD="unit_symbolize"
 pass=0; fail=0
 log=${TMPDIR:-/tmp}/mpwrap-test.$$
 trap 'rm -f "$log"' EXIT
 for t in "$@"; do
 	case "$t" in
-	*.sh) cmd="bash $t" ;;
-	*) cmd="$t" ;;
+	*.sh) cmd="bash $t"; own=1 ;;
+	*) cmd="$t"; own=0 ;;
 	esac
-	case " $NO_PRELOAD " in
-	*" ${t##*/} "*) cmd="env -u LD_PRELOAD -u MPWRAP_OPTIONS $cmd" ;;
-	esac
+	case " $NO_PRELOAD " in *" ${t##*/} "*) own=1 ;; esac
+	if [ "$own" = 1 ]; then
+		cmd="env -u LD_PRELOAD -u MPWRAP_OPTIONS $cmd"
+	fi
 	echo "...  $t"
 	start=$(date +%s)
 	CMOCKA_MESSAGE_OUTPUT=TAP $cmd >"$log" 2>&1
