@@ -147,6 +147,8 @@ check "clean run prints only the total line (and the library's report)" \
 
 FAKE_MPWRAP_JSON=$CLEAN run ./tprog 3
 expect "no findings: the program's own exit status 3 passes through" 3 "gate: PASS"
+FAKE_MPWRAP_JSON=$CLEAN run ./tprog 2
+expect "make's failure status 2 passes through, unlike mpcheck's own 125" 2 "gate: PASS"
 
 run -- tprog 4
 expect "a name without '/' is looked up on PATH only" 125 "command not found"
