@@ -74,7 +74,8 @@ export MPWRAP_ROOT := $(CURDIR)
 export MPWRAP_LIB := $(CURDIR)/libmpwrap.so
 export MPWRAP_TFLAGS := $(TFLAGS)
 
-$(BUILD)/.test-deps: scripts/deps.sh
+# the Makefile too: a package added to TEST_DEPS is installed on the next run
+$(BUILD)/.test-deps: scripts/deps.sh Makefile
 	@mkdir -p $(BUILD)
 	@sh scripts/deps.sh $(TEST_DEPS)
 	@touch $@
