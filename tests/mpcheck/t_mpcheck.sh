@@ -652,6 +652,11 @@ if [ "$(id -u)" != 0 ]; then
 else
 	skip "read-only directory (root can write anywhere)"
 fi
+mkdir "$T/gone"
+run --json "$T/gone/r.json" -- sh -c "rm -r '$T/gone'"
+expect "an output that cannot be written after the run: one line, status 125" 125 \
+	"mpcheck: cannot write '$T/gone/r.json': No such file or directory"
+check "... and no traceback" test "$(grep -c -e Traceback -e 'File \"' "$T/err")" = 0
 check "no bad-input run started the program" test ! -e "$T/ran"
 check "no bad-input run left a report" \
 	test ! -e "$T/x.json" -a ! -e "$T/nodir"
