@@ -688,6 +688,16 @@ if python3 -c 'import jsonschema' 2>/dev/null; then
 	python3 "$here/../sarif/check_sarif.py" "${sarifs[@]}" >"$T/check_sarif" 2>&1
 	status_is_0 "$?" "$T/check_sarif" \
 		"all ${#sarifs[@]} SARIF logs validate against SARIF 2.1.0 and every result has a location"
+	# the check itself fails on a log with a stray property or no location
+	py "$T/dedup.sarif" '
+r = d["runs"][0]["results"]
+r[0]["bogus"] = 1
+del r[1]["locations"]
+json.dump(d, open(sys.argv[1] + ".bad", "w"))'
+	python3 "$here/../sarif/check_sarif.py" "$T/dedup.sarif.bad" >"$T/check_bad" 2>&1
+	bad_rc=$?
+	check "the SARIF check rejects a stray property and a result without a location" \
+		test "$bad_rc" = 1 -a "$(grep -c -e "'bogus' was unexpected" -e 'result 1 (definite) has no location' "$T/check_bad")" = 2
 else
 	report "SARIF logs validate against the SARIF 2.1.0 schema" \
 		"python3-jsonschema is missing (make test installs it: TEST_DEPS)"
