@@ -19,10 +19,10 @@ DEPS := libunwind-dev:/usr/include/libunwind.h \
         libcmocka-dev:/usr/include/cmocka.h \
         python3:/usr/bin/python3
 # what the test suite runs: the real-program matrix and the memcheck
-# comparison (valgrind), the C++ tests (g++), the installed pkg-config file
+# comparison (valgrind), the C++ tests (g++, clang), the installed pkg-config file
 # (pkgconf), the SARIF schema check (python3-jsonschema) and the CI recipe
 # check (python3-yaml)
-TEST_DEPS := g++:/usr/bin/g++ pkgconf:/usr/bin/pkg-config git:/usr/bin/git sqlite3:/usr/bin/sqlite3 \
+TEST_DEPS := g++:/usr/bin/g++ clang:/usr/bin/clang pkgconf:/usr/bin/pkg-config git:/usr/bin/git sqlite3:/usr/bin/sqlite3 \
         perl:/usr/bin/perl openssl:/usr/bin/openssl valgrind:/usr/bin/valgrind \
         tar:/usr/bin/tar gzip:/usr/bin/gzip \
         python3-jsonschema:/usr/lib/python3/dist-packages/jsonschema/__init__.py \
