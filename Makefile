@@ -19,10 +19,14 @@ DEPS := libunwind-dev:/usr/include/libunwind.h \
         libcmocka-dev:/usr/include/cmocka.h \
         python3:/usr/bin/python3
 # what the test suite runs: the real-program matrix and the memcheck
-# comparison (valgrind), the C++ tests (g++)
-TEST_DEPS := g++:/usr/bin/g++ clang:/usr/bin/clang git:/usr/bin/git sqlite3:/usr/bin/sqlite3 \
+# comparison (valgrind), the C++ tests (g++, clang), the installed pkg-config file
+# (pkgconf), the SARIF schema check (python3-jsonschema) and the CI recipe
+# check (python3-yaml)
+TEST_DEPS := g++:/usr/bin/g++ clang:/usr/bin/clang pkgconf:/usr/bin/pkg-config git:/usr/bin/git sqlite3:/usr/bin/sqlite3 \
         perl:/usr/bin/perl openssl:/usr/bin/openssl valgrind:/usr/bin/valgrind \
-        tar:/usr/bin/tar gzip:/usr/bin/gzip
+        tar:/usr/bin/tar gzip:/usr/bin/gzip \
+        python3-jsonschema:/usr/lib/python3/dist-packages/jsonschema/__init__.py \
+        python3-yaml:/usr/lib/python3/dist-packages/yaml/__init__.py
 
 CORE_SRC := out options real vm procmaps slab guard guardpage large depot stack unwind quarantine \
             symindex symbolize locate report pool check leaks api
@@ -73,7 +77,8 @@ export MPWRAP_ROOT := $(CURDIR)
 export MPWRAP_LIB := $(CURDIR)/libmpwrap.so
 export MPWRAP_TFLAGS := $(TFLAGS)
 
-$(BUILD)/.test-deps: scripts/deps.sh
+# the Makefile too: a package added to TEST_DEPS is installed on the next run
+$(BUILD)/.test-deps: scripts/deps.sh Makefile
 	@mkdir -p $(BUILD)
 	@sh scripts/deps.sh $(TEST_DEPS)
 	@touch $@
@@ -132,7 +137,7 @@ install: all
 	install -m 644 include/mempool.h $(INST)/include/mempool.h
 	install -m 755 scripts/mpcheck $(INST)/bin/mpcheck
 	install -m 644 scripts/mpcheck.1 $(INST)/share/man/man1/mpcheck.1
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' mpwrap.pc.in \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS@|$(LIBS)|' mpwrap.pc.in \
 		> $(INST)/lib/pkgconfig/mpwrap.pc
 
 uninstall:

@@ -5,6 +5,9 @@
 # their allocating functions and lines; the status is 23; a suppression file
 # makes it 0; a baseline makes it 0 until a third leak is added.
 set -u
+# The runs here choose what is preloaded: under an outer gate (mpcheck --
+# make test) the deliberate leaks of the gate project must not count there.
+unset LD_PRELOAD MPWRAP_OPTIONS
 ROOT=${MPWRAP_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 export MPWRAP_LIB=${MPWRAP_LIB:-$ROOT/libmpwrap.so}
 MPCHECK=$ROOT/scripts/mpcheck
@@ -35,7 +38,7 @@ python3 - "$T/r1.json" "$(line_of test_cache.c LEAK_CACHE)" \
 import json, sys
 doc = json.load(open(sys.argv[1]))
 new = [f for f in doc["findings"] if not f["suppressed"] and not f["baseline"]]
-got = sorted((f["command"].split()[0].split("/")[-1], f["kind"], f["bytes"],
+got = sorted((f["examples"][0]["command"].split()[0].split("/")[-1], f["kind"], f["bytes"],
               f["stack"][0]["function"], f["stack"][0]["file"].split("/")[-1],
               f["stack"][0]["line"]) for f in new)
 want = sorted([("./test_cache".split("/")[-1], "definite", 16, "cache_put",
@@ -63,6 +66,10 @@ PY
 if [ $? = 0 ]; then ok "SARIF: two results located in test_cache.c and test_format.c"
 else notok "SARIF: two results located in test_cache.c and test_format.c" "$(cat "$T/py2")"; fi
 check "summary line names the gate failure" grep -q "gate: FAIL" "$T/err1"
+if python3 "$ROOT/tests/sarif/check_sarif.py" "$T/r1.sarif" >"$T/sarif.check" 2>&1
+then ok "the SARIF log validates against SARIF 2.1.0; every result has a location"
+else notok "the SARIF log validates against SARIF 2.1.0; every result has a location" \
+	"$(cat "$T/sarif.check")"; fi
 
 # 2. suppressions make it pass
 printf '# known leaks\nleak:cache_put\nleak:format_number\n' >"$T/supp"
@@ -140,7 +147,38 @@ check "max_leak_groups=5: 5 groups listed, the others counted in one line" \
 	bash -c "[ \$(grep -c 'is definitely lost, allocated from' '$T/many.log') = 5 ] &&
 		grep -q '\.\.\. and [0-9]* more leak groups (' '$T/many.log'"
 
-# 6. make install / uninstall: the installed mpcheck finds its library
+# 6. --leak-kinds all: the C library's own buffers and locale data are not
+# the program's leaks (default suppressions), a real leak still is
+cat >"$T/hello.c" <<'C'
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+void *volatile sink;
+int main(int argc, char **argv)
+{
+	char buf[64];
+	time_t t = 0;
+	setlocale(LC_ALL, "");
+	strftime(buf, sizeof buf, "%c", localtime(&t));
+	printf("hello %s\n", buf);
+	if (argc > 1)
+		sink = malloc(24);
+	(void)argv;
+	return 0;
+}
+C
+cc -g -O0 -o "$T/hello" "$T/hello.c"
+LC_ALL=C.UTF-8 "$MPCHECK" --quiet --leak-kinds all "$T/hello" >/dev/null 2>"$T/hello.err"
+check "--leak-kinds all: printf, setlocale and localtime pass the gate" [ $? = 0 ]
+LC_ALL=C.UTF-8 "$MPCHECK" --quiet --leak-kinds all "$T/hello" leak >/dev/null 2>"$T/hello.err"
+check "--leak-kinds all: one real reachable leak of 24 bytes still fails it" \
+	grep -q "0 errors, 1 leaks (24 bytes)" "$T/hello.err"
+LC_ALL=C.UTF-8 "$MPCHECK" --quiet --leak-kinds all --no-default-suppressions "$T/hello" \
+	>/dev/null 2>"$T/hello.err"
+check "--no-default-suppressions: the C library's own allocations gate" [ $? = 23 ]
+
+# 7. make install / uninstall: the installed mpcheck finds its library
 make -s -C "$ROOT" install PREFIX="$T/inst" >/dev/null 2>&1
 check "make install puts mpcheck, the libraries, header, man page, pkg-config in place" \
 	bash -c "cd '$T/inst' && test -x bin/mpcheck && test -f lib/mpwrap/libmpwrap.so \
@@ -148,6 +186,18 @@ check "make install puts mpcheck, the libraries, header, man page, pkg-config in
 	&& test -f share/man/man1/mpcheck.1 && test -f lib/pkgconfig/mpwrap.pc"
 env -u MPWRAP_LIB "$T/inst/bin/mpcheck" --quiet ./test_format >/dev/null 2>&1
 check "the installed mpcheck runs the gate (status 23 on test_format)" [ $? = 23 ]
+# the command line pkg-config prints, used as printed, links and runs
+export PKG_CONFIG_PATH=$T/inst/lib/pkgconfig
+# shellcheck disable=SC2046  # pkg-config's words are separate arguments
+cc -o "$T/pcdemo" "$ROOT/examples/demo.c" $(pkg-config --cflags --libs mpwrap) \
+	>"$T/pc.log" 2>&1
+check "cc demo.c \$(pkg-config --cflags --libs mpwrap) links the static library" \
+	[ -x "$T/pcdemo" ]
+"$T/pcdemo" >/dev/null 2>"$T/pcdemo.err"
+check "the program linked through pkg-config runs and reports its overflow" \
+	grep -q 'ERROR: heap-buffer-overflow' "$T/pcdemo.err"
+check "pkg-config --variable=preloadlib names the installed libmpwrap.so" \
+	[ "$(pkg-config --variable=preloadlib mpwrap)" = "$T/inst/lib/mpwrap/libmpwrap.so" ]
 make -s -C "$ROOT" uninstall PREFIX="$T/inst" >/dev/null 2>&1
 check "make uninstall removes every installed file" \
 	[ -z "$(find "$T/inst" -type f 2>/dev/null)" ]

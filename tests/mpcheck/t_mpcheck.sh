@@ -63,10 +63,13 @@ expect() {
 	report "$name" "$why"
 }
 
-# expect_error NAME MESSAGE: exit 2 and stderr is exactly MESSAGE.
+usage_line() { printf "mpcheck: %s\nTry 'mpcheck --help'." "$1"; }
+
+# expect_error NAME MESSAGE: mpcheck's own status 125 and stderr is
+# exactly MESSAGE.
 expect_error() {
 	local why=""
-	[ "$rc" = 2 ] || why="exit status $rc, expected 2"
+	[ "$rc" = 125 ] || why="exit status $rc, expected 125"
 	[ "$(cat "$T/err")" = "$2" ] || why="$why; stderr is not: $2"
 	report "$1" "$why"
 }
@@ -79,8 +82,14 @@ check() {
 	else report "$name" "failed: $* ($(head -c 300 "$T/check"))"; fi
 }
 
+# status_is_0 STATUS OUTPUT NAME: pass when STATUS is 0, else show OUTPUT.
+status_is_0() {
+	if [ "$1" = 0 ]; then report "$3" ""
+	else report "$3" "status $1: $(tail -n 8 "$2")"; fi
+}
+
 # py FILE CODE: run python CODE with `d` = the JSON in FILE.
-py() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $2" "$1"; }
+py() { python3 -c "import json,re,sys; d=json.load(open(sys.argv[1])); $2" "$1"; }
 
 # ---------------------------------------------------- report fixtures
 
@@ -132,15 +141,17 @@ check "--help documents the options and exits 0" \
 
 FAKE_MPWRAP_JSON=$CLEAN run ./tprog
 expect "clean run exits with the program's status 0" 0 \
-	"mpcheck: 0 errors, 0 leaks (0 bytes) in 1 processes; 0 suppressed; gate: PASS"
+	"mpcheck: 0 errors, 0 leaks (0 bytes): 0 distinct findings, 0 occurrences in 1 processes; 0 suppressed; gate: PASS"
 check "clean run prints only the total line (and the library's report)" \
 	test "$(grep -c '^mpcheck:' "$T/err")" = 1
 
 FAKE_MPWRAP_JSON=$CLEAN run ./tprog 3
 expect "no findings: the program's own exit status 3 passes through" 3 "gate: PASS"
+FAKE_MPWRAP_JSON=$CLEAN run ./tprog 2
+expect "make's failure status 2 passes through, unlike mpcheck's own 125" 2 "gate: PASS"
 
 run -- tprog 4
-expect "a name without '/' is looked up on PATH only" 2 "command not found"
+expect "a name without '/' is looked up on PATH only" 125 "command not found"
 PATH=$W:$PATH run -- tprog 5
 expect "program found on PATH" 5
 
@@ -175,7 +186,7 @@ check "the user's own MPWRAP_OPTIONS survive unless mpcheck needs the key" \
 FAKE_MPWRAP_JSON=$WIDGET_ONLY run ./tprog
 expect "a definite leak fails the gate with status 23" 23 \
 	"mpcheck: pid " "(./tprog): 1 definite leak (48 bytes)" \
-	"mpcheck: 0 errors, 1 leaks (48 bytes) in 1 processes; 0 suppressed; gate: FAIL"
+	"mpcheck: 0 errors, 1 leaks (48 bytes): 1 distinct findings, 1 occurrences in 1 processes; 0 suppressed; gate: FAIL"
 
 FAKE_MPWRAP_JSON=$WIDGET_ONLY run --exitcode 99 ./tprog 3
 expect "--exitcode sets the gate status" 99 "gate: FAIL"
@@ -183,7 +194,7 @@ expect "--exitcode sets the gate status" 99 "gate: FAIL"
 FAKE_MPWRAP_JSON=$MIXED run ./tprog
 expect "per-process line counts every kind" 23 \
 	"1 heap-buffer-overflow, 1 double-free, 2 definite leaks (64 bytes), 1 indirect leak (64 bytes)" \
-	"mpcheck: 2 errors, 3 leaks (128 bytes) in 1 processes; 0 suppressed; gate: FAIL"
+	"mpcheck: 2 errors, 3 leaks (128 bytes): 5 distinct findings, 5 occurrences in 1 processes; 0 suppressed; gate: FAIL"
 
 FAKE_MPWRAP_JSON=$WIDGET_ONLY run --no-leaks -- sh -c 'echo "$MPWRAP_OPTIONS"; exit 4'
 expect "--no-leaks: leaks never gate" 4 "0 leaks (0 bytes)" "gate: PASS"
@@ -191,7 +202,7 @@ check "--no-leaks turns the leak scan off but keeps report_at_exit=1" \
 	grep -q 'report_at_exit=1:detect_leaks=0:leak_kinds=:' "$T/out"
 
 FAKE_MPWRAP_JSON=$(report_json "$OVERFLOW" "") run --no-leaks ./tprog
-expect "--no-leaks: errors still gate" 23 "1 errors, 0 leaks"
+expect "--no-leaks: errors still gate" 23 "1 errors, 0 leaks (0 bytes): 1 distinct findings"
 
 FAKE_MPWRAP_JSON=$(report_json "" "$LEAK_POSSIBLE") run ./tprog 6
 expect "possible leaks do not gate by default" 6 "gate: PASS"
@@ -214,7 +225,7 @@ supp() { printf '%s\n' "$@" >"$T/s.supp"; }
 
 supp 'leak:make_widget'
 FAKE_MPWRAP_JSON=$WIDGET_ONLY run --suppressions "$T/s.supp" ./tprog
-expect "suppression by function name" 0 "0 leaks (0 bytes) in 1 processes; 1 suppressed; gate: PASS"
+expect "suppression by function name" 0 "0 leaks (0 bytes): 0 distinct findings, 0 occurrences in 1 processes; 1 suppressed; gate: PASS"
 
 supp '# a comment' '' '   ' 'leak:widget.c'
 FAKE_MPWRAP_JSON=$WIDGET_ONLY run --suppressions "$T/s.supp" ./tprog
@@ -234,24 +245,24 @@ expect "a ^-anchored pattern does not match mid-name" 23 "0 suppressed; gate: FA
 
 supp 'leak:free_twice'
 FAKE_MPWRAP_JSON=$(report_json "$DOUBLE_FREE" "") run --suppressions "$T/s.supp" ./tprog
-expect "a leak: entry does not suppress a double-free" 23 "1 errors, 0 leaks"
+expect "a leak: entry does not suppress a double-free" 23 "1 errors, 0 leaks (0 bytes): 1 distinct findings"
 
 supp 'double-free:free_twice' 'heap-buffer-overflow:parse_config' \
 	'invalid-free:*' 'use-after-free:'
 FAKE_MPWRAP_JSON=$(report_json "$DOUBLE_FREE,$OVERFLOW,$INVALID,$UAF" "") \
 	run --suppressions "$T/s.supp" ./tprog
 expect "error kinds suppressed by name, '*' and an empty pattern" 0 \
-	"0 errors, 0 leaks (0 bytes) in 1 processes; 4 suppressed; gate: PASS"
+	"0 errors, 0 leaks (0 bytes): 0 distinct findings, 0 occurrences in 1 processes; 4 suppressed; gate: PASS"
 
 printf 'leak:make_widget\n' >"$T/a.supp"
 printf 'leak:indirect-nothing\nleak:foo_init\n' >"$T/b.supp"
 FAKE_MPWRAP_JSON=$(report_json "" "$LEAK_WIDGET,$LEAK_FOO,$LEAK_PARSE") \
 	run --suppressions "$T/a.supp" --suppressions "$T/b.supp" ./tprog
-expect "--suppressions may repeat" 23 "0 errors, 1 leaks (64 bytes)" "2 suppressed"
+expect "--suppressions may repeat" 23 "0 errors, 1 leaks (64 bytes): 1 distinct findings" "2 suppressed"
 
 run --gen-suppressions ./tprog
 expect "--gen-suppressions prints an entry per new finding" 23 \
-	"# pid " ": ./tprog" "leak:make_widget" "leak:foo_init" "leak:parse_config" \
+	"# definite, first in pid " ": ./tprog" "leak:make_widget" "leak:foo_init" "leak:parse_config" \
 	"double-free:free_twice" "heap-buffer-overflow:parse_config"
 grep -v -e '^mpcheck:' -e '^fake-mpwrap:' "$T/err" >"$T/gen.supp"
 check "--gen-suppressions names the user frame, never malloc/free" \
@@ -267,7 +278,9 @@ expect "--gen-suppressions warns about main and unnamed stacks" 23 \
 # --------------------------------------------------------- baseline
 
 run --baseline-out "$T/base.supp" ./tprog 3
-expect "--baseline-out: the exit status is the program's own" 3 "gate: FAIL"
+expect "--baseline-out: the exit status is the program's own, the gate is skipped" 3 \
+	"gate: SKIPPED" "mpcheck: wrote 5 entries to $T/base.supp"
+check "--baseline-out never prints gate: FAIL" test "$(grep -c 'gate: FAIL' "$T/err")" = 0
 check "--baseline-out writes one suppression line per finding" \
 	test "$(grep -v '^#' "$T/base.supp" | sort | tr '\n' ' ')" = \
 	"double-free:free_twice heap-buffer-overflow:parse_config leak:foo_init leak:make_widget leak:parse_config "
@@ -279,17 +292,20 @@ check "--baseline-out leaves no temp file behind" \
 
 run --baseline "$T/base.supp" --json "$T/b.json" ./tprog
 expect "with the baseline the same findings pass" 0 \
-	"0 errors, 0 leaks (0 bytes) in 1 processes; 5 suppressed; gate: PASS"
+	"0 errors, 0 leaks (0 bytes): 0 distinct findings, 0 occurrences in 1 processes; 5 suppressed; gate: PASS"
 check "baseline findings are marked baseline, not suppressed" \
 	py "$T/b.json" 'f=d["findings"]; assert len(f)==5 and all(x["baseline"] and not x["suppressed"] for x in f), f'
 
 FAKE_MPWRAP_JSON=$(report_json "$INVALID" "$LEAK_WIDGET") run --baseline "$T/base.supp" ./tprog
 expect "a new finding fails the gate despite the baseline" 23 \
-	"1 errors, 0 leaks (0 bytes) in 1 processes; 1 suppressed; gate: FAIL"
+	"1 errors, 0 leaks (0 bytes): 1 distinct findings, 1 occurrences in 1 processes; 1 suppressed; gate: FAIL"
 
 run --baseline "$T/nonexistent.supp" ./tprog
+expect_error "a missing baseline file says how to create it" \
+	"mpcheck: baseline file '$T/nonexistent.supp' does not exist; create it with a first run: --baseline-out $T/nonexistent.supp"
+run --baseline "$T" ./tprog
 expect_error "unreadable baseline file" \
-	"mpcheck: cannot read baseline file '$T/nonexistent.supp': No such file or directory"
+	"mpcheck: cannot read baseline file '$T': Is a directory"
 
 # ------------------------------------------- aggregated JSON, children
 
@@ -298,17 +314,18 @@ FAKE_MPWRAP_JSON_prog2=$(report_json "$DOUBLE_FREE" "") \
 	run --json "$T/agg.json" -- bash -c './prog1; ./prog2; exit 5'
 expect "children: findings of every process gate" 23 \
 	"(./prog1): 1 definite leak (48 bytes)" "(./prog2): 1 double-free" \
-	"1 errors, 1 leaks (48 bytes) in 3 processes"
-check "aggregated JSON holds every process and flattened findings" py "$T/agg.json" '
+	"1 errors, 1 leaks (48 bytes): 2 distinct findings, 2 occurrences in 3 processes"
+check "aggregated JSON holds every process and one entry per distinct finding" py "$T/agg.json" '
 assert d["version"] == 1 and d["tool"] == "mpwrap"
 cmds = sorted(p["command"] for p in d["processes"])
 assert cmds == ["./prog1", "./prog2", "bash -c ./prog1; ./prog2; exit 5"], cmds
-f = {x["command"]: x for x in d["findings"]}
+f = {x["examples"][0]["command"]: x for x in d["findings"]}
 assert set(f) == {"./prog1", "./prog2"}, f
 assert f["./prog1"]["kind"] == "definite" and f["./prog1"]["bytes"] == 48
 assert f["./prog2"]["kind"] == "double-free" and f["./prog2"]["type"] == "error"
+assert all(x["processes"] == x["occurrences"] == 1 for x in d["findings"])
 pids = {p["command"]: p["pid"] for p in d["processes"]}
-assert all(x["pid"] == pids[x["command"]] for x in d["findings"])
+assert all(x["examples"] == [{"pid": pids[c], "command": c}] for c, x in f.items())
 assert all(x["suppressed"] is False and x["baseline"] is False for x in d["findings"])
 assert all(len(x["fingerprint"]) == 32 for x in d["findings"])
 s = d["summary"]
@@ -323,7 +340,7 @@ check "fingerprints are stable across runs (other pids)" cmp -s "$T/fp1" "$T/fp2
 FAKE_MPWRAP_JSON=$CLEAN FAKE_MPWRAP_JSON_prog1=$WIDGET_ONLY \
 FAKE_MPWRAP_JSON_prog2=$(report_json "$DOUBLE_FREE" "") \
 	run --json "$T/sh.json" -- sh -c './prog1; ./prog2'
-expect "sh -c 'prog1; prog2': each child's report counts" 23 "1 errors, 1 leaks (48 bytes)"
+expect "sh -c 'prog1; prog2': each child's report counts" 23 "1 errors, 1 leaks (48 bytes): 2 distinct findings"
 check "sh -c 'prog1; prog2': both children are in the aggregated JSON" py "$T/sh.json" '
 cmds = [p["command"] for p in d["processes"]]
 assert "./prog1" in cmds and "./prog2" in cmds, cmds
@@ -336,7 +353,7 @@ expect "--no-follow-children keeps a program exec'd in the direct child" 23 \
 FAKE_MPWRAP_JSON=$CLEAN FAKE_MPWRAP_JSON_prog1=$WIDGET_ONLY \
 	run --no-follow-children --json "$T/direct.json" -- bash -c './prog1; exit 5'
 expect "--no-follow-children ignores the children's findings" 5 \
-	"0 leaks (0 bytes) in 1 processes; 0 suppressed; gate: PASS"
+	"0 leaks (0 bytes): 0 distinct findings, 0 occurrences in 1 processes; 0 suppressed; gate: PASS"
 check "--no-follow-children keeps only the direct child's report" \
 	py "$T/direct.json" 'assert [p["command"] for p in d["processes"]] == ["bash -c ./prog1; exit 5"], d["processes"]'
 FAKE_MPWRAP_JSON=$CLEAN FAKE_MPWRAP_JSON_prog1=$WIDGET_ONLY \
@@ -385,12 +402,14 @@ assert len(res) == 4 and "make_widget" not in json.dumps([r["locations"] for r i
 
 FAKE_MPWRAP_JSON=$(report_json "$UAF" "$(leak definite 16 1 "$MALLOC,$FOO")") \
 	run --sarif "$T/fallback.sarif" --baseline "$T/base.supp" ./tprog
-check "SARIF without source files: first frame, no stack, baselineState" py "$T/fallback.sarif" '
+check "SARIF without source files: first module outside the runtime; no stack: the program; baselineState" py "$T/fallback.sarif" '
 leak, = [r for r in d["runs"][0]["results"] if r["ruleId"] == "definite"]
 uaf, = [r for r in d["runs"][0]["results"] if r["ruleId"] == "use-after-free"]
-assert leak["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "lib/libmpwrap.so"
+assert leak["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "file:///usr/lib/x86_64-linux-gnu/libfoo.so.1"
 assert "region" not in leak["locations"][0]["physicalLocation"]
-assert "locations" not in uaf and "codeFlows" not in uaf
+assert uaf["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "tprog"
+assert uaf["locations"][0]["message"]["text"] == "no stack was recorded"
+assert "codeFlows" not in uaf
 assert (leak["baselineState"], uaf["baselineState"]) == ("unchanged", "new")'
 
 FAKE_MPWRAP_JSON=$CLEAN run --sarif "$T/clean.sarif" --json "$T/clean.json" ./tprog
@@ -398,6 +417,111 @@ check "SARIF of a clean run" py "$T/clean.sarif" '
 assert d["runs"][0]["results"] == [] and d["runs"][0]["tool"]["driver"]["rules"] == []'
 check "JSON of a clean run" py "$T/clean.json" '
 assert d["findings"] == [] and len(d["processes"]) == 1 and d["summary"]["gate"] == "PASS"'
+
+# the location is in the user's code: not a system header, not the runtime
+CXXHDR=$(frame 'std::vector<int>::push_back' /usr/include/c++/12/bits/stl_vector.h 1287 "$W/app")
+EXIT_ERR=$(error heap-buffer-overflow 16 "" "$MALLOC,$CXXHDR,$WIDGET,$MAIN" "")
+EVICT_ERR=$(error use-after-free 4 "" "" "$FREE,$TWICE,$MAIN")
+FAKE_MPWRAP_JSON=$(report_json "$EXIT_ERR,$EVICT_ERR" "$(leak definite 8 1 "$MALLOC,$CXXHDR,$PARSE,$MAIN")") \
+	run --sarif "$T/where.sarif" ./tprog
+check "SARIF: system headers skipped; errors found at exit placed at the allocation or free stack" \
+	py "$T/where.sarif" '
+uri = lambda r: (r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+                 r["locations"][0]["physicalLocation"]["region"]["startLine"])
+got = {r["ruleId"]: uri(r) for r in d["runs"][0]["results"]}
+assert got == {"heap-buffer-overflow": ("src/widget.c", 42), "use-after-free": ("src/twice.c", 7),
+               "definite": ("src/config.c", 88)}, got'
+
+# ------------------------------------------- one finding per distinct problem
+
+# 150 processes with the same 200 leak stacks: 200 results, not 30,000
+gen() { python3 "$here/gen_reports.py" "$@"; }
+FAKE_MPWRAP_JSON=$CLEAN run --json "$T/dedup.json" --sarif "$T/dedup.sarif" \
+	-- python3 "$here/gen_reports.py" 150 200 0
+expect "150 processes x 200 stacks: 200 distinct findings, 30000 occurrences" 23 \
+	"mpcheck: 0 errors, 200 leaks (480000 bytes): 200 distinct findings, 30000 occurrences in 151 processes; 0 suppressed; gate: FAIL"
+check "150 x 200: 200 SARIF results, each in 150 processes with 3 examples" py "$T/dedup.sarif" '
+res = d["runs"][0]["results"]
+assert len(res) == 200, len(res)
+assert all(r["properties"]["processes"] == 150 == r["properties"]["occurrences"] for r in res)
+assert all(len(r["properties"]["examples"]) == 3 for r in res)
+assert all(re.search(r"in 150 processes, e[.]g[.] pid 10000[01][0-9][0-9] [(][.]/test_", r["message"]["text"]) for r in res), res[0]["message"]'
+check "150 x 200: 200 JSON findings with totals, example pids and command lines" py "$T/dedup.json" '
+f = d["findings"]
+assert len(f) == 200 and len({x["fingerprint"] for x in f}) == 200
+x = f[0]
+assert (x["processes"], x["occurrences"], x["bytes"], x["blocks"]) == (150, 150, 2400, 150), x
+assert all(e["command"] == "./test_%d --case %d" % ((e["pid"] - 10000000,) * 2) for e in x["examples"]), x["examples"]
+s = d["summary"]
+assert (s["findings"], s["occurrences"], s["leaks"], s["processes"]) == (200, 30000, 200, 151), s'
+
+# per-process entries of --json: the largest N groups listed, the rest counted
+FAKE_MPWRAP_JSON=$(report_json "$DOUBLE_FREE,$OVERFLOW,$INVALID" "$LEAK_WIDGET,$LEAK_FOO,$LEAK_PARSE") \
+	run --max-groups 2 --json "$T/cap.json" ./tprog
+check "--max-groups 2: two errors and the two largest leaks listed, the rest counted" py "$T/cap.json" '
+p, = d["processes"]
+assert [l["bytes"] for l in p["leaks"]] == [64, 48], p["leaks"]
+assert len(p["errors"]) == 2 and p["errors_not_listed"] == 1, p
+assert p["leaks_not_listed"] == {"groups": 1, "bytes": 16, "blocks": 1}, p["leaks_not_listed"]
+assert len(d["findings"]) == 6'
+run --max-groups x ./tprog
+expect_error "--max-groups validates its number" \
+	"$(usage_line "--max-groups: expected an integer 0..1000000, got 'x'")"
+
+# 1,000 processes x 1,000 findings (990 shared, 10 each its own: 10,990
+# distinct, past the 10,000 listed): memory and output stay bounded
+FAKE_MPWRAP_JSON=$CLEAN python3 - "$MPCHECK" "$T" "$here/gen_reports.py" >"$T/scale" 2>&1 <<'PY'
+import json, os, resource, subprocess, sys, time
+mpcheck, t, gen = sys.argv[1:]
+start = time.time()
+rc = subprocess.call([mpcheck, "--quiet", "--json", t + "/big.json", "--sarif",
+                      t + "/big.sarif", "--", "python3", gen, "1000", "990", "10"],
+                     stderr=open(t + "/big.err", "w"))
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+sizes = [os.path.getsize(t + f) // 2**20 for f in ("/big.json", "/big.sarif")]
+print(f"# 1000 x 1000: status {rc}, peak RSS {rss} MB, JSON {sizes[0]} MB, "
+      f"SARIF {sizes[1]} MB, {time.time() - start:.0f} s")
+assert rc == 23, rc
+assert rss < 200, f"peak RSS {rss} MB"
+assert sizes[0] < 20 and sizes[1] < 40, sizes
+d = json.load(open(t + "/big.json"))
+s = d["summary"]
+assert (s["processes"], s["findings"], s["occurrences"], s["findings_not_listed"]) == \
+    (1001, 10990, 1000000, 990), s
+assert len(d["findings"]) == 10000 and s["leak_bytes"] == 16000000
+assert all(p["leaks_not_listed"]["groups"] == 990 for p in d["processes"] if p["leaks"])
+assert len(json.load(open(t + "/big.sarif"))["runs"][0]["results"]) == 10000
+PY
+scale_rc=$?
+head -n 1 "$T/scale"
+status_is_0 "$scale_rc" "$T/scale" \
+	"1000 processes x 1000 findings: peak RSS < 200 MB, JSON < 20 MB, exact totals"
+
+# ------------------------------------------------- default suppressions
+
+STDIO=$(frame _IO_file_doallocate null null /lib/x86_64-linux-gnu/libc.so.6)
+LOCALE=$(frame setlocale null null /lib/x86_64-linux-gnu/libc.so.6)
+MINE=$(frame my_setlocale_cache "$W/src/loc.c" 3 "$W/app")
+GLIBC_OWN=$(report_json "" "$(leak reachable 4096 1 "$MALLOC,$STDIO,$MAIN"),$(leak reachable 100 1 "$MALLOC,$LOCALE,$MAIN")")
+FAKE_MPWRAP_JSON=$GLIBC_OWN run --leak-kinds all ./tprog 4
+expect "--leak-kinds all: the C library's stdio buffer and locale data are suppressed" 4 \
+	"0 leaks (0 bytes): 0 distinct findings, 0 occurrences in 1 processes; 2 suppressed; gate: PASS"
+FAKE_MPWRAP_JSON=$(report_json "" "$(leak reachable 4096 1 "$MALLOC,$STDIO,$MAIN"),$(leak reachable 7 1 "$MALLOC,$MAIN")") \
+	run --leak-kinds all ./tprog 4
+expect "a leak in main itself is not taken for the suppressed stdio buffer (same user frames)" 23 \
+	"(./tprog 4): 1 reachable leak (7 bytes)" "1 distinct findings, 1 occurrences in 1 processes; 1 suppressed"
+FAKE_MPWRAP_JSON=$GLIBC_OWN run --leak-kinds all --no-default-suppressions ./tprog 4
+expect "--no-default-suppressions: they gate" 23 "2 leaks (4196 bytes)"
+FAKE_MPWRAP_JSON=$(report_json "" "$(leak reachable 10 1 "$MALLOC,$MINE,$MAIN")") \
+	run --leak-kinds all ./tprog
+expect "default suppressions are anchored: my_setlocale_cache still gates" 23 "1 reachable leak"
+run --print-default-suppressions
+check "--print-default-suppressions lists them and exits 0" \
+	test "$rc" = 0 -a "$(grep -c '^leak:^_IO_file_doallocate\$$' "$T/out")" = 1
+cp "$T/out" "$T/default.supp"
+FAKE_MPWRAP_JSON=$GLIBC_OWN run --leak-kinds all --no-default-suppressions \
+	--suppressions "$T/default.supp" ./tprog 4
+expect "the printed list is a valid suppression file" 4 "2 suppressed; gate: PASS"
 
 # ------------------------------------------------- text report, quiet
 
@@ -439,34 +563,33 @@ expect "SIGTERM is forwarded to the program; status 128+15" 143 "killed by SIGTE
 
 # ------------------------------------------------------ usage errors
 
-usage() { printf "mpcheck: %s\nTry 'mpcheck --help'." "$1"; }
 run --bogus ./tprog
-expect_error "unknown option" "$(usage "unrecognized option '--bogus'")"
+expect_error "unknown option" "$(usage_line "unrecognized option '--bogus'")"
 FAKE_MPWRAP_JSON=$CLEAN run ./tprog --bogus
 expect "options after the program belong to the program" 0
 run --json
-expect_error "missing option argument" "$(usage "option '--json' requires an argument")"
+expect_error "missing option argument" "$(usage_line "option '--json' requires an argument")"
 run --quiet=1 ./tprog
-expect_error "flag given a value" "$(usage "option '--quiet' takes no argument")"
+expect_error "flag given a value" "$(usage_line "option '--quiet' takes no argument")"
 run --json "$T/x.json"
-expect_error "no program" "$(usage "no program given")"
+expect_error "no program" "$(usage_line "no program given")"
 run --leak-kinds definite,bogus ./tprog
 expect_error "--leak-kinds validates names" \
-	"$(usage "--leak-kinds: unknown leak kind 'bogus' (choose from definite, indirect, possible, reachable)")"
+	"$(usage_line "--leak-kinds: unknown leak kind 'bogus' (choose from definite, indirect, possible, reachable)")"
 run --stack-depth 65 ./tprog
-expect_error "--stack-depth range" "$(usage "--stack-depth: expected an integer 0..64, got '65'")"
+expect_error "--stack-depth range" "$(usage_line "--stack-depth: expected an integer 0..64, got '65'")"
 run --stack-depth=-1 ./tprog
-expect_error "--stack-depth rejects negatives" "$(usage "--stack-depth: expected an integer 0..64, got '-1'")"
+expect_error "--stack-depth rejects negatives" "$(usage_line "--stack-depth: expected an integer 0..64, got '-1'")"
 run --exitcode 0 ./tprog
-expect_error "--exitcode range" "$(usage "--exitcode: expected an integer 1..255, got '0'")"
+expect_error "--exitcode range" "$(usage_line "--exitcode: expected an integer 1..255, got '0'")"
 run --exitcode 256 ./tprog
-expect_error "--exitcode upper bound" "$(usage "--exitcode: expected an integer 1..255, got '256'")"
+expect_error "--exitcode upper bound" "$(usage_line "--exitcode: expected an integer 1..255, got '256'")"
 run --log-file "$T/a:b.log" ./tprog
 expect_error "--log-file with ':' cannot be passed" \
-	"$(usage "--log-file: path '$T/a:b.log' contains ':' or whitespace, which MPWRAP_OPTIONS cannot carry")"
+	"$(usage_line "--log-file: path '$T/a:b.log' contains ':' or whitespace, which MPWRAP_OPTIONS cannot carry")"
 run --log-file "$T/a b.log" ./tprog
 expect_error "--log-file with a space cannot be passed" \
-	"$(usage "--log-file: path '$T/a b.log' contains ':' or whitespace, which MPWRAP_OPTIONS cannot carry")"
+	"$(usage_line "--log-file: path '$T/a b.log' contains ':' or whitespace, which MPWRAP_OPTIONS cannot carry")"
 
 # ------------------------------------------------------- bad input
 # Each must fail before the program runs ($T/ran) and write no report.
@@ -529,6 +652,11 @@ if [ "$(id -u)" != 0 ]; then
 else
 	skip "read-only directory (root can write anywhere)"
 fi
+mkdir "$T/gone"
+run --json "$T/gone/r.json" -- sh -c "rm -r '$T/gone'"
+expect "an output that cannot be written after the run: one line, status 125" 125 \
+	"mpcheck: cannot write '$T/gone/r.json': No such file or directory"
+check "... and no traceback" test "$(grep -c -e Traceback -e 'File \"' "$T/err")" = 0
 check "no bad-input run started the program" test ! -e "$T/ran"
 check "no bad-input run left a report" \
 	test ! -e "$T/x.json" -a ! -e "$T/nodir"
@@ -552,6 +680,28 @@ done
 rc=$?
 expect_error "libmpwrap.so not found anywhere" \
 	"mpcheck: libmpwrap.so not found (build it, install it beside mpcheck or set MPWRAP_LIB)"
+
+# -------------------------------------------- every SARIF log, validated
+
+sarifs=("$T"/*.sarif)
+if python3 -c 'import jsonschema' 2>/dev/null; then
+	python3 "$here/../sarif/check_sarif.py" "${sarifs[@]}" >"$T/check_sarif" 2>&1
+	status_is_0 "$?" "$T/check_sarif" \
+		"all ${#sarifs[@]} SARIF logs validate against SARIF 2.1.0 and every result has a location"
+	# the check itself fails on a log with a stray property or no location
+	py "$T/dedup.sarif" '
+r = d["runs"][0]["results"]
+r[0]["bogus"] = 1
+del r[1]["locations"]
+json.dump(d, open(sys.argv[1] + ".bad", "w"))'
+	python3 "$here/../sarif/check_sarif.py" "$T/dedup.sarif.bad" >"$T/check_bad" 2>&1
+	bad_rc=$?
+	check "the SARIF check rejects a stray property and a result without a location" \
+		test "$bad_rc" = 1 -a "$(grep -c -e "'bogus' was unexpected" -e 'result 1 (definite) has no location' "$T/check_bad")" = 2
+else
+	report "SARIF logs validate against the SARIF 2.1.0 schema" \
+		"python3-jsonschema is missing (make test installs it: TEST_DEPS)"
+fi
 
 echo "1..$n"
 [ "$failed" = 0 ]
