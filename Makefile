@@ -28,7 +28,7 @@ TEST_DEPS := g++:/usr/bin/g++ clang:/usr/bin/clang pkgconf:/usr/bin/pkg-config g
         python3-jsonschema:/usr/lib/python3/dist-packages/jsonschema/__init__.py \
         python3-yaml:/usr/lib/python3/dist-packages/yaml/__init__.py
 
-CORE_SRC := out options real vm procmaps slab guard guardpage large depot stack unwind quarantine \
+CORE_SRC := out options real vm procmaps loaderprobe slab guard guardpage large depot stack unwind quarantine \
             symindex symbolize locate report pool check leaks api
 # the preload layer: exit report, reachability scan, thread registry, shims
 SO_SRC   := json roots handoff leakscan threads exit signals preload preload_cxx

@@ -11,6 +11,7 @@
 #include "large.h"
 #include "leaks.h"
 #include "options.h"
+#include "loaderprobe.h"
 #include "pool.h"
 #include "quarantine.h"
 #include "real.h"
@@ -58,6 +59,7 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
+	_mp_loader_forked();
 	_mp_report_fork_child();
 	fork_parent();
 	_mp_symbolize_reset(); /* its cache describes the parent */

@@ -9,6 +9,7 @@
 #include "json.h"
 #include "leaks.h"
 #include "leakscan.h"
+#include "loaderprobe.h"
 #include "options.h"
 #include "pool.h"
 #include "reent.h"
@@ -112,6 +113,12 @@ static void report(int fatal, int leaks)
 	int me = (int)getpid();
 	if (atomic_exchange(&done_pid, me) == me || _mp_ensure_init() != 0)
 		return;
+	/* a child forked while another thread was inside dlopen: every step
+	 * below needs the loader, whose locks that thread took with it */
+	if (!_mp_loader_ok()) {
+		_mp_report_loader_stuck();
+		return;
+	}
 	_mp_stack_exit_note(); /* unwinder=2 counts, verbosity=2 statistics */
 	if (!_mp_opt.report_at_exit && !_mp_opt.json_path[0])
 		return;

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "json.h"
+#include "loaderprobe.h"
 #include "depot.h"
 #include "locate.h"
 #include "options.h"
@@ -15,6 +16,7 @@
 
 #include <fcntl.h>
 #include <stdio.h> /* rename */
+#include <string.h>
 #include <unistd.h>
 
 const char *_mp_command_line(void)
@@ -44,8 +46,10 @@ static void json_stack(struct mp_out *o, uint32_t id)
 	struct mp_symbol s;
 	_mp_out_str(o, "[");
 	for (unsigned i = 0; i < n; i++) {
+		memset(&s, 0, sizeof s);
 		_mp_enter();
-		_mp_symbolize(pcs[i], &s);
+		if (_mp_loader_ok())
+			_mp_symbolize(pcs[i], &s);
 		_mp_leave();
 		int end = _mp_report_frame_end(&s);
 		if (end == MP_FRAME_BEYOND && i)

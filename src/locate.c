@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "locate.h"
+#include "loaderprobe.h"
 #include "depot.h"
 #include "out.h"
 #include "reent.h"
@@ -267,6 +268,8 @@ void _mp_locate(struct mp_verdict *v)
 {
 	v->loc[0] = '\0';
 	v->loc_kind = LOC_NONE;
+	if (!_mp_loader_ok())
+		return; /* a forked child's loader is locked for good */
 	switch (v->kind) {
 	case MP_E_INVALID_FREE:
 	case MP_E_OVERFLOW:

@@ -10,6 +10,7 @@
 #include "report.h"
 #include "depot.h"
 #include "leaks.h"
+#include "loaderprobe.h"
 #include "locate.h"
 #include "options.h"
 #include "reent.h"
@@ -177,7 +178,7 @@ void _mp_report_stack(struct mp_out *o, uint32_t id)
 		/* The symbolizer allocates: keep it off the pool.  Not at all
 		 * when this thread died inside the allocator, holding its locks
 		 * (fatal-signal report): raw program counters then. */
-		if (!_mp_tls.raw_stacks) {
+		if (!_mp_tls.raw_stacks && _mp_loader_ok()) {
 			_mp_enter();
 			known = _mp_symbolize(pcs[i], &sym);
 			_mp_leave();
@@ -467,7 +468,8 @@ void _mp_report_keeper_facts(const struct mp_keeper *k,
 			 ? reg_names[k->reg] : NULL;
 	f->main_thread = k->tid && k->tid == (int)getpid();
 	f->sym.function[0] = f->sym.module[0] = f->sym.file[0] = '\0';
-	if (k->kind == MP_ROOT_GLOBAL && k->where && !_mp_tls.raw_stacks) {
+	if (k->kind == MP_ROOT_GLOBAL && k->where && !_mp_tls.raw_stacks &&
+	    _mp_loader_ok()) {
 		_mp_enter(); /* the symbolizer allocates; it looks up pc - 1 */
 		_mp_symbolize(k->where + 1, &f->sym);
 		_mp_leave();
@@ -531,4 +533,16 @@ void _mp_report_deepbind(const char *file)
 		    "(said once)\n");
 	_mp_report_end(&o);
 	errno = saved;
+}
+
+void _mp_report_loader_stuck(void)
+{
+	struct mp_out o;
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	_mp_out_str(&o, "mpwrap: no report: this process was forked while another "
+		    "thread was inside the dynamic loader (dlopen or dlclose), "
+		    "whose locks it then holds for good; leaks and stacks cannot "
+		    "be read without them\n");
+	_mp_report_end(&o);
 }

@@ -79,6 +79,9 @@ int _mp_report_frame_end(const struct mp_symbol *sym);
  * would bind the library's malloc and free to glibc's). */
 void _mp_report_deepbind(const char *file);
 
+/* One line: this forked child's loader is locked for good, no report. */
+void _mp_report_loader_stuck(void);
+
 /* What kept a reachable or possibly lost group (leaks.h: mp_keeper), in
  * words: one line "  kept reachable by the global g in prog (word at ..)"
  * or "  reached only through an interior pointer, by ..." (kind is the

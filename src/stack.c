@@ -10,6 +10,7 @@
 #define UNW_LOCAL_ONLY
 #include "stack.h"
 #include "depot.h"
+#include "loaderprobe.h"
 #include "options.h"
 #include "reent.h"
 #include "report.h"
@@ -76,6 +77,10 @@ __attribute__((noinline)) static unsigned capture_libunwind(uintptr_t *out,
 							     uintptr_t caller_pc)
 {
 	void *buf[MP_MAX_DEPTH + SKIP_MAX];
+	if (!_mp_loader_ok()) { /* a forked child's loader is locked for good */
+		out[0] = caller_pc;
+		return max ? 1 : 0;
+	}
 	_mp_stack_gate_enter();
 	int n = unw_backtrace(buf, (int)(max + SKIP_MAX));
 	_mp_stack_gate_leave();

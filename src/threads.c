@@ -354,6 +354,7 @@ static void child_reg(void)
 	}
 }
 
+
 void _mp_threads_atfork(void)
 {
 	static int done;

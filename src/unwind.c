@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "unwind.h"
+#include "loaderprobe.h"
 #include "stack.h"
 #include "vm.h"
 
@@ -362,6 +363,8 @@ static uint64_t slow_rule(uint64_t key)
 
 	if (uw_me.deriving)
 		return R_UNSUP; /* a signal handler's capture, inside our own */
+	if (!_mp_loader_ok())
+		return R_UNSUP; /* a forked child's loader is locked for good */
 	uw_me.deriving = 1;
 	_mp_stack_gate_enter();
 	/* the loader call stays outside uw_lock, as in symbolize.c */

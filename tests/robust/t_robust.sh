@@ -13,6 +13,9 @@
 #                  (fork waited for the report lock, whose holder waited
 #                  for the fork: hung 5 times in 5)
 #   rb_fork_exit   a thread forks while main's leak report prints (hung)
+#   rb_fork_dlopen children forked while another thread loops dlopen and
+#                  dlclose exit at once (43 of 100 hung in the exit report,
+#                  waiting for loader locks nobody in the child holds)
 #   java -version  when a JVM is installed: the exit scan reads no guard
 #                  zone of its thread stacks (died of SIGSEGV)
 set -u
@@ -33,6 +36,7 @@ cc -g "$R/rb_deepbind.c" -o "$B/rb_deepbind" -ldl -Wl,--enable-new-dtags \
 cc -g -O1 "$R/rb_large_exit.c" -o "$B/rb_large_exit" 2>&1 || errs="$errs large_exit"
 cc -g -O0 -pthread "$R/rb_fork_report.c" -o "$B/rb_fork_report" 2>&1 || errs="$errs fork_report"
 cc -g -O0 -pthread "$R/rb_fork_exit.c" -o "$B/rb_fork_exit" 2>&1 || errs="$errs fork_exit"
+cc -g -O1 -pthread "$R/rb_fork_dlopen.c" -o "$B/rb_fork_dlopen" -ldl 2>&1 || errs="$errs fork_dlopen"
 if [ -z "$errs" ]; then pass "build the reproducers"
 else fail "build the reproducers" "failed:$errs"; fi
 
@@ -90,6 +94,14 @@ if [ "$rc" = 0 ] && cat "$RD"/r.*.log | grep -q "LEAK SUMMARY"; then
 	pass "fork while the exit leak report prints: 5 runs, no hang"
 else
 	fail "fork while the exit leak report prints: 5 runs, no hang" "run $i: exit $rc (124: hung)"
+fi
+
+prun fork_dlopen "$B/rb_fork_dlopen" "$B/lib/librbcancel.so" 40
+if [ "$rc" = 0 ] && [ "$(cat "$RD/out")" = "hung 0 of 40" ]; then
+	pass "40 children forked beside a dlopen loop: none hangs at exit"
+else
+	fail "40 children forked beside a dlopen loop: none hangs at exit" \
+		"exit $rc, stdout: $(cat "$RD/out")"
 fi
 
 if command -v java >/dev/null 2>&1; then
