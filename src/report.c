@@ -475,6 +475,9 @@ void _mp_report_describe(const struct mp_verdict *v, char *buf, size_t cap)
 	buf[n] = '\0';
 }
 
+/* exit.c, in libmpwrap.so only */
+extern void _mp_abort_after_error(void) __attribute__((weak));
+
 static __thread int in_report __attribute__((tls_model("initial-exec")));
 
 void _mp_report_error(const struct mp_verdict *given)
@@ -530,8 +533,14 @@ void _mp_report_error(const struct mp_verdict *given)
 	_mp_out_str(&o, "\n");
 	_mp_report_end(&o);
 	in_report = 0;
-	if (_mp_opt.abort_on_error)
-		abort();
+	if (_mp_opt.abort_on_error) {
+		/* the preload library writes the leak report and the JSON
+		 * file first (abort() in here lost them) */
+		if (!_mp_abort_after_error)
+			abort();
+		_mp_abort_after_error(); /* returns when a report in progress
+					  * (exit, fatal signal) ends it */
+	}
 }
 
 size_t _mp_report_error_count(void) { return atomic_load(&nerrors); }
