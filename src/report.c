@@ -151,7 +151,18 @@ void _mp_report_init(void)
 
 int _mp_report_stderr(void)
 {
-	return priv_get(&err_copy);
+	dev_t dev = err_copy.dev;
+	ino_t ino = err_copy.ino;
+	struct stat st;
+	int fd = priv_get(&err_copy);
+	/* the program closed our copy (closefrom(3)): take another from fd 2
+	 * while that is still the same file */
+	if (fd < 0 && (dev || ino) && fstat(STDERR_FILENO, &st) == 0 &&
+	    st.st_dev == dev && st.st_ino == ino) {
+		priv_adopt(&err_copy, STDERR_FILENO, 1);
+		fd = err_copy.fd;
+	}
+	return fd;
 }
 
 const char *_mp_report_file_unsafe(const struct stat *st, char *buf, size_t cap)
