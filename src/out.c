@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -39,11 +40,14 @@ unsigned _mp_lowfd_hold(void)
 	for (int fd = 0; fd <= 2; fd++) {
 		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
 			continue;
-		int got = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		/* raw system calls: open() and close() are cancellation
+		 * points, and this runs inside malloc and free */
+		int got = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null",
+				       O_RDONLY | O_CLOEXEC);
 		if (got == fd)
 			held |= 1u << fd;
 		else if (got >= 0) /* another thread took fd meanwhile */
-			close(got);
+			syscall(SYS_close, got);
 	}
 	errno = saved;
 	return held;
@@ -59,7 +63,7 @@ void _mp_lowfd_release(unsigned held)
 		if ((held & (1u << fd)) && fcntl(fd, F_GETFD) == FD_CLOEXEC &&
 		    fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
 		    st.st_rdev == makedev(1, 3))
-			close(fd);
+			syscall(SYS_close, fd);
 	}
 	errno = saved;
 }
