@@ -179,6 +179,23 @@ sinks "log_path a file of another user's: untouched, the report on stderr" \
 sinks "json_path a file of another user's: not replaced" \
 	"log_path=r.log:json_path=@RD@/other" other "it belongs to another user \(uid 65534\)" root
 
+# the JSON temporary's name cannot be planted first: the old names
+# (json_path.tmp.PID.0 and .1) made by whoever knows the pid blocked the
+# report.  The shell plants them for its own pid, which exec keeps, with
+# builtins only (no child process writes a report of its own).
+rrun json_tmp "log_path=r.log:json_path=r.json" sh -c \
+	': >"r.json.tmp.$$.0"; : >"r.json.tmp.$$.1"; echo "# pid=$$"; exec "$0"' \
+	"$B/st_report_sinks"
+verdict "json_path's temporary names planted in advance do not block the JSON report" '
+need(rc == 0, "exit status %d, expected 0" % rc)
+pid = int(re.search(r"# pid=(\d+)", R("out")).group(1))
+j = J("r.json")
+need(j and j["pid"] == pid and j["summary"]["leaks"]["definite"]["bytes"] == 100,
+     "r.json is not the program\x27s report (pid %d)" % pid)
+for k in (0, 1):
+    need(R("r.json.tmp.%d.%d" % (pid, k)) == "", "the planted r.json.tmp.%d.%d changed" % (pid, k))
+need("JSON" not in R("err"), "stderr: %r" % R("err")[:300])'
+
 # ---- item 13: the program closes stderr and reuses descriptor 2 ----------
 for mode in close2 reuse; do
 	case $mode in
