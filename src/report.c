@@ -218,8 +218,9 @@ void _mp_report_notice(const char *what, const char *path, const char *why,
 
 /* Open log_path for appending, only as a regular file of this user's
  * (created 0600 if missing): never a link, FIFO (a FIFO with no reader
- * would block the program; O_NONBLOCK makes that ENXIO), device or another
- * user's file planted in a shared directory.  -1 after saying why. */
+ * would block the program; O_NONBLOCK makes that ENXIO), device, another
+ * user's file planted in a shared directory, or a hard link to a file of
+ * the user's.  -1 after saying why. */
 static int open_log(const char *path)
 {
 	struct stat st;
@@ -238,6 +239,10 @@ static int open_log(const char *path)
 			why = "cannot stat it";
 		else /* what was opened, whatever lstat saw */
 			why = _mp_report_file_unsafe(&st, buf, sizeof buf);
+		/* a hard link planted to a file of the user's elsewhere
+		 * (fs.protected_hardlinks=0): appending would write into it */
+		if (!why && st.st_nlink > 1)
+			why = "it has other hard links";
 	}
 	if (why) {
 		if (fd >= 0)

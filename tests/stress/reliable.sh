@@ -120,6 +120,8 @@ plant() {
 	mkdir -p "$RD"
 	mkfifo "$RD/fifo"
 	ln -s /dev/null "$RD/devlink"
+	echo "a file of the user's" >"$RD/victim"
+	ln "$RD/victim" "$RD/hardlink"
 	if [ "$root" = 1 ]; then
 		mknod "$RD/dev" c 1 3
 		: >"$RD/other"
@@ -174,6 +176,8 @@ sinks "json_path a device node: not replaced by a regular file" \
 	"log_path=r.log:json_path=@RD@/dev" dev "it is a device" root
 sinks "log_path a device node: refused, the report on stderr" \
 	"log_path=@RD@/dev" dev "it is a device" root
+sinks "log_path a hard link to a file of the user's: untouched, the report on stderr" \
+	"log_path=@RD@/hardlink" hardlink "it has other hard links"
 sinks "log_path a file of another user's: untouched, the report on stderr" \
 	"log_path=@RD@/other" other "it belongs to another user \(uid 65534\)" root
 sinks "json_path a file of another user's: not replaced" \
