@@ -187,6 +187,7 @@ sinks "json_path a file of another user's: not replaced" \
 # (json_path.tmp.PID.0 and .1) made by whoever knows the pid blocked the
 # report.  The shell plants them for its own pid, which exec keeps, with
 # builtins only (no child process writes a report of its own).
+# shellcheck disable=SC2016 # $$ is the shell's (= the program's) pid
 rrun json_tmp "log_path=r.log:json_path=r.json" sh -c \
 	': >"r.json.tmp.$$.0"; : >"r.json.tmp.$$.1"; echo "# pid=$$"; exec "$0"' \
 	"$B/st_report_sinks"
