@@ -107,13 +107,19 @@ static size_t gated_blocks(const struct mp_leak_set *ls)
 	return n;
 }
 
-/* The report itself; returns whether the process found something that
- * counts for exitcode. */
-static int write_report(int leaks)
+/* Pids (a forked child reports for itself): the exit report runs now, or
+ * a fatal signal is being reported; abort_on_error met an error then. */
+static atomic_int busy_pid, abort_pid;
+
+static void report_body(int fatal, int leaks)
 {
+	static atomic_int done_pid;
+	int me = (int)getpid();
+	if (atomic_exchange(&done_pid, me) == me || _mp_ensure_init() != 0)
+		return;
 	_mp_stack_exit_note(); /* unwinder=2 counts, verbosity=2 statistics */
 	if (!_mp_opt.report_at_exit && !_mp_opt.json_path[0])
-		return 0;
+		return;
 	/* guards of blocks never freed, and writes into quarantined ones */
 	if (leaks)
 		_mp_check_all(0, "exit");
@@ -163,28 +169,11 @@ static int write_report(int leaks)
 	if (_mp_opt.json_path[0])
 		_mp_json_write(&ls);
 	_mp_leaks_release(&ls);
-	return errors || gated;
-}
-
-/* Pids (a forked child reports for itself): the report ran or runs; it
- * runs now, or a fatal signal is being reported; abort_on_error met an
- * error meanwhile. */
-static atomic_int done_pid, busy_pid, abort_pid;
-
-static void report(int fatal, int leaks)
-{
-	int me = (int)getpid();
-	if (atomic_exchange(&done_pid, me) == me || _mp_ensure_init() != 0)
-		return;
-	atomic_store(&busy_pid, me);
-	int found = write_report(leaks);
-	if (!fatal)
-		atomic_store(&busy_pid, 0);
-	/* an error found by the report's own checks, with abort_on_error:
-	 * everything is written, now abort */
+	/* an error found by the checks above, with abort_on_error: now that
+	 * everything is written, abort (exitcode does not apply) */
 	if (!fatal && atomic_load(&abort_pid) == me)
 		_mp_signals_abort();
-	if (!fatal && _mp_opt.exitcode && found) {
+	if (!fatal && _mp_opt.exitcode && (errors || gated)) {
 		/* _exit skips stdio's own flush at exit: do it first */
 		_mp_enter();
 		fflush(NULL);
@@ -194,6 +183,15 @@ static void report(int fatal, int leaks)
 	}
 }
 
+static void report(int fatal, int leaks)
+{
+	int me = (int)getpid();
+	int outer = atomic_exchange(&busy_pid, me) != me;
+	report_body(fatal, leaks);
+	if (outer && !fatal) /* a fatal report's process is dying */
+		atomic_store(&busy_pid, 0);
+}
+
 void _mp_exit_dying(void)
 {
 	atomic_store(&busy_pid, (int)getpid());
@@ -201,23 +199,21 @@ void _mp_exit_dying(void)
 
 void _mp_abort_after_error(void)
 {
-	int me = (int)getpid();
-	if (atomic_load(&busy_pid) == me) {
+	if (atomic_load(&busy_pid) == (int)getpid()) {
 		/* inside the exit report (it aborts when it has written
 		 * everything) or a fatal signal's (the process dies of it) */
-		atomic_store(&abort_pid, me);
+		atomic_store(&abort_pid, (int)getpid());
 		return;
 	}
-	if (atomic_load(&done_pid) != me) {
-		/* Write what abort() would lose: the error summary, the leak
-		 * report, the JSON file.  No pool lock is held while an error
-		 * is reported (report.h), so the scan may run although this
-		 * thread is inside malloc or free. */
-		_mp_tls.in_pool = 0;
-		report(1, 1);
-	}
+	/* Write what abort() would lose: the error summary, the leak report,
+	 * the JSON file (nothing when the exit report ran already).  No pool
+	 * lock is held while an error is reported (report.h), so the scan may
+	 * run although this thread is inside malloc or free. */
+	_mp_tls.in_pool = 0;
+	report(1, 1);
 	_mp_signals_abort();
 }
+
 void _mp_exit_report(void)
 {
 	report(0, 1);

@@ -14,12 +14,12 @@
 #include "report.h"
 #include "symbolize.h"
 
-#include <errno.h>
 #include <fcntl.h>
-#include <stdio.h> /* rename, renameat2 */
-#include <sys/random.h>
-#include <sys/stat.h>
+#include <stdio.h> /* rename */
 #include <unistd.h>
+#include <errno.h>
+#include <sys/random.h> /* getrandom */
+#include <sys/stat.h>
 
 const char *_mp_command_line(void)
 {

@@ -9,9 +9,9 @@
  */
 #define _GNU_SOURCE
 #include "unwind.h"
-#include "out.h"
 #include "stack.h"
 #include "vm.h"
+#include "out.h" /* _mp_lowfd_hold */
 
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
