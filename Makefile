@@ -62,7 +62,7 @@ libmpwrap.so: $(SO_OBJ)
 # ---- tests ---------------------------------------------------------------
 UNIT := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/unit_*.c))
 
-$(BUILD)/tests/unit_symbolize: tests/unit_symbolize.c $(BUILD)/symbolize.o $(BUILD)/symindex.o
+$(BUILD)/tests/unit_symbolize: tests/unit_symbolize.c $(BUILD)/symbolize.o $(BUILD)/symindex.o $(BUILD)/out.o
 	@mkdir -p $(dir $@)
 	$(CC) $(TFLAGS) -Isrc $^ -ldw -lelf -ldl -o $@
 

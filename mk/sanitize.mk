@@ -66,7 +66,7 @@ build-$(1)/tests/unit_symbolize.o: tests/unit_symbolize.c src/symbolize.h
 	$$(SAN_CC) $$(SAN_TFLAGS) $$(SAN_$(1)_FLAGS) -Isrc -c $$< -o $$@.tmp
 	objcopy $$(SAN_RENAME) $$@.tmp $$@ && rm -f $$@.tmp
 
-build-$(1)/tests/unit_symbolize: build-$(1)/tests/unit_symbolize.o build-$(1)/symbolize.o build-$(1)/symindex.o
+build-$(1)/tests/unit_symbolize: build-$(1)/tests/unit_symbolize.o build-$(1)/symbolize.o build-$(1)/symindex.o build-$(1)/out.o
 	$$(SAN_CC) $$(SAN_TFLAGS) $$(SAN_$(1)_FLAGS) $$^ -ldw -lelf -ldl -o $$@
 
 build-$(1)/tests/%: tests/%.c tests/testutil.h build-$(1)/libmempool.a

@@ -14,6 +14,7 @@
 #include "pool.h"
 #include "reent.h"
 #include "report.h"
+#include "signals.h"
 #include "stack.h"
 
 #include <stdatomic.h>
@@ -107,7 +108,11 @@ static size_t gated_blocks(const struct mp_leak_set *ls)
 	return n;
 }
 
-static void report(int fatal, int leaks)
+/* Pids (a forked child reports for itself): the exit report runs now, or
+ * a fatal signal is being reported; abort_on_error met an error then. */
+static atomic_int busy_pid, abort_pid;
+
+static void report_body(int fatal, int leaks)
 {
 	static atomic_int done_pid;
 	int me = (int)getpid();
@@ -171,6 +176,10 @@ static void report(int fatal, int leaks)
 	if (_mp_opt.json_path[0])
 		_mp_json_write(&ls);
 	_mp_leaks_release(&ls);
+	/* an error found by the checks above, with abort_on_error: now that
+	 * everything is written, abort (exitcode does not apply) */
+	if (!fatal && atomic_load(&abort_pid) == me)
+		_mp_signals_abort();
 	if (!fatal && _mp_opt.exitcode && (errors || gated)) {
 		/* _exit skips stdio's own flush at exit: do it first */
 		_mp_enter();
@@ -179,6 +188,37 @@ static void report(int fatal, int leaks)
 		for (;;) /* the C library's _exit, not our shim of it */
 			syscall(SYS_exit_group, (int)_mp_opt.exitcode);
 	}
+}
+
+static void report(int fatal, int leaks)
+{
+	int me = (int)getpid();
+	int outer = atomic_exchange(&busy_pid, me) != me;
+	report_body(fatal, leaks);
+	if (outer && !fatal) /* a fatal report's process is dying */
+		atomic_store(&busy_pid, 0);
+}
+
+void _mp_exit_dying(void)
+{
+	atomic_store(&busy_pid, (int)getpid());
+}
+
+void _mp_abort_after_error(void)
+{
+	if (atomic_load(&busy_pid) == (int)getpid()) {
+		/* inside the exit report (it aborts when it has written
+		 * everything) or a fatal signal's (the process dies of it) */
+		atomic_store(&abort_pid, (int)getpid());
+		return;
+	}
+	/* Write what abort() would lose: the error summary, the leak report,
+	 * the JSON file (nothing when the exit report ran already).  No pool
+	 * lock is held while an error is reported (report.h), so the scan may
+	 * run although this thread is inside malloc or free. */
+	_mp_tls.in_pool = 0;
+	report(1, 1);
+	_mp_signals_abort();
 }
 
 void _mp_exit_report(void)

@@ -11,4 +11,14 @@ void _mp_exit_report(void);
  * leak scan when `leaks` is 0 (the crash may hold pool locks). */
 void _mp_fatal_report(int leaks);
 
+/* A fatal signal is being reported: errors met from now on do not abort
+ * (abort_on_error); the process dies of that signal. */
+void _mp_exit_dying(void);
+
+/* abort_on_error, after an error report: write the exit report (errors,
+ * leaks, JSON) unless it is being written (it aborts at its end then),
+ * then abort().  Called by report.c (weak: libmempool.a has no exit
+ * report and aborts at once). */
+void _mp_abort_after_error(void);
+
 #endif

@@ -1,8 +1,9 @@
 /* json.c - the JSON report, version 1 (docs/json-report.md).
  *
  * Written at exit without malloc: the text goes through an mp_out buffer to
- * a temporary file that is renamed into place, so a reader never sees half a
- * report.  Frames are symbolized here, as in the text report.
+ * a temporary file (a fresh, unguessable name) that is renamed into place,
+ * so a reader never sees half a report; only over nothing or over a regular
+ * file of this user's.  Frames are symbolized here, as in the text report.
  */
 #define _GNU_SOURCE
 #include "json.h"
@@ -18,6 +19,9 @@
 #include <stdio.h> /* rename */
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
+#include <sys/random.h> /* getrandom */
+#include <sys/stat.h>
 
 const char *_mp_command_line(void)
 {
@@ -244,21 +248,83 @@ static void json_summary_stats(struct mp_out *o, const struct mp_leak_set *ls)
 		       st.peak_bytes);
 }
 
+/* A temporary name no one can guess and plant first: pid and 64 random
+ * bits (O_EXCL below refuses an existing name anyway). */
+static int open_tmp(const char *path, char *tmp, size_t cap)
+{
+	for (int i = 0; i < 8; i++) {
+		unsigned long long r = 0;
+		if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+			r ^= (unsigned long long)(uintptr_t)&r * 0x9e3779b97f4a7c15ULL +
+			     (unsigned long long)i;
+		_mp_snprintf(tmp, cap, "%s.tmp.%d.%llx", path, (int)getpid(), r);
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+				   O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+/* Why json_path may not be replaced (NULL: it may): only a missing name or
+ * a regular file of this user's is replaced, never a link, a device or
+ * FIFO (as root, "/dev/stdout" would become a regular file), nor another
+ * user's file. */
+static const char *target_refused(const char *path, int *exists, char *buf,
+				  size_t cap)
+{
+	struct stat st;
+	*exists = 0;
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? NULL
+				       : _mp_report_errno_text(errno, buf, cap);
+	*exists = 1;
+	return _mp_report_file_unsafe(&st, buf, cap);
+}
+
+/* rename(tmp, path) as target_refused allows: a missing name only with
+ * RENAME_NOREPLACE, so nothing created there meanwhile is replaced. */
+static const char *move_into_place(const char *tmp, const char *path,
+				   char *buf, size_t cap)
+{
+	for (int tries = 0; tries < 3; tries++) {
+		int exists;
+		const char *why = target_refused(path, &exists, buf, cap);
+		if (why)
+			return why;
+		if (exists) {
+			if (rename(tmp, path) == 0)
+				return NULL;
+		} else if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path,
+				     RENAME_NOREPLACE) == 0) {
+			return NULL;
+		} else if (errno == EINVAL || errno == ENOSYS) {
+			/* a file system without RENAME_NOREPLACE: checked just
+			 * above, as close as it gets */
+			if (rename(tmp, path) == 0)
+				return NULL;
+		} else if (errno == EEXIST) {
+			continue; /* created meanwhile: look at it again */
+		}
+		return _mp_report_errno_text(errno, buf, cap);
+	}
+	return "it keeps changing";
+}
+
 int _mp_json_write(const struct mp_leak_set *ls)
 {
-	char path[MP_PATH_MAX + 32], tmp[MP_PATH_MAX + 64];
+	char path[MP_PATH_MAX + 32], tmp[MP_PATH_MAX + 64], buf[64];
 	_mp_expand_path(path, sizeof path, _mp_opt.json_path);
-	/* O_EXCL: never write through a file or link planted in a shared
-	 * directory; a second name covers a stale file of our own */
-	int fd = -1;
-	for (int i = 0; i < 2 && fd < 0; i++) {
-		_mp_snprintf(tmp, sizeof tmp, "%s.tmp.%d.%d", path, (int)getpid(), i);
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-			  0600);
+	int exists;
+	const char *why = target_refused(path, &exists, buf, sizeof buf);
+	if (why)
+		goto refuse; /* said before the work, and no temporary left */
+	int fd = open_tmp(path, tmp, sizeof tmp);
+	if (fd < 0) {
+		why = _mp_report_errno_text(errno, buf, sizeof buf);
+		goto refuse;
 	}
 	struct mp_out o;
-	if (fd < 0)
-		goto fail;
 	_mp_out_init(&o, fd);
 	_mp_out_printf(&o, "{\"version\":1,\"tool\":\"mpwrap\",\"pid\":%d,"
 		       "\"command\":", (int)getpid());
@@ -272,20 +338,15 @@ int _mp_json_write(const struct mp_leak_set *ls)
 	_mp_out_flush(&o);
 	int ok = !o.failed;
 	ok = close(fd) == 0 && ok;
-	fd = -1;
-	if (!ok || rename(tmp, path) != 0) {
-		unlink(tmp);
-		goto fail;
-	}
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	_mp_out_init(&o, STDERR_FILENO);
-	_mp_out_printf(&o, "==%d== mpwrap: cannot write JSON report '",
-		       (int)getpid());
-	_mp_out_safe_str(&o, path);
-	_mp_out_str(&o, "'\n");
-	_mp_out_flush(&o);
+	if (!ok)
+		why = "the temporary file could not be written";
+	else
+		why = move_into_place(tmp, path, buf, sizeof buf);
+	if (!why)
+		return 0;
+	unlink(tmp);
+refuse:
+	_mp_report_notice("not writing the JSON report", path, why,
+			  "no JSON report");
 	return -1;
 }

@@ -35,7 +35,7 @@ static const struct opt_def table[] = {
 	{ "detect_leaks", OPT_INT, O(detect_leaks), 1, 0, 1,
 	  "look for leaks at exit" },
 	{ "abort_on_error", OPT_INT, O(abort_on_error), 0, 0, 1,
-	  "abort() right after the first error report" },
+	  "after the first error report, write the leak report and JSON, then abort()" },
 	{ "quarantine_mb", OPT_INT, O(quarantine_mb), 64, 0, 65536,
 	  "MiB of freed blocks held back from reuse (double free, use after free)" },
 	{ "show_reachable", OPT_INT, O(show_reachable), 0, 0, 1,
@@ -72,7 +72,7 @@ static const struct opt_def table[] = {
 	{ "verbosity", OPT_INT, O(verbosity), 1, 0, 2,
 	  "0: errors and leaks only, 1: also statistics at exit, 2: chatty" },
 	{ "log_path", OPT_PATH, O(log_path), 0, 0, 0,
-	  "text report file (%p = pid); default stderr" },
+	  "text report file (%p = pid), a regular file of the user's; default stderr" },
 	{ "json_path", OPT_PATH, O(json_path), 0, 0, 0,
 	  "JSON report file (%p = pid); default none" },
 };

@@ -7,7 +7,11 @@
 #include "out.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 int _mp_write_all(int fd, const void *buf, size_t n)
@@ -27,6 +31,41 @@ int _mp_write_all(int fd, const void *buf, size_t n)
 	}
 	errno = saved;
 	return 0;
+}
+
+unsigned _mp_lowfd_hold(void)
+{
+	unsigned held = 0;
+	int saved = errno;
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* raw system calls: open() and close() are cancellation
+		 * points, and this runs inside malloc and free */
+		int got = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null",
+				       O_RDONLY | O_CLOEXEC);
+		if (got == fd)
+			held |= 1u << fd;
+		else if (got >= 0) /* another thread took fd meanwhile */
+			syscall(SYS_close, got);
+	}
+	errno = saved;
+	return held;
+}
+
+void _mp_lowfd_release(unsigned held)
+{
+	int saved = errno;
+	struct stat st;
+	for (int fd = 0; fd <= 2; fd++) {
+		/* still ours: close-on-exec /dev/null (a dup2 onto the number
+		 * by the program meanwhile clears close-on-exec) */
+		if ((held & (1u << fd)) && fcntl(fd, F_GETFD) == FD_CLOEXEC &&
+		    fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+		    st.st_rdev == makedev(1, 3))
+			syscall(SYS_close, fd);
+	}
+	errno = saved;
 }
 
 void _mp_out_init(struct mp_out *o, int fd)

@@ -40,6 +40,14 @@ const char *_mp_base_name(const char *path);
 /* write(2) all of buf, retrying on EINTR and short writes. 0 or -1. */
 int _mp_write_all(int fd, const void *buf, size_t n);
 
+/* Descriptors 0, 1 and 2 that the program has closed, held open on
+ * /dev/null (close-on-exec) while a library of ours may open files (libdw
+ * reading a module): its descriptors then land above them instead of
+ * silently taking the number the program's next open() would get, or the
+ * one a report would be written to.  Returns what to pass to release. */
+unsigned _mp_lowfd_hold(void);
+void _mp_lowfd_release(unsigned held);
+
 /* snprintf into a fixed buffer; always NUL-terminates. */
 size_t _mp_snprintf(char *dst, size_t cap, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define ERRLOG_MAX 1024
@@ -28,7 +29,6 @@ static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mp_verdict errlog[ERRLOG_MAX];
 static size_t errlog_len;
 static atomic_size_t nerrors;
-static int log_fd = -1;       /* opened log_path, -1 = not yet / stderr */
 static pid_t log_pid;         /* pid the log was opened for */
 
 static const char *const names[MP_E_KINDS] = {
@@ -94,41 +94,195 @@ void _mp_expand_path(char *dst, size_t cap, const char *tmpl)
 	dst[j] = '\0';
 }
 
-static int saved_stderr = -1; /* dup of fd 2 taken at start-up */
+/* A descriptor of ours the program could close and reuse: known by the
+ * file it was opened on, checked before every write.  Kept high and
+ * close-on-exec, out of the way of the program's own numbers. */
+struct priv_fd {
+	int fd; /* -1: none */
+	dev_t dev;
+	ino_t ino;
+};
+
+static struct priv_fd err_copy = { -1, 0, 0 }; /* stderr as it was at start */
+static struct priv_fd log_copy = { -1, 0, 0 }; /* log_path, once opened */
+static int log_refused;                        /* log_path refused: stderr */
+
+/* Move fd to a high close-on-exec number (it may have landed on a number
+ * the program closed, even 2) and remember its file. */
+static void priv_adopt(struct priv_fd *p, int fd, int keep_original)
+{
+	struct stat st;
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+	if (hi < 0) /* RLIMIT_NOFILE below 901 */
+		hi = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (!keep_original)
+		close(fd);
+	if (hi >= 0 && fstat(hi, &st) != 0) {
+		close(hi);
+		hi = -1;
+	}
+	p->fd = hi;
+	if (hi >= 0) {
+		p->dev = st.st_dev;
+		p->ino = st.st_ino;
+	}
+}
+
+/* The descriptor if it still is ours, else -1 (closed or reused by the
+ * program: never written to again). */
+static int priv_get(struct priv_fd *p)
+{
+	struct stat st;
+	if (p->fd < 0)
+		return -1;
+	if (fstat(p->fd, &st) == 0 && st.st_dev == p->dev && st.st_ino == p->ino)
+		return p->fd;
+	p->fd = -1;
+	return -1;
+}
 
 void _mp_report_init(void)
 {
-	/* Programs such as coreutils close stderr in an atexit handler, before
-	 * our report; keep a private copy, used only when fd 2 is gone. */
-	if (saved_stderr < 0)
-		saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 900);
+	/* Reports never go to descriptor 2 itself: a program that closes
+	 * stderr (coreutils do, in an atexit handler) reuses the number for
+	 * its own files.  A private copy of stderr as it was at start-up. */
+	if (err_copy.fd < 0 && fcntl(STDERR_FILENO, F_GETFD) != -1)
+		priv_adopt(&err_copy, STDERR_FILENO, 1);
 }
 
-/* report_lock held.  Opens log_path once per process (again in a child). */
+int _mp_report_stderr(void)
+{
+	dev_t dev = err_copy.dev;
+	ino_t ino = err_copy.ino;
+	struct stat st;
+	int fd = priv_get(&err_copy);
+	/* the program closed our copy (closefrom(3)): take another from fd 2
+	 * while that is still the same file */
+	if (fd < 0 && (dev || ino) && fstat(STDERR_FILENO, &st) == 0 &&
+	    st.st_dev == dev && st.st_ino == ino) {
+		priv_adopt(&err_copy, STDERR_FILENO, 1);
+		fd = err_copy.fd;
+	}
+	return fd;
+}
+
+const char *_mp_report_file_unsafe(const struct stat *st, char *buf, size_t cap)
+{
+	if (S_ISLNK(st->st_mode))
+		return "it is a symbolic link";
+	if (S_ISFIFO(st->st_mode))
+		return "it is a FIFO";
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		return "it is a device";
+	if (S_ISSOCK(st->st_mode))
+		return "it is a socket";
+	if (S_ISDIR(st->st_mode))
+		return "it is a directory";
+	if (!S_ISREG(st->st_mode))
+		return "it is not a regular file";
+	if (st->st_uid != geteuid()) {
+		_mp_snprintf(buf, cap, "it belongs to another user (uid %u)",
+			     (unsigned)st->st_uid);
+		return buf;
+	}
+	return NULL;
+}
+
+const char *_mp_report_errno_text(int e, char *buf, size_t cap)
+{
+	switch (e) {
+	case ELOOP: return "it is a symbolic link";
+	case ENXIO: return "it is a FIFO no one reads, or a device";
+	case EACCES: case EPERM: return "permission denied";
+	case ENOENT: return "no such directory";
+	case ENOTDIR: return "a component of the path is not a directory";
+	case EISDIR: return "it is a directory";
+	case EEXIST: return "something else was created there meanwhile";
+	case ENOSPC: return "no space left on the device";
+	case EROFS: return "read-only file system";
+	default:
+		_mp_snprintf(buf, cap, "errno %d", e);
+		return buf;
+	}
+}
+
+void _mp_report_notice(const char *what, const char *path, const char *why,
+		       const char *then)
+{
+	struct mp_out o;
+	_mp_out_init(&o, _mp_report_stderr());
+	_mp_out_printf(&o, "==%d== mpwrap: %s '", (int)getpid(), what);
+	_mp_out_safe_str(&o, path);
+	_mp_out_printf(&o, "': %s; %s\n", why, then);
+	_mp_out_flush(&o);
+}
+
+/* Open log_path for appending, only as a regular file of this user's
+ * (created 0600 if missing): never a link, FIFO (a FIFO with no reader
+ * would block the program; O_NONBLOCK makes that ENXIO), device, another
+ * user's file planted in a shared directory, or a hard link to a file of
+ * the user's.  -1 after saying why. */
+static int open_log(const char *path)
+{
+	struct stat st;
+	char buf[64];
+	const char *why = NULL;
+	int fd = -1;
+	/* a device is not even opened (opening one can have effects) */
+	if (lstat(path, &st) == 0)
+		why = _mp_report_file_unsafe(&st, buf, sizeof buf);
+	if (!why) {
+		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+				O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
+		if (fd < 0)
+			why = _mp_report_errno_text(errno, buf, sizeof buf);
+		else if (fstat(fd, &st) != 0)
+			why = "cannot stat it";
+		else /* what was opened, whatever lstat saw */
+			why = _mp_report_file_unsafe(&st, buf, sizeof buf);
+		/* a hard link planted to a file of the user's elsewhere
+		 * (fs.protected_hardlinks=0): appending would write into it */
+		if (!why && st.st_nlink > 1)
+			why = "it has other hard links";
+	}
+	if (why) {
+		if (fd >= 0)
+			close(fd);
+		_mp_report_notice("not writing the report to log_path", path, why,
+				  "reporting to stderr");
+		return -1;
+	}
+	return fd;
+}
+
+/* report_lock held.  Opens log_path once per process (again in a child,
+ * and again if the program closed our descriptor). */
 static int sink_fd(void)
 {
-	if (!_mp_opt.log_path[0]) {
-		if (saved_stderr >= 0 && fcntl(STDERR_FILENO, F_GETFD) == -1)
-			return saved_stderr;
-		return STDERR_FILENO;
+	if (!_mp_opt.log_path[0])
+		return _mp_report_stderr();
+	if (log_pid != getpid()) {
+		log_pid = getpid();
+		log_refused = 0;
+		if (log_copy.fd >= 0) /* the parent's log: a child has its own */
+			close(log_copy.fd);
+		log_copy.fd = -1;
 	}
-	if (log_fd >= 0 && log_pid == getpid())
-		return log_fd;
+	if (log_refused)
+		return _mp_report_stderr();
+	int fd = priv_get(&log_copy);
+	if (fd >= 0)
+		return fd;
 	char path[MP_PATH_MAX + 32];
 	_mp_expand_path(path, sizeof path, _mp_opt.log_path);
-	log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
-		      0600);
-	log_pid = getpid();
-	if (log_fd < 0) {
-		struct mp_out o;
-		_mp_out_init(&o, STDERR_FILENO);
-		_mp_out_str(&o, "mpwrap: cannot open log_path '");
-		_mp_out_safe_str(&o, path);
-		_mp_out_str(&o, "'; reporting to stderr\n");
-		_mp_out_flush(&o);
-		return STDERR_FILENO;
+	fd = open_log(path);
+	if (fd >= 0)
+		priv_adopt(&log_copy, fd, 0);
+	if (log_copy.fd < 0) {
+		log_refused = 1;
+		return _mp_report_stderr();
 	}
-	return log_fd;
+	return log_copy.fd;
 }
 
 void _mp_report_begin(struct mp_out *o)
@@ -340,6 +494,9 @@ void _mp_report_describe(const struct mp_verdict *v, char *buf, size_t cap)
 	buf[n] = '\0';
 }
 
+/* exit.c, in libmpwrap.so only */
+extern void _mp_abort_after_error(void) __attribute__((weak));
+
 static __thread int in_report __attribute__((tls_model("initial-exec")));
 
 void _mp_report_error(const struct mp_verdict *given)
@@ -395,8 +552,14 @@ void _mp_report_error(const struct mp_verdict *given)
 	_mp_out_str(&o, "\n");
 	_mp_report_end(&o);
 	in_report = 0;
-	if (_mp_opt.abort_on_error)
-		abort();
+	if (_mp_opt.abort_on_error) {
+		/* the preload library writes the leak report and the JSON
+		 * file first (abort() in here lost them) */
+		if (!_mp_abort_after_error)
+			abort();
+		_mp_abort_after_error(); /* returns when a report in progress
+					  * (exit, fatal signal) ends it */
+	}
 }
 
 size_t _mp_report_error_count(void) { return atomic_load(&nerrors); }
@@ -412,9 +575,10 @@ void _mp_report_reset(void)
 	pthread_mutex_lock(&report_lock);
 	errlog_len = 0;
 	atomic_store(&nerrors, 0);
-	if (log_fd >= 0)
-		close(log_fd);
-	log_fd = -1;
+	if (log_copy.fd >= 0)
+		close(log_copy.fd);
+	log_copy.fd = -1;
+	log_refused = 0;
 	pthread_mutex_unlock(&report_lock);
 }
 

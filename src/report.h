@@ -112,8 +112,23 @@ size_t _mp_report_error_log(const struct mp_verdict **log);
 /* Copy a report path template, %p replaced by the pid. */
 void _mp_expand_path(char *dst, size_t cap, const char *tmpl);
 
-/* Take a private copy of stderr (start-up). */
+/* Take a private copy of stderr (start-up): every text report and notice
+ * goes there (or to log_path), never to descriptor 2 itself, which the
+ * program may close and reuse. */
 void _mp_report_init(void);
+/* That copy while it still is the file it was (-1: closed or reused by the
+ * program, or stderr was closed at start: nothing is written). */
+int _mp_report_stderr(void);
+
+/* Report files (log_path, json_path) are only regular files of this
+ * user's: why the file st describes is not one (NULL: it is), and an open
+ * error in words.  buf holds the text when it needs numbers. */
+struct stat;
+const char *_mp_report_file_unsafe(const struct stat *st, char *buf, size_t cap);
+const char *_mp_report_errno_text(int e, char *buf, size_t cap);
+/* One line on the original stderr: "==PID== mpwrap: WHAT 'PATH': WHY; THEN" */
+void _mp_report_notice(const char *what, const char *path, const char *why,
+		       const char *then);
 
 /* Forget the error log (mp_destroy) and reopen sinks after fork. */
 void _mp_report_reset(void);

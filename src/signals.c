@@ -4,7 +4,8 @@
  *
  * The handler never swallows the signal: it restores the previous
  * disposition and returns (a fault re-executes and kills the process the
- * same way) or re-raises (abort, kill).  If the crash happened inside the
+ * same way), or sends the signal again (abort, kill, and a fault whose
+ * address the report's own mappings made valid).  If the crash happened inside the
  * allocator, pool locks may be held: the leak scan is skipped then.
  * Symbolization allocates, through the real allocator; a crash inside
  * glibc's malloc itself could still hang here, which is why the report is
@@ -22,9 +23,13 @@
 #include "depot.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
@@ -43,18 +48,52 @@ static const char *signame(int sig)
 	}
 }
 
+static atomic_int once; /* the death of this process is being reported */
+
+/* Is the page of addr mapped at all (whatever its protection)? */
+static int page_mapped(uintptr_t addr)
+{
+	unsigned char vec;
+	uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE);
+	return mincore((void *)(addr & ~(ps - 1)), ps, &vec) == 0 || errno != ENOMEM;
+}
+
+/* Die of sig now, as a sent signal is delivered: the default action,
+ * unblocked, with the original siginfo (a core shows the same si_code and
+ * address).  Never returns. */
+static __attribute__((noreturn)) void die_of(int sig, const siginfo_t *si)
+{
+	struct sigaction dfl;
+	sigset_t set;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigaction(sig, &dfl, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	siginfo_t info = *si;
+	syscall(SYS_rt_tgsigqueueinfo, getpid(), syscall(SYS_gettid), sig, &info);
+	raise(sig); /* a kernel that refused the siginfo */
+	for (;;)    /* cannot happen: the default action of sig is to die */
+		syscall(SYS_exit_group, 128 + sig);
+}
+
 static void handler(int sig, siginfo_t *si, void *uc)
 {
-	static atomic_int once;
 	int saved = errno;
 	size_t k = 0;
 	while (k < NFATAL && fatal[k] != sig)
 		k++;
+	/* a fault is retried when the handler returns: remember whether its
+	 * address was mapped, before the report maps memory of its own */
+	int fault = si->si_code > 0 && sig != SIGABRT;
+	int was_mapped = fault && sig == SIGSEGV ? page_mapped((uintptr_t)si->si_addr) : 1;
 	if (!atomic_exchange(&once, 1)) {
 		struct mp_out o;
 		uintptr_t pcs[MP_MAX_DEPTH];
 		unsigned n = 0;
 		int in_pool = _mp_tls.in_pool;
+		_mp_exit_dying(); /* errors met from here on: no abort_on_error */
 		_mp_tls.raw_stacks = in_pool; /* symbolizing would take locks */
 		if (!in_pool && _mp_opt.stack_depth) {
 			_mp_enter();
@@ -78,8 +117,10 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		_mp_report_prefix(&o);
 		_mp_out_printf(&o, "mpwrap: the program is dying of %s (%d)",
 			       signame(sig), sig);
-		if (sig != SIGABRT)
+		if (fault)
 			_mp_out_printf(&o, " at address %p", si->si_addr);
+		else if (si->si_code <= 0 && sig != SIGABRT) /* no address */
+			_mp_out_printf(&o, " sent by pid %d", (int)si->si_pid);
 		_mp_out_str(&o, in_pool ? "; inside the allocator, leak scan skipped\n"
 					: "\n");
 		_mp_report_end(&o);
@@ -94,11 +135,28 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		_mp_handoff_set_context(uc);
 		_mp_fatal_report(!in_pool);
 	}
-	/* give the signal back its old meaning */
+	/* The report said "dying": make it so.  A sent signal (or abort) is
+	 * sent again.  A fault is retried with the old disposition, which
+	 * gives the core the faulting instruction itself, unless the retry
+	 * could now succeed: the report's own mappings (the symbolizer's,
+	 * the real allocator's) may have landed on an address that was
+	 * unmapped.  Then it is sent too, with its siginfo. */
+	if (!fault || (!was_mapped && page_mapped((uintptr_t)si->si_addr)))
+		die_of(sig, si);
 	sigaction(sig, &old[k], NULL);
 	errno = saved;
-	if (si->si_code <= 0 || sig == SIGABRT) /* sent, not a fault: resend */
-		raise(sig);
+}
+
+void _mp_signals_abort(void)
+{
+	struct mp_out o;
+	atomic_store(&once, 1); /* reported already: the handler only dies */
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	_mp_out_str(&o, "mpwrap: abort_on_error=1: aborting (SIGABRT) after the "
+			"error reported above\n");
+	_mp_report_end(&o);
+	abort();
 }
 
 void _mp_signals_install(void)

@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "symbolize.h"
+#include "out.h"
 #include "symindex.h"
 
 #include <dlfcn.h>
@@ -483,7 +484,7 @@ static void from_dladdr(uintptr_t pc, struct mp_symbol *out, demangle_fn dm)
 		set_function(out, info.dli_sname, dm);
 }
 
-int _mp_symbolize(uintptr_t pc, struct mp_symbol *out)
+static int symbolize_pc(uintptr_t pc, struct mp_symbol *out)
 {
 	unsigned long long c[2];
 	const unsigned long long *cp;
@@ -518,6 +519,17 @@ int _mp_symbolize(uintptr_t pc, struct mp_symbol *out)
 		loader_leave();
 	}
 	return out->module[0] || out->function[0];
+}
+
+int _mp_symbolize(uintptr_t pc, struct mp_symbol *out)
+{
+	/* libdw opens module files and keeps them open: never on a standard
+	 * descriptor the program closed (its next open() would get another
+	 * number, and a report written "to stderr" would land in libdw's) */
+	unsigned held = _mp_lowfd_hold();
+	int found = symbolize_pc(pc, out);
+	_mp_lowfd_release(held);
+	return found;
 }
 
 static int range_cb(struct dl_phdr_info *info, size_t size, void *data)

@@ -12,6 +12,7 @@
 #include "loaderprobe.h"
 #include "stack.h"
 #include "vm.h"
+#include "out.h" /* _mp_lowfd_hold */
 
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
@@ -367,6 +368,8 @@ static uint64_t slow_rule(uint64_t key)
 		return R_UNSUP; /* a forked child's loader is locked for good */
 	uw_me.deriving = 1;
 	_mp_stack_gate_enter();
+	/* libdw keeps the module files it opens: above 0..2 (out.h) */
+	unsigned held = _mp_lowfd_hold();
 	/* the loader call stays outside uw_lock, as in symbolize.c */
 	cp = dl_iterate_phdr(counters_cb, c) == 1 ? c : NULL;
 	pthread_mutex_lock(&uw_lock);
@@ -382,6 +385,7 @@ static uint64_t slow_rule(uint64_t key)
 		}
 	}
 	pthread_mutex_unlock(&uw_lock);
+	_mp_lowfd_release(held);
 	_mp_stack_gate_leave();
 	uw_me.deriving = 0;
 	return r;

@@ -282,6 +282,10 @@ for spec in "10m $BLOCKS 32" "mixed $MIXED 1024"; do
 	fi
 done
 
+# ---- 7. issue 12 reproducers: fatal signals, abort_on_error, report files
+# shellcheck source=stress/reliable.sh
+. "$S/reliable.sh"
+
 echo "# total $((SECONDS - start)) s"
 echo "1..$n"
 [ "$failed" -eq 0 ]
