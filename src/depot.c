@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "depot.h"
+#include "symbolize.h"
 #include "vm.h"
 
 #include <pthread.h>
@@ -18,7 +19,10 @@ struct rec {
 	uint32_t next;   /* id of the next record in the bucket, 0 = end */
 	uint32_t hash;
 	uint32_t depth;
-	uint32_t pad;
+	uint32_t gen;    /* modules unloaded before its capture (the
+			  * symbolizer's dlclose count): frames in a module
+			  * unloaded since are named after it, not after what
+			  * was loaded at the same address later */
 	uintptr_t pc[];
 };
 
@@ -55,9 +59,14 @@ static int setup_locked(void)
 	return 0;
 }
 
-static uint32_t hash_pcs(const uintptr_t *pcs, unsigned n)
+/* The module generation is part of the key: the same program counters
+ * before and after a dlclose may be two functions of two libraries loaded
+ * at the same address.  A program that never unloads a library has one
+ * generation; one that does stores its repeated stacks once per
+ * generation in which they occur. */
+static uint32_t hash_pcs(const uintptr_t *pcs, unsigned n, uint32_t gen)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ n;
+	uint64_t h = (0xcbf29ce484222325ULL ^ n) + gen * 0x9E3779B97F4A7C15ULL;
 	for (unsigned i = 0; i < n; i++) {
 		h ^= pcs[i];
 		h *= 0x100000001b3ULL;
@@ -66,13 +75,14 @@ static uint32_t hash_pcs(const uintptr_t *pcs, unsigned n)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
-static uint32_t lookup(uint32_t h, const uintptr_t *pcs, unsigned n)
+static uint32_t lookup(uint32_t h, const uintptr_t *pcs, unsigned n,
+		       uint32_t gen)
 {
 	uint32_t id = atomic_load_explicit(&buckets[h & (NBUCKETS - 1)],
 					   memory_order_acquire);
 	while (id) {
 		struct rec *r = atomic_load_explicit(&ids[id], memory_order_acquire);
-		if (r->hash == h && r->depth == n &&
+		if (r->hash == h && r->depth == n && r->gen == gen &&
 		    memcmp(r->pc, pcs, n * sizeof *pcs) == 0)
 			return id;
 		id = r->next;
@@ -84,16 +94,17 @@ uint32_t _mp_depot_put(const uintptr_t *pcs, unsigned n)
 {
 	if (n == 0)
 		return 0;
-	uint32_t h = hash_pcs(pcs, n);
+	uint32_t gen = (uint32_t)_mp_symbolize_generation();
+	uint32_t h = hash_pcs(pcs, n, gen);
 	if (atomic_load_explicit(&ready, memory_order_acquire)) {
-		uint32_t id = lookup(h, pcs, n);
+		uint32_t id = lookup(h, pcs, n, gen);
 		if (id)
 			return id;
 	}
 	pthread_mutex_lock(&depot_lock);
 	uint32_t id = 0;
 	if (setup_locked() == 0) {
-		id = lookup(h, pcs, n);
+		id = lookup(h, pcs, n, gen);
 		size_t need = sizeof(struct rec) + n * sizeof(uintptr_t);
 		uint32_t next_id = atomic_load(&nids) + 1;
 		if (!id && next_id < MAX_IDS && arena_used + need <= ARENA_BYTES) {
@@ -101,6 +112,7 @@ uint32_t _mp_depot_put(const uintptr_t *pcs, unsigned n)
 			arena_used += need;
 			r->hash = h;
 			r->depth = n;
+			r->gen = gen;
 			memcpy(r->pc, pcs, n * sizeof *pcs);
 			_Atomic uint32_t *b = &buckets[h & (NBUCKETS - 1)];
 			r->next = atomic_load(b);
@@ -125,6 +137,14 @@ unsigned _mp_depot_get(uint32_t id, const uintptr_t **pcs)
 }
 
 uint32_t _mp_depot_count(void) { return atomic_load(&nids); }
+
+uint32_t _mp_depot_gen(uint32_t id)
+{
+	if (!id || !atomic_load_explicit(&ready, memory_order_acquire) ||
+	    id > atomic_load(&nids))
+		return 0;
+	return atomic_load_explicit(&ids[id], memory_order_acquire)->gen;
+}
 
 size_t _mp_depot_bytes(void)
 {

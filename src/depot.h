@@ -21,4 +21,8 @@ void _mp_depot_unlock(void);
 /* Unmap everything (mp_destroy). */
 void _mp_depot_reset(void);
 
+/* The module generation stack `id` was first captured in (symbolize.h:
+ * _mp_symbolize_generation), for _mp_symbolize_at. */
+uint32_t _mp_depot_gen(uint32_t id);
+
 #endif

@@ -53,7 +53,7 @@ static void json_stack(struct mp_out *o, uint32_t id)
 		memset(&s, 0, sizeof s);
 		_mp_enter();
 		if (_mp_loader_ok())
-			_mp_symbolize(pcs[i], &s);
+			_mp_symbolize_at(pcs[i], _mp_depot_gen(id), &s);
 		_mp_leave();
 		int end = _mp_report_frame_end(&s);
 		if (end == MP_FRAME_BEYOND && i)

@@ -334,7 +334,7 @@ void _mp_report_stack(struct mp_out *o, uint32_t id)
 		 * (fatal-signal report): raw program counters then. */
 		if (!_mp_tls.raw_stacks && _mp_loader_ok()) {
 			_mp_enter();
-			known = _mp_symbolize(pcs[i], &sym);
+			known = _mp_symbolize_at(pcs[i], _mp_depot_gen(id), &sym);
 			_mp_leave();
 		}
 		int end = known ? _mp_report_frame_end(&sym) : MP_FRAME_PRINT;

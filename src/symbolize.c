@@ -440,16 +440,27 @@ static int from_live(Dwfl *d, uintptr_t pc, struct mp_symbol *out, demangle_fn d
 	return 1;
 }
 
-static int from_closed(uintptr_t pc, struct mp_symbol *out, demangle_fn dm)
+/* The closed module that held pc: the newest record (later loads may have
+ * reused the range), or with as_of, the first closed after generation gen,
+ * i.e. the one loaded there when a stack of that generation was taken. */
+static struct closed_mod *closed_at(uintptr_t pc, unsigned long gen, int as_of)
 {
 	struct closed_mod *c = NULL;
-	Dwfl_Module *mod;
+	for (int i = 0; i < MP_MAX_CLOSED; i++) {
+		struct closed_mod *r = &closed[i];
+		if (!r->seq || pc - 1 < r->lo || pc - 1 >= r->hi ||
+		    (as_of && r->seq <= gen))
+			continue;
+		if (!c || (as_of ? r->seq < c->seq : r->seq > c->seq))
+			c = r;
+	}
+	return c;
+}
 
-	/* The newest record wins: later loads may have reused the range. */
-	for (int i = 0; i < MP_MAX_CLOSED; i++)
-		if (closed[i].seq && pc - 1 >= closed[i].lo && pc - 1 < closed[i].hi &&
-		    (!c || closed[i].seq > c->seq))
-			c = &closed[i];
+static int from_closed_mod(struct closed_mod *c, uintptr_t pc,
+			   struct mp_symbol *out, demangle_fn dm)
+{
+	Dwfl_Module *mod;
 	if (!c)
 		return 0;
 	copy_str(out->module, sizeof out->module, c->path);
@@ -508,7 +519,7 @@ static int symbolize_pc(uintptr_t pc, struct mp_symbol *out)
 	int cs = sym_lock(1);
 	d = live_dwfl(cp); /* first: a re-report empties the memo */
 	found = memo_get(pc, dm, out);
-	if (!found && (from_live(d, pc, out, dm) || from_closed(pc, out, dm))) {
+	if (!found && (from_live(d, pc, out, dm) || from_closed_mod(closed_at(pc, 0, 0), pc, out, dm))) {
 		memo_put(pc, out);
 		found = 1;
 	}
@@ -584,6 +595,29 @@ void _mp_symbolize_before_dlclose(void *handle)
 	slot->seq = ++closed_seq;
 	memo_stale = true; /* no malloc here: the next lookup empties it */
 	sym_unlock(cs);
+}
+
+unsigned long _mp_symbolize_generation(void)
+{
+	return __atomic_load_n(&closed_seq, __ATOMIC_ACQUIRE);
+}
+
+int _mp_symbolize_at(uintptr_t pc, unsigned long gen, struct mp_symbol *out)
+{
+	if (gen < _mp_symbolize_generation() && pc >= 2) {
+		/* a module unloaded since the capture may have held pc: the
+		 * memo and the live modules speak of what is there now */
+		memset(out, 0, sizeof *out);
+		demangle_fn dm = __atomic_load_n(&demangler, __ATOMIC_ACQUIRE);
+		unsigned held = _mp_lowfd_hold();
+		int cs = sym_lock(1);
+		int found = from_closed_mod(closed_at(pc, gen, 1), pc, out, dm);
+		sym_unlock(cs);
+		_mp_lowfd_release(held);
+		if (found)
+			return out->module[0] || out->function[0];
+	}
+	return _mp_symbolize(pc, out);
 }
 
 void _mp_symbolize_reset(void)

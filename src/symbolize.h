@@ -31,6 +31,12 @@ void _mp_symbolize_before_dlclose(void *handle);
  * Thread-safe (serialised internally). */
 int _mp_symbolize(uintptr_t pc, struct mp_symbol *out);
 
+/* How many modules were unloaded so far (dlclose): a stack captured at
+ * generation g names its frames as of then with _mp_symbolize_at, even
+ * where another module was loaded at the same addresses since. */
+unsigned long _mp_symbolize_generation(void);
+int _mp_symbolize_at(uintptr_t pc, unsigned long gen, struct mp_symbol *out);
+
 /* Drop cached debug information (mp_destroy, after fork in the child). */
 void _mp_symbolize_reset(void);
 

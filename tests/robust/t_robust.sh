@@ -16,6 +16,9 @@
 #   rb_fork_dlopen children forked while another thread loops dlopen and
 #                  dlclose exit at once (43 of 100 hung in the exit report,
 #                  waiting for loader locks nobody in the child holds)
+#   rb_reload      a library that allocated is unloaded and another loaded
+#                  at its addresses: its blocks keep its names (they took
+#                  the newcomer's)
 #   java -version  when a JVM is installed: the exit scan reads no guard
 #                  zone of its thread stacks (died of SIGSEGV)
 #   php -r         PHP loads its extensions with RTLD_DEEPBIND (aborted in
@@ -43,6 +46,11 @@ cc -g -O1 "$R/rb_large_exit.c" -o "$B/rb_large_exit" 2>&1 || errs="$errs large_e
 cc -g -O0 -pthread "$R/rb_fork_report.c" -o "$B/rb_fork_report" 2>&1 || errs="$errs fork_report"
 cc -g -O0 -pthread "$R/rb_fork_exit.c" -o "$B/rb_fork_exit" 2>&1 || errs="$errs fork_exit"
 cc -g -O1 -pthread "$R/rb_fork_dlopen.c" -o "$B/rb_fork_dlopen" -ldl 2>&1 || errs="$errs fork_dlopen"
+cc -g -O0 -shared -fPIC -DRB_NAME=first_lib_alloc -DRB_SIZE=48 "$R/rb_reload_lib.c" \
+	-o "$B/lib/librbfirst.so" 2>&1 || errs="$errs reload_first"
+cc -g -O0 -shared -fPIC -DRB_NAME=secondlib_alloc -DRB_SIZE=80 "$R/rb_reload_lib.c" \
+	-o "$B/lib/librbsecond.so" 2>&1 || errs="$errs reload_second"
+cc -g "$R/rb_reload.c" -o "$B/rb_reload" -ldl 2>&1 || errs="$errs reload"
 if [ -z "$errs" ]; then pass "build the reproducers"
 else fail "build the reproducers" "failed:$errs"; fi
 
@@ -120,6 +128,21 @@ if command -v java >/dev/null 2>&1; then
 	fi
 else
 	echo "# java not installed: the JVM check is skipped"
+fi
+
+prun reload "$B/rb_reload" "$B/lib/librbfirst.so" "$B/lib/librbsecond.so"
+if [ "$rc" = 0 ] && python3 - "$RD" <<'PY'
+import glob, json, sys
+J = json.load(open(glob.glob(sys.argv[1] + "/r.*.json")[0]))
+got = sorted((g["bytes"], g["stack"][0]["function"], g["stack"][0]["module"].rsplit("/", 1)[-1])
+             for g in J["leaks"] if g["kind"] == "definite")
+want = [(48, "first_lib_alloc", "librbfirst.so"), (80, "secondlib_alloc", "librbsecond.so")]
+if got != want:
+    print("definite groups %s, expected %s" % (got, want))
+    sys.exit(1)
+PY
+then pass "blocks of an unloaded library keep its names after another takes its addresses"
+else fail "blocks of an unloaded library keep its names after another takes its addresses" "exit $rc"
 fi
 
 # same NAME CMD...: CMD's stdout, stderr (minus our lines) and status are
