@@ -541,14 +541,16 @@ check "--quiet and no findings: silent" test "$rc" = 0 -a ! -s "$T/err"
 
 FAKE_MPWRAP_JSON='{"version":1, "pid": @PID@, "err' run ./tprog 4
 expect "a corrupt report is noted, not fatal" 4 \
-	"mpcheck: pid " ": report unreadable (" "in 0 processes"
+	"mpcheck: pid " ": ignored report mpwrap." ".json: not valid JSON (Unterminated string" \
+	"in 0 processes; 0 suppressed; 1 reports ignored; gate: PASS"
 FAKE_MPWRAP_JSON='' run ./tprog 4
-expect "an empty report is noted" 4 ": report is empty"
+expect "an empty report is noted" 4 ".json: empty"
 FAKE_MPWRAP_JSON='{"version":2}' run ./tprog
-expect "an unknown report version is noted" 0 ": report has unsupported version 2"
+expect "an unknown report version is noted" 0 ".json: unsupported version 2"
 run ./tprog kill
 expect "killed by SIGKILL: 128+9 and a note" 137 \
-	"no report from the program (killed by SIGKILL)" "gate: PASS"
+	"no report from the program (killed by SIGKILL)" \
+	"0 suppressed; 1 processes without a report; gate: PASS"
 FAKE_MPWRAP_JSON=$CLEAN run -- bash -c \
 	'd=${MPWRAP_OPTIONS#*json_path=}; : >"${d%%/mpwrap.*}/mpwrap.$$.json.tmp.$$"; kill -9 $$'
 expect "a report left half-written is noted" 137 ": report incomplete (died while writing it)"
