@@ -24,20 +24,7 @@ fi
 cp tprog prog1
 export MPWRAP_LIB=$T/libmpwrap.so
 
-n=0
-failed=0
-report() {
-	n=$((n + 1))
-	if [ -z "$2" ]; then
-		echo "ok $n - $1"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $1"
-		echo "# $2"
-		sed 's/^/#   stderr: /' "$T/err" | head -n 25
-	fi
-}
-skip() { n=$((n + 1)); echo "ok $n - # SKIP $1"; }
+. "$here/tap.sh"
 
 # run ARGS...: mpcheck under timeout; status in $rc, seconds in $secs.
 run() {
@@ -46,28 +33,6 @@ run() {
 	rc=$?
 	secs=$((SECONDS - start))
 }
-
-# expect NAME STATUS [TEXT...]: exited STATUS, stderr has each TEXT, and
-# no traceback.
-expect() {
-	local name=$1 want=$2 why="" s
-	shift 2
-	[ "$rc" = "$want" ] || why="exit status $rc, expected $want"
-	for s in "$@"; do
-		grep -qF -- "$s" "$T/err" || why="$why; stderr lacks: $s"
-	done
-	! grep -q -e Traceback -e 'internal error' "$T/err" || why="$why; a traceback"
-	report "$name" "$why"
-}
-
-check() {
-	local name=$1
-	shift
-	if "$@" >"$T/check" 2>&1; then report "$name" ""
-	else report "$name" "failed: $* ($(head -c 300 "$T/check"))"; fi
-}
-
-py() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); $2" "$1"; }
 
 LEAK='{"version":1,"pid":@PID@,"command":"@CMD@","errors":[],"leaks":[{"kind":"definite","bytes":48,"blocks":1,"stack":[{"pc":"0x1","function":"make_widget","file":"/src/w.c","line":4,"module":"/src/app","offset":"0x1"}]}],"summary":{},"stats":{}}'
 # the reports directory, as a program run by mpcheck finds it
