@@ -33,35 +33,10 @@ export MPWRAP_LIB=$W/lib/libmpwrap.so
 
 # ------------------------------------------------------------ harness
 
-n=0
-failed=0
-# report NAME WHY: one TAP line; WHY empty means pass.
-report() {
-	n=$((n + 1))
-	if [ -z "$2" ]; then
-		echo "ok $n - $1"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $1"
-		echo "# $2"
-		sed 's/^/#   stderr: /' "$T/err" | head -n 15
-	fi
-}
-skip() { n=$((n + 1)); echo "ok $n - # SKIP $1"; }
+. "$here/tap.sh"
 
 # run ARGS...: mpcheck's stdout to $T/out, stderr to $T/err, status in $rc.
 run() { "$MPCHECK" "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-
-# expect NAME STATUS [TEXT...]: last run exited STATUS, stderr has each TEXT.
-expect() {
-	local name=$1 want=$2 why="" s
-	shift 2
-	[ "$rc" = "$want" ] || why="exit status $rc, expected $want"
-	for s in "$@"; do
-		grep -qF -- "$s" "$T/err" || why="$why; stderr lacks: $s"
-	done
-	report "$name" "$why"
-}
 
 usage_line() { printf "mpcheck: %s\nTry 'mpcheck --help'." "$1"; }
 
@@ -74,22 +49,11 @@ expect_error() {
 	report "$1" "$why"
 }
 
-# check NAME COMMAND...: COMMAND succeeds.
-check() {
-	local name=$1
-	shift
-	if "$@" >"$T/check" 2>&1; then report "$name" ""
-	else report "$name" "failed: $* ($(head -c 300 "$T/check"))"; fi
-}
-
 # status_is_0 STATUS OUTPUT NAME: pass when STATUS is 0, else show OUTPUT.
 status_is_0() {
 	if [ "$1" = 0 ]; then report "$3" ""
 	else report "$3" "status $1: $(tail -n 8 "$2")"; fi
 }
-
-# py FILE CODE: run python CODE with `d` = the JSON in FILE.
-py() { python3 -c "import json,re,sys; d=json.load(open(sys.argv[1])); $2" "$1"; }
 
 # ---------------------------------------------------- report fixtures
 
@@ -541,14 +505,16 @@ check "--quiet and no findings: silent" test "$rc" = 0 -a ! -s "$T/err"
 
 FAKE_MPWRAP_JSON='{"version":1, "pid": @PID@, "err' run ./tprog 4
 expect "a corrupt report is noted, not fatal" 4 \
-	"mpcheck: pid " ": report unreadable (" "in 0 processes"
+	"mpcheck: pid " ": ignored report mpwrap." ".json: not valid JSON (Unterminated string" \
+	"in 0 processes; 0 suppressed; 1 reports ignored; gate: PASS"
 FAKE_MPWRAP_JSON='' run ./tprog 4
-expect "an empty report is noted" 4 ": report is empty"
+expect "an empty report is noted" 4 ".json: empty"
 FAKE_MPWRAP_JSON='{"version":2}' run ./tprog
-expect "an unknown report version is noted" 0 ": report has unsupported version 2"
+expect "an unknown report version is noted" 0 ".json: unsupported version 2"
 run ./tprog kill
 expect "killed by SIGKILL: 128+9 and a note" 137 \
-	"no report from the program (killed by SIGKILL)" "gate: PASS"
+	"no report from the program (killed by SIGKILL)" \
+	"0 suppressed; 1 processes without a report; gate: PASS"
 FAKE_MPWRAP_JSON=$CLEAN run -- bash -c \
 	'd=${MPWRAP_OPTIONS#*json_path=}; : >"${d%%/mpwrap.*}/mpwrap.$$.json.tmp.$$"; kill -9 $$'
 expect "a report left half-written is noted" 137 ": report incomplete (died while writing it)"
