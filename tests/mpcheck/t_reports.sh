@@ -179,5 +179,16 @@ else
 	skip "orphaned set-user-ID descendant"
 fi
 
+# --json/--sarif never replace a link, a device or another user's file
+ln -sf /dev/null "$T/to-null.json"
+run --json "$T/to-null.json" -- ./prog1
+expect "--json naming a link to a device: refused before the run" 125 \
+	"--json: not replacing '$T/to-null.json': it is a symbolic link"
+check "the link is left as it was" test -L "$T/to-null.json"
+mkfifo "$T/fifo.sarif"
+run --sarif "$T/fifo.sarif" -- ./prog1
+expect "--sarif naming a FIFO: refused before the run" 125 \
+	"--sarif: not replacing '$T/fifo.sarif': it is not a regular file"
+
 echo "1..$n"
 [ "$failed" = 0 ]
