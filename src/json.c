@@ -342,11 +342,30 @@ int _mp_json_write(const struct mp_leak_set *ls)
 		why = "the temporary file could not be written";
 	else
 		why = move_into_place(tmp, path, buf, sizeof buf);
-	if (!why)
+	if (!why) {
+		_mp_json_start_marker(0);
 		return 0;
+	}
 	unlink(tmp);
 refuse:
 	_mp_report_notice("not writing the JSON report", path, why,
 			  "no JSON report");
 	return -1;
+}
+
+void _mp_json_start_marker(int make)
+{
+	char path[MP_PATH_MAX + 32];
+	if (!_mp_opt.start_path[0])
+		return;
+	_mp_expand_path(path, sizeof path, _mp_opt.start_path);
+	if (!make) {
+		unlink(path);
+		return;
+	}
+	/* an exec keeps the pid: the marker of the image before stays */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		      0600);
+	if (fd >= 0)
+		close(fd);
 }

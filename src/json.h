@@ -11,4 +11,8 @@ int _mp_json_write(const struct mp_leak_set *ls);
 /* The process's command line, arguments joined by spaces (static buffer). */
 const char *_mp_command_line(void);
 
+/* start_path: make (1) the marker saying this process started, or remove
+ * it (0) once its JSON report is in place. */
+void _mp_json_start_marker(int make);
+
 #endif

@@ -75,6 +75,10 @@ static const struct opt_def table[] = {
 	  "text report file (%p = pid), a regular file of the user's; default stderr" },
 	{ "json_path", OPT_PATH, O(json_path), 0, 0, 0,
 	  "JSON report file (%p = pid); default none" },
+	{ "start_path", OPT_PATH, O(start_path), 0, 0, 0,
+	  "empty file made when a process starts (%p = pid) and removed once its "
+	  "JSON report is in place: what remains names processes that died "
+	  "without one (mpcheck uses it); default none" },
 };
 #undef O
 

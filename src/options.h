@@ -51,6 +51,8 @@ struct mp_options {
 	long realloc_size_zero;        /* report realloc(p, 0) */
 	char log_path[MP_PATH_MAX];  /* text report; "" = stderr; %p = pid */
 	char json_path[MP_PATH_MAX]; /* JSON report; "" = none; %p = pid */
+	char start_path[MP_PATH_MAX]; /* marker made at start, removed with
+				       * the JSON report; "" = none */
 };
 
 extern struct mp_options _mp_opt;

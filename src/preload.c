@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "exit.h"
+#include "json.h"
 #include "pool.h"
 #include "real.h"
 #include "reent.h"
@@ -299,6 +300,7 @@ static pid_t report_pid;
 static void child_pid(void)
 {
 	report_pid = getpid();
+	_mp_json_start_marker(1);
 }
 
 /* _exit skips destructors, yet memcheck still checks the heap: report as at
@@ -339,6 +341,7 @@ __attribute__((constructor)) static void mpwrap_start(void)
 	_mp_leave();
 	_mp_unwind_no_lazy_bounds();
 	_mp_thread_register_self(); /* stopped and read like any other */
+	_mp_json_start_marker(1);
 	_mp_threads_atfork();
 	_mp_signals_install();
 	Dl_info mine, theirs;

@@ -179,6 +179,22 @@ else
 	skip "orphaned set-user-ID descendant"
 fi
 
+# a descendant SIGKILLed and reaped by its own parent: the real library's
+# start marker (start_path) is what tells
+REAL_LIB=$(cd "$here/../.." && pwd)/libmpwrap.so
+if [ -f "$REAL_LIB" ]; then
+	kill_one='sleep 5 & p=$!; sleep 0.3; kill -9 $p; wait $p; exit 0'
+	MPWRAP_LIB=$REAL_LIB run -- bash -c "$kill_one"
+	expect "a descendant SIGKILLed and reaped by its own parent is noted (start marker)" 0 \
+		"it started under the library but ended without writing one" \
+		"1 processes without a report" "gate: PASS"
+	MPWRAP_LIB=$REAL_LIB run --strict-reports -- bash -c "$kill_one"
+	expect "... and fails the gate with --strict-reports" 23 \
+		"it started under the library but ended without writing one"
+else
+	skip "start markers: libmpwrap.so not built"
+fi
+
 # --json/--sarif never replace a link, a device or another user's file
 ln -sf /dev/null "$T/to-null.json"
 run --json "$T/to-null.json" -- ./prog1
