@@ -7,6 +7,9 @@
  */
 #define _GNU_SOURCE
 #include "quarantine.h"
+
+/* bytes of a block _mp_prefetch_block already asks for (guard.h) */
+#define MP_POISON_PREFETCHED 240
 #include "guard.h"
 #include "options.h"
 #include "slab.h"
@@ -96,6 +99,10 @@ size_t _mp_quarantine_push(uintptr_t user, size_t size, struct mp_qent *out,
 		const struct mp_qent *e =
 			&q->ring[(q->head + PREFETCH_AHEAD) & (RING_CAP - 1)];
 		_mp_prefetch_block(e->user, e->size);
+		/* eviction checks the rear guard too (a write past a freed
+		 * block): past the poisoned lines, it is one more cold line */
+		if (e->size > MP_POISON_PREFETCHED)
+			_mp_prefetch_line((const char *)e->user + e->size);
 	}
 	pthread_mutex_unlock(&q->lock);
 	return k;
