@@ -7,9 +7,6 @@
  */
 #define _GNU_SOURCE
 #include "quarantine.h"
-
-/* bytes of a block _mp_prefetch_block already asks for (guard.h) */
-#define MP_POISON_PREFETCHED 240
 #include "guard.h"
 #include "options.h"
 #include "slab.h"
@@ -18,6 +15,8 @@
 #include <pthread.h>
 
 #define RING_CAP ((size_t)1 << 20) /* entries per shard */
+/* bytes of a block _mp_prefetch_block already asks for (guard.h) */
+#define MP_POISON_PREFETCHED 240
 
 /* One FIFO per arena: a thread frees into its own arena's shard, so two
  * threads never wait for each other here.  The byte budget is shared out
