@@ -86,7 +86,8 @@ void _mp_loader_forked(void)
 int _mp_loader_ok(void)
 {
 	/* a child starts with its forking thread alone: no race on the probe */
-	if (atomic_exchange(&probe_due, 0))
+	if (atomic_load_explicit(&probe_due, memory_order_relaxed) &&
+	    atomic_exchange(&probe_due, 0)) /* a plain read on every other call */
 		atomic_store(&usable_here, _mp_loader_usable());
 	return atomic_load(&usable_here);
 }
