@@ -8,7 +8,7 @@ endif
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
-BASE    := -std=gnu11 -fPIC -fvisibility=hidden -pthread -Iinclude -Isrc
+BASE     = -std=gnu11 -fPIC -fvisibility=hidden -pthread $(INCS) -MMD -MP
 LIBS    := -lunwind -ldw -lelf -ldl -pthread
 BUILD   := build
 PREFIX  ?= /usr/local
@@ -32,12 +32,32 @@ TEST_DEPS := g++:/usr/bin/g++ clang:/usr/bin/clang pkgconf:/usr/bin/pkg-config g
 PROGRAM_DEPS := php-cli:/usr/bin/php emacs-nox:/usr/bin/emacs \
         default-jre-headless:/usr/bin/java
 
-CORE_SRC := out options real vm procmaps loaderprobe slab guard guardpage large depot stack unwind quarantine \
-            symindex symbolize locate report pool check leaks api
-# the preload layer: exit report, reachability scan, thread registry, shims
-SO_SRC   := json roots handoff leakscan threads exit signals preload preload_cxx
+# Sources by layer, lowest first; a file calls only into its own layer or
+# the ones listed before it (tests/t_layers.sh checks the objects' symbols
+# and the includes).  libmempool.a is everything up to api; libmpwrap.so
+# adds the leak scan, the exit report and the shims.
+LAYERS      := base heap stack leak report detect api preload
+BASE_SRC    := out options real vm procmaps loaderprobe
+HEAP_SRC    := slab guard guardpage large quarantine
+STACK_SRC   := depot stack unwind symindex symbolize
+LEAK_SRC    := leaks
+REPORT_SRC  := locate report
+DETECT_SRC  := pool check
+API_SRC     := api
+# the preload build only: reachability scan, thread registry, JSON, exit
+# report, signals and the shims
+SO_STACK_SRC  := handoff
+SO_LEAK_SRC   := roots threads leakscan
+SO_REPORT_SRC := json
+PRELOAD_SRC   := exit signals preload preload_cxx
+
+CORE_SRC := $(BASE_SRC) $(HEAP_SRC) $(STACK_SRC) $(LEAK_SRC) $(REPORT_SRC) $(DETECT_SRC) $(API_SRC)
+SO_SRC   := $(SO_STACK_SRC) $(SO_LEAK_SRC) $(SO_REPORT_SRC) $(PRELOAD_SRC)
 CORE_OBJ := $(CORE_SRC:%=$(BUILD)/%.o)
 SO_OBJ   := $(CORE_OBJ) $(SO_SRC:%=$(BUILD)/%.o)
+SRC_DIRS := $(filter-out src/api,$(LAYERS:%=src/%)) src
+vpath %.c $(SRC_DIRS)
+INCS     := -Iinclude $(SRC_DIRS:%=-I%)
 
 # test programs: stable stacks
 TFLAGS := -g -O0 -fno-omit-frame-pointer -fno-optimize-sibling-calls \
@@ -51,8 +71,11 @@ $(BUILD)/.deps: scripts/deps.sh
 	@sh scripts/deps.sh $(DEPS)
 	@touch $@
 
-$(BUILD)/%.o: src/%.c $(wildcard src/*.h) include/mempool.h $(BUILD)/.deps
+$(BUILD)/%.o: %.c $(BUILD)/.deps
 	$(CC) $(BASE) $(WARN) $(CFLAGS) -c $< -o $@
+
+# header dependencies, written by -MMD
+-include $(wildcard $(BUILD)/*.d)
 
 # a throwing new-handler or std::bad_alloc unwinds through the C++ shims
 $(BUILD)/preload_cxx.o: CFLAGS += -fexceptions
@@ -68,11 +91,11 @@ UNIT := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/unit_*.c))
 
 $(BUILD)/tests/unit_symbolize: tests/unit_symbolize.c $(BUILD)/symbolize.o $(BUILD)/symindex.o $(BUILD)/out.o
 	@mkdir -p $(dir $@)
-	$(CC) $(TFLAGS) -Isrc $^ -ldw -lelf -ldl -o $@
+	$(CC) $(TFLAGS) $(INCS) $^ -ldw -lelf -ldl -o $@
 
 $(BUILD)/tests/%: tests/%.c libmempool.a
 	@mkdir -p $(dir $@)
-	$(CC) $(TFLAGS) -Isrc $< libmempool.a $(LIBS) -lcmocka -o $@
+	$(CC) $(TFLAGS) $(INCS) $< libmempool.a $(LIBS) -lcmocka -o $@
 
 SHELL_TESTS = $(sort $(wildcard tests/t_*.sh tests/*/t_*.sh))
 

@@ -28,7 +28,7 @@ FUZZ_OBJ := $(CORE_SRC:%=$(FUZZ_DIR)/obj/%.o)
 .PHONY: fuzz fuzz-build fuzz-regress fuzz-clean
 
 # library objects: instrumented for coverage (fuzzer-no-link) and sanitizers
-$(FUZZ_DIR)/obj/%.o: src/%.c $(wildcard src/*.h) include/mempool.h | $(BUILD)/.deps
+$(FUZZ_DIR)/obj/%.o: %.c | $(BUILD)/.deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(BASE) $(WARN) $(FUZZ_OPT) -fsanitize=fuzzer-no-link $(FUZZ_SAN) \
 		-c $< -o $@
@@ -37,7 +37,7 @@ $(FUZZ_DIR)/libmempool.a: $(FUZZ_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libmempool.a
-	$(FUZZ_CC) -std=gnu11 -Wall -Wextra -Iinclude -Isrc -pthread $(FUZZ_OPT) \
+	$(FUZZ_CC) -std=gnu11 -Wall -Wextra -Iinclude $(INCS) -pthread $(FUZZ_OPT) \
 		-fsanitize=fuzzer $(FUZZ_SAN) $< $(FUZZ_DIR)/libmempool.a $(LIBS) -o $@
 
 fuzz-build: $(FUZZ_BINS)

@@ -49,7 +49,7 @@ SAN_$(1)_DIR := build-$(1)
 SAN_$(1)_OBJ := $$(CORE_SRC:%=build-$(1)/%.o)
 SAN_$(1)_BIN := $$(SAN_UNITS:%=build-$(1)/tests/%)
 
-build-$(1)/%.o: src/%.c $$(wildcard src/*.h) include/mempool.h | $$(BUILD)/.deps
+build-$(1)/%.o: %.c | $$(BUILD)/.deps
 	@mkdir -p $$(dir $$@)
 	$$(SAN_CC) $$(BASE) $$(WARN) $$(SAN_OPT) $$(SAN_$(1)_FLAGS) -c $$< -o $$@
 
@@ -61,9 +61,9 @@ build-$(1)/libmempool.a: $$(SAN_$(1)_OBJ)
 # its start-up.  Rename them in its object: the test's own calls go to the
 # renamed wrappers, which call the sanitizer's malloc.  Its "no allocation"
 # checks then count only the test's own calls, not libdw's: weaker, not wrong.
-build-$(1)/tests/unit_symbolize.o: tests/unit_symbolize.c src/symbolize.h
+build-$(1)/tests/unit_symbolize.o: tests/unit_symbolize.c src/stack/symbolize.h
 	@mkdir -p $$(dir $$@)
-	$$(SAN_CC) $$(SAN_TFLAGS) $$(SAN_$(1)_FLAGS) -Isrc -c $$< -o $$@.tmp
+	$$(SAN_CC) $$(SAN_TFLAGS) $$(SAN_$(1)_FLAGS) $$(INCS) -c $$< -o $$@.tmp
 	objcopy $$(SAN_RENAME) $$@.tmp $$@ && rm -f $$@.tmp
 
 build-$(1)/tests/unit_symbolize: build-$(1)/tests/unit_symbolize.o build-$(1)/symbolize.o build-$(1)/symindex.o build-$(1)/out.o
@@ -71,7 +71,7 @@ build-$(1)/tests/unit_symbolize: build-$(1)/tests/unit_symbolize.o build-$(1)/sy
 
 build-$(1)/tests/%: tests/%.c tests/testutil.h build-$(1)/libmempool.a
 	@mkdir -p $$(dir $$@)
-	$$(SAN_CC) $$(SAN_TFLAGS) $$(SAN_$(1)_FLAGS) -Isrc $$< build-$(1)/libmempool.a \
+	$$(SAN_CC) $$(SAN_TFLAGS) $$(SAN_$(1)_FLAGS) $$(INCS) $$< build-$(1)/libmempool.a \
 		$$(LIBS) -lcmocka -o $$@
 
 sanitize-$(1): $$(SAN_$(1)_BIN)

@@ -229,8 +229,8 @@ need(loc.startswith("drop_delete"), "SARIF location is %s" % loc)
 fi
 
 # ---- mpcheck knows every kind the library reports: a SARIF rule and a
-# suppression prefix each (the kind names come from src/report.c)
-name="mpcheck: every error kind of src/report.c has a SARIF rule and is a suppression kind"
+# suppression prefix each (the kind names come from src/report/report.c)
+name="mpcheck: every error kind of src/report/report.c has a SARIF rule and is a suppression kind"
 out=$(python3 - "$MPWRAP_ROOT" <<'PY' 2>&1
 import importlib.machinery, importlib.util, re, sys
 root = sys.argv[1]
@@ -238,7 +238,7 @@ loader = importlib.machinery.SourceFileLoader("mpcheck", root + "/scripts/mpchec
 spec = importlib.util.spec_from_loader("mpcheck", loader)
 m = importlib.util.module_from_spec(spec)
 loader.exec_module(m)
-src = open(root + "/src/report.c").read()
+src = open(root + "/src/report/report.c").read()
 kinds = re.findall(r'\[MP_E_\w+\] = "([a-z-]+)"', src)
 kinds = [k for k in kinds if k != "none"]
 bad = [k for k in kinds if k not in m.RULES or k not in m.SUPPRESSION_KINDS]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t_unwind.sh - the fast stack walker (src/unwind.c) against libunwind (TAP).
+# t_unwind.sh - the fast stack walker (src/stack/unwind.c) against libunwind (TAP).
 #
 # With MPWRAP_OPTIONS=unwinder=2 every capture is taken by both unwinders
 # and compared frame by frame; each process then says at exit
