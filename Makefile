@@ -37,18 +37,18 @@ PROGRAM_DEPS := php-cli:/usr/bin/php emacs-nox:/usr/bin/emacs \
 # and the includes).  libmempool.a is everything up to api; libmpwrap.so
 # adds the leak scan, the exit report and the shims.
 LAYERS      := base heap stack leak report detect api preload
-BASE_SRC    := out options real vm procmaps loaderprobe
+BASE_SRC    := out options real vm procmaps loaderprobe procgate
 HEAP_SRC    := slab guard guardpage large quarantine
 STACK_SRC   := depot stack unwind symindex symbolize
 LEAK_SRC    := leaks
 REPORT_SRC  := locate report
-DETECT_SRC  := pool check
+DETECT_SRC  := init pool check stats
 API_SRC     := api
 # the preload build only: reachability scan, thread registry, JSON, exit
 # report, signals and the shims
 SO_STACK_SRC  := handoff
 SO_LEAK_SRC   := roots threads leakscan
-SO_REPORT_SRC := json
+SO_REPORT_SRC := json leakreport
 PRELOAD_SRC   := exit signals preload preload_cxx
 
 CORE_SRC := $(BASE_SRC) $(HEAP_SRC) $(STACK_SRC) $(LEAK_SRC) $(REPORT_SRC) $(DETECT_SRC) $(API_SRC)
@@ -89,7 +89,8 @@ libmpwrap.so: $(SO_OBJ)
 # ---- tests ---------------------------------------------------------------
 UNIT := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/unit_*.c))
 
-$(BUILD)/tests/unit_symbolize: tests/unit_symbolize.c $(BUILD)/symbolize.o $(BUILD)/symindex.o $(BUILD)/out.o
+$(BUILD)/tests/unit_symbolize: tests/unit_symbolize.c $(BUILD)/symbolize.o $(BUILD)/symindex.o $(BUILD)/out.o \
+		$(BUILD)/procgate.o $(BUILD)/loaderprobe.o $(BUILD)/real.o
 	@mkdir -p $(dir $@)
 	$(CC) $(TFLAGS) $(INCS) $^ -ldw -lelf -ldl -o $@
 

@@ -20,7 +20,7 @@ FUZZ_MAX_LEN ?= 4096
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CORPUS := $(BUILD)/fuzz-corpus
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_OPT := -O1 -g -fno-omit-frame-pointer
+FUZZ_OPT := -O1 -g -fno-omit-frame-pointer -DMP_DEBUG
 FUZZ_HARNESSES := options api
 FUZZ_BINS := $(FUZZ_HARNESSES:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_OBJ := $(CORE_SRC:%=$(FUZZ_DIR)/obj/%.o)
@@ -50,3 +50,6 @@ fuzz-regress: fuzz-build
 
 fuzz-clean:
 	rm -rf $(FUZZ_DIR) $(FUZZ_CORPUS)
+
+# header dependencies of the instrumented objects (-MMD in BASE)
+-include $(wildcard $(FUZZ_DIR)/obj/*.d)

@@ -14,7 +14,7 @@
 #
 # Knobs (make variables or environment):
 #   SAN_CC          compiler for the sanitizer builds (default clang, else gcc)
-#   SAN_OPT         optimisation and debug flags (default -O1 -g ...)
+#   SAN_OPT         optimisation and debug flags (default -O1 -g ... -DMP_DEBUG: the expensive invariant checks too)
 #   SAN_ITERS       MPWRAP_UNIT_ITERS for unit_threads (default 50000)
 #   SAN_STALLS      MPWRAP_UNIT_STALLS for unit_threads (default 5000)
 #   VG_ITERS, VG_STALLS  the same under valgrind (default 2000, 200)
@@ -26,7 +26,7 @@
 # guard and quarantine logic checks those.
 
 SAN_CC ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo gcc)
-SAN_OPT ?= -O1 -g -fno-omit-frame-pointer
+SAN_OPT ?= -O1 -g -fno-omit-frame-pointer -DMP_DEBUG
 SAN_ITERS ?= 50000
 SAN_STALLS ?= 5000
 VG_ITERS ?= 2000
@@ -66,7 +66,8 @@ build-$(1)/tests/unit_symbolize.o: tests/unit_symbolize.c src/stack/symbolize.h
 	$$(SAN_CC) $$(SAN_TFLAGS) $$(SAN_$(1)_FLAGS) $$(INCS) -c $$< -o $$@.tmp
 	objcopy $$(SAN_RENAME) $$@.tmp $$@ && rm -f $$@.tmp
 
-build-$(1)/tests/unit_symbolize: build-$(1)/tests/unit_symbolize.o build-$(1)/symbolize.o build-$(1)/symindex.o build-$(1)/out.o
+build-$(1)/tests/unit_symbolize: build-$(1)/tests/unit_symbolize.o build-$(1)/symbolize.o build-$(1)/symindex.o build-$(1)/out.o \
+		build-$(1)/procgate.o build-$(1)/loaderprobe.o build-$(1)/real.o
 	$$(SAN_CC) $$(SAN_TFLAGS) $$(SAN_$(1)_FLAGS) $$^ -ldw -lelf -ldl -o $$@
 
 build-$(1)/tests/%: tests/%.c tests/testutil.h build-$(1)/libmempool.a
@@ -110,3 +111,6 @@ sanitize:
 
 sanitize-clean:
 	rm -rf build-asan build-tsan
+
+# header dependencies of the sanitizer objects (-MMD in BASE)
+-include $(wildcard build-*/*.d)

@@ -1,5 +1,5 @@
-/* api.c - the public mp_* entry points, initialisation, statistics,
- * mp_destroy and fork handling.
+/* api.c - the public mp_* entry points: allocation, checks, statistics
+ * and mp_destroy (initialisation and fork handlers: detect/init.c).
  *
  * Each entry point passes its own return address down so stacks start at
  * the caller (frame #0 = the caller of mp_alloc).
@@ -31,74 +31,9 @@
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 #define API __attribute__((visibility("default"), noinline))
 
-static atomic_int initialized;
-static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
-static int atfork_done;
-
-static void fork_prepare(void)
-{
-	_mp_stack_fork_prepare(); /* no unwinding inside the loader's lock */
-	/* order: quarantine, depot, classes, large, vm (see block.h); not the
-	 * report lock, whose holder may wait for this fork (report.c) */
-	_mp_quarantine_lock();
-	_mp_depot_lock();
-	_mp_slab_lock_all();
-	_mp_large_lock();
-	_mp_vm_lock();
-}
-
-static void fork_parent(void)
-{
-	_mp_vm_unlock();
-	_mp_large_unlock();
-	_mp_slab_unlock_all();
-	_mp_depot_unlock();
-	_mp_quarantine_unlock();
-	_mp_stack_fork_done();
-}
-
-static void fork_child(void)
-{
-	_mp_loader_forked();
-	_mp_report_fork_child();
-	fork_parent();
-	_mp_symbolize_reset(); /* its cache describes the parent */
-}
-
-int _mp_ensure_init(void)
-{
-	if (atomic_load_explicit(&initialized, memory_order_acquire))
-		return 0;
-	return mp_init();
-}
-
 API int mp_init(void)
 {
-	if (atomic_load_explicit(&initialized, memory_order_acquire))
-		return 0;
-	_mp_enter(); /* dlsym, getenv, pthread_atfork may allocate */
-	pthread_mutex_lock(&init_lock);
-	int rc = 0;
-	if (!atomic_load(&initialized)) {
-		if (_mp_real_resolve() != 0) {
-			rc = -1;
-		} else {
-			_mp_options_parse(secure_getenv("MPWRAP_OPTIONS"),
-					  STDERR_FILENO);
-			_mp_stack_init();
-			_mp_report_init();
-			if (!atfork_done) {
-				pthread_atfork(fork_prepare, fork_parent, fork_child);
-				atfork_done = 1;
-			}
-			atomic_store_explicit(&initialized, 1, memory_order_release);
-		}
-	}
-	pthread_mutex_unlock(&init_lock);
-	_mp_leave();
-	if (rc)
-		errno = ENOMEM;
-	return rc;
+	return _mp_init();
 }
 
 API void *mp_alloc(size_t n)
@@ -141,61 +76,19 @@ API int mp_check(void)
 
 API void mp_get_stats(struct mp_stats *st)
 {
-	struct mp_counters k;
-	for (int c = 0; c < MP_NUM_CLASSES; c++) {
-		struct mp_class_stats *cs = &st->cls[c];
-		*cs = (struct mp_class_stats){ .size = _mp_classes[0][c].size };
-		for (int a = 0; a < MP_ARENAS; a++) {
-			struct mp_class *cl = &_mp_classes[a][c];
-			pthread_mutex_lock(&cl->lock);
-			cs->total += cl->total;
-			cs->in_use += cl->live;
-			cs->quarantined += cl->quarantined;
-			pthread_mutex_unlock(&cl->lock);
-		}
-		cs->free = cs->total - cs->in_use - cs->quarantined;
-	}
-	_mp_counters_get(&k);
-	st->large_blocks = k.large_blocks;
-	st->large_bytes = k.large_bytes;
-	st->bytes_in_use = k.bytes_in_use;
-	st->peak_bytes = k.peak_bytes;
-	st->allocs = k.allocs;
-	st->frees = k.frees;
-	st->errors = _mp_report_error_count();
-	st->stacks = _mp_depot_count();
+	_mp_stats_read(st, 1);
 }
 
 API void mp_dump_stats(void)
 {
 	struct mp_stats st;
-	struct mp_out o;
-	mp_get_stats(&st);
-	_mp_report_begin(&o);
-	_mp_report_prefix(&o);
-	_mp_out_str(&o, "pool statistics:\n");
-	_mp_report_prefix(&o);
-	_mp_out_str(&o, "   class      total     in use  quarantined       free\n");
-	for (int c = 0; c < MP_NUM_CLASSES; c++) {
-		const struct mp_class_stats *s = &st.cls[c];
-		_mp_report_prefix(&o);
-		_mp_out_printf(&o, "  %6zu %10zu %10zu %12zu %10zu\n", s->size,
-			       s->total, s->in_use, s->quarantined, s->free);
-	}
-	_mp_report_prefix(&o);
-	_mp_out_printf(&o, "  large blocks: %zu (%zu bytes)\n", st.large_blocks,
-		       st.large_bytes);
-	_mp_report_prefix(&o);
-	_mp_out_printf(&o, "  in use: %zu bytes, peak %zu bytes; %zu allocations, "
-		       "%zu frees, %zu errors, %zu stacks (%zu bytes)\n",
-		       st.bytes_in_use, st.peak_bytes, st.allocs, st.frees,
-		       st.errors, st.stacks, _mp_depot_bytes());
-	_mp_report_end(&o);
+	_mp_stats_read(&st, 1);
+	_mp_report_stats(&st);
 }
 
 API size_t mp_dump_leaks(void)
 {
-	return _mp_leaks_dump();
+	return _mp_report_live_blocks();
 }
 
 /* Release every large block still in the table (live, quarantined or
@@ -227,7 +120,7 @@ static void release_large(void)
 
 API void mp_destroy(void)
 {
-	if (!atomic_load(&initialized))
+	if (!_mp_initialized())
 		return;
 	mp_dump_stats();
 	mp_dump_leaks();
@@ -238,5 +131,5 @@ API void mp_destroy(void)
 	_mp_report_reset();
 	_mp_symbolize_reset();
 	_mp_depot_reset();
-	atomic_store(&initialized, 0);
+	_mp_init_forget();
 }

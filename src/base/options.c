@@ -24,63 +24,10 @@ struct opt_def {
 	const char *help;
 };
 
-#define O(f) offsetof(struct mp_options, f)
-static const struct opt_def table[] = {
-	{ "stack_depth", OPT_INT, O(stack_depth), 10, 0, MP_MAX_DEPTH,
-	  "frames recorded per allocation (0 disables stacks)" },
-	{ "exitcode", OPT_INT, O(exitcode), 0, 0, 255,
-	  "exit status when errors or gated leaks were found (0: keep the program's)" },
-	{ "report_at_exit", OPT_INT, O(report_at_exit), 1, 0, 1,
-	  "print errors summary and leak report when the program exits" },
-	{ "detect_leaks", OPT_INT, O(detect_leaks), 1, 0, 1,
-	  "look for leaks at exit" },
-	{ "abort_on_error", OPT_INT, O(abort_on_error), 0, 0, 1,
-	  "after the first error report, write the leak report and JSON, then abort()" },
-	{ "quarantine_mb", OPT_INT, O(quarantine_mb), 64, 0, 65536,
-	  "MiB of freed blocks held back from reuse (double free, use after free)" },
-	{ "show_reachable", OPT_INT, O(show_reachable), 0, 0, 1,
-	  "list still-reachable blocks with their stacks" },
-	{ "leak_kinds", OPT_KINDS, O(leak_kinds),
-	  MP_LEAK_DEFINITE | MP_LEAK_INDIRECT, 0, 0,
-	  "leak kinds that count for exitcode: definite,indirect,possible,reachable,all" },
-	{ "leak_heuristics", OPT_HEURS, O(leak_heuristics),
-	  MP_HEUR_STDSTRING | MP_HEUR_LENGTH64 | MP_HEUR_NEWARRAY |
-		  MP_HEUR_MULTIPLEINHERITANCE, 0, 0,
-	  "interior pointers that keep a block reachable, as memcheck's: "
-	  "stdstring,length64,newarray,multipleinheritance,all,none" },
-	{ "max_leak_groups", OPT_INT, O(max_leak_groups), 1000, 0, 1000000000,
-	  "leak groups listed with stacks in the text report (0: all; JSON has all)" },
-	{ "check_every", OPT_INT, O(check_every), 0, 0, 1000000000,
-	  "validate every guard and quarantined block every N allocator calls" },
-	{ "guard_page_rate", OPT_INT, O(guard_page_rate), 0, 0, 1000000000,
-	  "one allocation in N sits against an inaccessible page (0: off)" },
-	{ "guard_page_side", OPT_SIDE, O(guard_page_under), 0, 0, 1,
-	  "over: the page follows the block (overflows); under: it precedes it" },
-	{ "unwinder", OPT_INT, O(unwinder), 1, 0, 2,
-	  "1: fast walker with cached CFI rules (libunwind for what it declines); "
-	  "0: libunwind only; 2: both, mismatches reported" },
-	{ "alloc_dealloc_mismatch", OPT_INT, O(alloc_dealloc_mismatch), 1, 0, 1,
-	  "report a block freed by another family (new[]/delete, new/free, ...)" },
-	{ "new_delete_type_mismatch", OPT_INT, O(new_delete_type_mismatch), 1, 0, 1,
-	  "report a sized or aligned delete whose size or alignment is not "
-	  "the block's" },
-	{ "max_allocation_size", OPT_INT, O(max_allocation_size), 0, 0,
-	  PTRDIFF_MAX, "larger requests are reported and fail with ENOMEM "
-	  "(0: only sizes above PTRDIFF_MAX)" },
-	{ "realloc_size_zero", OPT_INT, O(realloc_size_zero), 0, 0, 1,
-	  "report realloc(p, 0), which frees p and returns NULL" },
-	{ "verbosity", OPT_INT, O(verbosity), 1, 0, 2,
-	  "0: errors and leaks only, 1: also statistics at exit, 2: chatty" },
-	{ "log_path", OPT_PATH, O(log_path), 0, 0, 0,
-	  "text report file (%p = pid), a regular file of the user's; default stderr" },
-	{ "json_path", OPT_PATH, O(json_path), 0, 0, 0,
-	  "JSON report file (%p = pid); default none" },
-	{ "start_path", OPT_PATH, O(start_path), 0, 0, 0,
-	  "empty file made when a process starts (%p = pid) and removed once its "
-	  "JSON report is in place: what remains names processes that died "
-	  "without one (mpcheck uses it); default none" },
-};
-#undef O
+#define MP_OPT_ROW(name, field, type, def, min, max, help) \
+	{ #name, OPT_##type, offsetof(struct mp_options, field), def, min, max, help },
+static const struct opt_def table[] = { MP_OPTION_LIST(MP_OPT_ROW) };
+#undef MP_OPT_ROW
 
 static void warn(int fd, const char *what, const char *key, size_t klen,
 		 const char *val, size_t vlen)

@@ -1,6 +1,7 @@
 /* options.h - run-time options, parsed once from MPWRAP_OPTIONS.
  *
- * One table (options.c) holds each option's name, default, range and help.
+ * MP_OPTION_LIST below holds each option's name, default, range and help;
+ * the struct and the parser's table (options.c) are generated from it.
  * A bad key or value is one warning line; the default is kept.
  */
 #ifndef MP_OPTIONS_H
@@ -29,30 +30,72 @@ enum {
 	MP_HEUR_N = 4,
 };
 
+/* Every option, once: X(name, field, type, default, min, max, help).
+ * The struct, the parser's table and the help text are generated from it.
+ * Types: INT (min..max), KINDS (leak kinds), HEURS (leak heuristics),
+ * SIDE (over/under: a 0/1 field), PATH (a path template, %p = pid). */
+#define MP_OPTION_LIST(X) \
+	X(stack_depth, stack_depth, INT, 10, 0, MP_MAX_DEPTH, \
+	  "frames recorded per allocation (0 disables stacks)") \
+	X(exitcode, exitcode, INT, 0, 0, 255, \
+	  "exit status when errors or gated leaks were found (0: keep the program's)") \
+	X(report_at_exit, report_at_exit, INT, 1, 0, 1, \
+	  "print errors summary and leak report when the program exits") \
+	X(detect_leaks, detect_leaks, INT, 1, 0, 1, \
+	  "look for leaks at exit") \
+	X(abort_on_error, abort_on_error, INT, 0, 0, 1, \
+	  "after the first error report, write the leak report and JSON, then abort()") \
+	X(quarantine_mb, quarantine_mb, INT, 64, 0, 65536, \
+	  "MiB of freed blocks held back from reuse (double free, use after free)") \
+	X(show_reachable, show_reachable, INT, 0, 0, 1, \
+	  "list still-reachable blocks with their stacks") \
+	X(leak_kinds, leak_kinds, KINDS, MP_LEAK_DEFINITE | MP_LEAK_INDIRECT, 0, 0, \
+	  "leak kinds that count for exitcode: definite,indirect,possible,reachable,all") \
+	X(leak_heuristics, leak_heuristics, HEURS, MP_HEUR_STDSTRING | \
+	  MP_HEUR_LENGTH64 | MP_HEUR_NEWARRAY | MP_HEUR_MULTIPLEINHERITANCE, 0, 0, \
+	  "interior pointers that keep a block reachable, as memcheck's: " \
+	  "stdstring,length64,newarray,multipleinheritance,all,none") \
+	X(max_leak_groups, max_leak_groups, INT, 1000, 0, 1000000000, \
+	  "leak groups listed with stacks in the text report (0: all; JSON has all)") \
+	X(check_every, check_every, INT, 0, 0, 1000000000, \
+	  "validate every guard and quarantined block every N allocator calls") \
+	X(guard_page_rate, guard_page_rate, INT, 0, 0, 1000000000, \
+	  "one allocation in N sits against an inaccessible page (0: off)") \
+	X(guard_page_side, guard_page_under, SIDE, 0, 0, 1, \
+	  "over: the page follows the block (overflows); under: it precedes it") \
+	X(unwinder, unwinder, INT, 1, 0, 2, \
+	  "1: fast walker with cached CFI rules (libunwind for what it declines); " \
+	  "0: libunwind only; 2: both, mismatches reported") \
+	X(alloc_dealloc_mismatch, alloc_dealloc_mismatch, INT, 1, 0, 1, \
+	  "report a block freed by another family (new[]/delete, new/free, ...)") \
+	X(new_delete_type_mismatch, new_delete_type_mismatch, INT, 1, 0, 1, \
+	  "report a sized or aligned delete whose size or alignment is not " \
+	  "the block's") \
+	X(max_allocation_size, max_allocation_size, INT, 0, 0, PTRDIFF_MAX, \
+	  "larger requests are reported and fail with ENOMEM " \
+	  "(0: only sizes above PTRDIFF_MAX)") \
+	X(realloc_size_zero, realloc_size_zero, INT, 0, 0, 1, \
+	  "report realloc(p, 0), which frees p and returns NULL") \
+	X(verbosity, verbosity, INT, 1, 0, 2, \
+	  "0: errors and leaks only, 1: also statistics at exit, 2: chatty") \
+	X(log_path, log_path, PATH, 0, 0, 0, \
+	  "text report file (%p = pid), a regular file of the user's; default stderr") \
+	X(json_path, json_path, PATH, 0, 0, 0, \
+	  "JSON report file (%p = pid); default none") \
+	X(start_path, start_path, PATH, 0, 0, 0, \
+	  "empty file made when a process starts (%p = pid) and removed once its " \
+	  "JSON report is in place: what remains names processes that died " \
+	  "without one (mpcheck uses it); default none")
+
+#define MP_OPT_FIELD_INT(f) long f;
+#define MP_OPT_FIELD_KINDS(f) long f;
+#define MP_OPT_FIELD_HEURS(f) long f;
+#define MP_OPT_FIELD_SIDE(f) long f;
+#define MP_OPT_FIELD_PATH(f) char f[MP_PATH_MAX];
+#define MP_OPT_FIELD(name, field, type, def, min, max, help) MP_OPT_FIELD_##type(field)
+
 struct mp_options {
-	long stack_depth;     /* frames kept per allocation, 0..64 */
-	long exitcode;        /* exit status when findings exist; 0 = keep */
-	long report_at_exit;  /* print the leak report at exit (preload) */
-	long abort_on_error;  /* abort() after the first error report */
-	long quarantine_mb;   /* bytes of freed blocks held before reuse */
-	long show_reachable;  /* list reachable blocks with stacks */
-	long leak_kinds;      /* MP_LEAK_* bits that count for exitcode */
-	long leak_heuristics; /* MP_HEUR_* bits applied by the leak scan */
-	long detect_leaks;    /* classify and report leaks at exit */
-	long verbosity;       /* 0 quiet, 1 normal, 2 chatty */
-	long check_every;     /* mp_check every N allocator calls, 0 = never */
-	long max_leak_groups; /* leak groups listed in the text report; 0 = all */
-	long guard_page_rate; /* 1 allocation in N gets a guard page; 0 = off */
-	long guard_page_under;/* guard page before the block, not after */
-	long unwinder;        /* 1 fast walker, 0 libunwind, 2 both compared */
-	long alloc_dealloc_mismatch;   /* report deallocation by a wrong family */
-	long new_delete_type_mismatch; /* report sized/aligned delete mismatch */
-	long max_allocation_size;      /* bytes; 0 = PTRDIFF_MAX */
-	long realloc_size_zero;        /* report realloc(p, 0) */
-	char log_path[MP_PATH_MAX];  /* text report; "" = stderr; %p = pid */
-	char json_path[MP_PATH_MAX]; /* JSON report; "" = none; %p = pid */
-	char start_path[MP_PATH_MAX]; /* marker made at start, removed with
-				       * the JSON report; "" = none */
+	MP_OPTION_LIST(MP_OPT_FIELD)
 };
 
 extern struct mp_options _mp_opt;

@@ -5,12 +5,14 @@
  * a corrupted heap and in a signal handler.  errno is preserved.
  */
 #include "out.h"
+#include "mpassert.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <stdlib.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -297,4 +299,18 @@ size_t _mp_snprintf(char *dst, size_t cap, const char *fmt, ...)
 	memcpy(dst, o.buf, n);
 	dst[n] = '\0';
 	return n;
+}
+
+/* MP_CHECK's failure (mpassert.h): the pool's own state is wrong, and
+ * nothing it would do next can be trusted.  Straight to descriptor 2: the
+ * report sink lives above this layer and may be what broke. */
+void _mp_invariant_failed(const char *expr, const char *file, int line)
+{
+	struct mp_out o;
+	_mp_out_init(&o, STDERR_FILENO);
+	_mp_out_printf(&o, "==%d== mpwrap: internal error: invariant '%s' "
+		       "failed at %s:%d; aborting\n", (int)getpid(), expr,
+		       _mp_base_name(file), line);
+	_mp_out_flush(&o);
+	abort();
 }

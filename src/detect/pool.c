@@ -213,23 +213,6 @@ static void *alloc_impl(size_t n, size_t align, unsigned family,
 
 /* ---- free --------------------------------------------------------------- */
 
-int _mp_guard_verdicts(const struct mp_block *b, size_t front_len, size_t rear,
-			  uint32_t access, const char *where,
-			  struct mp_verdict *v)
-{
-	struct mp_damage front, back;
-	int nv = 0;
-	if (!_mp_guard_check(b->user, b->size, front_len, rear, &front, &back))
-		return 0;
-	if (front.count)
-		v[nv++] = _mp_verdict(MP_E_UNDERFLOW, b->user + (uintptr_t)front.first,
-				      b, front.first, front.count, access, where);
-	if (back.count)
-		v[nv++] = _mp_verdict(MP_E_OVERFLOW, b->user + (uintptr_t)back.first,
-				      b, back.first, back.count, access, where);
-	return nv;
-}
-
 static void release(const struct mp_qent *q);
 
 /* The deallocation d of live block b is by the wrong family, or a sized or
@@ -575,6 +558,37 @@ size_t _mp_usable_size(const void *ptr)
 	return live_block((uintptr_t)ptr, &b) ? b.size : 0;
 }
 
+/* An untracked block of the real allocator (one of our helpers' own)
+ * stays there.  Its entry is claimed (taken out of the table) before the
+ * real realloc: another thread may have freed or moved the block since
+ * live_block saw it, and then there is nothing left to move. */
+static void *internal_realloc(void *ptr, size_t n)
+{
+	_mp_large_lock();
+	struct mp_large *e = _mp_large_find_locked((uintptr_t)ptr);
+	struct mp_large ne;
+	int claimed = e && (e->flags & MP_F_INTERNAL);
+	if (claimed) {
+		ne = *e;
+		_mp_large_remove_locked(e);
+	}
+	_mp_large_unlock();
+	if (!claimed) {
+		errno = EINVAL;
+		return NULL;
+	}
+	void *q = _mp_real_realloc(ptr, n);
+	if (q) {
+		ne.user = ne.real = (uintptr_t)q;
+		ne.size = n;
+	}
+	_mp_large_lock();
+	int rc = _mp_large_insert_locked(&ne); /* moved, or back as it was */
+	_mp_large_unlock();
+	(void)rc; /* a full table leaves the block untracked, never lost */
+	return q;
+}
+
 void *_mp_realloc(void *ptr, size_t n, uintptr_t caller)
 {
 	if (!ptr)
@@ -585,21 +599,8 @@ void *_mp_realloc(void *ptr, size_t n, uintptr_t caller)
 		old = _mp_boot_size(ptr);
 	} else if (live_block((uintptr_t)ptr, &b)) {
 		old = b.size;
-		if (b.flags & MP_F_INTERNAL) {
-			/* untracked block of the real allocator: stay there */
-			void *q = _mp_real_realloc(ptr, n);
-			if (q) {
-				_mp_large_lock();
-				struct mp_large *e = _mp_large_find_locked((uintptr_t)ptr);
-				struct mp_large ne = *e;
-				_mp_large_remove_locked(e);
-				ne.user = ne.real = (uintptr_t)q;
-				ne.size = n;
-				_mp_large_insert_locked(&ne);
-				_mp_large_unlock();
-			}
-			return q;
-		}
+		if (b.flags & MP_F_INTERNAL)
+			return internal_realloc(ptr, n);
 	} else {
 		/* not a live block: let free's checks word the report */
 		_mp_free(ptr, caller, "realloc");

@@ -44,13 +44,6 @@ size_t _mp_usable_size(const void *p);
  * reports ("mp_check", "exit", "check_every"). */
 int _mp_check_all(uintptr_t caller, const char *where);
 
-struct mp_block;
-struct mp_verdict;
-/* Guard verdicts (0, 1 or 2 written to v) for a live block; rear = bytes
- * of rear guard.  Shared by free and mp_check. */
-int _mp_guard_verdicts(const struct mp_block *b, size_t front, size_t rear,
-		       uint32_t access, const char *where, struct mp_verdict *v);
-
 /* Freed blocks are poisoned, and checked at eviction, over their first 256
  * bytes only: stale writes land near the start of a struct far more often
  * than deep inside a buffer, and a full-block check of cold memory at every
@@ -61,8 +54,13 @@ int _mp_guard_verdicts(const struct mp_block *b, size_t front, size_t rear,
  * defines it): unknown pointers are then freed, not reported. */
 void _mp_set_foreign_malloc(int yes);
 
-/* Lazily initialise on first use; 0 when the pool is usable. */
+/* Initialise once (init.c): 0 when the pool is usable, else -1 with errno
+ * ENOMEM.  _mp_ensure_init is the cheap check every entry point makes;
+ * _mp_init_forget lets mp_destroy's caller start over. */
+int _mp_init(void);
 int _mp_ensure_init(void);
+int _mp_initialized(void);
+void _mp_init_forget(void);
 
 /* Statistics kept by pool.c (atomics). */
 struct mp_counters {
@@ -70,5 +68,10 @@ struct mp_counters {
 };
 void _mp_counters_get(struct mp_counters *c);
 void _mp_counters_reset(void);
+
+/* mp_get_stats (stats.c); lock = 0 reads without the class locks (a
+ * dying process, whose crashed thread may hold one). */
+struct mp_stats;
+void _mp_stats_read(struct mp_stats *st, int lock);
 
 #endif

@@ -61,14 +61,16 @@
  *  - each quarantine shard's lock (quarantine.c) guards that FIFO only;
  *  - lock order: quarantine, then class or large; never two class locks,
  *    never two quarantine locks (except fork and the leak scan below).
- *  - the whole process, in one order: [readable-map snapshot, procmaps.c]
- *    -> quarantine -> depot -> every class lock -> large -> vm registry ->
- *    thread registry (threads.c).  fork takes quarantine..vm (api.c); the
- *    leak scan takes snapshot, classes, large, vm, then the registry, and
- *    then stops the other threads, none of which can be parked holding any
- *    of these.  The report lock and the thread registry take no part in
- *    fork (renewed in the child): a report's writer may wait for the fork
- *    in the symbolizer's loader gate.
+ *  - the whole process, in one order (the fork ranks of procgate.h):
+ *    [readable-map snapshot, procmaps.c] -> quarantine -> depot -> every
+ *    class lock -> large -> vm registry -> thread registry (threads.c).
+ *    fork takes the symbolizer's lock, the loader gate, the walker's
+ *    table and quarantine..vm through procgate.c; the leak scan takes
+ *    snapshot, classes, large, vm, then the registry, and then stops the
+ *    other threads, none of which can be parked holding any of these.
+ *    The report lock and the thread registry take no part in fork
+ *    (renewed in the child): a report's writer may wait for the fork in
+ *    the loader gate.
  *  - no lock is held while capturing stacks, symbolizing, printing or
  *    unmapping; reports are built from copies taken under the lock.
  */

@@ -6,6 +6,7 @@
  */
 #include "guard.h"
 #include "block.h"
+#include "verdict.h"
 
 #include <string.h>
 
@@ -92,4 +93,21 @@ int _mp_freed_check(uintptr_t user, size_t n, size_t poisoned,
 	d->count = front.count + in.count + back.count;
 	d->first = front.count ? front.first : in.count ? in.first : back.first;
 	return d->count != 0;
+}
+
+int _mp_guard_verdicts(const struct mp_block *b, size_t front_len, size_t rear,
+			  uint32_t access, const char *where,
+			  struct mp_verdict *v)
+{
+	struct mp_damage front, back;
+	int nv = 0;
+	if (!_mp_guard_check(b->user, b->size, front_len, rear, &front, &back))
+		return 0;
+	if (front.count)
+		v[nv++] = _mp_verdict(MP_E_UNDERFLOW, b->user + (uintptr_t)front.first,
+				      b, front.first, front.count, access, where);
+	if (back.count)
+		v[nv++] = _mp_verdict(MP_E_OVERFLOW, b->user + (uintptr_t)back.first,
+				      b, back.first, back.count, access, where);
+	return nv;
 }

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "large.h"
-#include "report.h"
+#include "verdict.h"
 
 /* Should this allocation get a guard page?  (guard_page_rate sampling) */
 int _mp_gp_wanted(size_t n, size_t align);

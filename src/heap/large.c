@@ -5,6 +5,7 @@
  * live blocks.  Storage is mmap'd: the table must never call malloc.
  */
 #define _GNU_SOURCE
+#include "mpassert.h"
 #include "large.h"
 #include "vm.h"
 
@@ -80,6 +81,7 @@ struct mp_large *_mp_large_find_locked(uintptr_t user)
 
 void _mp_large_remove_locked(struct mp_large *e)
 {
+	MP_CHECK(e >= tab && e < tab + cap && e->user && count > 0);
 	size_t i = (size_t)(e - tab);
 	size_t j = i;
 	/* backward-shift: pull later members of the probe run into the hole */

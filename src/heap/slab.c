@@ -6,6 +6,7 @@
  * free() can tell our pointers from foreign ones in O(1).
  */
 #define _GNU_SOURCE
+#include "mpassert.h"
 #include "slab.h"
 #include "guard.h"
 #include "reent.h"
@@ -250,6 +251,9 @@ void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
 void _mp_slab_release_locked(struct mp_class *c, struct mp_slab *s, uint32_t i)
 {
 	struct mp_meta *m = &s->meta[i];
+	/* a slot goes back once: a second release would put it on the free
+	 * list twice and hand it out to two owners */
+	MP_CHECK(i < s->nslots && m->state != MP_ST_FREED && s->in_use > 0);
 	m->state = MP_ST_FREED;
 	m->next_free = s->free_head;
 	s->free_head = i;

@@ -6,10 +6,10 @@
  */
 #define _GNU_SOURCE
 #include "leaks.h"
+#include "options.h"
 #include "block.h"
 #include "depot.h"
 #include "large.h"
-#include "report.h"
 #include "slab.h"
 #include "vm.h"
 
@@ -136,28 +136,7 @@ void _mp_leaks_release(struct mp_leak_set *ls)
 	ls->n = 0;
 }
 
-size_t _mp_leaks_dump(void)
+int _mp_leak_kind_listed(int kind)
 {
-	struct mp_leak_set ls;
-	struct mp_out o;
-	if (_mp_leaks_collect(&ls, 0) != 0)
-		return 0;
-	_mp_report_begin(&o);
-	for (size_t i = 0; i < ls.n; i++) {
-		const struct mp_leak_group *g = &ls.g[i];
-		_mp_report_prefix(&o);
-		_mp_out_printf(&o, "%zu bytes in %zu block%s allocated from:\n",
-			       g->bytes, g->blocks, g->blocks == 1 ? "" : "s");
-		_mp_report_stack(&o, g->stack);
-		_mp_report_prefix(&o);
-		_mp_out_str(&o, "\n");
-	}
-	_mp_report_prefix(&o);
-	_mp_out_printf(&o, "live blocks: %zu bytes in %zu blocks from %zu "
-		       "allocation stack%s\n", ls.total_bytes, ls.total_blocks,
-		       ls.n, ls.n == 1 ? "" : "s");
-	_mp_report_end(&o);
-	size_t blocks = ls.total_blocks;
-	_mp_leaks_release(&ls);
-	return blocks;
+	return kind != MP_K_REACHABLE || _mp_opt.show_reachable;
 }

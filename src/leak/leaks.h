@@ -66,7 +66,9 @@ void _mp_leaks_release(struct mp_leak_set *ls);
 
 const char *_mp_leak_kind_name(int kind);
 
-/* mp_dump_leaks: every live block grouped by stack. */
-size_t _mp_leaks_dump(void);
+/* Whether the text report lists groups of this kind: all but the still
+ * reachable ones, which show_reachable=1 adds. */
+int _mp_leak_kind_listed(int kind);
+
 
 #endif

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "threads.h"
+#include "procgate.h"
 #include "reent.h"
 #include "unwind.h"
 
@@ -111,18 +112,8 @@ static void go_live(struct rec *r, struct mp_range s)
 static struct mp_range own_stack(void)
 {
 	struct mp_range s = { 0, 0 };
-	pthread_attr_t attr;
-	_mp_enter(); /* pthread_getattr_np may allocate */
-	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-		void *addr;
-		size_t size;
-		if (pthread_attr_getstack(&attr, &addr, &size) == 0)
-			s = (struct mp_range){ (uintptr_t)addr,
-					       (uintptr_t)addr + size };
-		pthread_attr_destroy(&attr);
-	}
+	_mp_thread_stack_of_self(&s.lo, &s.hi);
 	_mp_unwind_thread_bounds(s.lo, s.hi); /* the walker never asks again */
-	_mp_leave();
 	return s;
 }
 
@@ -357,11 +348,5 @@ static void child_reg(void)
 
 void _mp_threads_atfork(void)
 {
-	static int done;
-	if (!done) {
-		done = 1;
-		_mp_enter();
-		pthread_atfork(NULL, NULL, child_reg);
-		_mp_leave();
-	}
+	_mp_procgate_on_fork(MP_FORK_REGISTRY, NULL, NULL, child_reg);
 }

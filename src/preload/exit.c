@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "exit.h"
+#include "mempool.h"
 #include "json.h"
 #include "leaks.h"
 #include "leakscan.h"
@@ -14,90 +15,13 @@
 #include "pool.h"
 #include "reent.h"
 #include "report.h"
-#include "signals.h"
 #include "stack.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-static const char *const headings[MP_K_NKINDS] = {
-	"definitely lost", "indirectly lost", "possibly lost", "still reachable"
-};
-
-static int listed(int kind)
-{
-	return kind != MP_K_REACHABLE || _mp_opt.show_reachable;
-}
-
-/* As memcheck words it: which reachable blocks only a heuristic kept. */
-static void print_heuristics(struct mp_out *o, const struct mp_leak_set *ls)
-{
-	int any = 0;
-	for (int k = 0; k < MP_LEAK_HEURS; k++) {
-		if (!ls->heur_blocks[k])
-			continue;
-		if (!any++) {
-			_mp_report_prefix(o);
-			_mp_out_str(o, "    of which reachable via heuristic:\n");
-		}
-		_mp_report_prefix(o);
-		_mp_out_printf(o, "      %-20s %zu bytes in %zu block%s\n",
-			       _mp_options_heuristic_name(k), ls->heur_bytes[k],
-			       ls->heur_blocks[k], ls->heur_blocks[k] == 1 ? "" : "s");
-	}
-}
-
-static void print_leaks(const struct mp_leak_set *ls)
-{
-	struct mp_out o;
-	size_t shown = 0, more = 0, more_bytes = 0, more_blocks = 0;
-	_mp_report_begin(&o);
-	for (size_t i = 0; i < ls->n; i++) {
-		const struct mp_leak_group *g = &ls->g[i];
-		if (!listed(g->kind))
-			continue;
-		/* groups are sorted largest first within a kind: past the cap,
-		 * count what is left (a million distinct stacks would take
-		 * seconds to print and nobody would read them) */
-		if (_mp_opt.max_leak_groups &&
-		    shown++ >= (size_t)_mp_opt.max_leak_groups) {
-			more++;
-			more_bytes += g->bytes;
-			more_blocks += g->blocks;
-			continue;
-		}
-		_mp_report_prefix(&o);
-		_mp_out_printf(&o, "%zu bytes in %zu block%s %s %s, allocated from:\n",
-			       g->bytes, g->blocks, g->blocks == 1 ? "" : "s",
-			       g->blocks == 1 ? "is" : "are", headings[g->kind]);
-		_mp_report_stack(&o, g->stack);
-		_mp_report_keeper(&o, &g->keeper, g->kind);
-		_mp_report_prefix(&o);
-		_mp_out_str(&o, "\n");
-	}
-	if (more) {
-		_mp_report_prefix(&o);
-		_mp_out_printf(&o, "... and %zu more leak groups (%zu bytes in %zu "
-			       "blocks) not listed: max_leak_groups=0 lists all, "
-			       "the JSON report has every one\n\n", more, more_bytes,
-			       more_blocks);
-	}
-	_mp_report_prefix(&o);
-	_mp_out_str(&o, "LEAK SUMMARY:\n");
-	for (int k = 0; k < MP_K_NKINDS; k++) {
-		_mp_report_prefix(&o);
-		_mp_out_printf(&o, "  %-16s %zu bytes in %zu block%s%s\n",
-			       headings[k], ls->bytes[k], ls->blocks[k],
-			       ls->blocks[k] == 1 ? "" : "s",
-			       k == MP_K_REACHABLE && ls->blocks[k] &&
-					       !_mp_opt.show_reachable
-				       ? " (show_reachable=1 lists them)" : "");
-	}
-	print_heuristics(&o, ls);
-	_mp_report_end(&o);
-}
 
 static size_t gated_blocks(const struct mp_leak_set *ls)
 {
@@ -112,6 +36,23 @@ static size_t gated_blocks(const struct mp_leak_set *ls)
  * a fatal signal is being reported; abort_on_error met an error then. */
 static atomic_int busy_pid, abort_pid;
 
+/* Set once this process aborts on purpose: the SIGABRT that follows is
+ * ours, and the fatal-signal handler then only lets it kill the process. */
+static atomic_int aborting;
+
+int _mp_exit_aborting(void)
+{
+	return atomic_load(&aborting);
+}
+
+/* abort_on_error, after everything is written */
+__attribute__((noreturn)) static void abort_now(void)
+{
+	atomic_store(&aborting, 1);
+	_mp_report_abort_note();
+	abort();
+}
+
 static void report_body(int fatal, int leaks)
 {
 	static atomic_int done_pid;
@@ -124,7 +65,7 @@ static void report_body(int fatal, int leaks)
 		_mp_report_loader_stuck();
 		return;
 	}
-	_mp_stack_exit_note(); /* unwinder=2 counts, verbosity=2 statistics */
+	_mp_report_unwinder_note(); /* unwinder=2 counts, verbosity=2 statistics */
 	if (!_mp_opt.report_at_exit && !_mp_opt.json_path[0])
 		return;
 	/* guards of blocks never freed, and writes into quarantined ones */
@@ -144,42 +85,31 @@ static void report_body(int fatal, int leaks)
 	size_t gated = have_leaks ? gated_blocks(&ls) : 0;
 	size_t listed_blocks = 0;
 	for (int k = 0; have_leaks && k < MP_K_NKINDS; k++)
-		if (listed(k))
+		if (_mp_leak_kind_listed(k))
 			listed_blocks += ls.blocks[k];
 	if (_mp_opt.report_at_exit) {
-		struct mp_out o;
 		if (!errors && !listed_blocks && _mp_opt.verbosity <= 1) {
 			/* a clean process says so in one line (none at 0) */
-			if (_mp_opt.verbosity == 1) {
-				_mp_report_begin(&o);
-				_mp_report_prefix(&o);
-				size_t nb = ls.blocks[MP_K_REACHABLE];
-				_mp_out_printf(&o, "mpwrap: no leaks, no errors "
-					       "(%zu bytes in %zu block%s still reachable)\n",
-					       ls.bytes[MP_K_REACHABLE], nb,
-					       nb == 1 ? "" : "s");
-				_mp_report_end(&o);
-			}
+			if (_mp_opt.verbosity == 1)
+				_mp_report_clean(&ls);
 		} else {
 			if (have_leaks)
-				print_leaks(&ls);
-			_mp_report_begin(&o);
-			_mp_report_prefix(&o);
-			_mp_out_printf(&o, "ERROR SUMMARY: %zu error%s%s\n", errors,
-				       errors == 1 ? "" : "s",
-				       errors ? " (reported above)" : "");
-			_mp_report_end(&o);
+				_mp_report_leaks(&ls);
+			_mp_report_error_summary(errors);
 		}
-		if (_mp_opt.verbosity >= 2)
-			mp_dump_stats();
 	}
+	/* a dying process may have crashed holding a class lock */
+	struct mp_stats st;
+	_mp_stats_read(&st, !fatal);
+	if (_mp_opt.report_at_exit && _mp_opt.verbosity >= 2)
+		_mp_report_stats(&st);
 	if (_mp_opt.json_path[0])
-		_mp_json_write(&ls);
+		_mp_json_write(&ls, &st);
 	_mp_leaks_release(&ls);
 	/* an error found by the checks above, with abort_on_error: now that
 	 * everything is written, abort (exitcode does not apply) */
 	if (!fatal && atomic_load(&abort_pid) == me)
-		_mp_signals_abort();
+		abort_now();
 	if (!fatal && _mp_opt.exitcode && (errors || gated)) {
 		/* _exit skips stdio's own flush at exit: do it first */
 		_mp_enter();
@@ -218,7 +148,7 @@ void _mp_abort_after_error(void)
 	 * run although this thread is inside malloc or free. */
 	_mp_tls.in_pool = 0;
 	report(1, 1);
-	_mp_signals_abort();
+	abort_now();
 }
 
 void _mp_exit_report(void)

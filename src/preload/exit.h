@@ -21,4 +21,8 @@ void _mp_exit_dying(void);
  * report and aborts at once). */
 void _mp_abort_after_error(void);
 
+/* This process is aborting on purpose after its report (abort_on_error):
+ * the fatal-signal handler lets the SIGABRT kill it without a report. */
+int _mp_exit_aborting(void);
+
 #endif

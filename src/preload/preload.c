@@ -10,6 +10,7 @@
 #include "exit.h"
 #include "json.h"
 #include "pool.h"
+#include "procgate.h"
 #include "real.h"
 #include "reent.h"
 #include "report.h"
@@ -337,8 +338,8 @@ __attribute__((constructor)) static void mpwrap_start(void)
 	_mp_ensure_init();
 	_mp_enter();
 	_mp_unwind_prepare_thread(); /* the main thread's stack bounds */
-	pthread_atfork(NULL, NULL, child_pid);
 	_mp_leave();
+	_mp_procgate_on_fork(MP_FORK_PROCESS, NULL, NULL, child_pid);
 	_mp_unwind_no_lazy_bounds();
 	_mp_thread_register_self(); /* stopped and read like any other */
 	_mp_json_start_marker(1);

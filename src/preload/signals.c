@@ -88,7 +88,7 @@ static void handler(int sig, siginfo_t *si, void *uc)
 	 * address was mapped, before the report maps memory of its own */
 	int fault = si->si_code > 0 && sig != SIGABRT;
 	int was_mapped = fault && sig == SIGSEGV ? page_mapped((uintptr_t)si->si_addr) : 1;
-	if (!atomic_exchange(&once, 1)) {
+	if (!_mp_exit_aborting() && !atomic_exchange(&once, 1)) {
 		struct mp_out o;
 		uintptr_t pcs[MP_MAX_DEPTH];
 		unsigned n = 0;
@@ -145,18 +145,6 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		die_of(sig, si);
 	sigaction(sig, &old[k], NULL);
 	errno = saved;
-}
-
-void _mp_signals_abort(void)
-{
-	struct mp_out o;
-	atomic_store(&once, 1); /* reported already: the handler only dies */
-	_mp_report_begin(&o);
-	_mp_report_prefix(&o);
-	_mp_out_str(&o, "mpwrap: abort_on_error=1: aborting (SIGABRT) after the "
-			"error reported above\n");
-	_mp_report_end(&o);
-	abort();
 }
 
 void _mp_signals_install(void)

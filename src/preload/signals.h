@@ -6,8 +6,4 @@
  * SIGABRT) unless the program already has its own. */
 void _mp_signals_install(void);
 
-/* abort_on_error: one line saying so, then abort(); the handler then only
- * lets SIGABRT kill the process (the report is written already). */
-__attribute__((noreturn)) void _mp_signals_abort(void);
-
 #endif

@@ -221,7 +221,8 @@ static void json_leaks(struct mp_out *o, const struct mp_leak_set *ls)
 	_mp_out_str(o, "]");
 }
 
-static void json_summary_stats(struct mp_out *o, const struct mp_leak_set *ls)
+static void json_summary_stats(struct mp_out *o, const struct mp_leak_set *ls,
+			       const struct mp_stats *stp)
 {
 	_mp_out_str(o, ",\n\"summary\":{\"leaks\":{");
 	for (int k = 0; k < MP_K_NKINDS; k++)
@@ -235,8 +236,7 @@ static void json_summary_stats(struct mp_out *o, const struct mp_leak_set *ls)
 			       ls->heur_bytes[k], ls->heur_blocks[k]);
 	_mp_out_printf(o, "},\"errors\":%zu},\n\"stats\":{\"classes\":[",
 		       _mp_report_error_count());
-	struct mp_stats st;
-	mp_get_stats(&st);
+	const struct mp_stats st = *stp;
 	for (int c = 0; c < MP_NUM_CLASSES; c++)
 		_mp_out_printf(o, "%s{\"size\":%zu,\"total\":%zu,\"in_use\":%zu,"
 			       "\"quarantined\":%zu,\"free\":%zu}", c ? "," : "",
@@ -311,7 +311,7 @@ static const char *move_into_place(const char *tmp, const char *path,
 	return "it keeps changing";
 }
 
-int _mp_json_write(const struct mp_leak_set *ls)
+int _mp_json_write(const struct mp_leak_set *ls, const struct mp_stats *st)
 {
 	char path[MP_PATH_MAX + 32], tmp[MP_PATH_MAX + 64], buf[64];
 	_mp_expand_path(path, sizeof path, _mp_opt.json_path);
@@ -333,7 +333,7 @@ int _mp_json_write(const struct mp_leak_set *ls)
 	json_errors(&o);
 	_mp_out_str(&o, ",\n");
 	json_leaks(&o, ls);
-	json_summary_stats(&o, ls);
+	json_summary_stats(&o, ls, st);
 	_mp_out_str(&o, "}\n");
 	_mp_out_flush(&o);
 	int ok = !o.failed;

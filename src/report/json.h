@@ -6,7 +6,8 @@
 
 /* Write the JSON report to the expanded json_path, atomically (temporary
  * file + rename).  Returns 0, or -1 after one warning line on stderr. */
-int _mp_json_write(const struct mp_leak_set *ls);
+struct mp_stats;
+int _mp_json_write(const struct mp_leak_set *ls, const struct mp_stats *st);
 
 /* The process's command line, arguments joined by spaces (static buffer). */
 const char *_mp_command_line(void);

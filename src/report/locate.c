@@ -11,6 +11,7 @@
 #include "depot.h"
 #include "out.h"
 #include "reent.h"
+#include "procgate.h"
 #include "stack.h"
 #include "symbolize.h"
 #include "unwind.h"
@@ -102,7 +103,7 @@ static int frame_pc(uintptr_t addr, uintptr_t *pc)
 	unw_cursor_t cur;
 	unw_word_t sp, ip, prev_sp = 0, prev_ip = 0;
 	int found = 0;
-	_mp_stack_gate_enter();
+	_mp_loader_gate_enter();
 	if (unw_getcontext(&ctx) == 0 && unw_init_local(&cur, &ctx) == 0) {
 		for (int i = 0; i < MAX_FRAMES; i++) {
 			if (unw_get_reg(&cur, UNW_REG_SP, &sp) != 0 ||
@@ -119,7 +120,7 @@ static int frame_pc(uintptr_t addr, uintptr_t *pc)
 				break;
 		}
 	}
-	_mp_stack_gate_leave();
+	_mp_loader_gate_leave();
 	return found;
 }
 

@@ -8,13 +8,16 @@
  */
 #define _GNU_SOURCE
 #include "report.h"
+#include "mempool.h"
 #include "depot.h"
 #include "leaks.h"
 #include "loaderprobe.h"
 #include "locate.h"
 #include "options.h"
 #include "reent.h"
+#include "stack.h"
 #include "symbolize.h"
+#include "unwind.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,18 +65,6 @@ static const char *const family_names[MP_FAM_COUNT] = {
 const char *_mp_family_name(unsigned family)
 {
 	return family < MP_FAM_COUNT ? family_names[family] : "unknown";
-}
-
-struct mp_verdict _mp_verdict(enum mp_err kind, uintptr_t addr,
-			      const struct mp_block *b, long offset, size_t count,
-			      uint32_t access_stack, const char *where)
-{
-	struct mp_verdict v = { .kind = kind, .addr = addr, .has_block = b != NULL,
-				.offset = offset, .count = count,
-				.access_stack = access_stack, .where = where };
-	if (b)
-		v.blk = *b;
-	return v;
 }
 
 /* Expand %p in a path template to the pid. */
@@ -708,5 +699,147 @@ void _mp_report_loader_stuck(void)
 		    "thread was inside the dynamic loader (dlopen or dlclose), "
 		    "whose locks it then holds for good; leaks and stacks cannot "
 		    "be read without them\n");
+	_mp_report_end(&o);
+}
+
+/* ---- stack capture notes (unwinder=2, verbosity=2) ---------------------- */
+
+void _mp_report_unwind_mismatch(unsigned k, const uintptr_t *fast, unsigned nf,
+				const uintptr_t *ref, unsigned nr)
+{
+	struct mp_out o;
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	_mp_out_printf(&o, "mpwrap: unwinder mismatch at frame %u: fast ", k);
+	if (k < nf)
+		_mp_out_printf(&o, "0x%lx", (unsigned long)fast[k]);
+	else
+		_mp_out_str(&o, "(end)");
+	_mp_out_str(&o, " libunwind ");
+	if (k < nr)
+		_mp_out_printf(&o, "0x%lx", (unsigned long)ref[k]);
+	else
+		_mp_out_str(&o, "(end)");
+	_mp_out_printf(&o, " (%u and %u frames)\n", nf, nr);
+	_mp_report_end(&o);
+}
+
+/* "N left to libunwind (a outside the thread's stack, b no usable rule, ...)" */
+static void print_declined(struct mp_out *o, const struct mp_stack_counts *c)
+{
+	static const char *const why[MP_UW_NREASONS] = {
+		"outside the thread's stack", "no usable rule", "bad frame",
+		"entry frame not found"
+	};
+	unsigned long total = 0;
+	for (int i = 0; i < MP_UW_NREASONS; i++)
+		total += c->declined[i];
+	_mp_out_printf(o, "%lu left to libunwind", total);
+	const char *sep = " (";
+	for (int i = 0; i < MP_UW_NREASONS; i++) {
+		unsigned long k = c->declined[i];
+		if (k) {
+			_mp_out_printf(o, "%s%lu %s", sep, k, why[i]);
+			sep = ", ";
+		}
+	}
+	_mp_out_str(o, total ? ")" : "");
+}
+
+void _mp_report_unwinder_note(void)
+{
+	struct mp_out o;
+	struct mp_stack_counts c;
+	_mp_stack_counts(&c);
+	if (_mp_opt.unwinder == 2) {
+		_mp_report_begin(&o);
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "mpwrap: unwinder compare: %lu captures, %lu mismatches, ",
+			       c.compared, c.mismatches);
+		print_declined(&o, &c);
+		if (c.mismatches > c.mismatch_lines)
+			_mp_out_printf(&o, "; mismatches past the first %lu not listed\n",
+				       c.mismatch_lines);
+		else
+			_mp_out_str(&o, "\n");
+		_mp_report_end(&o);
+	}
+	if (_mp_opt.verbosity >= 2 && _mp_opt.unwinder == 1) {
+		struct mp_unwind_stats st;
+		_mp_enter();
+		_mp_unwind_stats(&st);
+		_mp_leave();
+		_mp_report_begin(&o);
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "mpwrap: unwinder: %lu pcs cached (%lu without a "
+			       "usable rule), %lu rules derived, %lu flushes%s; ",
+			       st.rules + st.unusable, st.unusable, st.derived,
+			       st.flushes, st.full ? ", table full" : "");
+		print_declined(&o, &c);
+		_mp_out_str(&o, "\n");
+		_mp_report_end(&o);
+	}
+}
+
+/* ---- mp_dump_leaks and mp_dump_stats ------------------------------------ */
+
+size_t _mp_report_live_blocks(void)
+{
+	struct mp_leak_set ls;
+	struct mp_out o;
+	if (_mp_leaks_collect(&ls, 0) != 0)
+		return 0;
+	_mp_report_begin(&o);
+	for (size_t i = 0; i < ls.n; i++) {
+		const struct mp_leak_group *g = &ls.g[i];
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "%zu bytes in %zu block%s allocated from:\n",
+			       g->bytes, g->blocks, g->blocks == 1 ? "" : "s");
+		_mp_report_stack(&o, g->stack);
+		_mp_report_prefix(&o);
+		_mp_out_str(&o, "\n");
+	}
+	_mp_report_prefix(&o);
+	_mp_out_printf(&o, "live blocks: %zu bytes in %zu blocks from %zu "
+		       "allocation stack%s\n", ls.total_bytes, ls.total_blocks,
+		       ls.n, ls.n == 1 ? "" : "s");
+	_mp_report_end(&o);
+	size_t blocks = ls.total_blocks;
+	_mp_leaks_release(&ls);
+	return blocks;
+}
+
+void _mp_report_stats(const struct mp_stats *st)
+{
+	struct mp_out o;
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	_mp_out_str(&o, "pool statistics:\n");
+	_mp_report_prefix(&o);
+	_mp_out_str(&o, "   class      total     in use  quarantined       free\n");
+	for (int c = 0; c < MP_NUM_CLASSES; c++) {
+		const struct mp_class_stats *s = &st->cls[c];
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "  %6zu %10zu %10zu %12zu %10zu\n", s->size,
+			       s->total, s->in_use, s->quarantined, s->free);
+	}
+	_mp_report_prefix(&o);
+	_mp_out_printf(&o, "  large blocks: %zu (%zu bytes)\n", st->large_blocks,
+		       st->large_bytes);
+	_mp_report_prefix(&o);
+	_mp_out_printf(&o, "  in use: %zu bytes, peak %zu bytes; %zu allocations, "
+		       "%zu frees, %zu errors, %zu stacks (%zu bytes)\n",
+		       st->bytes_in_use, st->peak_bytes, st->allocs, st->frees,
+		       st->errors, st->stacks, _mp_depot_bytes());
+	_mp_report_end(&o);
+}
+
+void _mp_report_abort_note(void)
+{
+	struct mp_out o;
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	_mp_out_str(&o, "mpwrap: abort_on_error=1: aborting (SIGABRT) after the "
+			"error reported above\n");
 	_mp_report_end(&o);
 }

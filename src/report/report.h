@@ -1,61 +1,17 @@
-/* report.h - verdicts and the one module that words every report. */
+/* report.h - the one module that words every report (verdicts: verdict.h). */
 #ifndef MP_REPORT_H
 #define MP_REPORT_H
 
 #include "block.h"
+#include "verdict.h"
 #include "out.h"
 #include "symbolize.h"
-
-enum mp_err {
-	MP_E_NONE = 0,
-	MP_E_OVERFLOW,      /* heap-buffer-overflow: rear guard changed */
-	MP_E_UNDERFLOW,     /* heap-buffer-underflow: front guard changed */
-	MP_E_DOUBLE_FREE,
-	MP_E_INVALID_FREE,  /* not ours, interior, never allocated */
-	MP_E_USE_AFTER_FREE,/* poison of a freed block changed */
-	MP_E_ALLOC_DEALLOC_MISMATCH,   /* freed by another family */
-	MP_E_NEW_DELETE_TYPE_MISMATCH, /* sized/aligned delete disagrees */
-	/* argument errors: found at the call, no block involved */
-	MP_E_INVALID_ALIGNMENT,  /* arg = alignment, arg2 = size */
-	MP_E_SIZE_TOO_BIG,       /* arg = size, arg2 = the maximum */
-	MP_E_CALLOC_OVERFLOW,    /* arg = nmemb, arg2 = size */
-	MP_E_REALLOC_SIZE_ZERO,  /* realloc(p, 0), option realloc_size_zero */
-	MP_E_KINDS
-};
-
-#define MP_LOC_MAX 200
-
-/* What detection found; the report module turns it into words. */
-struct mp_verdict {
-	enum mp_err kind;
-	uintptr_t addr;        /* pointer passed, or first damaged byte */
-	int has_block;         /* blk describes the block involved */
-	struct mp_block blk;
-	long offset;           /* addr - blk.user */
-	size_t count;          /* damaged bytes (guard/poison kinds) */
-	uint32_t access_stack; /* where the bad call / detection happened */
-	const char *where;     /* "free", "realloc", "mp_check", ... */
-	int sweep;             /* found by a check of its own (exit, eviction),
-				* not during a call of the program */
-	/* new-delete-type-mismatch: arg = size passed when arg_sized, arg2 =
-	 * alignment passed (0: none); argument errors: see enum mp_err */
-	int arg_sized;
-	size_t arg, arg2;
-	/* where addr points, in words (locate.c), filled when reported */
-	int loc_kind;
-	char loc[MP_LOC_MAX];
-};
 
 /* The function family that allocated a block: "malloc", "operator new[]",
  * ... (enum mp_family). */
 const char *_mp_family_name(unsigned family);
 
 const char *_mp_err_name(enum mp_err k);
-
-/* Build a verdict; b may be NULL when the address is in no block. */
-struct mp_verdict _mp_verdict(enum mp_err kind, uintptr_t addr,
-			      const struct mp_block *b, long offset, size_t count,
-			      uint32_t access_stack, const char *where);
 
 /* Print one error report, count it, remember it for the JSON report, and
  * abort if abort_on_error.  No pool lock may be held. */
@@ -129,6 +85,31 @@ const char *_mp_report_errno_text(int e, char *buf, size_t cap);
 /* One line on the original stderr: "==PID== mpwrap: WHAT 'PATH': WHY; THEN" */
 void _mp_report_notice(const char *what, const char *path, const char *why,
 		       const char *then);
+
+/* Stack capture's notes: a compare-mode mismatch (registered with
+ * _mp_stack_on_mismatch), and at exit the unwinder=2 counts or, with
+ * verbosity=2, the fast walker's statistics: one line each. */
+void _mp_report_unwind_mismatch(unsigned k, const uintptr_t *fast, unsigned nf,
+				const uintptr_t *ref, unsigned nr);
+void _mp_report_unwinder_note(void);
+
+/* The leak report at exit (leakreport.c): the groups of the kinds listed
+ * (show_reachable), at most max_leak_groups of them, then LEAK SUMMARY;
+ * or the one line of a clean process (verbosity=1); then ERROR SUMMARY. */
+struct mp_leak_set;
+void _mp_report_leaks(const struct mp_leak_set *ls);
+void _mp_report_clean(const struct mp_leak_set *ls);
+void _mp_report_error_summary(size_t errors);
+
+/* mp_dump_leaks: every live block grouped by allocation stack, largest
+ * group first, and a total line; returns the number of live blocks. */
+size_t _mp_report_live_blocks(void);
+/* mp_dump_stats: the statistics st holds (stats.c reads them). */
+struct mp_stats;
+void _mp_report_stats(const struct mp_stats *st);
+
+/* One line before abort_on_error aborts the process. */
+void _mp_report_abort_note(void);
 
 /* Forget the error log (mp_destroy) and reopen sinks after fork. */
 void _mp_report_reset(void);

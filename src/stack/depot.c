@@ -7,7 +7,9 @@
  * Memory is reserved with mmap(MAP_NORESERVE) and touched as it fills.
  */
 #define _GNU_SOURCE
+#include "mpassert.h"
 #include "depot.h"
+#include "options.h"
 #include "symbolize.h"
 #include "vm.h"
 
@@ -132,6 +134,7 @@ unsigned _mp_depot_get(uint32_t id, const uintptr_t **pcs)
 	    id > atomic_load(&nids))
 		return 0;
 	struct rec *r = atomic_load_explicit(&ids[id], memory_order_acquire);
+	MP_DCHECK(r && r->depth <= MP_MAX_DEPTH);
 	*pcs = r->pc;
 	return r->depth;
 }

@@ -12,6 +12,7 @@
 #define UNW_LOCAL_ONLY
 #include "handoff.h"
 #include "reent.h"
+#include "procgate.h"
 #include "stack.h"
 
 #include <dlfcn.h>
@@ -50,7 +51,7 @@ int _mp_handoff_here(struct mp_handoff *h)
 	unw_context_t uc;
 	unw_cursor_t cur;
 	_mp_enter(); /* libunwind may allocate */
-	_mp_stack_gate_enter();
+	_mp_loader_gate_enter();
 	if (unw_getcontext(&uc) == 0 && unw_init_local(&cur, &uc) == 0) {
 		for (int i = 0; i < MAX_WALK; i++) {
 			unw_word_t ip = 0, sp = 0;
@@ -73,7 +74,7 @@ int _mp_handoff_here(struct mp_handoff *h)
 				break;
 		}
 	}
-	_mp_stack_gate_leave();
+	_mp_loader_gate_leave();
 	_mp_leave();
 	return rc;
 }

@@ -12,8 +12,8 @@
 #include "depot.h"
 #include "loaderprobe.h"
 #include "options.h"
+#include "procgate.h"
 #include "reent.h"
-#include "report.h"
 #include "unwind.h"
 
 #include <libunwind.h>
@@ -22,52 +22,14 @@
 #include <string.h>
 #include <time.h>
 
-#define SKIP_MAX 16 /* pool frames we may have to step over */
 #define MISMATCH_LINES 1000 /* compare mode: lines printed, the rest counted */
 
 void _mp_stack_init(void)
 {
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-}
-
-static atomic_int in_flight, fork_pending;
-
-void _mp_stack_fork_prepare(void)
-{
-	atomic_store(&fork_pending, 1);
-	struct timespec nap = { 0, 100000 }; /* 0.1 ms, at most 1000 times */
-	for (int i = 0; i < 1000 && atomic_load(&in_flight); i++)
-		nanosleep(&nap, NULL);
-	_mp_unwind_fork_prepare();
-}
-
-void _mp_stack_fork_done(void)
-{
-	_mp_unwind_fork_done();
-	atomic_store(&fork_pending, 0);
-}
-
-/* Enter unless a fork is under way (Dekker-style: announce, then look;
- * prepare sets the flag, then looks at the count).  Two global atomic
- * read-modify-writes: fine for libunwind and rule derivation, which is why
- * the fast walk stays outside. */
-void _mp_stack_gate_enter(void)
-{
-	_mp_nocancel_enter(); /* libdw and libunwind open and read files */
-	for (;;) {
-		atomic_fetch_add(&in_flight, 1);
-		if (!atomic_load(&fork_pending))
-			return;
-		atomic_fetch_sub(&in_flight, 1);
-		while (atomic_load(&fork_pending))
-			sched_yield();
-	}
-}
-
-void _mp_stack_gate_leave(void)
-{
-	atomic_fetch_sub(&in_flight, 1);
-	_mp_nocancel_leave();
+	/* the walker's rule table: inside the loader gate's fork wait */
+	_mp_procgate_on_fork(MP_FORK_UNWIND, _mp_unwind_fork_prepare,
+			     _mp_unwind_fork_done, _mp_unwind_fork_done);
 }
 
 /* noinline: the frames between here and caller_pc must not depend on the
@@ -76,16 +38,16 @@ __attribute__((noinline)) static unsigned capture_libunwind(uintptr_t *out,
 							     unsigned max,
 							     uintptr_t caller_pc)
 {
-	void *buf[MP_MAX_DEPTH + SKIP_MAX];
+	void *buf[MP_MAX_DEPTH + MP_SKIP_MAX];
 	if (!_mp_loader_ok()) { /* a forked child's loader is locked for good */
 		out[0] = caller_pc;
 		return max ? 1 : 0;
 	}
-	_mp_stack_gate_enter();
-	int n = unw_backtrace(buf, (int)(max + SKIP_MAX));
-	_mp_stack_gate_leave();
+	_mp_loader_gate_enter();
+	int n = unw_backtrace(buf, (int)(max + MP_SKIP_MAX));
+	_mp_loader_gate_leave();
 	int start = -1;
-	for (int i = 0; i < n && i < SKIP_MAX; i++)
+	for (int i = 0; i < n && i < MP_SKIP_MAX; i++)
 		if ((uintptr_t)buf[i] == caller_pc) {
 			start = i;
 			break;
@@ -114,6 +76,18 @@ static void declined(int why)
 	atomic_fetch_add_explicit(&n_declined[-1 - why], 1, memory_order_relaxed);
 }
 
+static void (*_Atomic mismatch_hook)(unsigned, const uintptr_t *, unsigned,
+				      const uintptr_t *, unsigned);
+
+void _mp_stack_on_mismatch(void (*hook)(unsigned at, const uintptr_t *fast,
+					unsigned nf, const uintptr_t *ref,
+					unsigned nr))
+{
+	atomic_store(&mismatch_hook, hook);
+}
+
+/* Compare mode: the first MISMATCH_LINES differences go to the hook (the
+ * report module words them); the rest are only counted. */
 static void mismatch(const uintptr_t *fast, unsigned nf, const uintptr_t *ref,
 		     unsigned nr)
 {
@@ -124,21 +98,10 @@ static void mismatch(const uintptr_t *fast, unsigned nf, const uintptr_t *ref,
 		return;
 	if (atomic_fetch_add(&n_mismatch, 1) >= MISMATCH_LINES)
 		return;
-	struct mp_out o;
-	_mp_report_begin(&o);
-	_mp_report_prefix(&o);
-	_mp_out_printf(&o, "mpwrap: unwinder mismatch at frame %u: fast ", k);
-	if (k < nf)
-		_mp_out_printf(&o, "0x%lx", (unsigned long)fast[k]);
-	else
-		_mp_out_str(&o, "(end)");
-	_mp_out_str(&o, " libunwind ");
-	if (k < nr)
-		_mp_out_printf(&o, "0x%lx", (unsigned long)ref[k]);
-	else
-		_mp_out_str(&o, "(end)");
-	_mp_out_printf(&o, " (%u and %u frames)\n", nf, nr);
-	_mp_report_end(&o);
+	void (*hook)(unsigned, const uintptr_t *, unsigned, const uintptr_t *,
+		     unsigned) = atomic_load(&mismatch_hook);
+	if (hook)
+		hook(k, fast, nf, ref, nr);
 }
 
 unsigned _mp_stack_capture(uintptr_t *out, unsigned max, uintptr_t caller_pc)
@@ -181,55 +144,11 @@ uint32_t _mp_stack_here(uintptr_t caller_pc)
 	return _mp_depot_put(pcs, n);
 }
 
-/* "N left to libunwind (a outside the thread's stack, b no usable rule, ...)" */
-static void print_declined(struct mp_out *o)
+void _mp_stack_counts(struct mp_stack_counts *c)
 {
-	static const char *const why[MP_UW_NREASONS] = {
-		"outside the thread's stack", "no usable rule", "bad frame",
-		"entry frame not found"
-	};
-	unsigned long total = 0;
 	for (int i = 0; i < MP_UW_NREASONS; i++)
-		total += atomic_load(&n_declined[i]);
-	_mp_out_printf(o, "%lu left to libunwind", total);
-	const char *sep = " (";
-	for (int i = 0; i < MP_UW_NREASONS; i++) {
-		unsigned long k = atomic_load(&n_declined[i]);
-		if (k) {
-			_mp_out_printf(o, "%s%lu %s", sep, k, why[i]);
-			sep = ", ";
-		}
-	}
-	_mp_out_str(o, total ? ")" : "");
-}
-
-void _mp_stack_exit_note(void)
-{
-	struct mp_out o;
-	if (_mp_opt.unwinder == 2) {
-		unsigned long nm = atomic_load(&n_mismatch);
-		_mp_report_begin(&o);
-		_mp_report_prefix(&o);
-		_mp_out_printf(&o, "mpwrap: unwinder compare: %lu captures, %lu mismatches, ",
-			       atomic_load(&n_compared), nm);
-		print_declined(&o);
-		_mp_out_str(&o, nm > MISMATCH_LINES ? "; mismatches past the first "
-					"1000 not listed\n" : "\n");
-		_mp_report_end(&o);
-	}
-	if (_mp_opt.verbosity >= 2 && _mp_opt.unwinder == 1) {
-		struct mp_unwind_stats st;
-		_mp_enter();
-		_mp_unwind_stats(&st);
-		_mp_leave();
-		_mp_report_begin(&o);
-		_mp_report_prefix(&o);
-		_mp_out_printf(&o, "mpwrap: unwinder: %lu pcs cached (%lu without a "
-			       "usable rule), %lu rules derived, %lu flushes%s; ",
-			       st.rules + st.unusable, st.unusable, st.derived,
-			       st.flushes, st.full ? ", table full" : "");
-		print_declined(&o);
-		_mp_out_str(&o, "\n");
-		_mp_report_end(&o);
-	}
+		c->declined[i] = atomic_load(&n_declined[i]);
+	c->compared = atomic_load(&n_compared);
+	c->mismatches = atomic_load(&n_mismatch);
+	c->mismatch_lines = MISMATCH_LINES;
 }

@@ -3,6 +3,8 @@
 #ifndef MP_STACK_H
 #define MP_STACK_H
 
+#include "unwind.h"
+
 #include <stdint.h>
 
 /* Capture up to `max` frames starting at the frame that returns to
@@ -18,22 +20,20 @@ uint32_t _mp_stack_here(uintptr_t caller_pc);
 /* Per-process set-up (caching policy); safe to call more than once. */
 void _mp_stack_init(void);
 
-/* fork: unwinding walks the loader's module list under its lock, and glibc
- * leaves that lock held in the child if another thread was inside it at
- * fork time.  prepare waits (bounded) until no capture is inside the gate
- * below and holds new ones back; done lets them go again (parent and
- * child). */
-void _mp_stack_fork_prepare(void);
-void _mp_stack_fork_done(void);
+/* What the walkers did, for the report at exit: walks left to libunwind
+ * by reason (unwind.h MP_UW_*), and in compare mode (unwinder=2) the
+ * captures compared and how many differed (only the first mismatch_lines
+ * of them were passed to the mismatch hook). */
+struct mp_stack_counts {
+	unsigned long declined[MP_UW_NREASONS];
+	unsigned long compared, mismatches, mismatch_lines;
+};
+void _mp_stack_counts(struct mp_stack_counts *c);
 
-/* The gate around everything that may take the loader's lock or read the
- * module set: libunwind, and the fast walker's rule derivation.  The fast
- * walk itself never enters it. */
-void _mp_stack_gate_enter(void);
-void _mp_stack_gate_leave(void);
-
-/* At exit: with unwinder=2 the comparison counts, with verbosity=2 the fast
- * walker's statistics; one line each on the report sink. */
-void _mp_stack_exit_note(void);
+/* Compare mode: where a difference goes (the report module registers its
+ * printer at initialisation; stack capture never prints). */
+void _mp_stack_on_mismatch(void (*hook)(unsigned at, const uintptr_t *fast,
+					unsigned nf, const uintptr_t *ref,
+					unsigned nr));
 
 #endif

@@ -11,6 +11,8 @@
 #define _GNU_SOURCE
 #include "symbolize.h"
 #include "out.h"
+#include "procgate.h"
+#include "reent.h"
 #include "symindex.h"
 
 #include <dlfcn.h>
@@ -41,7 +43,6 @@ typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pid_t lock_pid;                  /* see fix_after_fork */
-static int loader_users, forks_pending; /* see loader_enter */
 
 static Dwfl *live;                      /* the running process */
 static pid_t live_pid;
@@ -108,44 +109,16 @@ static void fix_after_fork(void)
 	}
 }
 
-/* glibc 2.36 does not reset the loader's locks in a forked child: a fork
- * while another thread is inside dl_iterate_phdr, dlsym or dladdr hangs the
- * child's next loader call.  So our loader calls (outside `lock`, see
- * _mp_symbolize) are counted, and at_prepare lets those in flight finish
- * while newcomers wait for the fork.  Never a lock: the thread we would wait
- * for may itself be reporting from inside the loader. */
-static void loader_enter(void)
-{
-	for (;;) {
-		__atomic_add_fetch(&loader_users, 1, __ATOMIC_SEQ_CST);
-		if (!__atomic_load_n(&forks_pending, __ATOMIC_SEQ_CST))
-			return;
-		__atomic_sub_fetch(&loader_users, 1, __ATOMIC_SEQ_CST);
-		while (__atomic_load_n(&forks_pending, __ATOMIC_SEQ_CST))
-			sched_yield();
-	}
-}
-
-static void loader_leave(void) { __atomic_sub_fetch(&loader_users, 1, __ATOMIC_SEQ_CST); }
-
+/* Loader calls (dl_iterate_phdr, dlsym, dladdr) go through the process's
+ * loader gate (procgate.h), outside `lock`: a fork lets those in flight
+ * finish first, then takes `lock` (rank MP_FORK_SYMBOLIZE, after the gate). */
 static void at_prepare(void)
 {
-	struct timespec t0, t;
-
-	__atomic_add_fetch(&forks_pending, 1, __ATOMIC_SEQ_CST);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* Bounded: one of them may wait for a loader lock held by a thread
-	 * that waits for something this forking thread holds. */
-	while (__atomic_load_n(&loader_users, __ATOMIC_SEQ_CST) &&
-	       clock_gettime(CLOCK_MONOTONIC, &t) == 0 &&
-	       (t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec < 100000000L)
-		sched_yield();
 	pthread_mutex_lock(&lock);
 }
 
 static void at_parent(void)
 {
-	__atomic_sub_fetch(&forks_pending, 1, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -153,26 +126,26 @@ static void at_parent(void)
  * the mutex already.  The other threads are gone: so are their counts. */
 static void at_child(void)
 {
-	__atomic_store_n(&forks_pending, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&loader_users, 0, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&lock_pid, __ATOMIC_ACQUIRE) != getpid()) {
 		pthread_mutex_unlock(&lock);
 		__atomic_store_n(&lock_pid, getpid(), __ATOMIC_RELEASE);
 	}
+	_mp_symbolize_reset(); /* its cache describes the parent */
 }
 
-static void register_atfork(void) { pthread_atfork(at_prepare, at_parent, at_child); }
+static void register_atfork(void)
+{
+	_mp_procgate_on_fork(MP_FORK_SYMBOLIZE, at_prepare, at_parent, at_child);
+}
 
-/* pthread_atfork may allocate, so the malloc-free dlclose path skips it. */
 /* Returns the caller's cancel state for sym_unlock: libdw opens and reads
  * files (cancellation points), and a cancel acted upon in there would leave
  * our lock held; glibc's malloc, whose calls end here, is no cancellation
  * point. */
-static int sym_lock(int may_alloc)
+static int sym_lock(void)
 {
 	int cs;
-	if (may_alloc)
-		pthread_once(&once, register_atfork);
+	pthread_once(&once, register_atfork);
 	fix_after_fork(); /* also when a child's atfork handler resets us first */
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
 	pthread_mutex_lock(&lock);
@@ -512,11 +485,11 @@ static int symbolize_pc(uintptr_t pc, struct mp_symbol *out)
 	 * dlopen runs constructors under the loader lock, and an allocation
 	 * report from one of them would come here and wait for us. */
 	pthread_once(&once, register_atfork); /* at_prepare guards what follows */
-	loader_enter();
+	_mp_loader_gate_enter();
 	cp = loader_counters(c);
 	dm = get_demangler(cp);
-	loader_leave();
-	int cs = sym_lock(1);
+	_mp_loader_gate_leave();
+	int cs = sym_lock();
 	d = live_dwfl(cp); /* first: a re-report empties the memo */
 	found = memo_get(pc, dm, out);
 	if (!found && (from_live(d, pc, out, dm) || from_closed_mod(closed_at(pc, 0, 0), pc, out, dm))) {
@@ -525,9 +498,9 @@ static int symbolize_pc(uintptr_t pc, struct mp_symbol *out)
 	}
 	sym_unlock(cs);
 	if (!found) {
-		loader_enter();
+		_mp_loader_gate_enter();
 		from_dladdr(pc, out, dm);
-		loader_leave();
+		_mp_loader_gate_leave();
 	}
 	return out->module[0] || out->function[0];
 }
@@ -580,7 +553,7 @@ void _mp_symbolize_before_dlclose(void *handle)
 	if ((uintptr_t)__atomic_load_n(&demangler, __ATOMIC_ACQUIRE) - q.lo < q.hi - q.lo)
 		__atomic_store_n(&demangler, NULL, __ATOMIC_RELEASE);
 
-	int cs = sym_lock(0);
+	int cs = sym_lock();
 	for (int i = 0; i < MP_MAX_CLOSED; i++) {
 		struct closed_mod *c = &closed[i];
 		if (c->seq && c->bias == q.bias && c->lo == q.lo && c->hi == q.hi &&
@@ -610,7 +583,7 @@ int _mp_symbolize_at(uintptr_t pc, unsigned long gen, struct mp_symbol *out)
 		memset(out, 0, sizeof *out);
 		demangle_fn dm = __atomic_load_n(&demangler, __ATOMIC_ACQUIRE);
 		unsigned held = _mp_lowfd_hold();
-		int cs = sym_lock(1);
+		int cs = sym_lock();
 		int found = from_closed_mod(closed_at(pc, gen, 1), pc, out, dm);
 		sym_unlock(cs);
 		_mp_lowfd_release(held);
@@ -622,7 +595,7 @@ int _mp_symbolize_at(uintptr_t pc, unsigned long gen, struct mp_symbol *out)
 
 void _mp_symbolize_reset(void)
 {
-	int cs = sym_lock(1);
+	int cs = sym_lock();
 	_mp_symindex_end_dwfl(live); /* NULL-safe */
 	_mp_symindex_end_dwfl(offline);
 	live = offline = NULL;

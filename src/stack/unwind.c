@@ -10,7 +10,7 @@
 #define _GNU_SOURCE
 #include "unwind.h"
 #include "loaderprobe.h"
-#include "stack.h"
+#include "procgate.h"
 #include "vm.h"
 #include "out.h" /* _mp_lowfd_hold */
 
@@ -24,7 +24,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SKIP_MAX 16 /* our own frames we may step over to reach caller_pc */
 
 /* DWARF register numbers (x86-64 psABI) */
 #define REG_RBP 6
@@ -367,7 +366,7 @@ static uint64_t slow_rule(uint64_t key)
 	if (!_mp_loader_ok())
 		return R_UNSUP; /* a forked child's loader is locked for good */
 	uw_me.deriving = 1;
-	_mp_stack_gate_enter();
+	_mp_loader_gate_enter();
 	/* libdw keeps the module files it opens: above 0..2 (out.h) */
 	unsigned held = _mp_lowfd_hold();
 	/* the loader call stays outside uw_lock, as in symbolize.c */
@@ -386,7 +385,7 @@ static uint64_t slow_rule(uint64_t key)
 	}
 	pthread_mutex_unlock(&uw_lock);
 	_mp_lowfd_release(held);
-	_mp_stack_gate_leave();
+	_mp_loader_gate_leave();
 	uw_me.deriving = 0;
 	return r;
 }
@@ -431,17 +430,12 @@ static bool stack_bounds(uintptr_t *lo, uintptr_t *hi)
 	    !atomic_load_explicit(&lazy_bounds, memory_order_relaxed))
 		uw_me.state = 2;
 	if (__builtin_expect(uw_me.state == 0, 0)) {
-		pthread_attr_t a;
-		void *addr;
-		size_t size;
+		uintptr_t l, h;
 		uw_me.state = 2;
-		if (pthread_getattr_np(pthread_self(), &a) == 0) {
-			if (pthread_attr_getstack(&a, &addr, &size) == 0 && size) {
-				uw_me.lo = (uintptr_t)addr;
-				uw_me.hi = (uintptr_t)addr + size;
-				uw_me.state = 1;
-			}
-			pthread_attr_destroy(&a);
+		if (_mp_thread_stack_of_self(&l, &h)) {
+			uw_me.lo = l;
+			uw_me.hi = h;
+			uw_me.state = 1;
 		}
 	}
 	*lo = uw_me.lo;
@@ -495,7 +489,7 @@ int _mp_unwind_fast(uintptr_t *out, unsigned max, uintptr_t caller_pc)
 			out[n++] = pc;
 			if (n == max)
 				return (int)n;
-		} else if (step >= SKIP_MAX) {
+		} else if (step >= MP_SKIP_MAX) {
 			return MP_UW_NO_CALLER;
 		}
 		uint64_t r;
@@ -581,18 +575,18 @@ void _mp_unwind_fork_done(void)
 
 void _mp_unwind_flush(void)
 {
-	_mp_stack_gate_enter();
+	_mp_loader_gate_enter();
 	pthread_mutex_lock(&uw_lock);
 	flush_locked();
 	pthread_mutex_unlock(&uw_lock);
-	_mp_stack_gate_leave();
+	_mp_loader_gate_leave();
 }
 
 void _mp_unwind_stats(struct mp_unwind_stats *st)
 {
-	_mp_stack_gate_enter();
+	_mp_loader_gate_enter();
 	pthread_mutex_lock(&uw_lock);
 	*st = stats;
 	pthread_mutex_unlock(&uw_lock);
-	_mp_stack_gate_leave();
+	_mp_loader_gate_leave();
 }

@@ -17,6 +17,11 @@ enum {
 };
 #define MP_UW_NREASONS 4
 
+/* Frames of ours (the pool, the shims) a walk may step over before it
+ * reaches the caller's frame: both unwinders (unwind.c, stack.c) skip at
+ * most this many, so they agree. */
+#define MP_SKIP_MAX 16
+
 /* Walk up from the calling frame with cached CFI rules, skip frames until
  * the one whose pc is caller_pc, keep up to max frames from there.  Returns
  * the number of frames stored in out (>= 1), or an MP_UW_* reason (< 0)
