@@ -75,6 +75,11 @@ static const char *const kind_names[] = { "definite", "indirect", "possible",
 static const char *const heur_names[] = { "stdstring", "length64", "newarray",
 					      "multipleinheritance" };
 
+const char *_mp_options_kind_name(int k)
+{
+	return k >= 0 && k < 4 ? kind_names[k] : "unknown";
+}
+
 const char *_mp_options_heuristic_name(int k)
 {
 	return k >= 0 && k < MP_HEUR_N ? heur_names[k] : "unknown";

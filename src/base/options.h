@@ -105,6 +105,11 @@ extern struct mp_options _mp_opt;
  * warnings.  Never allocates. */
 int _mp_options_parse(const char *spec, int warn_fd);
 
+/* "definite", "indirect", "possible", "reachable" for leak-kind bit k
+ * (1 << k; enum mp_leak_kind has the same order): the one table of the
+ * kinds' names, for leak_kinds, the JSON report and mpcheck's input. */
+const char *_mp_options_kind_name(int k);
+
 /* "stdstring", ... for heuristic bit k (1 << k). */
 const char *_mp_options_heuristic_name(int k);
 

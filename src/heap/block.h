@@ -94,8 +94,10 @@ enum mp_flags {
 	MP_F_INTERNAL = 1,  /* served while the reentrancy guard was held */
 	MP_F_REPORTED = 2,  /* guard/poison damage already reported */
 	MP_F_MARK = 4,      /* leak scan: reached */
-	MP_F_GUARDPAGE = 128, /* large table only: a guard-page block */
+	MP_F_PENDING = 8,   /* leak scan: reached, contents not read yet */
 	/* bits 4-5: leak kind from the last scan (enum mp_leak_kind) */
+	MP_F_WEAK = 64,     /* leak scan: reached only by an interior pointer */
+	MP_F_GUARDPAGE = 128, /* large table only: a guard-page block */
 };
 #define MP_F_KIND_SHIFT 4
 #define MP_F_KIND_MASK (3 << MP_F_KIND_SHIFT)

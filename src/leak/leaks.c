@@ -15,13 +15,9 @@
 
 #include <string.h>
 
-static const char *const kind_names[MP_K_NKINDS] = {
-	"definite", "indirect", "possible", "reachable"
-};
-
 const char *_mp_leak_kind_name(int kind)
 {
-	return kind >= 0 && kind < MP_K_NKINDS ? kind_names[kind] : "unknown";
+	return _mp_options_kind_name(kind);
 }
 
 static int kind_of(uint8_t flags, int by_kind)

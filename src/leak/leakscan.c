@@ -32,9 +32,8 @@
 #include <unistd.h>
 
 #define WORK_CAP ((size_t)1 << 20)
-#define F_PENDING 8
-#define F_WEAK 64
-#define F_SCAN (MP_F_MARK | F_PENDING | F_WEAK | MP_F_KIND_MASK)
+/* every flag bit the scan owns (block.h), cleared when it starts */
+#define F_SCAN (MP_F_MARK | MP_F_PENDING | MP_F_WEAK | MP_F_KIND_MASK)
 
 enum mode { M_REACH, M_POSS, M_LEAK };
 
@@ -204,14 +203,14 @@ static void set_kind(uint8_t *f, int kind)
 	*f = (uint8_t)((*f & ~MP_F_KIND_MASK) | (kind << MP_F_KIND_SHIFT));
 }
 
-static size_t npending; /* blocks flagged F_PENDING: work list overflow */
+static size_t npending; /* blocks flagged MP_F_PENDING: work list overflow */
 
 static void push(struct bref *b)
 {
 	if (nwork < WORK_CAP) {
 		work[nwork++] = b->user;
-	} else if (!(*b->flags & F_PENDING)) {
-		*b->flags |= F_PENDING;
+	} else if (!(*b->flags & MP_F_PENDING)) {
+		*b->flags |= MP_F_PENDING;
 		npending++;
 	}
 }
@@ -291,7 +290,7 @@ static void scan_words(const uintptr_t *w, size_t n, enum mode m)
 				if (h)
 					heur_note(&b, h);
 			} else {
-				*b.flags |= F_WEAK;
+				*b.flags |= MP_F_WEAK;
 				keep(&b, 1, &w[k], 1);
 			}
 		} else if (m == M_POSS) {
@@ -403,8 +402,8 @@ static void each_block(void (*fn)(struct bref *, void *), void *arg)
 static void pending_cb(struct bref *b, void *arg)
 {
 	(void)arg;
-	if ((*b->flags & F_PENDING) && nwork < WORK_CAP) {
-		*b->flags &= (uint8_t)~F_PENDING;
+	if ((*b->flags & MP_F_PENDING) && nwork < WORK_CAP) {
+		*b->flags &= (uint8_t)~MP_F_PENDING;
 		npending--;
 		work[nwork++] = b->user;
 	}
@@ -439,7 +438,7 @@ static void reset_cb(struct bref *b, void *arg)
 static void weak_cb(struct bref *b, void *arg)
 {
 	(void)arg;
-	if ((*b->flags & F_WEAK) && !(*b->flags & MP_F_MARK)) {
+	if ((*b->flags & MP_F_WEAK) && !(*b->flags & MP_F_MARK)) {
 		*b->flags |= MP_F_MARK;
 		set_kind(b->flags, MP_K_POSSIBLE);
 		push(b);

@@ -11,11 +11,13 @@
  */
 #define _GNU_SOURCE
 #include "threads.h"
+#include "out.h"
 #include "procgate.h"
 #include "reent.h"
 #include "unwind.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
@@ -30,9 +32,13 @@
 /* x86-64 leaf functions may keep live data up to 128 bytes below the stack
  * pointer (the red zone): an interrupted thread's is part of its frame. */
 #define RED_ZONE 128
-/* How long a stop waits for threads to park: a thread that blocks every
- * signal never will, and is then read whole (conservatively). */
-#define STOP_WAIT_MS 500
+/* How long a stop waits for threads to park.  A thread that blocks the
+ * stop signal never will: it is not waited for, and is read whole
+ * (conservatively).  Every other one is waited for this long at most: on
+ * a loaded machine a runnable thread may wait many time slices for its
+ * turn to run the handler, and one read without its registers could
+ * hide the only pointer to a block (a verdict must not depend on load). */
+#define STOP_WAIT_MS 10000
 
 enum rec_state { R_FREE, R_PENDING, R_LIVE, R_DEAD };
 
@@ -233,10 +239,42 @@ static long ms_since(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+/* Does thread tid block signal sig?  /proc/self/task/TID/status, line
+ * "SigBlk:\t<hex mask>"; 0 when it cannot tell (then it is waited for). */
+static int blocks_signal(pid_t tid, int sig)
+{
+	char path[64], buf[2048];
+	_mp_snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	const char *p = strstr(buf, "SigBlk:");
+	if (!p)
+		return 0;
+	p += 7;
+	while (*p == '\t' || *p == ' ')
+		p++;
+	unsigned long long mask = 0;
+	for (; *p && *p != '\n'; p++) {
+		int d = *p >= '0' && *p <= '9' ? *p - '0'
+			: *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+		if (d < 0)
+			return 0;
+		mask = mask << 4 | (unsigned)d;
+	}
+	return (int)(mask >> (sig - 1) & 1);
+}
+
 size_t _mp_threads_stop(struct mp_thread_view *out, size_t max)
 {
 	pthread_mutex_lock(&reg_lock);
 	pid_t me = gettid_(), pid = getpid();
+	size_t expect = 0;
 	nsent = 0;
 	atomic_store(&acks, 0);
 	if (install_stop_handler() == 0) {
@@ -246,13 +284,20 @@ size_t _mp_threads_stop(struct mp_thread_view *out, size_t max)
 			if (r->state != R_LIVE || r->tid == me)
 				continue;
 			atomic_store(&r->parked, 0);
-			if (syscall(SYS_tgkill, pid, r->tid, stop_sig) == 0)
+			/* asked before the signal goes out: a thread parked in
+			 * the handler blocks every signal too.  One that blocks
+			 * it will not come (it is read whole); it is signalled
+			 * all the same, and returns at once when it unblocks. */
+			int blocked = blocks_signal(r->tid, stop_sig);
+			if (syscall(SYS_tgkill, pid, r->tid, stop_sig) == 0) {
 				nsent++;
+				expect += !blocked;
+			}
 		}
 		struct timespec t0, slice = { 0, 10 * 1000000 };
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		int got;
-		while ((size_t)(got = atomic_load(&acks)) < nsent &&
+		while ((size_t)(got = atomic_load(&acks)) < expect &&
 		       ms_since(&t0) < STOP_WAIT_MS)
 			futex(&acks, FUTEX_WAIT_PRIVATE, got, &slice);
 	}

@@ -43,40 +43,33 @@ const char *_mp_command_line(void)
 	return cmd;
 }
 
+/* One frame of a stack, from the printer the text report uses too
+ * (report.c: the same symbolization, the same frames). */
+static void json_frame(void *ctx, unsigned i, uintptr_t pc,
+		       const struct mp_symbol *s)
+{
+	struct mp_out *o = ctx;
+	_mp_out_printf(o, "%s{\"pc\":\"%p\",\"function\":", i ? "," : "",
+		       (void *)pc);
+	_mp_out_json_str(o, s->function[0] ? s->function : NULL);
+	_mp_out_str(o, ",\"file\":");
+	_mp_out_json_str(o, s->file[0] ? s->file : NULL);
+	if (s->line)
+		_mp_out_printf(o, ",\"line\":%d", s->line);
+	else
+		_mp_out_str(o, ",\"line\":null");
+	_mp_out_str(o, ",\"module\":");
+	_mp_out_json_str(o, s->module[0] ? s->module : NULL);
+	if (s->module[0])
+		_mp_out_printf(o, ",\"offset\":\"0x%lx\"}", (unsigned long)s->offset);
+	else
+		_mp_out_str(o, ",\"offset\":null}");
+}
+
 static void json_stack(struct mp_out *o, uint32_t id)
 {
-	const uintptr_t *pcs;
-	unsigned n = _mp_depot_get(id, &pcs);
-	struct mp_symbol s;
 	_mp_out_str(o, "[");
-	for (unsigned i = 0; i < n; i++) {
-		memset(&s, 0, sizeof s);
-		_mp_enter();
-		if (_mp_loader_ok())
-			_mp_symbolize_at(pcs[i], _mp_depot_gen(id), &s);
-		_mp_leave();
-		int end = _mp_report_frame_end(&s);
-		if (end == MP_FRAME_BEYOND && i)
-			break;
-		_mp_out_printf(o, "%s{\"pc\":\"%p\",\"function\":", i ? "," : "",
-			       (void *)pcs[i]);
-		_mp_out_json_str(o, s.function[0] ? s.function : NULL);
-		_mp_out_str(o, ",\"file\":");
-		_mp_out_json_str(o, s.file[0] ? s.file : NULL);
-		if (s.line)
-			_mp_out_printf(o, ",\"line\":%d", s.line);
-		else
-			_mp_out_str(o, ",\"line\":null");
-		_mp_out_str(o, ",\"module\":");
-		_mp_out_json_str(o, s.module[0] ? s.module : NULL);
-		if (s.module[0])
-			_mp_out_printf(o, ",\"offset\":\"0x%lx\"}",
-				       (unsigned long)s.offset);
-		else
-			_mp_out_str(o, ",\"offset\":null}");
-		if (end == MP_FRAME_LAST)
-			break; /* as in the text report: the C runtime is noise */
-	}
+	_mp_report_frames(id, json_frame, o);
 	_mp_out_str(o, "]");
 }
 

@@ -306,20 +306,16 @@ int _mp_report_frame_end(const struct mp_symbol *sym)
 	return MP_FRAME_PRINT;
 }
 
-void _mp_report_stack(struct mp_out *o, uint32_t id)
+unsigned _mp_report_frames(uint32_t id, mp_frame_fn fn, void *ctx)
 {
 	const uintptr_t *pcs;
-	unsigned n = _mp_depot_get(id, &pcs);
-	if (n == 0) {
-		_mp_report_prefix(o);
-		_mp_out_str(o, "    (no stack recorded)\n");
-		return;
-	}
+	unsigned n = _mp_depot_get(id, &pcs), shown = 0;
 	struct mp_symbol sym;
 	for (unsigned i = 0; i < n; i++) {
 		int known = 0;
 		sym.function[0] = sym.file[0] = sym.module[0] = '\0';
 		sym.line = 0;
+		sym.offset = 0;
 		/* The symbolizer allocates: keep it off the pool.  Not at all
 		 * when this thread died inside the allocator, holding its locks
 		 * (fatal-signal report): raw program counters then. */
@@ -331,27 +327,46 @@ void _mp_report_stack(struct mp_out *o, uint32_t id)
 		int end = known ? _mp_report_frame_end(&sym) : MP_FRAME_PRINT;
 		if (end == MP_FRAME_BEYOND && i)
 			break;
-		_mp_report_prefix(o);
-		_mp_out_printf(o, "    #%u %p in ", i, (void *)pcs[i]);
 		/* "__libc_start_main@@GLIBC_2.34": the version adds nothing */
 		char *at = __builtin_strstr(sym.function, "@@");
 		if (at)
 			*at = '\0';
-		_mp_out_safe_str(o, known && sym.function[0] ? sym.function : "??");
-		if (sym.file[0]) {
-			_mp_out_str(o, " ");
-			_mp_out_safe_str(o, sym.file);
-			if (sym.line)
-				_mp_out_printf(o, ":%d", sym.line);
-		}
-		if (sym.module[0]) {
-			_mp_out_str(o, " (");
-			_mp_out_safe_str(o, _mp_base_name(sym.module));
-			_mp_out_printf(o, "+0x%lx)", (unsigned long)sym.offset);
-		}
-		_mp_out_str(o, "\n");
+		if (!known)
+			sym.function[0] = '\0';
+		fn(ctx, i, pcs[i], &sym);
+		shown++;
 		if (end == MP_FRAME_LAST)
-			break;
+			break; /* after main: the C runtime is noise */
+	}
+	return shown;
+}
+
+static void text_frame(void *ctx, unsigned i, uintptr_t pc,
+		       const struct mp_symbol *sym)
+{
+	struct mp_out *o = ctx;
+	_mp_report_prefix(o);
+	_mp_out_printf(o, "    #%u %p in ", i, (void *)pc);
+	_mp_out_safe_str(o, sym->function[0] ? sym->function : "??");
+	if (sym->file[0]) {
+		_mp_out_str(o, " ");
+		_mp_out_safe_str(o, sym->file);
+		if (sym->line)
+			_mp_out_printf(o, ":%d", sym->line);
+	}
+	if (sym->module[0]) {
+		_mp_out_str(o, " (");
+		_mp_out_safe_str(o, _mp_base_name(sym->module));
+		_mp_out_printf(o, "+0x%lx)", (unsigned long)sym->offset);
+	}
+	_mp_out_str(o, "\n");
+}
+
+void _mp_report_stack(struct mp_out *o, uint32_t id)
+{
+	if (_mp_report_frames(id, text_frame, o) == 0) {
+		_mp_report_prefix(o);
+		_mp_out_str(o, "    (no stack recorded)\n");
 	}
 }
 

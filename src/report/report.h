@@ -21,6 +21,15 @@ void _mp_report_error(const struct mp_verdict *v);
  * the JSON report. */
 void _mp_report_describe(const struct mp_verdict *v, char *buf, size_t cap);
 
+/* The one frame printer: walks depot stack `id`, symbolizes each frame
+ * (raw program counters when this thread died inside the allocator or the
+ * loader is unusable), stops where _mp_report_frame_end says, and hands
+ * each frame shown to fn (function "" when unknown).  The text report
+ * and the JSON report both print through it.  Returns the frames shown. */
+typedef void (*mp_frame_fn)(void *ctx, unsigned i, uintptr_t pc,
+			    const struct mp_symbol *sym);
+unsigned _mp_report_frames(uint32_t id, mp_frame_fn fn, void *ctx);
+
 /* Print frames of depot stack `id`, one per line, with the pid prefix. */
 void _mp_report_stack(struct mp_out *o, uint32_t id);
 
