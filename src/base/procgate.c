@@ -7,7 +7,9 @@
 #include "loaderprobe.h"
 #include "reent.h"
 
+#include <link.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -135,4 +137,19 @@ int _mp_thread_stack_of_self(uintptr_t *lo, uintptr_t *hi)
 	}
 	_mp_leave();
 	return ok;
+}
+
+/* The counters are global: the first object visited is enough. */
+static int counters_cb(struct dl_phdr_info *info, size_t size, void *c)
+{
+	if (size < offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs)
+		return -1;
+	((unsigned long long *)c)[0] = info->dlpi_adds;
+	((unsigned long long *)c)[1] = info->dlpi_subs;
+	return 1;
+}
+
+const unsigned long long *_mp_loader_counters(unsigned long long c[2])
+{
+	return dl_iterate_phdr(counters_cb, c) == 1 ? c : NULL;
 }

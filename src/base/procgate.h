@@ -72,4 +72,10 @@ void _mp_loader_gate_leave(void);
 #include <stdint.h>
 int _mp_thread_stack_of_self(uintptr_t *lo, uintptr_t *hi);
 
+/* The loader's dlopen/dlclose counters into c (c returned), or NULL if
+ * this libc lacks them: the symbolizer and the fast walker drop what they
+ * know of the module set when these move.  A loader call: inside the
+ * gate above. */
+const unsigned long long *_mp_loader_counters(unsigned long long c[2]);
+
 #endif

@@ -273,21 +273,6 @@ static void memo_put(uintptr_t pc, const struct mp_symbol *s)
 	memo_n++;
 }
 
-/* The counters are global: the first object visited is enough. */
-static int counters_cb(struct dl_phdr_info *info, size_t size, void *c)
-{
-	if (size < offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs)
-		return -1;
-	((unsigned long long *)c)[0] = info->dlpi_adds;
-	((unsigned long long *)c)[1] = info->dlpi_subs;
-	return 1;
-}
-
-/* The loader's dlopen/dlclose counters, or NULL if this libc lacks them. */
-static const unsigned long long *loader_counters(unsigned long long c[2])
-{
-	return dl_iterate_phdr(counters_cb, c) == 1 ? c : NULL;
-}
 
 /* Without this re-report a module dlopen'd after the last one would be
  * missing, and one dlclose'd would shadow whatever reuses its addresses.
@@ -486,7 +471,7 @@ static int symbolize_pc(uintptr_t pc, struct mp_symbol *out)
 	 * report from one of them would come here and wait for us. */
 	pthread_once(&once, register_atfork); /* at_prepare guards what follows */
 	_mp_loader_gate_enter();
-	cp = loader_counters(c);
+	cp = _mp_loader_counters(c);
 	dm = get_demangler(cp);
 	_mp_loader_gate_leave();
 	int cs = sym_lock();

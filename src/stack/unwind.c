@@ -345,14 +345,6 @@ static uint64_t derive(uintptr_t addr)
 	return r;
 }
 
-static int counters_cb(struct dl_phdr_info *info, size_t size, void *c)
-{
-	if (size < offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs)
-		return -1;
-	((unsigned long long *)c)[0] = info->dlpi_adds;
-	((unsigned long long *)c)[1] = info->dlpi_subs;
-	return 1;
-}
 
 /* A pc not in the table: derive its rule (cached, failures too). */
 static uint64_t slow_rule(uint64_t key)
@@ -370,7 +362,7 @@ static uint64_t slow_rule(uint64_t key)
 	/* libdw keeps the module files it opens: above 0..2 (out.h) */
 	unsigned held = _mp_lowfd_hold();
 	/* the loader call stays outside uw_lock, as in symbolize.c */
-	cp = dl_iterate_phdr(counters_cb, c) == 1 ? c : NULL;
+	cp = _mp_loader_counters(c);
 	pthread_mutex_lock(&uw_lock);
 	sync_modules(cp);
 	struct slot *t = atomic_load_explicit(&tab, memory_order_relaxed);
