@@ -32,7 +32,7 @@ TEST_DEPS := g++:/usr/bin/g++ clang:/usr/bin/clang pkgconf:/usr/bin/pkg-config g
 PROGRAM_DEPS := php-cli:/usr/bin/php emacs-nox:/usr/bin/emacs \
         default-jre-headless:/usr/bin/java
 
-CORE_SRC := out options real vm procmaps loaderprobe slab guard guardpage large depot stack unwind quarantine \
+CORE_SRC := out options real vm procmaps loaderprobe slab guard guardpage gpsites large depot stack unwind quarantine \
             symindex symbolize locate report pool check leaks api
 # the preload layer: exit report, reachability scan, thread registry, shims
 SO_SRC   := json roots handoff leakscan threads exit signals preload preload_cxx

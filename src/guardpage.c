@@ -9,12 +9,20 @@
  *   over:  | data pages .... [16 B guard][block][slack < align] | PROT_NONE |
  *   under: | PROT_NONE | [block][16 B guard] ....... data pages |
  *
+ * A block of a targeted site (guard_page_sites, gpsites.c) is placed so that
+ * its last byte touches the page (over) or its first byte follows it
+ * (under): even a 1-byte overflow of a 10-byte block faults.  Its pointer
+ * is then aligned only as far as the size allows (Electric Fence's
+ * EF_ALIGNMENT=1), for those sites only; an explicit alignment (memalign,
+ * aligned new) is kept, leaving at most alignment - 1 bytes of slack.
+ *
  * A small fixed registry describes the regions to the fault handler, which
  * reads it without locking (entries are published after they are filled).
  */
 #define _GNU_SOURCE
 #include "guardpage.h"
 #include "block.h"
+#include "gpsites.h"
 #include "guard.h"
 #include "options.h"
 #include "vm.h"
@@ -47,23 +55,35 @@ static size_t page(void)
 	return ps;
 }
 
-int _mp_gp_wanted(size_t n, size_t align)
+int _mp_gp_wanted(size_t n, size_t align, uint32_t stack)
 {
 	unsigned long rate = (unsigned long)_mp_opt.guard_page_rate;
-	return rate && align <= page() && n <= ((size_t)1 << 30) &&
-	       atomic_fetch_add_explicit(&sample, 1, memory_order_relaxed) %
-			       rate == 0;
+	if ((!rate && !_mp_opt.guard_page_sites) || align > page() ||
+	    n > ((size_t)1 << 30))
+		return MP_GP_NONE;
+	int side = _mp_gp_site_match(stack);
+	if (side)
+		return side | MP_GP_EXACT;
+	if (rate && atomic_fetch_add_explicit(&sample, 1, memory_order_relaxed) %
+			    rate == 0)
+		return _mp_opt.guard_page_under ? MP_GP_UNDER : MP_GP_OVER;
+	return MP_GP_NONE;
 }
 
-void *_mp_gp_alloc(size_t n, size_t align, uint32_t stack, struct mp_large *e)
+void *_mp_gp_alloc(size_t n, size_t align, uint32_t stack, int how,
+		   struct mp_large *e)
 {
 	size_t ps = page(), a = align > MP_ALIGN ? align : MP_ALIGN;
 	size_t data = (n + MP_GUARD_SIZE + a + ps - 1) & ~(ps - 1);
+	int under = (how & MP_GP_UNDER) != 0;
+	/* targeted: the end touches the page unless an alignment was asked */
+	if ((how & MP_GP_EXACT) && align <= MP_ALIGN)
+		a = 1;
 	char *base = _mp_map(data + ps, 0);
 	if (!base)
 		return NULL;
 	uintptr_t user;
-	if (_mp_opt.guard_page_under) {
+	if (under) {
 		mprotect(base, ps, PROT_NONE);
 		user = (uintptr_t)base + ps;
 		_mp_guard_fill_rear(user, n, MP_GUARD_SIZE);
@@ -93,7 +113,7 @@ void *_mp_gp_alloc(size_t n, size_t align, uint32_t stack, struct mp_large *e)
 	*e = (struct mp_large){ .user = user, .real = (uintptr_t)base, .size = n,
 				.alloc_stack = stack, .state = MP_ST_LIVE,
 				.flags = MP_F_GUARDPAGE,
-				.gp_under = (uint8_t)(_mp_opt.guard_page_under != 0),
+				.gp_under = (uint8_t)under,
 				.map_pages = (uint32_t)((data + ps) / ps) };
 	return (void *)user;
 }
@@ -140,7 +160,8 @@ void _mp_gp_release(uintptr_t real, uint32_t map_pages)
 	_mp_unmap((void *)real, (size_t)map_pages * page());
 }
 
-int _mp_gp_fault(uintptr_t addr, uint32_t access_stack, struct mp_verdict *v)
+int _mp_gp_fault(uintptr_t addr, uint32_t access_stack, int access,
+		 struct mp_verdict *v)
 {
 	for (size_t i = 0; i < GP_MAX; i++) {
 		struct region *r = &regs[i];
@@ -155,6 +176,7 @@ int _mp_gp_fault(uintptr_t addr, uint32_t access_stack, struct mp_verdict *v)
 			: addr < r->user ? MP_E_UNDERFLOW : MP_E_OVERFLOW;
 		*v = _mp_verdict(kind, addr, &b, (long)(addr - r->user), 0,
 				 access_stack, "guard page");
+		v->access = access;
 		return 1;
 	}
 	return 0;

@@ -6,6 +6,7 @@
  * library must never stop the host program over an option.
  */
 #include "options.h"
+#include "gpsites.h"
 #include "out.h"
 
 #include <stddef.h>
@@ -14,7 +15,7 @@
 
 struct mp_options _mp_opt;
 
-enum opt_type { OPT_INT, OPT_PATH, OPT_KINDS, OPT_HEURS, OPT_SIDE };
+enum opt_type { OPT_INT, OPT_PATH, OPT_KINDS, OPT_HEURS, OPT_SIDE, OPT_SITES };
 
 struct opt_def {
 	const char *name;
@@ -56,6 +57,10 @@ static const struct opt_def table[] = {
 	  "one allocation in N sits against an inaccessible page (0: off)" },
 	{ "guard_page_side", OPT_SIDE, O(guard_page_under), 0, 0, 1,
 	  "over: the page follows the block (overflows); under: it precedes it" },
+	{ "guard_page_sites", OPT_SITES, O(guard_page_sites), 0, 0, 0,
+	  "every block allocated at these sites gets a guard page: "
+	  "[under@]MODULE+0xOFFSET[/MODULE+0xOFFSET...], comma-separated, as "
+	  "reports of late damage and mpcheck --locate name them" },
 	{ "unwinder", OPT_INT, O(unwinder), 1, 0, 2,
 	  "1: fast walker with cached CFI rules (libunwind for what it declines); "
 	  "0: libunwind only; 2: both, mismatches reported" },
@@ -75,6 +80,9 @@ static const struct opt_def table[] = {
 	  "text report file (%p = pid), a regular file of the user's; default stderr" },
 	{ "json_path", OPT_PATH, O(json_path), 0, 0, 0,
 	  "JSON report file (%p = pid); default none" },
+	{ "json_environ", OPT_INT, O(json_environ), 0, 0, 1,
+	  "the JSON report lists the process's initial environment (mpcheck "
+	  "--locate sets it, to rerun the process as it was run)" },
 	{ "start_path", OPT_PATH, O(start_path), 0, 0, 0,
 	  "empty file made when a process starts (%p = pid) and removed once its "
 	  "JSON report is in place: what remains names processes that died "
@@ -167,6 +175,8 @@ static void set_defaults(void)
 		char *field = (char *)&_mp_opt + table[i].off;
 		if (table[i].type == OPT_PATH)
 			field[0] = '\0';
+		else if (table[i].type == OPT_SITES)
+			*(long *)field = _mp_gp_sites_parse("", 0);
 		else
 			*(long *)field = table[i].def;
 	}
@@ -186,6 +196,12 @@ static int apply(const char *key, size_t klen, const char *val, size_t vlen,
 				break;
 			memcpy(field, val, vlen);
 			field[vlen] = '\0';
+			return 0;
+		}
+		if (d->type == OPT_SITES) {
+			if (_mp_gp_sites_parse(val, vlen) != 0)
+				break;
+			*(long *)field = vlen > 0;
 			return 0;
 		}
 		if (d->type == OPT_SIDE) {
@@ -252,6 +268,8 @@ void _mp_options_help(int fd)
 				       d->min, d->max);
 		else if (d->type == OPT_SIDE)
 			_mp_out_str(&o, "default over: ");
+		else if (d->type == OPT_SITES)
+			_mp_out_str(&o, "default none: ");
 		else if (d->type == OPT_KINDS)
 			_mp_out_str(&o, "default definite,indirect: ");
 		else if (d->type == OPT_HEURS)

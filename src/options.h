@@ -44,6 +44,8 @@ struct mp_options {
 	long max_leak_groups; /* leak groups listed in the text report; 0 = all */
 	long guard_page_rate; /* 1 allocation in N gets a guard page; 0 = off */
 	long guard_page_under;/* guard page before the block, not after */
+	long guard_page_sites;/* targeted sites given (gpsites.c holds them) */
+	long json_environ;    /* the JSON report lists the environment */
 	long unwinder;        /* 1 fast walker, 0 libunwind, 2 both compared */
 	long alloc_dealloc_mismatch;   /* report deallocation by a wrong family */
 	long new_delete_type_mismatch; /* report sized/aligned delete mismatch */

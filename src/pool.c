@@ -170,10 +170,10 @@ static int track_large(const struct mp_large *e)
 }
 
 static void *guarded_alloc(size_t n, size_t align, unsigned family,
-			   uint32_t stack)
+			   uint32_t stack, int how)
 {
 	struct mp_large e;
-	void *p = _mp_gp_alloc(n, align, stack, &e);
+	void *p = _mp_gp_alloc(n, align, stack, how, &e);
 	if (p) {
 		e.family = family & MP_FAM_MASK;
 		e.align_log = align_log(align);
@@ -198,8 +198,9 @@ static void *alloc_impl(size_t n, size_t align, unsigned family,
 	maybe_check(caller);
 	uint32_t stack = _mp_stack_here(caller);
 	void *p = NULL;
-	if (_mp_gp_wanted(n, align))
-		p = guarded_alloc(n, align, family, stack); /* NULL: usual way */
+	int how = _mp_gp_wanted(n, align, stack);
+	if (how)
+		p = guarded_alloc(n, align, family, stack, how); /* NULL: usual way */
 	/* a slot has no room for an alignment: aligned news are large */
 	int c = align <= MP_ALIGN && !aligned_family(family) ? _mp_class_of(n)
 							      : -1;

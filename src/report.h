@@ -25,6 +25,8 @@ enum mp_err {
 
 #define MP_LOC_MAX 200
 
+enum { MP_ACCESS_READ = 1, MP_ACCESS_WRITE = 2 };
+
 /* What detection found; the report module turns it into words. */
 struct mp_verdict {
 	enum mp_err kind;
@@ -41,6 +43,9 @@ struct mp_verdict {
 	 * alignment passed (0: none); argument errors: see enum mp_err */
 	int arg_sized;
 	size_t arg, arg2;
+	/* caught at the access by a guard page: MP_ACCESS_READ or _WRITE
+	 * (0: unknown, or not caught at the access) */
+	int access;
 	/* where addr points, in words (locate.c), filled when reported */
 	int loc_kind;
 	char loc[MP_LOC_MAX];
@@ -60,6 +65,11 @@ struct mp_verdict _mp_verdict(enum mp_err kind, uintptr_t addr,
 /* Print one error report, count it, remember it for the JSON report, and
  * abort if abort_on_error.  No pool lock may be held. */
 void _mp_report_error(const struct mp_verdict *v);
+
+/* Damage found late (guard or poison bytes changed): the guard_page_sites
+ * entry that targets its allocation site into buf; -1 for other errors or
+ * when the site cannot be named.  Report time (it symbolizes). */
+int _mp_report_site(const struct mp_verdict *v, char *buf, size_t cap);
 
 /* The locating line of v's report (no prefix, no newline) into buf, for
  * the JSON report. */
