@@ -120,6 +120,12 @@ static void handler(int sig, siginfo_t *si, void *uc)
 			_mp_leave();
 			if (n > 1)
 				memmove(pcs, pcs + 1, --n * sizeof *pcs);
+			/* frame #0 is the faulting instruction itself, not a
+			 * return address: the symbolizer looks up pc - 1 (the
+			 * call), which at -O2 can be the line before.  Stored
+			 * one byte on (still inside the instruction). */
+			if (n && fault)
+				pcs[0]++;
 		}
 		uint32_t id = n ? _mp_depot_put(pcs, n) : 0;
 		struct mp_verdict v;
