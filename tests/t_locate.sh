@@ -171,6 +171,48 @@ else
 	fail "guard_page_sites catches the read after free at read_at:$ACCESS_READ" "exit $rc" "$log"
 fi
 
+# ---- the read after free in the suite, under mpcheck, with the option:
+# found at the access itself (no rerun), a read, placed at read_at's line
+W=$T/ruaf_suite
+mkdir -p "$W"
+(cd "$W" && LC=$B/lc.O0 MPWRAP_OPTIONS="guard_page_sites=$key" timeout -k 5 60 \
+	python3 "$MPCHECK" --locate --json "$W/r.json" --sarif "$W/r.sarif" -- \
+	sh "$T/suite.sh" ruaf >"$W/out" 2>"$W/err")
+rc=$?
+if out=$(python3 - "$W" "$ACCESS_READ" <<'PY' 2>&1
+import json, sys
+w, line = sys.argv[1], int(sys.argv[2])
+J = json.load(open(w + "/r.json"))
+S = json.load(open(w + "/r.sarif"))
+F = J["findings"]
+assert [f["kind"] for f in F] == ["use-after-free"], [f["kind"] for f in F]
+f = F[0]
+assert f["stack"][0]["function"] == "read_at" and f["stack"][0]["line"] == line, f["stack"][:1]
+assert "located" not in f and f["guard_page_site"] is None, f.get("located")
+errs = [e for p in J["processes"] for e in p["errors"]]
+assert [(e["access"], e["function"], e["count"]) for e in errs] == [("read", "guard page", 0)], errs
+assert sum(p["argv"][1:2] == ["ruaf"] for p in J["processes"]) == 1
+r = S["runs"][0]["results"][0]
+assert r["locations"][0]["physicalLocation"]["region"]["startLine"] == line, r["locations"]
+assert "read at offset 3" in r["message"]["text"], r["message"]
+PY
+) && [ "$rc" = 23 ] && ! grep -q "rerun" "$W/err"; then
+	pass "mpcheck: a read after free in the suite, caught with guard_page_sites, at read_at:$ACCESS_READ"
+else
+	fail "mpcheck: a read after free in the suite, caught with guard_page_sites" "exit $rc" "$out" "$(grep ^mpcheck "$W/err")"
+fi
+
+# every SARIF log validates against the SARIF 2.1.0 schema
+if python3 -c "import jsonschema" 2>/dev/null; then
+	if out=$(python3 "$MPWRAP_ROOT/tests/sarif/check_sarif.py" "$T"/*/r.sarif 2>&1); then
+		pass "every SARIF log validates against the SARIF 2.1.0 schema"
+	else
+		fail "every SARIF log validates against the SARIF 2.1.0 schema" "$out"
+	fi
+else
+	n=$((n + 1)); echo "ok $n - # SKIP python3-jsonschema not installed"
+fi
+
 # ---- a bad value: one warning line, the program runs as ever
 OPTS="guard_page_sites=lc.O0+12" prun badkey "$B/lc.O0" clean
 if [ "$rc" = 0 ] && [ "$(grep -c warning "$RD/err")" = 1 ] &&
