@@ -111,22 +111,33 @@ static int parse_site(const char *s, size_t n, struct site *st)
 	return st->nframes ? 0 : -1;
 }
 
-int _mp_gp_sites_parse(const char *s, size_t n)
+/* Parse the list into out[] (NULL: only check it); the number of sites, or
+ * -1 when malformed. */
+static int parse_list(const char *s, size_t n, struct site *out)
 {
-	unsigned count = 0;
+	static struct site scratch;
+	int count = 0;
 	size_t i = 0;
-	nsites = 0;
 	while (i < n) {
 		size_t j = i;
 		while (j < n && s[j] != ',')
 			j++;
-		if (count == MP_SITES_MAX || parse_site(s + i, j - i, &sites[count]) != 0)
+		if (count == MP_SITES_MAX ||
+		    parse_site(s + i, j - i, out ? &out[count] : &scratch) != 0)
 			return -1;
 		count++;
 		i = j + 1;
 	}
-	nsites = count;
-	atomic_store(&unresolved, count > 0);
+	return count;
+}
+
+int _mp_gp_sites_parse(const char *s, size_t n)
+{
+	/* checked first: a bad value keeps the sites given before */
+	if (parse_list(s, n, NULL) < 0)
+		return -1;
+	nsites = (unsigned)parse_list(s, n, sites);
+	atomic_store(&unresolved, nsites > 0);
 	return 0;
 }
 
