@@ -14,7 +14,8 @@
  * (under): even a 1-byte overflow of a 10-byte block faults.  Its pointer
  * is then aligned only as far as the size allows (Electric Fence's
  * EF_ALIGNMENT=1), for those sites only; an explicit alignment (memalign,
- * aligned new) is kept, leaving at most alignment - 1 bytes of slack.
+ * aligned new) is kept, leaving at most alignment - 1 bytes of slack,
+ * except 16, which cannot be told from malloc's own.
  *
  * A small fixed registry describes the regions to the fault handler, which
  * reads it without locking (entries are published after they are filled).
@@ -76,9 +77,10 @@ void *_mp_gp_alloc(size_t n, size_t align, uint32_t stack, int how,
 	size_t ps = page(), a = align > MP_ALIGN ? align : MP_ALIGN;
 	size_t data = (n + MP_GUARD_SIZE + a + ps - 1) & ~(ps - 1);
 	int under = (how & MP_GP_UNDER) != 0;
-	/* targeted: the end touches the page unless an alignment was asked */
-	if ((how & MP_GP_EXACT) && align <= MP_ALIGN)
-		a = 1;
+	/* targeted: the end touches the page; an alignment the caller asked
+	 * for is kept, but malloc's 16 is not (memalign(16) looks the same) */
+	if (how & MP_GP_EXACT)
+		a = align == MP_ALIGN || align == 0 ? 1 : align;
 	char *base = _mp_map(data + ps, 0);
 	if (!base)
 		return NULL;
