@@ -143,6 +143,16 @@ mcase "a bug the rerun does not repeat: not reproduced" "$B/lc.O0" heap-buffer-o
 mcase "a rerun that hangs is killed: not reproduced" "$B/lc.O0" heap-buffer-overflow \
 	"did not end within 1 s and was killed" "$ACCESS_WRITE" --locate-timeout 1 -- hang "$T/hang.once"
 
+# a bad --locate-timeout: mpcheck's own usage error, nothing run
+python3 "$MPCHECK" --locate --locate-timeout 0 -- "$B/lc.O0" over 10 >"$T/usage.out" 2>"$T/usage.err"
+rc=$?
+if [ "$rc" = 125 ] && [ "$(head -1 "$T/usage.err")" = "mpcheck: --locate-timeout: expected an integer 1..86400, got '0'" ] &&
+	[ ! -s "$T/usage.out" ]; then
+	pass "--locate-timeout 0 is a usage error (125)"
+else
+	fail "--locate-timeout 0 is a usage error (125)" "exit $rc" "$(cat "$T/usage.err")"
+fi
+
 # ---- the late report's line, then the read after free it makes visible
 prun wuaf "$B/lc.O0" wuaf
 key=$(sed -n 's/.*to find the access: mpcheck --locate, or rerun with MPWRAP_OPTIONS=guard_page_sites=\([^ ]*\) (also catches reads after free)$/\1/p' "$RD"/r.*.log)
