@@ -34,6 +34,11 @@
 #include <unistd.h>
 
 #define GP_MAX 4096
+/* Past this many regions in use, a freed block is unmapped at once rather
+ * than kept in quarantine: a site that allocates in a loop keeps getting
+ * guard pages (quarantined blocks of 10 bytes would otherwise hold every
+ * slot, the quarantine counting bytes, not pages). */
+#define GP_CROWDED (GP_MAX / 2)
 
 struct region {
 	_Atomic uintptr_t base; /* 0: free slot */
@@ -47,6 +52,7 @@ struct region {
 static struct region regs[GP_MAX];
 static pthread_mutex_t gp_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_ulong sample;
+static atomic_uint used; /* regions published */
 
 static size_t page(void)
 {
@@ -106,6 +112,7 @@ void *_mp_gp_alloc(size_t n, size_t align, uint32_t stack, int how,
 		atomic_store(&regs[i].free_stack, 0);
 		atomic_store(&regs[i].freed, 0);
 		atomic_store(&regs[i].base, (uintptr_t)base); /* publish */
+		atomic_fetch_add(&used, 1);
 	}
 	pthread_mutex_unlock(&gp_lock);
 	if (i == GP_MAX) { /* registry full: no guard page for this one */
@@ -157,9 +164,16 @@ void _mp_gp_retire(const struct mp_large *e, uint32_t free_stack)
 void _mp_gp_release(uintptr_t real, uint32_t map_pages)
 {
 	struct region *r = find(real);
-	if (r)
+	if (r) {
 		atomic_store_explicit(&r->base, 0, memory_order_release);
+		atomic_fetch_sub(&used, 1);
+	}
 	_mp_unmap((void *)real, (size_t)map_pages * page());
+}
+
+int _mp_gp_crowded(void)
+{
+	return atomic_load_explicit(&used, memory_order_relaxed) >= GP_CROWDED;
 }
 
 int _mp_gp_fault(uintptr_t addr, uint32_t access_stack, int access,

@@ -29,6 +29,9 @@ void _mp_gp_soft_guards(const struct mp_large *e, size_t *front, size_t *rear);
 void _mp_gp_retire(const struct mp_large *e, uint32_t free_stack);
 /* Leaves quarantine: unmap. */
 void _mp_gp_release(uintptr_t real, uint32_t map_pages);
+/* Half the registry in use: a freed guard-page block is released at once
+ * instead of waiting in quarantine (no use-after-free check for it). */
+int _mp_gp_crowded(void);
 
 /* Fault at addr: a guard page or a freed guard-page block?  Fills *v
  * (access: MP_ACCESS_READ, MP_ACCESS_WRITE or 0 when unknown) and returns

@@ -426,6 +426,12 @@ static void large_free(uintptr_t p, uint32_t stack, const struct mp_dealloc *d)
 			large_blocks--;
 			large_bytes -= size;
 			large_frees++;
+			/* guard-page slots running out: unmapped now, not
+			 * quarantined, so later blocks still get a page */
+			if ((gone.flags & MP_F_GUARDPAGE) && _mp_gp_crowded()) {
+				_mp_large_remove_locked(e);
+				gone.state = MP_ST_FREED;
+			}
 		}
 	} else {
 		struct mp_large *in = _mp_large_find_interior_locked(p);
@@ -452,6 +458,10 @@ static void large_free(uintptr_t p, uint32_t stack, const struct mp_dealloc *d)
 		_mp_report_error(&v[k]);
 	if (freed) {
 		count_free(size);
+		if ((gone.flags & MP_F_GUARDPAGE) && gone.state == MP_ST_FREED) {
+			_mp_gp_release(gone.real, gone.map_pages);
+			return;
+		}
 		if (gone.flags & MP_F_GUARDPAGE)
 			_mp_gp_retire(&gone, stack);
 		retire(p, size, gone.flags & MP_F_GUARDPAGE, damaged);

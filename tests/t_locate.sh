@@ -138,6 +138,8 @@ mcase "overflow by 1 of a 5000-byte (large) block, located" "$B/lc.O0" heap-buff
 mcase "overflow by 1 of a 10-byte block, $CC2 -O2, located" "$B/lc.O2" heap-buffer-overflow located "$ACCESS_WRITE" -- over 10
 mcase "underflow by 1, located" "$B/lc.O0" heap-buffer-underflow located "$ACCESS_WRITE" -- under
 mcase "write after free, located" "$B/lc.O0" use-after-free located "$ACCESS_WRITE" -- wuaf
+mcase "overflow of the 20000th block of a loop, located (guard-page slots reused)" "$B/lc.O0" \
+	heap-buffer-overflow located "$ACCESS_WRITE" -- loop 20000
 mcase "a bug the rerun does not repeat: not reproduced" "$B/lc.O0" heap-buffer-overflow \
 	"exited with status 0 without a bad access to a block of this site" "$ACCESS_WRITE" -- flaky "$T/flaky.once"
 mcase "a rerun that hangs is killed: not reproduced" "$B/lc.O0" heap-buffer-overflow \

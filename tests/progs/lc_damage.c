@@ -12,6 +12,8 @@
  *   lc_damage flaky FILE       overflows only when FILE does not exist,
  *                              and creates it: a rerun does not reproduce
  *   lc_damage hang FILE        the same, but a rerun hangs instead
+ *   lc_damage loop K           K blocks of 10 bytes allocated and freed at
+ *                              one site, the last one overflowed
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -78,6 +80,15 @@ int main(int argc, char **argv)
 				pause();
 		}
 		free(p);
+	} else if (strcmp(mode, "loop") == 0 && argc > 2) {
+		long k = strtol(argv[2], NULL, 10);
+		free(p);
+		for (long i = 0; i < k; i++) {
+			char *q = make_block(10); /* LOOP_CALL */
+			if (i == k - 1)
+				write_at(q, 10); /* CALL_LOOP */
+			free(q);
+		}
 	} else {
 		free(p);
 	}
