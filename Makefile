@@ -33,11 +33,11 @@ PROGRAM_DEPS := php-cli:/usr/bin/php emacs-nox:/usr/bin/emacs \
         default-jre-headless:/usr/bin/java
 
 # Sources by layer, lowest first; a file calls only into its own layer or
-# the ones listed before it (tests/t_layers.sh checks the objects' symbols
+# the ones listed before it (tests/arch/t_layers.sh checks the objects' symbols
 # and the includes).  libmempool.a is everything up to api; libmpwrap.so
 # adds the leak scan, the exit report and the shims.
 LAYERS      := base heap stack leak report detect api preload
-BASE_SRC    := out options real vm procmaps loaderprobe procgate
+BASE_SRC    := out options real vm procmaps loaderprobe procgate gpsites
 HEAP_SRC    := slab guard guardpage large quarantine
 STACK_SRC   := depot stack unwind symindex symbolize
 LEAK_SRC    := leaks

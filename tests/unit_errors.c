@@ -179,6 +179,12 @@ static void test_check_counts_and_reports_once(void **state)
 	tu_assert_frame(un, "detected by mp_check:", __func__, "unit_errors.c");
 	tu_assert_frame(ov, "allocated by:", "err_alloc_site", "unit_errors.c");
 	tu_assert_frame(un, "allocated by:", "err_alloc_site", "unit_errors.c");
+	/* damage found late: the last line says how to find the access, with
+	 * the allocation site as module+offset, the side for an underflow */
+	tu_assert_has(ov, "==   to find the access: mpcheck --locate, or rerun "
+		      "with MPWRAP_OPTIONS=guard_page_sites=unit_errors+0x");
+	tu_assert_has(un, "==   to find the access: mpcheck --locate, or rerun "
+		      "with MPWRAP_OPTIONS=guard_page_sites=under@unit_errors+0x");
 	free(ov);
 	free(un);
 	free(log);

@@ -6,6 +6,7 @@
  * library must never stop the host program over an option.
  */
 #include "options.h"
+#include "gpsites.h"
 #include "out.h"
 
 #include <stddef.h>
@@ -14,7 +15,7 @@
 
 struct mp_options _mp_opt;
 
-enum opt_type { OPT_INT, OPT_PATH, OPT_KINDS, OPT_HEURS, OPT_SIDE };
+enum opt_type { OPT_INT, OPT_PATH, OPT_KINDS, OPT_HEURS, OPT_SIDE, OPT_SITES };
 
 struct opt_def {
 	const char *name;
@@ -119,6 +120,8 @@ static void set_defaults(void)
 		char *field = (char *)&_mp_opt + table[i].off;
 		if (table[i].type == OPT_PATH)
 			field[0] = '\0';
+		else if (table[i].type == OPT_SITES)
+			*(long *)field = _mp_gp_sites_parse("", 0);
 		else
 			*(long *)field = table[i].def;
 	}
@@ -138,6 +141,12 @@ static int apply(const char *key, size_t klen, const char *val, size_t vlen,
 				break;
 			memcpy(field, val, vlen);
 			field[vlen] = '\0';
+			return 0;
+		}
+		if (d->type == OPT_SITES) {
+			if (_mp_gp_sites_parse(val, vlen) != 0)
+				break;
+			*(long *)field = vlen > 0;
 			return 0;
 		}
 		if (d->type == OPT_SIDE) {
@@ -204,6 +213,8 @@ void _mp_options_help(int fd)
 				       d->min, d->max);
 		else if (d->type == OPT_SIDE)
 			_mp_out_str(&o, "default over: ");
+		else if (d->type == OPT_SITES)
+			_mp_out_str(&o, "default none: ");
 		else if (d->type == OPT_KINDS)
 			_mp_out_str(&o, "default definite,indirect: ");
 		else if (d->type == OPT_HEURS)

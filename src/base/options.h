@@ -33,7 +33,9 @@ enum {
 /* Every option, once: X(name, field, type, default, min, max, help).
  * The struct, the parser's table and the help text are generated from it.
  * Types: INT (min..max), KINDS (leak kinds), HEURS (leak heuristics),
- * SIDE (over/under: a 0/1 field), PATH (a path template, %p = pid). */
+ * SIDE (over/under: a 0/1 field), PATH (a path template, %p = pid),
+ * SITES (allocation sites, parsed into gpsites.c's table; the field says
+ * whether any was given). */
 #define MP_OPTION_LIST(X) \
 	X(stack_depth, stack_depth, INT, 10, 0, MP_MAX_DEPTH, \
 	  "frames recorded per allocation (0 disables stacks)") \
@@ -63,6 +65,10 @@ enum {
 	  "one allocation in N sits against an inaccessible page (0: off)") \
 	X(guard_page_side, guard_page_under, SIDE, 0, 0, 1, \
 	  "over: the page follows the block (overflows); under: it precedes it") \
+	X(guard_page_sites, guard_page_sites, SITES, 0, 0, 0, \
+	  "every block allocated at these sites gets a guard page: " \
+	  "[under@]MODULE+0xOFFSET[/MODULE+0xOFFSET...], comma-separated, as " \
+	  "reports of late damage and mpcheck --locate name them") \
 	X(unwinder, unwinder, INT, 1, 0, 2, \
 	  "1: fast walker with cached CFI rules (libunwind for what it declines); " \
 	  "0: libunwind only; 2: both, mismatches reported") \
@@ -82,6 +88,9 @@ enum {
 	  "text report file (%p = pid), a regular file of the user's; default stderr") \
 	X(json_path, json_path, PATH, 0, 0, 0, \
 	  "JSON report file (%p = pid); default none") \
+	X(json_environ, json_environ, INT, 0, 0, 1, \
+	  "the JSON report lists the process's initial environment (mpcheck " \
+	  "--locate sets it, to rerun the process as it was run)") \
 	X(start_path, start_path, PATH, 0, 0, 0, \
 	  "empty file made when a process starts (%p = pid) and removed once its " \
 	  "JSON report is in place: what remains names processes that died " \
@@ -92,6 +101,7 @@ enum {
 #define MP_OPT_FIELD_HEURS(f) long f;
 #define MP_OPT_FIELD_SIDE(f) long f;
 #define MP_OPT_FIELD_PATH(f) char f[MP_PATH_MAX];
+#define MP_OPT_FIELD_SITES(f) long f; /* sites given (gpsites.c holds them) */
 #define MP_OPT_FIELD(name, field, type, def, min, max, help) MP_OPT_FIELD_##type(field)
 
 struct mp_options {

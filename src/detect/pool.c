@@ -8,6 +8,8 @@
  */
 #define _GNU_SOURCE
 #include "pool.h"
+#include "gpsites.h"
+#include "depot.h"
 #include "guard.h"
 #include "guardpage.h"
 #include "large.h"
@@ -170,10 +172,10 @@ static int track_large(const struct mp_large *e)
 }
 
 static void *guarded_alloc(size_t n, size_t align, unsigned family,
-			   uint32_t stack)
+			   uint32_t stack, int how)
 {
 	struct mp_large e;
-	void *p = _mp_gp_alloc(n, align, stack, &e);
+	void *p = _mp_gp_alloc(n, align, stack, how, &e);
 	if (p) {
 		e.family = family & MP_FAM_MASK;
 		e.align_log = align_log(align);
@@ -198,8 +200,15 @@ static void *alloc_impl(size_t n, size_t align, unsigned family,
 	maybe_check(caller);
 	uint32_t stack = _mp_stack_here(caller);
 	void *p = NULL;
-	if (_mp_gp_wanted(n, align))
-		p = guarded_alloc(n, align, family, stack); /* NULL: usual way */
+	int site = MP_GP_NONE;
+	if (_mp_gp_sites_active()) { /* guard_page_sites: is this one of them? */
+		const uintptr_t *pcs;
+		unsigned depth = _mp_depot_get(stack, &pcs);
+		site = _mp_gp_site_match(pcs, depth);
+	}
+	int how = _mp_gp_wanted(n, align, site);
+	if (how)
+		p = guarded_alloc(n, align, family, stack, how); /* NULL: usual way */
 	/* a slot has no room for an alignment: aligned news are large */
 	int c = align <= MP_ALIGN && !aligned_family(family) ? _mp_class_of(n)
 							      : -1;
@@ -408,6 +417,12 @@ static void large_free(uintptr_t p, uint32_t stack, const struct mp_dealloc *d)
 			large_blocks--;
 			large_bytes -= size;
 			large_frees++;
+			/* guard-page slots running out: unmapped now, not
+			 * quarantined, so later blocks still get a page */
+			if ((gone.flags & MP_F_GUARDPAGE) && _mp_gp_crowded()) {
+				_mp_large_remove_locked(e);
+				gone.state = MP_ST_FREED;
+			}
 		}
 	} else {
 		struct mp_large *in = _mp_large_find_interior_locked(p);
@@ -434,6 +449,10 @@ static void large_free(uintptr_t p, uint32_t stack, const struct mp_dealloc *d)
 		_mp_report_error(&v[k]);
 	if (freed) {
 		count_free(size);
+		if ((gone.flags & MP_F_GUARDPAGE) && gone.state == MP_ST_FREED) {
+			_mp_gp_release(gone.real, gone.map_pages);
+			return;
+		}
 		if (gone.flags & MP_F_GUARDPAGE)
 			_mp_gp_retire(&gone, stack);
 		retire(p, size, gone.flags & MP_F_GUARDPAGE, damaged);

@@ -29,6 +29,8 @@ enum mp_err {
 
 #define MP_LOC_MAX 200
 
+enum { MP_ACCESS_READ = 1, MP_ACCESS_WRITE = 2 };
+
 /* What detection found; the report module turns it into words. */
 struct mp_verdict {
 	enum mp_err kind;
@@ -45,6 +47,9 @@ struct mp_verdict {
 	 * alignment passed (0: none); argument errors: see enum mp_err */
 	int arg_sized;
 	size_t arg, arg2;
+	/* caught at the access by a guard page: MP_ACCESS_READ or _WRITE
+	 * (0: unknown, or not caught at the access) */
+	int access;
 	/* where addr points, in words (locate.c), filled when reported */
 	int loc_kind;
 	char loc[MP_LOC_MAX];

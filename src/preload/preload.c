@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "exit.h"
+#include "gpsites.h"
 #include "json.h"
 #include "pool.h"
 #include "procgate.h"
@@ -343,6 +344,7 @@ __attribute__((constructor)) static void mpwrap_start(void)
 	_mp_unwind_no_lazy_bounds();
 	_mp_thread_register_self(); /* stopped and read like any other */
 	_mp_json_start_marker(1);
+	_mp_gp_sites_resolve(); /* every module loaded so far is mapped */
 	_mp_threads_atfork();
 	_mp_signals_install();
 	Dl_info mine, theirs;

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
@@ -78,6 +79,21 @@ static __attribute__((noreturn)) void die_of(int sig, const siginfo_t *si)
 		syscall(SYS_exit_group, 128 + sig);
 }
 
+/* Read or write?  The page-fault error code the kernel leaves in the
+ * context says so on x86-64 (bit 1: the access was a write). */
+#define PF_WRITE_BIT 2
+static int fault_access(const void *uc)
+{
+#if defined(__x86_64__)
+	const ucontext_t *u = uc;
+	return u && (u->uc_mcontext.gregs[REG_ERR] & PF_WRITE_BIT)
+		       ? MP_ACCESS_WRITE : MP_ACCESS_READ;
+#else
+	(void)uc;
+	return 0;
+#endif
+}
+
 static void handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
@@ -104,11 +120,18 @@ static void handler(int sig, siginfo_t *si, void *uc)
 			_mp_leave();
 			if (n > 1)
 				memmove(pcs, pcs + 1, --n * sizeof *pcs);
+			/* frame #0 is the faulting instruction itself, not a
+			 * return address: the symbolizer looks up pc - 1 (the
+			 * call), which at -O2 can be the line before.  Stored
+			 * one byte on (still inside the instruction). */
+			if (n && fault)
+				pcs[0]++;
 		}
 		uint32_t id = n ? _mp_depot_put(pcs, n) : 0;
 		struct mp_verdict v;
 		if (sig == SIGSEGV &&
-		    _mp_gp_fault((uintptr_t)si->si_addr, id, &v)) {
+		    _mp_gp_fault((uintptr_t)si->si_addr, id, fault_access(uc),
+				 &v)) {
 			/* a guard page caught it: this is the real report */
 			_mp_report_error(&v);
 			n = 0; /* the stack was in it */

@@ -9,6 +9,7 @@
 #include "json.h"
 #include "loaderprobe.h"
 #include "depot.h"
+#include "gpsites.h"
 #include "locate.h"
 #include "options.h"
 #include "reent.h"
@@ -64,6 +65,87 @@ static void json_frame(void *ctx, unsigned i, uintptr_t pc,
 		_mp_out_printf(o, ",\"offset\":\"0x%lx\"}", (unsigned long)s->offset);
 	else
 		_mp_out_str(o, ",\"offset\":null}");
+}
+
+/* The working directory the process started in (a rerun starts there). */
+static char start_cwd[MP_PATH_MAX * 4];
+/* /proc/self/cmdline or environ, read whole; a larger one is left out. */
+#define PROC_LIST_MAX (256 * 1024)
+static char proc_list[PROC_LIST_MAX];
+
+/* A string of bytes as JSON, every byte a code point of its own (bytes
+ * 0x80..0xff as \u0080..\u00ff): an argument or variable that is not UTF-8
+ * comes back byte for byte (Python: s.encode("latin-1")). */
+static void json_bytes(struct mp_out *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	_mp_out_str(o, "\"");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+			_mp_out_mem(o, e, 2);
+		} else if (c < 0x20 || c >= 0x7f) {
+			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			_mp_out_mem(o, e, 6);
+		} else {
+			_mp_out_mem(o, (const char *)&c, 1);
+		}
+	}
+	_mp_out_str(o, "\"");
+}
+
+/* A NUL-separated /proc/self file as a JSON list of strings; null when it
+ * cannot be read whole. */
+static void json_proc_list(struct mp_out *o, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = 0, r = 0;
+	if (fd >= 0) {
+		while (n < PROC_LIST_MAX &&
+		       (r = read(fd, proc_list + n, PROC_LIST_MAX - (size_t)n)) > 0)
+			n += r;
+		close(fd);
+	}
+	if (fd < 0 || r < 0 || n >= PROC_LIST_MAX) {
+		_mp_out_str(o, "null");
+		return;
+	}
+	_mp_out_str(o, "[");
+	for (ssize_t i = 0, first = 1; i < n; first = 0) {
+		size_t len = strnlen(proc_list + i, (size_t)(n - i));
+		if (!first)
+			_mp_out_str(o, ",");
+		json_bytes(o, proc_list + i, len);
+		i += (ssize_t)len + 1;
+	}
+	_mp_out_str(o, "]");
+}
+
+/* How the process was started, for mpcheck --locate to run it again:
+ * argv, the executable, the working directory it started in and, with
+ * json_environ=1, its initial environment. */
+static void json_process(struct mp_out *o)
+{
+	char exe[MP_PATH_MAX * 4];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	_mp_out_str(o, "\"argv\":");
+	json_proc_list(o, "/proc/self/cmdline");
+	_mp_out_str(o, ",\"executable\":");
+	if (n > 0)
+		json_bytes(o, exe, (size_t)n);
+	else
+		_mp_out_str(o, "null");
+	_mp_out_str(o, ",\"cwd\":");
+	if (start_cwd[0])
+		json_bytes(o, start_cwd, strlen(start_cwd));
+	else
+		_mp_out_str(o, "null");
+	if (_mp_opt.json_environ) {
+		_mp_out_str(o, ",\"environ\":");
+		json_proc_list(o, "/proc/self/environ");
+	}
+	_mp_out_str(o, ",\n");
 }
 
 static void json_stack(struct mp_out *o, uint32_t id)
@@ -137,6 +219,13 @@ static void json_errors(struct mp_out *o)
 		_mp_out_json_str(o, what);
 		_mp_out_str(o, ",");
 		json_error_facts(o, v);
+		char site[MP_SITE_KEY_MAX];
+		_mp_out_str(o, "\"guard_page_site\":");
+		_mp_out_json_str(o, _mp_report_site(v, site, sizeof site) == 0
+					    ? site : NULL);
+		_mp_out_printf(o, ",\"access\":%s,", v->access == MP_ACCESS_WRITE
+			       ? "\"write\"" : v->access == MP_ACCESS_READ
+			       ? "\"read\"" : "null");
 		if (v->loc[0]) {
 			_mp_out_printf(o, "\"location\":{\"kind\":\"%s\",\"text\":",
 				       _mp_loc_kind_name(v->loc_kind));
@@ -322,7 +411,8 @@ int _mp_json_write(const struct mp_leak_set *ls, const struct mp_stats *st)
 	_mp_out_printf(&o, "{\"version\":1,\"tool\":\"mpwrap\",\"pid\":%d,"
 		       "\"command\":", (int)getpid());
 	_mp_out_json_str(&o, _mp_command_line());
-	_mp_out_str(&o, ",\n");
+	_mp_out_str(&o, ",");
+	json_process(&o);
 	json_errors(&o);
 	_mp_out_str(&o, ",\n");
 	json_leaks(&o, ls);
@@ -349,6 +439,8 @@ refuse:
 void _mp_json_start_marker(int make)
 {
 	char path[MP_PATH_MAX + 32];
+	if (make && !getcwd(start_cwd, sizeof start_cwd))
+		start_cwd[0] = '\0';
 	if (!_mp_opt.start_path[0])
 		return;
 	_mp_expand_path(path, sizeof path, _mp_opt.start_path);

@@ -13,7 +13,8 @@ int _mp_json_write(const struct mp_leak_set *ls, const struct mp_stats *st);
 const char *_mp_command_line(void);
 
 /* start_path: make (1) the marker saying this process started, or remove
- * it (0) once its JSON report is in place. */
+ * it (0) once its JSON report is in place.  make also notes the working
+ * directory the process starts in (the report's "cwd"). */
 void _mp_json_start_marker(int make);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "locate.h"
+#include "gpsites.h"
 #include "loaderprobe.h"
 #include "depot.h"
 #include "out.h"
@@ -289,4 +290,37 @@ void _mp_locate(struct mp_verdict *v)
 	v->loc_kind = LOC_UNKNOWN;
 	_mp_snprintf(v->loc, sizeof v->loc, "%p is not a heap address (no heap "
 		     "block, thread stack or module holds it)", (void *)v->addr);
+}
+
+int _mp_gp_site_key(uint32_t stack, int side, char *buf, size_t cap)
+{
+	const uintptr_t *pcs;
+	unsigned n = _mp_depot_get(stack, &pcs);
+	size_t len = 0;
+	struct mp_symbol sym;
+	if (!n || !cap || !_mp_loader_ok())
+		return -1;
+	buf[0] = '\0';
+	if (side == MP_GP_UNDER)
+		len = _mp_snprintf(buf, cap, "under@");
+	for (unsigned i = 0; i < n && i < MP_SITE_FRAMES; i++) {
+		sym.function[0] = sym.module[0] = '\0';
+		_mp_enter();
+		int known = _mp_symbolize_at(pcs[i], _mp_depot_gen(stack), &sym);
+		_mp_leave();
+		const char *mod = _mp_base_name(sym.module);
+		/* a name the option could not carry: stop the key here */
+		if (!known || !mod[0] || strpbrk(mod, ":/,@ \t\n=") ||
+		    strlen(mod) >= MP_SITE_MODULE_MAX)
+			break;
+		len += _mp_snprintf(buf + len, len < cap ? cap - len : 0, "%s%s+0x%lx",
+				    i ? "/" : "", mod, (unsigned long)sym.offset);
+		if (strcmp(sym.function, "main") == 0)
+			break; /* the JSON report's stacks end there too */
+	}
+	if (len + 1 >= cap || !buf[0] || buf[len - 1] == '@') {
+		buf[0] = '\0';
+		return -1;
+	}
+	return 0;
 }

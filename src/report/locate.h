@@ -14,4 +14,9 @@ void _mp_locate(struct mp_verdict *v);
 /* "heap", "freed", "stack", "data", "module", "unknown"; NULL: not located. */
 const char *_mp_loc_kind_name(int kind);
 
+/* The key naming the site of depot stack `stack` (with "under@" for side
+ * MP_GP_UNDER) into buf; -1 when the stack cannot be named (no stack, no
+ * module).  Report time: it symbolizes. */
+int _mp_gp_site_key(uint32_t stack, int side, char *buf, size_t cap);
+
 #endif

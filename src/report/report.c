@@ -10,6 +10,7 @@
 #include "report.h"
 #include "mempool.h"
 #include "depot.h"
+#include "gpsites.h"
 #include "leaks.h"
 #include "loaderprobe.h"
 #include "locate.h"
@@ -398,8 +399,11 @@ static void locate_text(struct mp_out *o, const struct mp_verdict *v)
 	if (!v->count && (v->kind == MP_E_OVERFLOW || v->kind == MP_E_UNDERFLOW ||
 			  v->kind == MP_E_USE_AFTER_FREE)) {
 		/* caught at the access itself (guard page): nothing changed */
-		_mp_out_printf(o, "access at offset %ld (%p) of the %s%zu-byte "
-			       "block at %p\n", v->offset, (void *)v->addr,
+		_mp_out_printf(o, "%s at offset %ld (%p) of the %s%zu-byte "
+			       "block at %p, caught by a guard page\n",
+			       v->access == MP_ACCESS_WRITE ? "write"
+			       : v->access == MP_ACCESS_READ ? "read" : "access",
+			       v->offset, (void *)v->addr,
 			       v->kind == MP_E_USE_AFTER_FREE ? "freed " : "",
 			       b->size, (void *)b->user);
 		return;
@@ -500,6 +504,38 @@ void _mp_report_describe(const struct mp_verdict *v, char *buf, size_t cap)
 	buf[n] = '\0';
 }
 
+int _mp_report_site(const struct mp_verdict *v, char *buf, size_t cap)
+{
+	int late = v->count && v->has_block && v->blk.alloc_stack &&
+		   (v->kind == MP_E_OVERFLOW || v->kind == MP_E_UNDERFLOW ||
+		    v->kind == MP_E_USE_AFTER_FREE);
+	if (!late || _mp_tls.raw_stacks)
+		return -1;
+	return _mp_gp_site_key(v->blk.alloc_stack, v->kind == MP_E_UNDERFLOW
+				       ? MP_GP_UNDER : MP_GP_OVER, buf, cap);
+}
+
+/* Damage found after the fact (guard or poison bytes changed): one line on
+ * how to have the bad access itself reported. */
+static void locate_hint(struct mp_out *o, const struct mp_verdict *v)
+{
+	char key[MP_SITE_KEY_MAX];
+	if (!v->count || (v->kind != MP_E_OVERFLOW && v->kind != MP_E_UNDERFLOW &&
+			  v->kind != MP_E_USE_AFTER_FREE))
+		return;
+	_mp_report_prefix(o);
+	if (_mp_report_site(v, key, sizeof key) != 0) {
+		_mp_out_str(o, "  to find the access: rerun with MPWRAP_OPTIONS="
+			    "guard_page_rate=1 (no allocation site to target)\n");
+		return;
+	}
+	_mp_out_str(o, "  to find the access: mpcheck --locate, or rerun with "
+		    "MPWRAP_OPTIONS=guard_page_sites=");
+	_mp_out_safe_str(o, key);
+	_mp_out_str(o, v->kind == MP_E_USE_AFTER_FREE
+			       ? " (also catches reads after free)\n" : "\n");
+}
+
 /* exit.c, in libmpwrap.so only */
 extern void _mp_abort_after_error(void) __attribute__((weak));
 
@@ -554,6 +590,7 @@ void _mp_report_error(const struct mp_verdict *given)
 			_mp_report_stack(&o, v->blk.free_stack);
 		}
 	}
+	locate_hint(&o, v);
 	_mp_report_prefix(&o);
 	_mp_out_str(&o, "\n");
 	_mp_report_end(&o);

@@ -17,6 +17,11 @@ const char *_mp_err_name(enum mp_err k);
  * abort if abort_on_error.  No pool lock may be held. */
 void _mp_report_error(const struct mp_verdict *v);
 
+/* Damage found late (guard or poison bytes changed): the guard_page_sites
+ * entry that targets its allocation site into buf; -1 for other errors or
+ * when the site cannot be named.  Report time (it symbolizes). */
+int _mp_report_site(const struct mp_verdict *v, char *buf, size_t cap);
+
 /* The locating line of v's report (no prefix, no newline) into buf, for
  * the JSON report. */
 void _mp_report_describe(const struct mp_verdict *v, char *buf, size_t cap);
