@@ -37,18 +37,6 @@ static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
 #define NFATAL (sizeof fatal / sizeof fatal[0])
 static struct sigaction old[NFATAL];
 
-static const char *signame(int sig)
-{
-	switch (sig) {
-	case SIGSEGV: return "SIGSEGV";
-	case SIGBUS: return "SIGBUS";
-	case SIGFPE: return "SIGFPE";
-	case SIGILL: return "SIGILL";
-	case SIGABRT: return "SIGABRT";
-	default: return "signal";
-	}
-}
-
 static atomic_int once; /* the death of this process is being reported */
 
 /* Is the page of addr mapped at all (whatever its protection)? */
@@ -105,7 +93,6 @@ static void handler(int sig, siginfo_t *si, void *uc)
 	int fault = si->si_code > 0 && sig != SIGABRT;
 	int was_mapped = fault && sig == SIGSEGV ? page_mapped((uintptr_t)si->si_addr) : 1;
 	if (!_mp_exit_aborting() && !atomic_exchange(&once, 1)) {
-		struct mp_out o;
 		uintptr_t pcs[MP_MAX_DEPTH];
 		unsigned n = 0;
 		int in_pool = _mp_tls.in_pool;
@@ -136,24 +123,9 @@ static void handler(int sig, siginfo_t *si, void *uc)
 			_mp_report_error(&v);
 			n = 0; /* the stack was in it */
 		}
-		_mp_report_begin(&o);
-		_mp_report_prefix(&o);
-		_mp_out_printf(&o, "mpwrap: the program is dying of %s (%d)",
-			       signame(sig), sig);
-		if (fault)
-			_mp_out_printf(&o, " at address %p", si->si_addr);
-		else if (si->si_code <= 0 && sig != SIGABRT) /* no address */
-			_mp_out_printf(&o, " sent by pid %d", (int)si->si_pid);
-		_mp_out_str(&o, in_pool ? "; inside the allocator, leak scan skipped\n"
-					: "\n");
-		_mp_report_end(&o);
-		if (n) {
-			_mp_report_begin(&o);
-			_mp_report_prefix(&o);
-			_mp_out_str(&o, "  signal raised at:\n");
-			_mp_report_stack(&o, id);
-			_mp_report_end(&o);
-		}
+		_mp_report_dying(sig, fault ? si->si_addr : NULL,
+				 si->si_code <= 0 && sig != SIGABRT ? (int)si->si_pid : 0,
+				 in_pool, n ? id : 0);
 		/* the leak scan starts where the signal stopped the program */
 		_mp_handoff_set_context(uc);
 		_mp_fatal_report(!in_pool);

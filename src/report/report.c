@@ -21,6 +21,7 @@
 #include "unwind.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -894,4 +895,42 @@ void _mp_report_abort_note(void)
 	_mp_out_str(&o, "mpwrap: abort_on_error=1: aborting (SIGABRT) after the "
 			"error reported above\n");
 	_mp_report_end(&o);
+}
+
+/* ---- the program dies of a signal --------------------------------------- */
+
+static const char *signame(int sig)
+{
+	switch (sig) {
+	case SIGSEGV: return "SIGSEGV";
+	case SIGBUS: return "SIGBUS";
+	case SIGFPE: return "SIGFPE";
+	case SIGILL: return "SIGILL";
+	case SIGABRT: return "SIGABRT";
+	default: return "signal";
+	}
+}
+
+void _mp_report_dying(int sig, const void *fault_addr, int sender, int in_pool,
+		      uint32_t raised_at)
+{
+	struct mp_out o;
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	_mp_out_printf(&o, "mpwrap: the program is dying of %s (%d)", signame(sig),
+		       sig);
+	if (fault_addr)
+		_mp_out_printf(&o, " at address %p", fault_addr);
+	else if (sender)
+		_mp_out_printf(&o, " sent by pid %d", sender);
+	_mp_out_str(&o, in_pool ? "; inside the allocator, leak scan skipped\n"
+				: "\n");
+	_mp_report_end(&o);
+	if (raised_at) {
+		_mp_report_begin(&o);
+		_mp_report_prefix(&o);
+		_mp_out_str(&o, "  signal raised at:\n");
+		_mp_report_stack(&o, raised_at);
+		_mp_report_end(&o);
+	}
 }

@@ -122,6 +122,13 @@ size_t _mp_report_live_blocks(void);
 struct mp_stats;
 void _mp_report_stats(const struct mp_stats *st);
 
+/* The program dies of signal sig: one line ("dying of SIGSEGV (11) at
+ * address A" for a fault, "sent by pid P" for a sent one, "inside the
+ * allocator" when the scan is skipped), then the stack it was raised at
+ * (raised_at, 0: none printed). */
+void _mp_report_dying(int sig, const void *fault_addr, int sender, int in_pool,
+		      uint32_t raised_at);
+
 /* One line before abort_on_error aborts the process. */
 void _mp_report_abort_note(void);
 
