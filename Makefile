@@ -41,7 +41,7 @@ BASE_SRC    := out options real vm procmaps loaderprobe procgate gpsites
 HEAP_SRC    := slab guard guardpage large quarantine
 STACK_SRC   := depot stack unwind symindex symbolize
 LEAK_SRC    := leaks
-REPORT_SRC  := locate report
+REPORT_SRC  := locate report notes
 DETECT_SRC  := init pool check stats
 API_SRC     := api
 # the preload build only: reachability scan, thread registry, JSON, exit

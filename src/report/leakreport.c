@@ -1,10 +1,15 @@
 /* leakreport.c - the words of the leak report at exit: each leak group
  * with its stack and what kept it, the LEAK SUMMARY in memcheck's terms,
- * the one line of a clean process, and the ERROR SUMMARY.  The scan that
- * classifies the blocks is leak/leakscan.c; the control flow, exit.c. */
+ * the one line of a clean process, the ERROR SUMMARY, and what kept a
+ * reachable or possibly lost group.  The scan that classifies the blocks
+ * is leak/leakscan.c; the control flow, exit.c. */
 #include "report.h"
 #include "leaks.h"
+#include "loaderprobe.h"
 #include "options.h"
+#include "reent.h"
+
+#include <unistd.h>
 
 static const char *const headings[MP_K_NKINDS] = {
 	"definitely lost", "indirectly lost", "possibly lost", "still reachable"
@@ -98,4 +103,93 @@ void _mp_report_error_summary(size_t errors)
 	_mp_out_printf(&o, "ERROR SUMMARY: %zu error%s%s\n", errors,
 		       errors == 1 ? "" : "s", errors ? " (reported above)" : "");
 	_mp_report_end(&o);
+}
+
+/* ---- what kept a reachable or possibly lost block ---------------------- */
+
+static const char *const root_names[MP_ROOT_NKINDS] = {
+	[MP_ROOT_NONE] = "unknown",
+	[MP_ROOT_GLOBAL] = "global",
+	[MP_ROOT_STACK] = "stack",
+	[MP_ROOT_REGISTER] = "register",
+	[MP_ROOT_TLS] = "thread-local storage",
+	[MP_ROOT_ANON] = "anonymous memory",
+	[MP_ROOT_THREAD_ARG] = "thread argument",
+	[MP_ROOT_LDSO] = "dynamic linker",
+	[MP_ROOT_LIBC] = "C library",
+	[MP_ROOT_POSSIBLE] = "possibly lost block",
+};
+
+/* the roots that need no more than a phrase */
+static const char *const root_phrases[MP_ROOT_NKINDS] = {
+	[MP_ROOT_NONE] = "an unknown root",
+	[MP_ROOT_ANON] = "the program's anonymous memory",
+	[MP_ROOT_THREAD_ARG] = "the argument of a thread not started yet",
+	[MP_ROOT_LDSO] = "the dynamic linker (glibc's own TLS data)",
+	[MP_ROOT_LIBC] = "the C library's data made for the program",
+};
+
+/* x86-64 mcontext gregs order */
+static const char *const reg_names[] = {
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "rdi", "rsi",
+	"rbp", "rbx", "rdx", "rax", "rcx", "rsp", "rip", "eflags", "csgsfs",
+	"err", "trapno", "oldmask", "cr2",
+};
+
+void _mp_report_keeper_facts(const struct mp_keeper *k,
+			     struct mp_keeper_facts *f)
+{
+	f->root = k->kind < MP_ROOT_NKINDS ? root_names[k->kind] : "unknown";
+	f->reg = k->kind == MP_ROOT_REGISTER && k->reg >= 0 &&
+				 (size_t)k->reg < sizeof reg_names / sizeof reg_names[0]
+			 ? reg_names[k->reg] : NULL;
+	f->main_thread = k->tid && k->tid == (int)getpid();
+	f->sym.function[0] = f->sym.module[0] = f->sym.file[0] = '\0';
+	if (k->kind == MP_ROOT_GLOBAL && k->where && !_mp_tls.raw_stacks &&
+	    _mp_loader_ok()) {
+		_mp_enter(); /* the symbolizer allocates; it looks up pc - 1 */
+		_mp_symbolize(k->where + 1, &f->sym);
+		_mp_leave();
+	}
+}
+
+void _mp_report_keeper(struct mp_out *o, const struct mp_keeper *k, int kind)
+{
+	struct mp_keeper_facts f;
+	if (k->kind == MP_ROOT_NONE)
+		return;
+	_mp_report_prefix(o);
+	_mp_report_keeper_facts(k, &f);
+	if (k->kind == MP_ROOT_POSSIBLE) {
+		_mp_out_str(o, "  reached only from another possibly lost block\n");
+		return;
+	}
+	_mp_out_str(o, kind == MP_K_POSSIBLE ? "  reached only through an interior pointer, "
+					      : "  kept reachable ");
+	_mp_out_str(o, k->direct ? "by " : "through other blocks from ");
+	switch (k->kind) {
+	case MP_ROOT_GLOBAL:
+		_mp_out_str(o, "the global ");
+		_mp_out_safe_str(o, f.sym.function[0] ? f.sym.function : "??");
+		if (f.sym.module[0]) {
+			_mp_out_str(o, " in ");
+			_mp_out_safe_str(o, _mp_base_name(f.sym.module));
+		}
+		break;
+	case MP_ROOT_STACK:
+	case MP_ROOT_TLS:
+		_mp_out_printf(o, "the %s of thread %d%s", f.root, (int)k->tid,
+			       f.main_thread ? " (main)" : "");
+		break;
+	case MP_ROOT_REGISTER:
+		_mp_out_printf(o, "register %s of thread %d%s",
+			       f.reg ? f.reg : "?", (int)k->tid,
+			       f.main_thread ? " (main)" : "");
+		break;
+	default:
+		_mp_out_str(o, root_phrases[k->kind < MP_ROOT_NKINDS ? k->kind : 0]);
+	}
+	if (k->where && k->kind != MP_ROOT_REGISTER)
+		_mp_out_printf(o, " (word at %p)", (void *)k->where);
+	_mp_out_str(o, "\n");
 }

@@ -1,0 +1,228 @@
+/* notes.c - the report module's one-line notes and summaries that are no
+ * error report: dlopen's dropped RTLD_DEEPBIND, a forked child's stuck
+ * loader, the stack walkers' counts, mp_dump_leaks and mp_dump_stats, the
+ * abort_on_error line, and the death of the program by a signal.  Each
+ * goes to the report sink (report.c) as one locked write. */
+#define _GNU_SOURCE
+#include "report.h"
+#include "mempool.h"
+#include "depot.h"
+#include "leaks.h"
+#include "options.h"
+#include "reent.h"
+#include "stack.h"
+#include "unwind.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+
+void _mp_report_deepbind(const char *file)
+{
+	static atomic_int said;
+	struct mp_out o;
+	if (atomic_exchange(&said, 1))
+		return;
+	int saved = errno;
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	_mp_out_str(&o, "mpwrap: dlopen(\"");
+	_mp_out_safe_str(&o, file ? file : "(null)");
+	_mp_out_str(&o, "\", RTLD_DEEPBIND): flag dropped, so that the library "
+		    "allocates through the checker like the rest of the program "
+		    "(said once)\n");
+	_mp_report_end(&o);
+	errno = saved;
+}
+
+void _mp_report_loader_stuck(void)
+{
+	struct mp_out o;
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	_mp_out_str(&o, "mpwrap: no report: this process was forked while another "
+		    "thread was inside the dynamic loader (dlopen or dlclose), "
+		    "whose locks it then holds for good; leaks and stacks cannot "
+		    "be read without them\n");
+	_mp_report_end(&o);
+}
+
+/* ---- stack capture notes (unwinder=2, verbosity=2) ---------------------- */
+
+void _mp_report_unwind_mismatch(unsigned k, const uintptr_t *fast, unsigned nf,
+				const uintptr_t *ref, unsigned nr)
+{
+	struct mp_out o;
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	_mp_out_printf(&o, "mpwrap: unwinder mismatch at frame %u: fast ", k);
+	if (k < nf)
+		_mp_out_printf(&o, "0x%lx", (unsigned long)fast[k]);
+	else
+		_mp_out_str(&o, "(end)");
+	_mp_out_str(&o, " libunwind ");
+	if (k < nr)
+		_mp_out_printf(&o, "0x%lx", (unsigned long)ref[k]);
+	else
+		_mp_out_str(&o, "(end)");
+	_mp_out_printf(&o, " (%u and %u frames)\n", nf, nr);
+	_mp_report_end(&o);
+}
+
+/* "N left to libunwind (a outside the thread's stack, b no usable rule, ...)" */
+static void print_declined(struct mp_out *o, const struct mp_stack_counts *c)
+{
+	static const char *const why[MP_UW_NREASONS] = {
+		"outside the thread's stack", "no usable rule", "bad frame",
+		"entry frame not found"
+	};
+	unsigned long total = 0;
+	for (int i = 0; i < MP_UW_NREASONS; i++)
+		total += c->declined[i];
+	_mp_out_printf(o, "%lu left to libunwind", total);
+	const char *sep = " (";
+	for (int i = 0; i < MP_UW_NREASONS; i++) {
+		unsigned long k = c->declined[i];
+		if (k) {
+			_mp_out_printf(o, "%s%lu %s", sep, k, why[i]);
+			sep = ", ";
+		}
+	}
+	_mp_out_str(o, total ? ")" : "");
+}
+
+void _mp_report_unwinder_note(void)
+{
+	struct mp_out o;
+	struct mp_stack_counts c;
+	_mp_stack_counts(&c);
+	if (_mp_opt.unwinder == 2) {
+		_mp_report_begin(&o);
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "mpwrap: unwinder compare: %lu captures, %lu mismatches, ",
+			       c.compared, c.mismatches);
+		print_declined(&o, &c);
+		if (c.mismatches > c.mismatch_lines)
+			_mp_out_printf(&o, "; mismatches past the first %lu not listed\n",
+				       c.mismatch_lines);
+		else
+			_mp_out_str(&o, "\n");
+		_mp_report_end(&o);
+	}
+	if (_mp_opt.verbosity >= 2 && _mp_opt.unwinder == 1) {
+		struct mp_unwind_stats st;
+		_mp_enter();
+		_mp_unwind_stats(&st);
+		_mp_leave();
+		_mp_report_begin(&o);
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "mpwrap: unwinder: %lu pcs cached (%lu without a "
+			       "usable rule), %lu rules derived, %lu flushes%s; ",
+			       st.rules + st.unusable, st.unusable, st.derived,
+			       st.flushes, st.full ? ", table full" : "");
+		print_declined(&o, &c);
+		_mp_out_str(&o, "\n");
+		_mp_report_end(&o);
+	}
+}
+
+/* ---- mp_dump_leaks and mp_dump_stats ------------------------------------ */
+
+size_t _mp_report_live_blocks(void)
+{
+	struct mp_leak_set ls;
+	struct mp_out o;
+	if (_mp_leaks_collect(&ls, 0) != 0)
+		return 0;
+	_mp_report_begin(&o);
+	for (size_t i = 0; i < ls.n; i++) {
+		const struct mp_leak_group *g = &ls.g[i];
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "%zu bytes in %zu block%s allocated from:\n",
+			       g->bytes, g->blocks, g->blocks == 1 ? "" : "s");
+		_mp_report_stack(&o, g->stack);
+		_mp_report_prefix(&o);
+		_mp_out_str(&o, "\n");
+	}
+	_mp_report_prefix(&o);
+	_mp_out_printf(&o, "live blocks: %zu bytes in %zu blocks from %zu "
+		       "allocation stack%s\n", ls.total_bytes, ls.total_blocks,
+		       ls.n, ls.n == 1 ? "" : "s");
+	_mp_report_end(&o);
+	size_t blocks = ls.total_blocks;
+	_mp_leaks_release(&ls);
+	return blocks;
+}
+
+void _mp_report_stats(const struct mp_stats *st)
+{
+	struct mp_out o;
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	_mp_out_str(&o, "pool statistics:\n");
+	_mp_report_prefix(&o);
+	_mp_out_str(&o, "   class      total     in use  quarantined       free\n");
+	for (int c = 0; c < MP_NUM_CLASSES; c++) {
+		const struct mp_class_stats *s = &st->cls[c];
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "  %6zu %10zu %10zu %12zu %10zu\n", s->size,
+			       s->total, s->in_use, s->quarantined, s->free);
+	}
+	_mp_report_prefix(&o);
+	_mp_out_printf(&o, "  large blocks: %zu (%zu bytes)\n", st->large_blocks,
+		       st->large_bytes);
+	_mp_report_prefix(&o);
+	_mp_out_printf(&o, "  in use: %zu bytes, peak %zu bytes; %zu allocations, "
+		       "%zu frees, %zu errors, %zu stacks (%zu bytes)\n",
+		       st->bytes_in_use, st->peak_bytes, st->allocs, st->frees,
+		       st->errors, st->stacks, _mp_depot_bytes());
+	_mp_report_end(&o);
+}
+
+void _mp_report_abort_note(void)
+{
+	struct mp_out o;
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	_mp_out_str(&o, "mpwrap: abort_on_error=1: aborting (SIGABRT) after the "
+			"error reported above\n");
+	_mp_report_end(&o);
+}
+
+/* ---- the program dies of a signal --------------------------------------- */
+
+static const char *signame(int sig)
+{
+	switch (sig) {
+	case SIGSEGV: return "SIGSEGV";
+	case SIGBUS: return "SIGBUS";
+	case SIGFPE: return "SIGFPE";
+	case SIGILL: return "SIGILL";
+	case SIGABRT: return "SIGABRT";
+	default: return "signal";
+	}
+}
+
+void _mp_report_dying(int sig, const void *fault_addr, int sender, int in_pool,
+		      uint32_t raised_at)
+{
+	struct mp_out o;
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	_mp_out_printf(&o, "mpwrap: the program is dying of %s (%d)", signame(sig),
+		       sig);
+	if (fault_addr)
+		_mp_out_printf(&o, " at address %p", fault_addr);
+	else if (sender)
+		_mp_out_printf(&o, " sent by pid %d", sender);
+	_mp_out_str(&o, in_pool ? "; inside the allocator, leak scan skipped\n"
+				: "\n");
+	_mp_report_end(&o);
+	if (raised_at) {
+		_mp_report_begin(&o);
+		_mp_report_prefix(&o);
+		_mp_out_str(&o, "  signal raised at:\n");
+		_mp_report_stack(&o, raised_at);
+		_mp_report_end(&o);
+	}
+}
