@@ -374,19 +374,31 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 		m->free_stack = stack;
 		c->live--;
 		c->frees++;
-		c->quarantined++;
 		size = m->size;
 		freed = 1;
+		if (_mp_opt.quarantine_mb == 0) {
+			/* No quarantine: the block would be pushed and evicted
+			 * at once, its fresh poison verified while still hot.
+			 * Poison, mend and release it here, under the lock we
+			 * hold (after the unlock the slot may be reused). */
+			_mp_poison(p, size < MP_POISON_MAX ? size : MP_POISON_MAX);
+			if (damaged)
+				_mp_guard_fill(p, size, MP_GUARD_SIZE);
+			_mp_slab_release_locked(c, s, i);
+			freed = 2;
+		} else {
+			c->quarantined++;
+		}
 	}
 	pthread_mutex_unlock(&c->lock);
 	/* verdict copies were taken before the state change: a guard report
 	 * shows the freeing stack once, as the detecting call */
 	for (int k = 0; k < nv; k++)
 		_mp_report_error(&v[k]);
-	if (freed) {
+	if (freed)
 		count_free(size);
+	if (freed == 1)
 		retire(p, size, 0, damaged);
-	}
 }
 
 static void large_free(uintptr_t p, uint32_t stack, const struct mp_dealloc *d)
