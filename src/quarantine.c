@@ -50,7 +50,8 @@ static size_t budget(void)
  * is cold.  Its eviction check reads up to 256 bytes and its reuse writes
  * the front guard, so those lines are fetched PREFETCH_AHEAD evictions
  * early, behind the program's own work. */
-#define PREFETCH_AHEAD 8
+#define PREFETCH_AHEAD 32
+#define FOREACH_AHEAD 16 /* the same, for the walks of mp_check and exit */
 
 /* q->lock held */
 static size_t evict_locked(struct shard *q, struct mp_qent *out, size_t max)
@@ -102,6 +103,18 @@ size_t _mp_quarantine_push(uintptr_t user, size_t size, struct mp_qent *out,
 		 * block): past the poisoned lines, it is one more cold line */
 		if (e->size > MP_POISON_PREFETCHED)
 			_mp_prefetch_line((const char *)e->user + e->size);
+		/* the rear guard may start a line of its own, and release()
+		 * reads the slot's metadata first: both as cold as the block
+		 * (the meta line was the costliest miss of a churn's free) */
+		else
+			_mp_prefetch_line((const char *)e->user + e->size +
+					  MP_GUARD_SIZE - 1);
+		struct mp_slab *s = _mp_slab_of(e->user);
+		if (s) {
+			long off;
+			uint32_t i = _mp_slab_locate(s, e->user, &off);
+			_mp_prefetch_line(&s->meta[i]);
+		}
 	}
 	pthread_mutex_unlock(&q->lock);
 	return k;
@@ -122,8 +135,18 @@ void _mp_quarantine_foreach(void (*fn)(const struct mp_qent *, void *),
 	for (int a = 0; a < MP_ARENAS; a++) {
 		struct shard *q = &shards[a];
 		pthread_mutex_lock(&q->lock);
-		for (size_t i = 0; i < q->count; i++)
+		for (size_t i = 0; i < q->count; i++) {
+			/* the checks read every block: ask ahead (the ring
+			 * is in free order, its blocks all over the slabs) */
+			if (i + FOREACH_AHEAD < q->count) {
+				const struct mp_qent *e = &q->ring[
+					(q->head + i + FOREACH_AHEAD) & (RING_CAP - 1)];
+				_mp_prefetch_block(e->user, e->size);
+				_mp_prefetch_line((const char *)e->user + e->size +
+						  MP_GUARD_SIZE - 1);
+			}
 			fn(&q->ring[(q->head + i) & (RING_CAP - 1)], arg);
+		}
 		pthread_mutex_unlock(&q->lock);
 	}
 }
