@@ -112,8 +112,13 @@ static uint32_t last_find(const uintptr_t *pcs, unsigned n, uint32_t gen,
 {
 	for (int k = 0; k < LAST_N; k++) {
 		const struct last *e = &last_put.e[k];
-		if (e->epoch == ep && e->depth == n && e->pc[0] == pcs[0] &&
-		    e->gen == gen && memcmp(e->pc, pcs, n * sizeof *pcs) == 0)
+		if (e->epoch != ep || e->depth != n || e->gen != gen)
+			continue;
+		/* a few words: an inline loop beats a call to memcmp */
+		uintptr_t diff = 0;
+		for (unsigned j = 0; j < n; j++)
+			diff |= e->pc[j] ^ pcs[j];
+		if (!diff)
 			return e->id;
 	}
 	return 0;
