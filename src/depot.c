@@ -112,7 +112,9 @@ static uint32_t last_find(const uintptr_t *pcs, unsigned n, uint32_t gen,
 {
 	for (int k = 0; k < LAST_N; k++) {
 		const struct last *e = &last_put.e[k];
-		if (e->epoch != ep || e->depth != n || e->gen != gen)
+		/* pc[0], the call site, tells most entries apart at once */
+		if (e->pc[0] != pcs[0] || e->epoch != ep || e->depth != n ||
+		    e->gen != gen)
 			continue;
 		/* a few words: an inline loop beats a call to memcmp */
 		uintptr_t diff = 0;
