@@ -501,6 +501,9 @@ static void large_free(uintptr_t p, uint32_t stack, const struct mp_dealloc *d)
 	}
 }
 
+/* slots whose every line free prefetches (the classes of 32..128 bytes) */
+#define SMALL_SLOT (128 + 2 * MP_GUARD_SIZE)
+
 static void free_impl(void *ptr, uintptr_t caller, const struct mp_dealloc *d)
 {
 	uintptr_t p = (uintptr_t)ptr;
@@ -518,6 +521,11 @@ static void free_impl(void *ptr, uintptr_t caller, const struct mp_dealloc *d)
 		/* the lines free will touch, fetched while the stack is taken */
 		_mp_prefetch_line(&s->meta[i]);
 		_mp_prefetch_block(p, s->stride - 2 * MP_GUARD_SIZE);
+		/* the rear guard follows the requested size, unknown until the
+		 * metadata arrives: in a small slot, the slot's last line */
+		if (s->stride <= SMALL_SLOT)
+			_mp_prefetch_line((const char *)p + s->stride -
+					  MP_GUARD_SIZE - 1);
 	}
 	if (!busy) {
 		maybe_check(caller);
