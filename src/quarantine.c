@@ -53,11 +53,35 @@ static size_t budget(void)
 #define PREFETCH_AHEAD 32
 #define FOREACH_AHEAD 16 /* the same, for the walks of mp_check and exit */
 
+/* Ask for the lines of the entry `ahead` evictions from the head: the
+ * check at eviction reads the block's guards and poison and release() its
+ * metadata, all long cold.  Counted in evictions, not pushes: a push of a
+ * 4 KiB block evicts a burst of small ones. */
+static void prefetch_ahead(const struct shard *q, size_t ahead)
+{
+	if (q->count <= ahead)
+		return;
+	const struct mp_qent *e = &q->ring[(q->head + ahead) & (RING_CAP - 1)];
+	_mp_prefetch_block(e->user, e->size);
+	/* the rear guard (a write past a freed block) may start a line of
+	 * its own, past the poisoned lines or not */
+	if (e->size > MP_POISON_PREFETCHED)
+		_mp_prefetch_line((const char *)e->user + e->size);
+	_mp_prefetch_line((const char *)e->user + e->size + MP_GUARD_SIZE - 1);
+	struct mp_slab *s = _mp_slab_of(e->user);
+	if (s) {
+		long off;
+		uint32_t i = _mp_slab_locate(s, e->user, &off);
+		_mp_prefetch_line(&s->meta[i]);
+	}
+}
+
 /* q->lock held */
 static size_t evict_locked(struct shard *q, struct mp_qent *out, size_t max)
 {
 	size_t k = 0, b = budget();
 	while (k < max && q->count && (q->bytes > b || q->count == RING_CAP)) {
+		prefetch_ahead(q, PREFETCH_AHEAD);
 		out[k++] = q->ring[q->head];
 		q->bytes -= weight(q->ring[q->head].size);
 		q->head = (q->head + 1) & (RING_CAP - 1);
@@ -95,27 +119,6 @@ size_t _mp_quarantine_push(uintptr_t user, size_t size, struct mp_qent *out,
 	q->count++;
 	q->bytes += weight(size);
 	k += evict_locked(q, out + k, max - k);
-	if (q->count > PREFETCH_AHEAD) {
-		const struct mp_qent *e =
-			&q->ring[(q->head + PREFETCH_AHEAD) & (RING_CAP - 1)];
-		_mp_prefetch_block(e->user, e->size);
-		/* eviction checks the rear guard too (a write past a freed
-		 * block): past the poisoned lines, it is one more cold line */
-		if (e->size > MP_POISON_PREFETCHED)
-			_mp_prefetch_line((const char *)e->user + e->size);
-		/* the rear guard may start a line of its own, and release()
-		 * reads the slot's metadata first: both as cold as the block
-		 * (the meta line was the costliest miss of a churn's free) */
-		else
-			_mp_prefetch_line((const char *)e->user + e->size +
-					  MP_GUARD_SIZE - 1);
-		struct mp_slab *s = _mp_slab_of(e->user);
-		if (s) {
-			long off;
-			uint32_t i = _mp_slab_locate(s, e->user, &off);
-			_mp_prefetch_line(&s->meta[i]);
-		}
-	}
 	pthread_mutex_unlock(&q->lock);
 	return k;
 }
