@@ -63,7 +63,7 @@ INCS     := -Iinclude $(SRC_DIRS:%=-I%)
 TFLAGS := -g -O0 -fno-omit-frame-pointer -fno-optimize-sibling-calls \
           -std=gnu11 -Wall -Wextra -Werror -Iinclude -pthread
 
-.PHONY: all deps demo test dogfood clean bench install uninstall sanitize fuzz
+.PHONY: all deps demo test dogfood clean bench bench-quick install uninstall sanitize fuzz
 all: $(BUILD)/.deps libmempool.a libmpwrap.so
 
 $(BUILD)/.deps: scripts/deps.sh
@@ -150,6 +150,12 @@ demo: all $(BUILD)/demo $(BUILD)/leaky
 # ---- benchmarks: ratios against glibc and the peer tools, one run -------
 bench: all
 	python3 bench/run.py
+
+# under 3 minutes, for use while working: the malloc churn (1 and 2 threads)
+# and python, against glibc, LSan and ASan; writes bench/RESULTS-quick.md
+bench-quick: all
+	BENCH_QUICK=1 BENCH_REPS=5 BENCH_REPORT=0 BENCH_PERF=0 BENCH_PY_SCALE=0.5 \
+	BENCH_WORKLOADS=mchurn-1,mchurn-2,python python3 bench/run.py
 
 # ---- sanitizer builds, fuzzing (mk/*.mk) ------------------------------------
 -include mk/*.mk

@@ -65,7 +65,10 @@ struct mp_stats {
 	size_t large_blocks;  /* live blocks from the real allocator */
 	size_t large_bytes;   /* their requested bytes */
 	size_t bytes_in_use;  /* requested bytes of all live blocks */
-	size_t peak_bytes;    /* high-water mark of bytes_in_use */
+	size_t peak_bytes;    /* high-water mark of bytes_in_use: exact while
+			       * one thread allocates; with several, counted per
+			       * arena, a peak reached by other threads' growth
+			       * may be noted up to 256 allocations late */
 	size_t allocs;        /* successful allocations since mp_init */
 	size_t frees;         /* successful frees since mp_init */
 	size_t errors;        /* errors reported since mp_init */

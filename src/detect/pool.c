@@ -26,10 +26,23 @@
 #include <string.h>
 
 
-/* Bytes in use and the peak are the only shared atomics; block and call
- * counts live in each class (class lock) and here for large blocks (large
- * table lock), where a lock is held anyway. */
-static atomic_size_t bytes_in_use, peak_bytes;
+/* Bytes in use: one counter per arena, each on its own cache line, so two
+ * threads on two arenas never write the same line (a shared counter written
+ * by every malloc and free made two threads do less work than one).  The
+ * sum is exact whenever no call is in flight.  The peak is checked against
+ * this thread's arena plus its last reading of the others, re-read when that
+ * estimate reaches the peak and every PEAK_REREAD allocations: exact while
+ * one thread allocates; with several, a peak reached by the growth of other
+ * threads' arenas since that reading may be seen late or missed. */
+#define PEAK_REREAD 256
+static struct {
+	atomic_long bytes;
+} __attribute__((aligned(64))) arena_bytes[MP_ARENAS];
+static atomic_size_t peak_bytes;
+static __thread struct {
+	long others;    /* the other arenas' bytes, last read */
+	unsigned tick;
+} peak_view __attribute__((tls_model("initial-exec")));
 static size_t large_blocks, large_bytes, large_allocs, large_frees;
 static atomic_ulong ops; /* allocator calls, for check_every */
 static int foreign_malloc; /* malloc resolves to another allocator */
@@ -53,11 +66,27 @@ static void maybe_check(uintptr_t caller)
 		_mp_check_all(caller, "check_every");
 }
 
+static long bytes_total(void)
+{
+	long t = 0;
+	for (int a = 0; a < MP_ARENAS; a++)
+		t += atomic_load_explicit(&arena_bytes[a].bytes, memory_order_relaxed);
+	return t;
+}
+
 static void count_alloc(size_t n)
 {
-	size_t now = atomic_fetch_add_explicit(&bytes_in_use, n,
-					       memory_order_relaxed) + n;
+	int a = _mp_arena();
+	long mine = atomic_fetch_add_explicit(&arena_bytes[a].bytes, (long)n,
+					      memory_order_relaxed) + (long)n;
 	size_t peak = atomic_load_explicit(&peak_bytes, memory_order_relaxed);
+	if (mine + peak_view.others <= (long)peak &&
+	    ++peak_view.tick % PEAK_REREAD != 0)
+		return;
+	long t = bytes_total();
+	peak_view.others = t - atomic_load_explicit(&arena_bytes[a].bytes,
+						    memory_order_relaxed);
+	size_t now = t > 0 ? (size_t)t : 0;
 	while (now > peak &&
 	       !atomic_compare_exchange_weak(&peak_bytes, &peak, now))
 		;
@@ -65,12 +94,14 @@ static void count_alloc(size_t n)
 
 static void count_free(size_t n)
 {
-	atomic_fetch_sub_explicit(&bytes_in_use, n, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&arena_bytes[_mp_arena()].bytes, (long)n,
+				  memory_order_relaxed);
 }
 
 void _mp_counters_get(struct mp_counters *c)
 {
-	c->bytes_in_use = atomic_load(&bytes_in_use);
+	long t = bytes_total();
+	c->bytes_in_use = t > 0 ? (size_t)t : 0;
 	c->peak_bytes = atomic_load(&peak_bytes);
 	c->allocs = c->frees = 0;
 	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++) {
@@ -90,7 +121,8 @@ void _mp_counters_get(struct mp_counters *c)
 
 void _mp_counters_reset(void)
 {
-	atomic_store(&bytes_in_use, 0);
+	for (int a = 0; a < MP_ARENAS; a++)
+		atomic_store(&arena_bytes[a].bytes, 0);
 	atomic_store(&peak_bytes, 0);
 	_mp_large_lock();
 	large_blocks = large_bytes = large_allocs = large_frees = 0;
@@ -366,19 +398,31 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 		m->free_stack = stack;
 		c->live--;
 		c->frees++;
-		c->quarantined++;
 		size = m->size;
 		freed = 1;
+		if (_mp_opt.quarantine_mb == 0) {
+			/* No quarantine: the block would be pushed and evicted
+			 * at once, its fresh poison verified while still hot.
+			 * Poison, mend and release it here, under the lock we
+			 * hold (after the unlock the slot may be reused). */
+			_mp_poison(p, size < MP_POISON_MAX ? size : MP_POISON_MAX);
+			if (damaged)
+				_mp_guard_fill(p, size, MP_GUARD_SIZE);
+			_mp_slab_release_locked(c, s, i);
+			freed = 2;
+		} else {
+			c->quarantined++;
+		}
 	}
 	pthread_mutex_unlock(&c->lock);
 	/* verdict copies were taken before the state change: a guard report
 	 * shows the freeing stack once, as the detecting call */
 	for (int k = 0; k < nv; k++)
 		_mp_report_error(&v[k]);
-	if (freed) {
+	if (freed)
 		count_free(size);
+	if (freed == 1)
 		retire(p, size, 0, damaged);
-	}
 }
 
 static void large_free(uintptr_t p, uint32_t stack, const struct mp_dealloc *d)
@@ -459,6 +503,9 @@ static void large_free(uintptr_t p, uint32_t stack, const struct mp_dealloc *d)
 	}
 }
 
+/* slots whose every line free prefetches (the classes of 32..128 bytes) */
+#define SMALL_SLOT (128 + 2 * MP_GUARD_SIZE)
+
 static void free_impl(void *ptr, uintptr_t caller, const struct mp_dealloc *d)
 {
 	uintptr_t p = (uintptr_t)ptr;
@@ -476,6 +523,11 @@ static void free_impl(void *ptr, uintptr_t caller, const struct mp_dealloc *d)
 		/* the lines free will touch, fetched while the stack is taken */
 		_mp_prefetch_line(&s->meta[i]);
 		_mp_prefetch_block(p, s->stride - 2 * MP_GUARD_SIZE);
+		/* the rear guard follows the requested size, unknown until the
+		 * metadata arrives: in a small slot, the slot's last line */
+		if (s->stride <= SMALL_SLOT)
+			_mp_prefetch_line((const char *)p + s->stride -
+					  MP_GUARD_SIZE - 1);
 	}
 	if (!busy) {
 		maybe_check(caller);

@@ -50,13 +50,38 @@ static size_t budget(void)
  * is cold.  Its eviction check reads up to 256 bytes and its reuse writes
  * the front guard, so those lines are fetched PREFETCH_AHEAD evictions
  * early, behind the program's own work. */
-#define PREFETCH_AHEAD 8
+#define PREFETCH_AHEAD 32
+#define FOREACH_AHEAD 16 /* the same, for the walks of mp_check and exit */
+
+/* Ask for the lines of the entry `ahead` evictions from the head: the
+ * check at eviction reads the block's guards and poison and release() its
+ * metadata, all long cold.  Counted in evictions, not pushes: a push of a
+ * 4 KiB block evicts a burst of small ones. */
+static void prefetch_ahead(const struct shard *q, size_t ahead)
+{
+	if (q->count <= ahead)
+		return;
+	const struct mp_qent *e = &q->ring[(q->head + ahead) & (RING_CAP - 1)];
+	_mp_prefetch_block(e->user, e->size);
+	/* the rear guard (a write past a freed block) may start a line of
+	 * its own, past the poisoned lines or not */
+	if (e->size > MP_POISON_PREFETCHED)
+		_mp_prefetch_line((const char *)e->user + e->size);
+	_mp_prefetch_line((const char *)e->user + e->size + MP_GUARD_SIZE - 1);
+	struct mp_slab *s = _mp_slab_of(e->user);
+	if (s) {
+		long off;
+		uint32_t i = _mp_slab_locate(s, e->user, &off);
+		_mp_prefetch_line(&s->meta[i]);
+	}
+}
 
 /* q->lock held */
 static size_t evict_locked(struct shard *q, struct mp_qent *out, size_t max)
 {
 	size_t k = 0, b = budget();
 	while (k < max && q->count && (q->bytes > b || q->count == RING_CAP)) {
+		prefetch_ahead(q, PREFETCH_AHEAD);
 		out[k++] = q->ring[q->head];
 		q->bytes -= weight(q->ring[q->head].size);
 		q->head = (q->head + 1) & (RING_CAP - 1);
@@ -94,15 +119,6 @@ size_t _mp_quarantine_push(uintptr_t user, size_t size, struct mp_qent *out,
 	q->count++;
 	q->bytes += weight(size);
 	k += evict_locked(q, out + k, max - k);
-	if (q->count > PREFETCH_AHEAD) {
-		const struct mp_qent *e =
-			&q->ring[(q->head + PREFETCH_AHEAD) & (RING_CAP - 1)];
-		_mp_prefetch_block(e->user, e->size);
-		/* eviction checks the rear guard too (a write past a freed
-		 * block): past the poisoned lines, it is one more cold line */
-		if (e->size > MP_POISON_PREFETCHED)
-			_mp_prefetch_line((const char *)e->user + e->size);
-	}
 	pthread_mutex_unlock(&q->lock);
 	return k;
 }
@@ -122,8 +138,18 @@ void _mp_quarantine_foreach(void (*fn)(const struct mp_qent *, void *),
 	for (int a = 0; a < MP_ARENAS; a++) {
 		struct shard *q = &shards[a];
 		pthread_mutex_lock(&q->lock);
-		for (size_t i = 0; i < q->count; i++)
+		for (size_t i = 0; i < q->count; i++) {
+			/* the checks read every block: ask ahead (the ring
+			 * is in free order, its blocks all over the slabs) */
+			if (i + FOREACH_AHEAD < q->count) {
+				const struct mp_qent *e = &q->ring[
+					(q->head + i + FOREACH_AHEAD) & (RING_CAP - 1)];
+				_mp_prefetch_block(e->user, e->size);
+				_mp_prefetch_line((const char *)e->user + e->size +
+						  MP_GUARD_SIZE - 1);
+			}
 			fn(&q->ring[(q->head + i) & (RING_CAP - 1)], arg);
+		}
 		pthread_mutex_unlock(&q->lock);
 	}
 }

@@ -92,11 +92,73 @@ static uint32_t lookup(uint32_t h, const uintptr_t *pcs, unsigned n,
 	return 0;
 }
 
+/* Per-thread cache of the last stacks put: a program allocates from a few
+ * sites over and over, and comparing a handful of program counters with the
+ * ones of the last call costs less than hashing them and walking a shared
+ * bucket chain.  Entries carry the depot's epoch (bumped by a reset) and
+ * the module generation, so a stale entry is never taken. */
+#define LAST_N 4        /* entries per thread */
+#define LAST_DEPTH 16   /* deeper stacks are not cached */
+struct last {
+	uint32_t id, depth, gen, epoch;
+	uintptr_t pc[LAST_DEPTH];
+};
+static __thread struct {
+	struct last e[LAST_N];
+	unsigned next;
+} last_put __attribute__((tls_model("initial-exec")));
+static _Atomic uint32_t epoch = 1; /* 0: an empty cache entry */
+
+static uint32_t last_find(const uintptr_t *pcs, unsigned n, uint32_t gen,
+			  uint32_t ep)
+{
+	for (int k = 0; k < LAST_N; k++) {
+		const struct last *e = &last_put.e[k];
+		/* pc[0], the call site, tells most entries apart at once */
+		if (e->pc[0] != pcs[0] || e->epoch != ep || e->depth != n ||
+		    e->gen != gen)
+			continue;
+		/* a few words: an inline loop beats a call to memcmp */
+		uintptr_t diff = 0;
+		for (unsigned j = 0; j < n; j++)
+			diff |= e->pc[j] ^ pcs[j];
+		if (!diff)
+			return e->id;
+	}
+	return 0;
+}
+
+static void last_note(const uintptr_t *pcs, unsigned n, uint32_t gen,
+		      uint32_t ep, uint32_t id)
+{
+	if (!id || n > LAST_DEPTH)
+		return;
+	struct last *e = &last_put.e[last_put.next++ % LAST_N];
+	e->id = id;
+	e->depth = n;
+	e->gen = gen;
+	e->epoch = ep;
+	memcpy(e->pc, pcs, n * sizeof *pcs);
+}
+
+static uint32_t put_slow(const uintptr_t *pcs, unsigned n, uint32_t gen);
+
 uint32_t _mp_depot_put(const uintptr_t *pcs, unsigned n)
 {
 	if (n == 0)
 		return 0;
 	uint32_t gen = (uint32_t)_mp_symbolize_generation();
+	uint32_t ep = atomic_load_explicit(&epoch, memory_order_relaxed);
+	uint32_t id = n <= LAST_DEPTH ? last_find(pcs, n, gen, ep) : 0;
+	if (id)
+		return id;
+	id = put_slow(pcs, n, gen);
+	last_note(pcs, n, gen, ep, id);
+	return id;
+}
+
+static uint32_t put_slow(const uintptr_t *pcs, unsigned n, uint32_t gen)
+{
 	uint32_t h = hash_pcs(pcs, n, gen);
 	if (atomic_load_explicit(&ready, memory_order_acquire)) {
 		uint32_t id = lookup(h, pcs, n, gen);
@@ -172,5 +234,8 @@ void _mp_depot_reset(void)
 		arena = NULL;
 		atomic_store(&nids, 0);
 	}
+	/* every thread's cached ids name records of the old depot */
+	uint32_t ep = atomic_load(&epoch) + 1;
+	atomic_store(&epoch, ep ? ep : 1);
 	pthread_mutex_unlock(&depot_lock);
 }

@@ -130,9 +130,29 @@ struct uw_thread {
 	int deriving; /* inside slow_rule (which holds uw_lock) */
 };
 
+/* A replay of the last successful walk from each memo slot: the walk is a
+ * function of its start (sp, fp, caller_pc, max; ip is fixed), of the rules
+ * (fixed within a generation) and of the stack words it read.  When the
+ * start is the same and every word read last time still holds the value it
+ * had, the walk would take the same steps to the same result: the words are
+ * compared with independent loads instead of a chain of dependent steps. */
+#define REPLAY_READS 32 /* two per frame at most: return address, saved rbp */
+#define REPLAY_OUT 16   /* deeper stacks are walked */
+#define REPLAY_N 4      /* call sites remembered per thread */
+
+struct uw_replay {
+	uintptr_t sp, fp, caller;
+	unsigned max, nout, nreads; /* nout 0: empty */
+	bool fp_used;           /* the walk's result depends on the entry fp */
+	uintptr_t addr[REPLAY_READS], val[REPLAY_READS];
+	uintptr_t out[REPLAY_OUT];
+};
+
 struct uw_cache {
 	struct { uint64_t key, rule; } l1[L1_SIZE];
 	struct uw_memo memo[MEMO_N];
+	struct uw_replay replay[REPLAY_N];
+	unsigned replay_next; /* round-robin victim */
 };
 
 static __thread struct uw_thread uw_me __attribute__((tls_model("initial-exec")));
@@ -451,6 +471,38 @@ void _mp_unwind_prepare_thread(void)
 /* ---- the walk ------------------------------------------------------------ */
 
 #if defined(__x86_64__)
+static inline void replay_read(uintptr_t *addr, uintptr_t *val, unsigned *n,
+			       uintptr_t at, uintptr_t v)
+{
+	if (*n < REPLAY_READS) {
+		addr[*n] = at;
+		val[*n] = v;
+	}
+	if (*n <= REPLAY_READS)
+		(*n)++;
+}
+
+static void replay_note(struct uw_replay *rp, uintptr_t sp, uintptr_t fp,
+			bool fp_used, uintptr_t caller, unsigned max, const uintptr_t *out,
+			unsigned nout, const uintptr_t *addr,
+			const uintptr_t *val, unsigned nreads)
+{
+	if (nreads > REPLAY_READS || nout > REPLAY_OUT) {
+		rp->nout = 0;
+		return;
+	}
+	rp->sp = sp;
+	rp->fp = fp;
+	rp->fp_used = fp_used;
+	rp->caller = caller;
+	rp->max = max;
+	rp->nreads = nreads;
+	memcpy(rp->addr, addr, nreads * sizeof *addr);
+	memcpy(rp->val, val, nreads * sizeof *val);
+	memcpy(rp->out, out, nout * sizeof *out);
+	rp->nout = nout;
+}
+
 /* Reads the stack of its callers: nothing for the sanitizers to check. */
 __attribute__((noinline, no_sanitize_address, no_sanitize_thread))
 int _mp_unwind_fast(uintptr_t *out, unsigned max, uintptr_t caller_pc)
@@ -473,14 +525,47 @@ int _mp_unwind_fast(uintptr_t *out, unsigned max, uintptr_t caller_pc)
 		uw_me.gen = gen;
 	}
 	struct slot *t = atomic_load_explicit(&tab, memory_order_acquire);
-	struct uw_memo *m = &c->memo[(caller_pc * 0x9e3779b97f4a7c15ull) >> (64 - MEMO_BITS)];
+	size_t mi = (caller_pc * 0x9e3779b97f4a7c15ull) >> (64 - MEMO_BITS);
+	struct uw_memo *m = &c->memo[mi];
+	/* by caller, not by the memo's hash: two call sites of a loop
+	 * sharing a hash slot would evict each other at every call */
+	struct uw_replay *rp = NULL;
+	for (int k = 0; k < REPLAY_N; k++)
+		if (c->replay[k].caller == caller_pc) {
+			rp = &c->replay[k];
+			break;
+		}
+	if (!rp)
+		rp = &c->replay[c->replay_next++ % REPLAY_N];
+	if (rp->nout && rp->sp == sp && (rp->fp == fp || !rp->fp_used) &&
+	    rp->caller == caller_pc && rp->max == max) {
+		/* every address was in [sp, hi) of this thread's stack then,
+		 * with the same sp: readable now */
+		uintptr_t diff = 0;
+		for (unsigned j = 0; j < rp->nreads; j++)
+			diff |= *(const volatile uintptr_t *)rp->addr[j] ^ rp->val[j];
+		if (!diff) {
+			memcpy(out, rp->out, rp->nout * sizeof *out);
+			return (int)rp->nout;
+		}
+	}
+	const uintptr_t sp0 = sp, fp0 = fp;
+	/* the entry rbp is any register value in code without frame
+	 * pointers: it matters only if a rule uses it before it is reloaded */
+	bool fp_used = false;
+	uintptr_t fp_src = 0; /* where fp was loaded from, 0: the entry rbp */
+	unsigned nreads = 0; /* REPLAY_READS + 1: too many to replay */
+	uintptr_t raddr[REPLAY_READS], rval[REPLAY_READS];
 	uintptr_t pc = ip, key = ip + 1; /* ip is exact: its row is at ip */
 	unsigned n = 0;
 	for (unsigned step = 0;; step++) {
 		if (n || pc == caller_pc) {
 			out[n++] = pc;
-			if (n == max)
+			if (n == max) {
+				replay_note(rp, sp0, fp0, fp_used, caller_pc, max,
+					    out, n, raddr, rval, nreads);
 				return (int)n;
+			}
 		} else if (step >= MP_SKIP_MAX) {
 			return MP_UW_NO_CALLER;
 		}
@@ -502,10 +587,22 @@ int _mp_unwind_fast(uintptr_t *out, unsigned max, uintptr_t caller_pc)
 			if (step < MEMO_DEPTH)
 				cache_set(&m->key[step], &m->rule[step], key, r);
 		}
-		if (R_KIND(r) == R_END) /* _start, clone: the frame above is the last */
-			return n ? (int)n : MP_UW_NO_CALLER;
+		if (R_KIND(r) == R_END) { /* _start, clone: the frame above is the last */
+			if (!n)
+				return MP_UW_NO_CALLER;
+			replay_note(rp, sp0, fp0, fp_used, caller_pc, max, out, n,
+				    raddr, rval, nreads);
+			return (int)n;
+		}
 		if (R_KIND(r) != R_NORMAL)
 			return MP_UW_NO_RULE;
+		/* a saved rbp is a program value (a loop counter, a pointer)
+		 * until a rule uses it as the CFA: only then is it a read the
+		 * result depends on */
+		if ((r & R_CFA_RBP) && !fp_src)
+			fp_used = true;
+		else if (r & R_CFA_RBP)
+			replay_read(raddr, rval, &nreads, fp_src, fp);
 		uintptr_t cfa = ((r & R_CFA_RBP) ? fp : sp) + (uintptr_t)(intptr_t)r_cfa_off(r);
 		/* the CFA moves up the stack, and the slots we read lie in
 		 * [sp, cfa): a bad rule or a corrupt frame stops the walk
@@ -517,8 +614,10 @@ int _mp_unwind_fast(uintptr_t *out, unsigned max, uintptr_t caller_pc)
 			if (at < sp)
 				return MP_UW_BAD_FRAME;
 			fp = *(const uintptr_t *)at;
+			fp_src = at;
 		}
 		pc = *(const uintptr_t *)(cfa - 8);
+		replay_read(raddr, rval, &nreads, cfa - 8, pc);
 		sp = cfa;
 		key = pc;
 		/* glibc ends its stacks with CFI (R_END above), so a zero here
