@@ -170,6 +170,7 @@ void _mp_depot_reset(void)
 		buckets = NULL;
 		ids = NULL;
 		arena = NULL;
+		arena_used = 0; /* _mp_depot_bytes reads it before the next setup */
 		atomic_store(&nids, 0);
 	}
 	pthread_mutex_unlock(&depot_lock);
