@@ -34,6 +34,34 @@ TU_SETUP(setup_q64, "quarantine_mb=64")
 
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 
+/* The large table's lock, remembered: a failed assertion leaves its test
+ * by longjmp, and mp_destroy in the teardown would wait for it forever. */
+static int large_held;
+static void llock(void) { _mp_large_lock(); large_held = 1; }
+static void lunlock(void) { large_held = 0; _mp_large_unlock(); }
+
+static int teardown(void **state)
+{
+	if (large_held)
+		lunlock();
+	return tu_teardown(state);
+}
+
+/* After the large-table tests: what a failed one left is made-up entries
+ * (they start from an empty table), which mp_destroy would free. */
+static int teardown_large(void **state)
+{
+	size_t pos = 0;
+	struct mp_large *e;
+	if (!large_held)
+		llock();
+	while ((e = _mp_large_next_locked(&pos))) {
+		_mp_large_remove_locked(e);
+		pos--;
+	}
+	return teardown(state);
+}
+
 /* ---- 1. large table ------------------------------------------------------
  * large.c's hash is mirrored: key x << 4 hashes to (x * K) >> 20.  If it
  * changes, the slot positions asserted below stop matching and say so.
@@ -78,7 +106,7 @@ static void test_large_probe_and_shift(void **state)
 	(void)state;
 	enum { NA = 12, NB = 4, H = 100 };
 	uintptr_t a[NA], b[NB], w[3];
-	_mp_large_lock();
+	llock();
 	assert_int_equal(_mp_large_count_locked(), 0);
 	/* the table's base and size: keys at home 0 and home 2^20-1 */
 	uintptr_t z0 = key_home(0, 1), zmax = key_home((1u << 20) - 1, 1);
@@ -153,7 +181,7 @@ static void test_large_probe_and_shift(void **state)
 	assert_int_equal(n, NA + NB + 1);
 	assert_int_equal(_mp_large_count_locked(), 0);
 	assert_null(lfind(0));
-	_mp_large_unlock();
+	lunlock();
 }
 
 static void test_large_growth_iteration_interior(void **state)
@@ -162,7 +190,7 @@ static void test_large_growth_iteration_interior(void **state)
 	enum { N = 5000 }; /* past 3/4 of 1024, 2048, 4096 slots */
 	const uintptr_t base = (uintptr_t)0x7e0000000000ULL;
 	static unsigned char seen[N];
-	_mp_large_lock();
+	llock();
 	assert_int_equal(_mp_large_count_locked(), 0);
 	for (size_t i = 0; i < N; i++)
 		lput(base + i * 16, i);
@@ -207,7 +235,7 @@ static void test_large_growth_iteration_interior(void **state)
 	_mp_large_remove_locked(in);
 	assert_null(_mp_large_find_interior_locked(u + 3));
 	assert_int_equal(_mp_large_count_locked(), 0);
-	_mp_large_unlock();
+	lunlock();
 }
 
 /* ---- 2. vm registry ------------------------------------------------------ */
@@ -640,7 +668,7 @@ static void test_procgate_order(void **state)
 /* The table holds c0 + 1 entries, one of them internal block p of n bytes. */
 static void internal_entry_is(const void *p, size_t n, size_t c0)
 {
-	_mp_large_lock();
+	llock();
 	struct mp_large *e = lfind((uintptr_t)p);
 	assert_non_null(e);
 	assert_int_equal(e->flags & MP_F_INTERNAL, MP_F_INTERNAL);
@@ -648,15 +676,15 @@ static void internal_entry_is(const void *p, size_t n, size_t c0)
 	assert_int_equal(e->size, n);
 	assert_int_equal(e->real, (uintptr_t)p);
 	assert_int_equal(_mp_large_count_locked(), c0 + 1);
-	_mp_large_unlock();
+	lunlock();
 }
 
 static void test_internal_realloc(void **state)
 {
 	(void)state;
-	_mp_large_lock();
+	llock();
 	size_t c0 = _mp_large_count_locked();
-	_mp_large_unlock();
+	lunlock();
 	_mp_enter(); /* as from inside the pool: served by the real allocator */
 	unsigned char *p = _mp_alloc(100, MP_ALIGN, CALLER);
 	_mp_leave();
@@ -672,19 +700,19 @@ static void test_internal_realloc(void **state)
 		unsigned char *q = _mp_realloc(p, sizes[k], CALLER);
 		assert_non_null(q);
 		internal_entry_is(q, sizes[k], c0);
-		_mp_large_lock();
+		llock();
 		if (q != p)
 			assert_null(lfind((uintptr_t)p));
-		_mp_large_unlock();
+		lunlock();
 		for (int i = 0; i < 24; i++)
 			assert_int_equal(q[i], (unsigned char)(i ^ 0x5a));
 		p = q;
 	}
 	assert_int_equal(mp_usable_size(p), 5000);
 	_mp_free(p, CALLER, "free");
-	_mp_large_lock();
+	llock();
 	assert_int_equal(_mp_large_count_locked(), c0);
-	_mp_large_unlock();
+	lunlock();
 	struct mp_stats st = tu_stats();
 	assert_int_equal(st.allocs, 0); /* internal blocks are not counted */
 	assert_int_equal(st.large_blocks, 0);
@@ -695,16 +723,16 @@ static void test_internal_realloc(void **state)
 	void *r = _mp_alloc(64, MP_ALIGN, CALLER);
 	_mp_leave();
 	assert_non_null(r);
-	_mp_large_lock();
+	llock();
 	lremove((uintptr_t)r);
-	_mp_large_unlock();
+	lunlock();
 	errno = 0;
 	assert_null(_mp_realloc(r, 200, CALLER));
 	assert_int_equal(errno, EINVAL);
-	_mp_large_lock();
+	llock();
 	assert_int_equal(_mp_large_count_locked(), c0);
 	assert_null(lfind((uintptr_t)r));
-	_mp_large_unlock();
+	lunlock();
 	assert_int_equal(tu_stats().errors, 1);
 	char *log = tu_log();
 	assert_int_equal(tu_count(log, "ERROR: "), 1);
@@ -776,14 +804,16 @@ int main(int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], CHILD_ARG) == 0)
 		check_child();
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, tu_teardown)
-		T(test_large_probe_and_shift),
-		T(test_large_growth_iteration_interior),
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		cmocka_unit_test_setup_teardown(test_large_probe_and_shift, setup,
+						teardown_large),
+		cmocka_unit_test_setup_teardown(test_large_growth_iteration_interior,
+						setup, teardown_large),
 		T(test_vm_registry),
 		T(test_depot),
-		cmocka_unit_test_setup_teardown(test_quarantine_fifo, setup_q1, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_quarantine_fifo, setup_q1, teardown),
 		cmocka_unit_test_setup_teardown(test_quarantine_count_cap, setup_q64,
-						tu_teardown),
+						teardown),
 		T(test_snprintf),
 		T(test_snprintf_long),
 		T(test_json_and_safe_str),
