@@ -88,6 +88,8 @@ const char *_mp_base_name(const char *p)
 
 void _mp_out_flush(struct mp_out *o)
 {
+	if (o->fd == MP_OUT_KEEP) /* a string being built: the head stays */
+		return;
 	if (o->len && o->fd >= 0 && !o->failed &&
 	    _mp_write_all(o->fd, o->buf, o->len) != 0)
 		o->failed = 1;
@@ -97,14 +99,17 @@ void _mp_out_flush(struct mp_out *o)
 void _mp_out_mem(struct mp_out *o, const char *s, size_t n)
 {
 	while (n > 0) {
+		if (o->len == MP_OUT_BUF) {
+			_mp_out_flush(o);
+			if (o->len) /* MP_OUT_KEEP: full, the rest is cut */
+				return;
+		}
 		size_t room = MP_OUT_BUF - o->len;
 		size_t k = n < room ? n : room;
 		memcpy(o->buf + o->len, s, k);
 		o->len += k;
 		s += k;
 		n -= k;
-		if (o->len == MP_OUT_BUF)
-			_mp_out_flush(o);
 	}
 }
 
@@ -115,8 +120,11 @@ void _mp_out_str(struct mp_out *o, const char *s)
 
 static void put_char(struct mp_out *o, char c)
 {
-	if (o->len == MP_OUT_BUF)
+	if (o->len == MP_OUT_BUF) {
 		_mp_out_flush(o);
+		if (o->len) /* MP_OUT_KEEP: full */
+			return;
+	}
 	o->buf[o->len++] = c;
 }
 
@@ -286,9 +294,10 @@ void _mp_out_printf(struct mp_out *o, const char *fmt, ...)
 
 size_t _mp_snprintf(char *dst, size_t cap, const char *fmt, ...)
 {
-	/* Format through a discard-mode mp_out and copy what fits. */
+	/* Format into an mp_out that keeps its first MP_OUT_BUF bytes and
+	 * copy what fits. */
 	struct mp_out o;
-	_mp_out_init(&o, -1);
+	_mp_out_init(&o, MP_OUT_KEEP);
 	va_list ap;
 	va_start(ap, fmt);
 	_mp_out_vprintf(&o, fmt, ap);

@@ -13,8 +13,12 @@
 
 #define MP_OUT_BUF 8192
 
+/* fd of an mp_out that only builds a string: a full buffer is never
+ * flushed, later output is dropped (the text keeps its first bytes). */
+#define MP_OUT_KEEP (-2)
+
 struct mp_out {
-	int fd;         /* -1: discard */
+	int fd;         /* -1: discard; MP_OUT_KEEP: keep the first bytes */
 	size_t len;     /* bytes pending in buf */
 	int failed;     /* a write failed; later output is dropped */
 	char buf[MP_OUT_BUF];

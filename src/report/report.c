@@ -490,7 +490,7 @@ static void locate_line(struct mp_out *o, const struct mp_verdict *v)
 void _mp_report_describe(const struct mp_verdict *v, char *buf, size_t cap)
 {
 	struct mp_out o;
-	_mp_out_init(&o, -1);
+	_mp_out_init(&o, MP_OUT_KEEP);
 	locate_text(&o, v);
 	size_t n = o.len && o.buf[o.len - 1] == '\n' ? o.len - 1 : o.len;
 	if (cap == 0)

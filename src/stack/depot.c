@@ -232,6 +232,7 @@ void _mp_depot_reset(void)
 		buckets = NULL;
 		ids = NULL;
 		arena = NULL;
+		arena_used = 0; /* _mp_depot_bytes reads it before the next setup */
 		atomic_store(&nids, 0);
 	}
 	/* every thread's cached ids name records of the old depot */
