@@ -35,7 +35,7 @@ PROGRAM_DEPS := php-cli:/usr/bin/php emacs-nox:/usr/bin/emacs \
 CORE_SRC := out options real vm procmaps loaderprobe slab guard guardpage large depot stack unwind quarantine \
             symindex symbolize locate report pool check leaks api
 # the preload layer: exit report, reachability scan, thread registry, shims
-SO_SRC   := json roots handoff leakscan threads exit signals preload preload_cxx
+SO_SRC   := json roots handoff leakscan threads exit signals longrun lsan preload preload_cxx
 CORE_OBJ := $(CORE_SRC:%=$(BUILD)/%.o)
 SO_OBJ   := $(CORE_OBJ) $(SO_SRC:%=$(BUILD)/%.o)
 

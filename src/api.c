@@ -26,10 +26,41 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 #define API __attribute__((visibility("default"), noinline))
+
+/* libmpwrap.so's classified check (longrun.c); absent from libmempool.a */
+extern int _mp_longrun_check(const char *trigger, int checker,
+			     struct mp_leak_counts *out) __attribute__((weak));
+
+API long mp_leak_check(struct mp_leak_counts *out)
+{
+	static atomic_ulong seq;
+	struct mp_leak_counts c;
+	memset(&c, 0, sizeof c);
+	if (_mp_longrun_check) {
+		if (_mp_longrun_check("mp_leak_check", 0, &c) != 0)
+			return -1;
+	} else {
+		/* no thread registry nor roots here: every live block counts */
+		struct mp_leak_set ls;
+		if (_mp_ensure_init() != 0 || _mp_leaks_collect(&ls, 0) != 0)
+			return -1;
+		c.check = atomic_fetch_add(&seq, 1) + 1;
+		c.definite_bytes = ls.total_bytes;
+		c.definite_blocks = ls.total_blocks;
+		if (_mp_opt.leak_kinds & MP_LEAK_DEFINITE)
+			c.gated_blocks = ls.total_blocks;
+		_mp_leaks_release(&ls);
+		_mp_leaks_dump();
+	}
+	if (out)
+		*out = c;
+	return (long)c.gated_blocks;
+}
 
 static atomic_int initialized;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "exit.h"
 #include "json.h"
+#include "longrun.h"
 #include "leaks.h"
 #include "leakscan.h"
 #include "loaderprobe.h"
@@ -49,11 +50,46 @@ static void print_heuristics(struct mp_out *o, const struct mp_leak_set *ls)
 	}
 }
 
-static void print_leaks(const struct mp_leak_set *ls)
+/* A check while the program runs: the sites that keep growing, after the
+ * leaks, each with its stack (the cache that is never trimmed). */
+static void print_growth(struct mp_out *o, const struct mp_check_info *ci)
+{
+	for (size_t i = 0; i < ci->ngrow; i++) {
+		const struct mp_growth *g = &ci->grow[i];
+		_mp_report_prefix(o);
+		_mp_out_printf(o, "growing: %zu bytes in %zu block%s still reachable, "
+			       "up at each of the last %u checks (%zu bytes at "
+			       "check #%lu), allocated from:\n", g->bytes, g->blocks,
+			       g->blocks == 1 ? "" : "s", g->checks, g->from,
+			       g->since);
+		_mp_report_stack(o, g->stack);
+		_mp_report_prefix(o);
+		_mp_out_str(o, "\n");
+	}
+	if (ci->grow_total > ci->ngrow) {
+		_mp_report_prefix(o);
+		_mp_out_printf(o, "... and %zu more growing sites not listed\n\n",
+			       ci->grow_total - ci->ngrow);
+	}
+}
+
+static void print_leaks(const struct mp_leak_set *ls,
+			const struct mp_check_info *ci)
 {
 	struct mp_out o;
 	size_t shown = 0, more = 0, more_bytes = 0, more_blocks = 0;
 	_mp_report_begin(&o);
+	if (ci) {
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "mpwrap: leak check #%lu (%s)", ci->seq,
+			       ci->trigger);
+		if (ci->mode_new && ci->seq > 1)
+			_mp_out_printf(&o, ": lost blocks allocated since check #%lu",
+				       ci->seq - 1);
+		else if (ci->mode_new)
+			_mp_out_str(&o, ": lost blocks allocated since the start");
+		_mp_out_str(&o, "\n");
+	}
 	for (size_t i = 0; i < ls->n; i++) {
 		const struct mp_leak_group *g = &ls->g[i];
 		if (!listed(g->kind))
@@ -84,8 +120,14 @@ static void print_leaks(const struct mp_leak_set *ls)
 			       "the JSON report has every one\n\n", more, more_bytes,
 			       more_blocks);
 	}
+	if (ci)
+		print_growth(&o, ci);
 	_mp_report_prefix(&o);
-	_mp_out_str(&o, "LEAK SUMMARY:\n");
+	if (ci)
+		_mp_out_printf(&o, "LEAK SUMMARY (leak check #%lu%s):\n", ci->seq,
+			       ci->mode_new ? ", new lost blocks only" : "");
+	else
+		_mp_out_str(&o, "LEAK SUMMARY:\n");
 	for (int k = 0; k < MP_K_NKINDS; k++) {
 		_mp_report_prefix(&o);
 		_mp_out_printf(&o, "  %-16s %zu bytes in %zu block%s%s\n",
@@ -95,8 +137,32 @@ static void print_leaks(const struct mp_leak_set *ls)
 					       !_mp_opt.show_reachable
 				       ? " (show_reachable=1 lists them)" : "");
 	}
+	if (ci && ci->grow_total) {
+		size_t gb = 0;
+		for (size_t i = 0; i < ci->ngrow; i++)
+			gb += ci->grow[i].bytes;
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "  %-16s %zu bytes at %zu site%s (not counted as leaks)\n",
+			       "growing", gb, ci->grow_total,
+			       ci->grow_total == 1 ? "" : "s");
+	}
 	print_heuristics(&o, ls);
+	if (ci) {
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "mpwrap: end of leak check #%lu: %zu error%s so "
+			       "far; the program continues\n", ci->seq,
+			       _mp_report_error_count(),
+			       _mp_report_error_count() == 1 ? "" : "s");
+	}
 	_mp_report_end(&o);
+}
+
+void _mp_exit_check_report(const struct mp_check_info *ci,
+			   const struct mp_leak_set *ls)
+{
+	print_leaks(ls, ci);
+	if (_mp_opt.json_path[0])
+		_mp_json_write_check(ls, ci);
 }
 
 static size_t gated_blocks(const struct mp_leak_set *ls)
@@ -133,6 +199,9 @@ static void report_body(int fatal, int leaks)
 	struct mp_leak_set ls = { 0 };
 	int have_leaks = 0;
 	if (_mp_opt.detect_leaks && leaks) {
+		/* no leak check runs any more (the checker thread, an API call):
+		 * this report is the last word */
+		_mp_longrun_exiting();
 		_mp_leakscan_classify();
 		have_leaks = _mp_leaks_collect(&ls, 1) == 0;
 		_mp_leakscan_heuristics(ls.heur_bytes, ls.heur_blocks);
@@ -162,7 +231,7 @@ static void report_body(int fatal, int leaks)
 			}
 		} else {
 			if (have_leaks)
-				print_leaks(&ls);
+				print_leaks(&ls, NULL);
 			_mp_report_begin(&o);
 			_mp_report_prefix(&o);
 			_mp_out_printf(&o, "ERROR SUMMARY: %zu error%s%s\n", errors,

@@ -21,4 +21,11 @@ void _mp_exit_dying(void);
  * report and aborts at once). */
 void _mp_abort_after_error(void);
 
+/* A leak check while the program runs (longrun.c): the text report, and
+ * the JSON file with the check's number when json_path is set. */
+struct mp_check_info;
+struct mp_leak_set;
+void _mp_exit_check_report(const struct mp_check_info *ci,
+			   const struct mp_leak_set *ls);
+
 #endif

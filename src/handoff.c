@@ -98,3 +98,9 @@ int _mp_handoff_context(struct mp_handoff *h)
 		*h = fatal_ctx;
 	return have_fatal_ctx;
 }
+
+void _mp_handoff_set_checker(int on)
+{
+	memset(&fatal_ctx, 0, sizeof fatal_ctx); /* sp 0: no stack, no registers */
+	have_fatal_ctx = on;
+}

@@ -28,4 +28,9 @@ void _mp_handoff_set_context(const void *ucontext);
 /* The context set above, if any: 1 and *h filled, else 0. */
 int _mp_handoff_context(struct mp_handoff *h);
 
+/* on: the next scans run on the checker thread (longrun.c), whose own
+ * stack, registers and descriptor are no roots (sp 0); off: forget any
+ * context, the next scan starts from its caller (_mp_handoff_here). */
+void _mp_handoff_set_checker(int on);
+
 #endif

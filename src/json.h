@@ -8,6 +8,11 @@
  * file + rename).  Returns 0, or -1 after one warning line on stderr. */
 int _mp_json_write(const struct mp_leak_set *ls);
 
+/* A leak check's report (longrun.c): json_path with ".checkN" before a
+ * final ".json" (else appended), with "check" and "growing" members. */
+int _mp_json_write_check(const struct mp_leak_set *ls,
+			 const struct mp_check_info *ci);
+
 /* The process's command line, arguments joined by spaces (static buffer). */
 const char *_mp_command_line(void);
 

@@ -8,13 +8,15 @@
 #include "options.h"
 #include "out.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 struct mp_options _mp_opt;
 
-enum opt_type { OPT_INT, OPT_PATH, OPT_KINDS, OPT_HEURS, OPT_SIDE };
+enum opt_type { OPT_INT, OPT_PATH, OPT_KINDS, OPT_HEURS, OPT_SIDE, OPT_SIGNAL,
+		OPT_MODE };
 
 struct opt_def {
 	const char *name;
@@ -69,6 +71,17 @@ static const struct opt_def table[] = {
 	  "(0: only sizes above PTRDIFF_MAX)" },
 	{ "realloc_size_zero", OPT_INT, O(realloc_size_zero), 0, 0, 1,
 	  "report realloc(p, 0), which frees p and returns NULL" },
+	{ "leak_check_signal", OPT_SIGNAL, O(leak_check_signal), 0, 0, 0,
+	  "a signal (e.g. SIGUSR2) that runs a leak check while the program "
+	  "keeps running, if the program has no handler of its own; default off" },
+	{ "leak_check_interval", OPT_INT, O(leak_check_interval), 0, 0, 31536000,
+	  "run a leak check every N seconds while the program runs (0: never)" },
+	{ "leak_check_mode", OPT_MODE, O(leak_check_new), 0, 0, 1,
+	  "all: each leak check reports every lost block; new: only those "
+	  "allocated since the previous check" },
+	{ "leak_check_growth", OPT_INT, O(leak_check_growth), 3, 0, 64,
+	  "a site whose reachable bytes grew at each of the last N leak checks "
+	  "is reported as growing (0: off)" },
 	{ "verbosity", OPT_INT, O(verbosity), 1, 0, 2,
 	  "0: errors and leaks only, 1: also statistics at exit, 2: chatty" },
 	{ "log_path", OPT_PATH, O(log_path), 0, 0, 0,
@@ -161,6 +174,56 @@ static int parse_set(const char *s, size_t n, const char *const names[4],
 	return 0;
 }
 
+/* Signals a check may be asked with: the ones whose default action ends
+ * the process and that programs send each other by hand. */
+static const struct {
+	const char *name;
+	int sig;
+} sig_names[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+	{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "ALRM", SIGALRM },
+	{ "TERM", SIGTERM }, { "PROF", SIGPROF }, { "VTALRM", SIGVTALRM },
+	{ "PWR", SIGPWR }, { "URG", SIGURG }, { "WINCH", SIGWINCH },
+};
+
+const char *_mp_options_signal_name(int sig, char *buf, size_t cap)
+{
+	for (size_t i = 0; i < sizeof sig_names / sizeof sig_names[0]; i++)
+		if (sig_names[i].sig == sig) {
+			_mp_snprintf(buf, cap, "SIG%s", sig_names[i].name);
+			return buf;
+		}
+	_mp_snprintf(buf, cap, "signal %d", sig);
+	return buf;
+}
+
+/* SIGUSR2, USR2, or a number (real-time signals, SIGRTMIN..SIGRTMAX, as
+ * the kernel numbers them); "0" and "off" turn it off. */
+static int parse_signal(const char *s, size_t n, long *out)
+{
+	long v;
+	if (word_eq(s, n, "off") || word_eq(s, n, "0")) {
+		*out = 0;
+		return 0;
+	}
+	if (parse_long(s, n, &v) == 0) {
+		if (v < 1 || v > SIGRTMAX || v == SIGKILL || v == SIGSTOP)
+			return -1;
+		*out = v;
+		return 0;
+	}
+	if (n > 3 && memcmp(s, "SIG", 3) == 0) {
+		s += 3;
+		n -= 3;
+	}
+	for (size_t i = 0; i < sizeof sig_names / sizeof sig_names[0]; i++)
+		if (word_eq(s, n, sig_names[i].name)) {
+			*out = sig_names[i].sig;
+			return 0;
+		}
+	return -1;
+}
+
 static void set_defaults(void)
 {
 	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
@@ -192,6 +255,18 @@ static int apply(const char *key, size_t klen, const char *val, size_t vlen,
 			if (!word_eq(val, vlen, "over") && !word_eq(val, vlen, "under"))
 				break;
 			*(long *)field = word_eq(val, vlen, "under");
+			return 0;
+		}
+		if (d->type == OPT_MODE) {
+			if (!word_eq(val, vlen, "all") && !word_eq(val, vlen, "new"))
+				break;
+			*(long *)field = word_eq(val, vlen, "new");
+			return 0;
+		}
+		if (d->type == OPT_SIGNAL) {
+			if (parse_signal(val, vlen, &v) != 0)
+				break;
+			*(long *)field = v;
 			return 0;
 		}
 		if (d->type == OPT_KINDS || d->type == OPT_HEURS
@@ -252,6 +327,10 @@ void _mp_options_help(int fd)
 				       d->min, d->max);
 		else if (d->type == OPT_SIDE)
 			_mp_out_str(&o, "default over: ");
+		else if (d->type == OPT_MODE)
+			_mp_out_str(&o, "default all: ");
+		else if (d->type == OPT_SIGNAL)
+			_mp_out_str(&o, "default off: ");
 		else if (d->type == OPT_KINDS)
 			_mp_out_str(&o, "default definite,indirect: ");
 		else if (d->type == OPT_HEURS)

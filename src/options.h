@@ -49,6 +49,10 @@ struct mp_options {
 	long new_delete_type_mismatch; /* report sized/aligned delete mismatch */
 	long max_allocation_size;      /* bytes; 0 = PTRDIFF_MAX */
 	long realloc_size_zero;        /* report realloc(p, 0) */
+	long leak_check_signal;   /* signal that runs a leak check; 0 = none */
+	long leak_check_interval; /* seconds between leak checks; 0 = none */
+	long leak_check_new;      /* leak_check_mode=new: only new leaks */
+	long leak_check_growth;   /* checks a site must grow at to be "growing" */
 	char log_path[MP_PATH_MAX];  /* text report; "" = stderr; %p = pid */
 	char json_path[MP_PATH_MAX]; /* JSON report; "" = none; %p = pid */
 	char start_path[MP_PATH_MAX]; /* marker made at start, removed with
@@ -64,6 +68,9 @@ int _mp_options_parse(const char *spec, int warn_fd);
 
 /* "stdstring", ... for heuristic bit k (1 << k). */
 const char *_mp_options_heuristic_name(int k);
+
+/* "SIGUSR2" (or "signal N") for a signal number, written into buf. */
+const char *_mp_options_signal_name(int sig, char *buf, size_t cap);
 
 /* Write the option table (name, default, range, help) to fd. */
 void _mp_options_help(int fd);

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "exit.h"
 #include "json.h"
+#include "longrun.h"
 #include "pool.h"
 #include "real.h"
 #include "reent.h"
@@ -344,6 +345,7 @@ __attribute__((constructor)) static void mpwrap_start(void)
 	_mp_json_start_marker(1);
 	_mp_threads_atfork();
 	_mp_signals_install();
+	_mp_longrun_install(); /* SIGTERM & co., leak checks while running */
 	Dl_info mine, theirs;
 	void *m = dlsym(RTLD_DEFAULT, "malloc");
 	if (m && dladdr((void *)&mpwrap_start, &mine) && dladdr(m, &theirs))

@@ -15,6 +15,9 @@ struct mp_tls {
 	int arena;      /* 1 + this thread's arena (slab.c), 0 = not chosen */
 	int nocancel;   /* depth of _mp_nocancel_enter */
 	int cancel_state; /* the program's cancel state, restored at depth 0 */
+	int lsan_off;   /* __lsan_disable depth: new blocks are ignored */
+	int deferred_sig; /* a termination signal that came inside the pool:
+			   * reported when the pool is left (longrun.c) */
 };
 
 extern __thread struct mp_tls _mp_tls __attribute__((tls_model("initial-exec")));

@@ -605,6 +605,8 @@ static const char *const root_names[MP_ROOT_NKINDS] = {
 	[MP_ROOT_LDSO] = "dynamic linker",
 	[MP_ROOT_LIBC] = "C library",
 	[MP_ROOT_POSSIBLE] = "possibly lost block",
+	[MP_ROOT_IGNORED] = "ignored block",
+	[MP_ROOT_REGION] = "root region",
 };
 
 /* the roots that need no more than a phrase */
@@ -614,6 +616,9 @@ static const char *const root_phrases[MP_ROOT_NKINDS] = {
 	[MP_ROOT_THREAD_ARG] = "the argument of a thread not started yet",
 	[MP_ROOT_LDSO] = "the dynamic linker (glibc's own TLS data)",
 	[MP_ROOT_LIBC] = "the C library's data made for the program",
+	[MP_ROOT_IGNORED] = "a block ignored by __lsan_ignore_object or "
+			    "__lsan_disable",
+	[MP_ROOT_REGION] = "a root region (__lsan_register_root_region)",
 };
 
 /* x86-64 mcontext gregs order */

@@ -178,11 +178,12 @@ void _mp_roots_collect(struct mp_roots *rt, uintptr_t sp)
 	 * other threads' (the main thread's among them) are read while they
 	 * are stopped (threads.c) */
 	uintptr_t lo, hi;
-	if (maps_range(sp, &lo, &hi))
+	if (sp && maps_range(sp, &lo, &hi))
 		add_root(rt, sp, hi, MP_ROOT_STACK);
-	/* this thread's descriptor: pthread_setspecific values live there */
+	/* this thread's descriptor: pthread_setspecific values live there
+	 * (none when sp is 0: the checker thread is no program thread) */
 	uintptr_t tp = (uintptr_t)__builtin_thread_pointer();
-	if (maps_range(tp, &lo, &hi))
+	if (sp && maps_range(tp, &lo, &hi))
 		add_root(rt, tp, tp + 4096 < hi ? tp + 4096 : hi, MP_ROOT_TLS);
 	_mp_maps_each(anon_cb, rt);
 }

@@ -28,7 +28,8 @@ struct mp_roots {
 };
 
 /* Collect roots; sp is where the program's frames begin on the exiting
- * thread's stack (handoff.h).  No pool lock may be held (dl_iterate_phdr
+ * thread's stack (handoff.h); 0: the calling thread is the checker's own
+ * (longrun.c), neither its stack nor its descriptor is a root.  No pool lock may be held (dl_iterate_phdr
  * takes the loader lock). */
 void _mp_roots_collect(struct mp_roots *rt, uintptr_t sp);
 

@@ -10,4 +10,9 @@ void _mp_signals_install(void);
  * lets SIGABRT kill the process (the report is written already). */
 __attribute__((noreturn)) void _mp_signals_abort(void);
 
+/* Die of sig now, as a sent signal is delivered: the default action,
+ * unblocked, with the original siginfo.  Never returns. */
+#include <signal.h>
+__attribute__((noreturn)) void _mp_signals_die_of(int sig, const siginfo_t *si);
+
 #endif
