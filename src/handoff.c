@@ -27,6 +27,13 @@
 
 extern void *__libc_stack_end;
 
+static uintptr_t keep_word;
+
+void _mp_handoff_keep(uintptr_t word)
+{
+	keep_word = word;
+}
+
 static uintptr_t base_of(const void *addr)
 {
 	Dl_info di;
@@ -75,6 +82,10 @@ int _mp_handoff_here(struct mp_handoff *h)
 	}
 	_mp_stack_gate_leave();
 	_mp_leave();
+	if (keep_word) { /* what the pool call returns: in rax at the return */
+		h->regs[REG_RAX] = keep_word;
+		h->nregs = MP_HANDOFF_REGS;
+	}
 	return rc;
 }
 

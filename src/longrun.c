@@ -195,7 +195,7 @@ int _mp_longrun_check(const char *trigger, int checker,
 	if (out)
 		*out = c;
 	if (_mp_tls.deferred_sig) /* SIGTERM came meanwhile */
-		_mp_longrun_deferred();
+		_mp_longrun_deferred(NULL);
 	return rc;
 }
 
@@ -324,12 +324,13 @@ static void term_handler(int sig, siginfo_t *si, void *uc)
 	terminate(sig, si, uc);
 }
 
-void _mp_longrun_deferred(void)
+void _mp_longrun_deferred(void *ret)
 {
 	int sig = _mp_tls.deferred_sig;
 	if (!sig || _mp_tls.in_pool || _mp_busy() || in_check)
 		return;
 	_mp_tls.deferred_sig = 0;
+	_mp_handoff_keep((uintptr_t)ret);
 	terminate(sig, &deferred_si, NULL);
 }
 

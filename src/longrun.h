@@ -23,7 +23,8 @@ int _mp_longrun_check(const char *trigger, int checker,
 void _mp_longrun_exiting(void);
 
 /* A termination signal came while this thread was inside the pool or a
- * check: report it now that it left (pool.c, after in_pool drops to 0). */
-void _mp_longrun_deferred(void);
+ * check: report it now that it left (pool.c, after in_pool drops to 0);
+ * ret is the block the pool call is returning (a root), or NULL. */
+void _mp_longrun_deferred(void *ret);
 
 #endif

@@ -138,11 +138,11 @@ int main(int argc, char **argv)
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	sigaddset(&term, SIGINT);
+	for (int i = 0; i < 3; i++)
+		pthread_create(&t[i], NULL, worker, (void *)fns[i]);
 	/* termination signals go to the workers, mostly inside malloc/free */
 	if (strcmp(mode, "serve") == 0)
 		pthread_sigmask(SIG_BLOCK, &term, NULL);
-	for (int i = 0; i < 3; i++)
-		pthread_create(&t[i], NULL, worker, (void *)fns[i]);
 	if (strcmp(mode, "serve") == 0) {
 		before_check(1);
 		before_check(2);
