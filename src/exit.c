@@ -11,6 +11,7 @@
 #include "leaks.h"
 #include "leakscan.h"
 #include "loaderprobe.h"
+#include "lsan.h"
 #include "options.h"
 #include "pool.h"
 #include "reent.h"
@@ -137,6 +138,13 @@ static void print_leaks(const struct mp_leak_set *ls,
 					       !_mp_opt.show_reachable
 				       ? " (show_reachable=1 lists them)" : "");
 	}
+	if (ls->supp_blocks) {
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "  %-16s %zu bytes in %zu block%s (the program's "
+			       "__lsan_default_suppressions)\n", "suppressed",
+			       ls->supp_bytes, ls->supp_blocks,
+			       ls->supp_blocks == 1 ? "" : "s");
+	}
 	if (ci && ci->grow_total) {
 		size_t gb = 0;
 		for (size_t i = 0; i < ci->ngrow; i++)
@@ -198,7 +206,16 @@ static void report_body(int fatal, int leaks)
 		_mp_check_all(0, "exit");
 	struct mp_leak_set ls = { 0 };
 	int have_leaks = 0;
-	if (_mp_opt.detect_leaks && leaks) {
+	int off = _mp_opt.detect_leaks && leaks && _mp_lsan_turned_off();
+	if (off && _mp_opt.report_at_exit && _mp_opt.verbosity >= 1) {
+		struct mp_out o;
+		_mp_report_begin(&o);
+		_mp_report_prefix(&o);
+		_mp_out_str(&o, "mpwrap: no leak check: the program's "
+				"__lsan_is_turned_off() returned nonzero\n");
+		_mp_report_end(&o);
+	}
+	if (_mp_opt.detect_leaks && leaks && !off) {
 		/* no leak check runs any more (the checker thread, an API call):
 		 * this report is the last word */
 		_mp_longrun_exiting();
@@ -208,6 +225,8 @@ static void report_body(int fatal, int leaks)
 		for (size_t i = 0; have_leaks && i < ls.n; i++)
 			_mp_leakscan_keeper(ls.g[i].stack, ls.g[i].kind,
 					    &ls.g[i].keeper);
+		if (have_leaks)
+			_mp_lsan_suppress(&ls);
 	}
 	size_t errors = _mp_report_error_count();
 	size_t gated = have_leaks ? gated_blocks(&ls) : 0;

@@ -228,6 +228,8 @@ static void json_summary_stats(struct mp_out *o, const struct mp_leak_set *ls)
 		_mp_out_printf(o, "%s\"%s\":{\"bytes\":%zu,\"blocks\":%zu}",
 			       k ? "," : "", _mp_leak_kind_name(k), ls->bytes[k],
 			       ls->blocks[k]);
+	_mp_out_printf(o, "},\"suppressed_by_program\":{\"bytes\":%zu,\"blocks\":%zu",
+		       ls->supp_bytes, ls->supp_blocks);
 	_mp_out_str(o, "},\"reachable_via_heuristic\":{");
 	for (int k = 0; k < MP_LEAK_HEURS; k++)
 		_mp_out_printf(o, "%s\"%s\":{\"bytes\":%zu,\"blocks\":%zu}",

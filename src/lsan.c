@@ -189,7 +189,10 @@ static void misuse(const char *what, const void *p)
 	struct mp_out o;
 	_mp_report_begin(&o);
 	_mp_report_prefix(&o);
-	_mp_out_printf(&o, "mpwrap: warning: %s (%p): ignored\n", what, p);
+	if (p)
+		_mp_out_printf(&o, "mpwrap: warning: %s (%p): ignored\n", what, p);
+	else
+		_mp_out_printf(&o, "mpwrap: warning: %s: ignored\n", what);
 	_mp_report_end(&o);
 }
 
