@@ -9,6 +9,8 @@
  *   lr_service api N          N checks by mp_leak_check(), counts printed
  *   lr_service timer DIR N    waits for N periodic checks
  *   lr_service serve DIR      prints "ready" and waits to be killed
+ *   lr_service own DIR        the same with its own SIGTERM handler (which
+ *                             must win), after asking for the old one
  * Before check k the cache grows by one 64-byte block (cache_add); before
  * check 1 a 100-byte block is lost (leak_first), before check 3 a
  * 200-byte one (leak_third).
@@ -21,6 +23,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,13 +121,34 @@ static void wait_check(const char *dir, int k)
 	exit(99);
 }
 
-static void before_check(int k)
+static void own_term(int sig)
 {
+	(void)sig;
+	static const char msg[] = "own handler\n";
+	if (write(1, msg, sizeof msg - 1) < 0)
+		_exit(8);
+	_exit(7);
+}
+
+static void *before_check_thread(void *arg)
+{
+	int k = (int)(intptr_t)arg;
 	cache_add();
 	if (k == 1)
 		leak_first();
 	if (k == 3)
 		leak_third();
+	return NULL;
+}
+
+/* On a thread of its own, ended before the check: no live frame of the
+ * main thread (stopped anywhere in wait_check) holds a stale copy of a
+ * lost pointer, which a conservative scan would rightly take as a root. */
+static void before_check(int k)
+{
+	pthread_t t;
+	pthread_create(&t, NULL, before_check_thread, (void *)(intptr_t)k);
+	pthread_join(t, NULL);
 }
 
 int main(int argc, char **argv)
@@ -143,6 +167,16 @@ int main(int argc, char **argv)
 	/* termination signals go to the workers, mostly inside malloc/free */
 	if (strcmp(mode, "serve") == 0)
 		pthread_sigmask(SIG_BLOCK, &term, NULL);
+	if (strcmp(mode, "own") == 0) {
+		struct sigaction sa, old;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = own_term;
+		sigaction(SIGTERM, &sa, &old);
+		printf("SIGTERM was %s\n", old.sa_handler == SIG_DFL ? "SIG_DFL" : "other");
+		void (*prev)(int) = signal(SIGINT, own_term);
+		printf("SIGINT was %s\n", prev == SIG_DFL ? "SIG_DFL" : "other");
+		mode = "serve";
+	}
 	if (strcmp(mode, "serve") == 0) {
 		before_check(1);
 		before_check(2);
