@@ -312,6 +312,45 @@ need('no leak check: the program' in LOG, 'not said')
 "
 }
 
+# ------------------------------------------------------------ under mpcheck
+
+MPCHECK=$MPWRAP_ROOT/scripts/mpcheck
+if have lr_service "a daemon under mpcheck"; then
+	for sig in TERM INT; do
+		RD=$T/run/mpcheck.$sig
+		mkdir -p "$RD"
+		(cd "$RD" && exec env MPWRAP_LIB="$MPWRAP_LIB" "$MPCHECK" --check-every 1 \
+			--json "$RD/agg.json" -- "$B/lr_service" serve "$RD" >"$RD/out" 2>"$RD/err") &
+		pid=$!
+		# ready, and one periodic check done (--check-every 1)
+		for ((i = 0; i < 1000; i++)); do
+			grep -q ready "$RD/out" 2>/dev/null &&
+				grep -q "end of leak check #1:" "$RD/err" && break
+			sleep 0.01
+		done
+		kill -$sig "$pid" # mpcheck's pid: it passes the signal on
+		{ wait "$pid"; } 2>/dev/null
+		rc=$?
+		status_is "mpcheck: a service stopped by SIG$sig, gate fails" 23 &&
+		lr "mpcheck passes SIG$sig on; the service reports and dies of it; the verdict is written" "
+err = open(RD + '/err').read()
+need(re.search(r'mpwrap: the program is dying of SIG$sig', err), 'no dying line')
+need(re.search(r'mpwrap: leak check #1 \\(periodic, every 1 s\\)', err), 'no periodic check')
+need(re.search(r'mpcheck: .*2 leaks \\(300 bytes\\).*gate: FAIL', err), 'summary: %r' % err[-400:])
+A = json.load(open(RD + '/agg.json'))
+need(A['summary']['gate'] == 'FAIL', 'gate %s' % A['summary'].get('gate'))
+need(not glob.glob(RD + '/r.*'), 'the service wrote reports of its own')
+"
+	done
+	(cd "$T" && "$MPCHECK" --check-every 0 -- true >"$T/ce.out" 2>"$T/ce.err")
+	rc=$?
+	if [ "$rc" = 125 ] && [ "$(head -n 1 "$T/ce.err")" = "mpcheck: --check-every: expected an integer 1..31536000, got '0'" ]; then
+		pass "mpcheck --check-every 0: one line, status 125"
+	else
+		fail "mpcheck --check-every 0: one line, status 125" "status $rc" "$(cat "$T/ce.err")"
+	fi
+fi
+
 # ------------------------------------------------------------ libmempool.a
 
 have lr_static "mp_leak_check in libmempool.a" && {
