@@ -89,7 +89,7 @@ $(BUILD)/.test-deps: scripts/deps.sh Makefile
 		echo "deps: the robustness suite will skip what is missing" >&2
 	@touch $@
 
-test: all $(UNIT) $(BUILD)/.test-deps $(BUILD)/demo $(BUILD)/leaky
+test: all $(UNIT) $(BUILD)/.test-deps $(BUILD)/demo $(BUILD)/leaky $(BUILD)/service
 	@sh tests/run.sh $(UNIT) $(SHELL_TESTS)
 
 # ---- dogfooding: our own programs under our own gate --------------------
@@ -111,6 +111,11 @@ $(BUILD)/demo: examples/demo.c libmempool.a
 	$(CC) $(TFLAGS) $< libmempool.a $(LIBS) -o $@
 
 $(BUILD)/leaky: examples/leaky.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TFLAGS) $< -o $@
+
+# a daemon stopped by SIGTERM: docs/ci.md's recipe for checking a service
+$(BUILD)/service: examples/service.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TFLAGS) $< -o $@
 

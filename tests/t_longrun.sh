@@ -351,6 +351,42 @@ need(not glob.glob(RD + '/r.*'), 'the service wrote reports of its own')
 	fi
 fi
 
+# docs/ci.md's recipe "Checking a service", its step run as written (bash
+# -e, as GitHub runs it) in a directory with the repository's scripts/ and
+# build/: the gate fails on the 64 bytes `stats` leaks.
+RD=$T/run/recipe
+mkdir -p "$RD"
+ln -s "$MPWRAP_ROOT/scripts" "$RD/scripts"
+ln -s "$MPWRAP_ROOT/build" "$RD/build"
+if ! python3 - "$MPWRAP_ROOT/docs/ci.md" "$RD/step.sh" <<'PY'
+import re, sys, yaml
+text = open(sys.argv[1]).read()
+for block in re.findall(r"^```yaml\n(.*?)^```", text, re.S | re.M):
+    doc = yaml.safe_load(block)
+    for st in (doc.get("jobs") or {}).get("service-gate", {}).get("steps", []):
+        if st.get("name", "").startswith("Check the service"):
+            open(sys.argv[2], "w").write(st["run"])
+            sys.exit(0)
+sys.exit(1)
+PY
+then
+	fail "docs/ci.md: the service recipe is there" "no service-gate step"
+elif [ ! -x "$MPWRAP_ROOT/build/service" ]; then
+	fail "docs/ci.md: the service recipe runs as written" "build/service missing (make build/service)"
+else
+	(cd "$RD" && MPWRAP_LIB="$MPWRAP_LIB" timeout -k 5 60 bash -e step.sh >"$RD/out" 2>"$RD/err")
+	rc=$?
+	status_is "docs/ci.md: the service recipe runs as written" 23 &&
+	lr "docs/ci.md: the service recipe: SIGTERM report, verdict FAIL on the 64 bytes stats leaks" "
+out = open(RD + '/out').read()
+need(out == 'remember alpha -> ok\\nremember beta -> ok\\nstats -> 2 words\\nhello -> hello\\n', 'client %r' % out)
+err = open(RD + '/err').read()
+need('mpwrap: the program is dying of SIGTERM (15)' in err, 'no dying line')
+need(re.search(r'64 bytes in 1 block is definitely lost, allocated from:\\n.*#0 0x[0-9a-f]+ in handle ', err), 'no leak in handle')
+need('mpcheck: 0 errors, 1 leaks (64 bytes)' in err and 'gate: FAIL' in err, 'verdict %r' % err[-300:])
+"
+fi
+
 # ------------------------------------------------------------ libmempool.a
 
 have lr_static "mp_leak_check in libmempool.a" && {
