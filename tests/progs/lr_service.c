@@ -1,8 +1,9 @@
 /* lr_service.c - a long-running multi-threaded program for t_longrun.sh.
  *
  * Three threads allocate and free all the time (each from its own
- * function, so each site's reachable bytes are N or N+1 blocks, never
- * growing three checks in a row); the main thread leaks, grows a cache
+ * function with its own size, so each site's reachable bytes are those of
+ * N or N+1 blocks, never growing at two checks in a row); the main thread
+ * leaks, grows a cache
  * and asks for leak checks:
  *   lr_service signal DIR N   N checks by raising SIGUSR2, each waited for
  *                             in DIR/r.PID.log ("end of leak check #k")
@@ -21,6 +22,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -33,7 +35,7 @@
 extern long mp_leak_check(struct mp_leak_counts *out) __attribute__((weak));
 
 #define SLOTS 16
-static atomic_int stop;
+static atomic_int stop, filled;
 
 struct node {
 	struct node *next;
@@ -61,7 +63,8 @@ TP_NOINLINE static void leak_third(void)
 	TP_NO_TAILCALL();
 }
 
-/* new block first, then free the old: a site holds N or N+1 blocks */
+/* new block first, then free the old: a site holds N or N+1 blocks (a
+ * large one from churn_a, slots from the others) */
 #define CHURN(name)                                                         \
 	TP_NOINLINE static void *name(void **slot, size_t n)                \
 	{                                                                   \
@@ -76,15 +79,21 @@ CHURN(churn_a)
 CHURN(churn_b)
 CHURN(churn_c)
 
+/* One size per site: a site holds 16 or 17 blocks of it, so its
+ * reachable bytes never go up at two checks in a row. */
 static void *worker(void *arg)
 {
 	void *(*fn)(void **, size_t) = (void *(*)(void **, size_t))arg;
+	size_t size = fn == churn_a ? 5000 : fn == churn_b ? 100 : 1000;
 	void *slot[SLOTS] = { 0 };
 	unsigned r = 12345;
+	for (int i = 0; i < SLOTS; i++) /* full before the first check */
+		fn(&slot[i], size);
+	atomic_fetch_add(&filled, 1);
 	while (!atomic_load(&stop)) {
 		r = r * 1103515245 + 12345;
 		unsigned i = (r >> 8) % SLOTS;
-		fn(&slot[i], i < 2 ? 5000 + i : 16 + i * 100); /* some large */
+		fn(&slot[i], size);
 	}
 	for (int i = 0; i < SLOTS; i++)
 		free(slot[i]);
@@ -164,6 +173,8 @@ int main(int argc, char **argv)
 	sigaddset(&term, SIGINT);
 	for (int i = 0; i < 3; i++)
 		pthread_create(&t[i], NULL, worker, (void *)fns[i]);
+	while (atomic_load(&filled) < 3)
+		sched_yield();
 	/* termination signals go to the workers, mostly inside malloc/free */
 	if (strcmp(mode, "serve") == 0)
 		pthread_sigmask(SIG_BLOCK, &term, NULL);
