@@ -311,9 +311,9 @@ static void terminate(int sig, const siginfo_t *si, const void *uc)
 static void term_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
-	if (_mp_tls.in_pool || _mp_busy() || in_check) {
-		/* pool locks or the check lock may be ours: report when this
-		 * thread has left (_mp_longrun_deferred) */
+	if (_mp_tls.in_pool || _mp_busy() || in_check || _mp_tls.nocancel) {
+		/* pool locks, the check lock or the report lock may be ours:
+		 * report when this thread has left (_mp_longrun_deferred) */
 		if (!_mp_tls.deferred_sig) {
 			deferred_si = *si;
 			_mp_tls.deferred_sig = sig;
@@ -327,7 +327,7 @@ static void term_handler(int sig, siginfo_t *si, void *uc)
 void _mp_longrun_deferred(void *ret)
 {
 	int sig = _mp_tls.deferred_sig;
-	if (!sig || _mp_tls.in_pool || _mp_busy() || in_check)
+	if (!sig || _mp_tls.in_pool || _mp_busy() || in_check || _mp_tls.nocancel)
 		return;
 	_mp_tls.deferred_sig = 0;
 	_mp_handoff_keep((uintptr_t)ret);

@@ -23,10 +23,18 @@ void _mp_nocancel_enter(void)
 		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &_mp_tls.cancel_state);
 }
 
+/* libmpwrap.so: a termination signal that came while this thread was in
+ * a report (the report lock may have been its) is reported now (longrun.c) */
+extern void _mp_longrun_deferred(void *ret) __attribute__((weak));
+
 void _mp_nocancel_leave(void)
 {
-	if (--_mp_tls.nocancel == 0)
+	if (--_mp_tls.nocancel == 0) {
 		pthread_setcancelstate(_mp_tls.cancel_state, NULL);
+		if (__builtin_expect(_mp_tls.deferred_sig != 0, 0) &&
+		    _mp_longrun_deferred)
+			_mp_longrun_deferred(NULL);
+	}
 }
 
 static void *(*real_malloc)(size_t);
