@@ -66,8 +66,9 @@
  *    thread registry (threads.c).  fork takes quarantine..vm (api.c); the
  *    leak scan takes snapshot, classes, large, vm, then the registry, and
  *    then stops the other threads, none of which can be parked holding any
- *    of these.  Every scan (a check while running, the exit report) holds
- *    longrun.c's check lock first: one scan at a time.  The report lock and the thread registry take no part in
+ *    of these.  One scan at a time: a check while running holds
+ *    longrun.c's check lock before all of them; the exit report waits for
+ *    it and lets no check begin after.  The report lock and the thread registry take no part in
  *    fork (renewed in the child): a report's writer may wait for the fork
  *    in the symbolizer's loader gate.
  *  - no lock is held while capturing stacks, symbolizing, printing or
