@@ -202,6 +202,33 @@ for k in C:
 "
 }
 
+# ------------------------------------------------------------ bad input
+
+have lr_service "bad leak check options" && {
+	OPTS="leak_check_signal=SIGFOO:leak_check_mode=some:leak_check_interval=-1:leak_check_growth=65" \
+		prun badopts "$B/lr_service" api 1
+	status_is "bad leak check options: the program runs" 0 &&
+	lr "bad leak check options: one warning line each, defaults kept" "
+err = open(RD + '/err').read().splitlines()
+want = ['bad value \\'leak_check_signal=SIGFOO\\'', 'bad value \\'leak_check_mode=some\\'',
+        'bad value \\'leak_check_interval=-1\\'', 'bad value \\'leak_check_growth=65\\'']
+for w in want:
+    need(sum(w in l for l in err) == 1, 'no single warning %s in %s' % (w, err))
+need(sorted(C) == [1] and C[1]['trigger'] == 'mp_leak_check', 'checks %s' % sorted(C))
+"
+	# SIGUSR2 ignored by the parent (kept across exec): the program's choice
+	RD=$T/run/ignored
+	mkdir -p "$RD"
+	(cd "$RD" && trap '' USR2 && exec env LD_PRELOAD="$MPWRAP_LIB" \
+		MPWRAP_OPTIONS="leak_check_signal=SIGUSR2:log_path=$RD/r.%p.log" \
+		"$B/lr_service" api 1 >"$RD/out" 2>"$RD/err")
+	rc=$?
+	status_is "leak_check_signal ignored by the program" 0 &&
+	lr "leak_check_signal=SIGUSR2 that the program ignores: left alone, said once" "
+need(LOG.count('leak_check_signal=SIGUSR2: the program handles or ignores it; no leak checks on it') == 1, 'not said once')
+"
+}
+
 # ------------------------------------------------------------ termination
 
 # start_service DIR MODE: lr_service MODE in the background ($pid), once
