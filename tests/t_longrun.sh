@@ -388,7 +388,9 @@ fi
 
 # docs/ci.md's recipe "Checking a service", its step run as written (bash
 # -e, as GitHub runs it) in a directory with the repository's scripts/ and
-# build/: the gate fails on the 64 bytes `stats` leaks.
+# build/: the gate fails on the 64 bytes `stats` leaks (definite, or possible
+# when a stale interior pointer lies below the stack pointer where the
+# service waits: the recipe gates on both).
 RD=$T/run/recipe
 mkdir -p "$RD"
 ln -s "$MPWRAP_ROOT/scripts" "$RD/scripts"
@@ -417,7 +419,7 @@ out = open(RD + '/out').read()
 need(out == 'remember alpha -> ok\\nremember beta -> ok\\nstats -> 2 words\\nhello -> hello\\n', 'client %r' % out)
 err = open(RD + '/err').read()
 need('mpwrap: the program is dying of SIGTERM (15)' in err, 'no dying line')
-need(re.search(r'64 bytes in 1 block is definitely lost, allocated from:\\n.*#0 0x[0-9a-f]+ in handle ', err), 'no leak in handle')
+need(re.search(r'64 bytes in 1 block is (definitely|possibly) lost, allocated from:\\n.*#0 0x[0-9a-f]+ in handle ', err), 'no leak in handle')
 need('mpcheck: 0 errors, 1 leaks (64 bytes)' in err and 'gate: FAIL' in err, 'verdict %r' % err[-300:])
 "
 fi
