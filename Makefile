@@ -47,9 +47,9 @@ API_SRC     := api
 # the preload build only: reachability scan, thread registry, JSON, exit
 # report, signals and the shims
 SO_STACK_SRC  := handoff
-SO_LEAK_SRC   := roots threads leakscan
+SO_LEAK_SRC   := roots threads leakscan lsanhooks
 SO_REPORT_SRC := json leakreport
-PRELOAD_SRC   := exit signals preload preload_cxx
+PRELOAD_SRC   := exit signals longrun lsan preload preload_cxx
 
 CORE_SRC := $(BASE_SRC) $(HEAP_SRC) $(STACK_SRC) $(LEAK_SRC) $(REPORT_SRC) $(DETECT_SRC) $(API_SRC)
 SO_SRC   := $(SO_STACK_SRC) $(SO_LEAK_SRC) $(SO_REPORT_SRC) $(PRELOAD_SRC)
@@ -113,7 +113,7 @@ $(BUILD)/.test-deps: scripts/deps.sh Makefile
 		echo "deps: the robustness suite will skip what is missing" >&2
 	@touch $@
 
-test: all $(UNIT) $(BUILD)/.test-deps $(BUILD)/demo $(BUILD)/leaky
+test: all $(UNIT) $(BUILD)/.test-deps $(BUILD)/demo $(BUILD)/leaky $(BUILD)/service
 	@sh tests/run.sh $(UNIT) $(SHELL_TESTS)
 
 # ---- dogfooding: our own programs under our own gate --------------------
@@ -135,6 +135,11 @@ $(BUILD)/demo: examples/demo.c libmempool.a
 	$(CC) $(TFLAGS) $< libmempool.a $(LIBS) -o $@
 
 $(BUILD)/leaky: examples/leaky.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TFLAGS) $< -o $@
+
+# a daemon stopped by SIGTERM: docs/ci.md's recipe for checking a service
+$(BUILD)/service: examples/service.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TFLAGS) $< -o $@
 

@@ -86,6 +86,33 @@ void mp_dump_stats(void);
  * then a total line.  Returns the number of live blocks.  Thread-safe. */
 size_t mp_dump_leaks(void);
 
+/* What one leak check found (mp_leak_check). */
+struct mp_leak_counts {
+	unsigned long check;   /* this check's number in the process: 1, 2, ... */
+	int classified;        /* 1: reachability scan (libmpwrap.so); 0: no
+				* scan (libmempool.a): every live block is
+				* counted as definite */
+	size_t definite_bytes, definite_blocks;
+	size_t indirect_bytes, indirect_blocks;
+	size_t possible_bytes, possible_blocks;
+	size_t reachable_bytes, reachable_blocks;
+	size_t gated_blocks;   /* of the kinds option leak_kinds counts */
+	size_t growing_sites;  /* reachable bytes grew at each of the last
+				* leak_check_growth checks */
+};
+
+/* Run a leak check now and print its report ("leak check #N (mp_leak_check)";
+ * a JSON file too with json_path); the program continues.  Under
+ * libmpwrap.so the live blocks are classified by reachability from the
+ * calling thread's stack, the other threads (stopped meanwhile), globals
+ * and TLS; leak_check_mode=new reports only lost blocks allocated since
+ * the previous check.  In libmempool.a (no thread registry, no roots) it
+ * lists every live block as mp_dump_leaks does, counted as definite, and
+ * sets classified = 0.  Fills *out (may be NULL); returns gated_blocks, or
+ * -1 when no check could run (the process is exiting, say).  Thread-safe;
+ * not from a signal handler (leak_check_signal does that). */
+long mp_leak_check(struct mp_leak_counts *out);
+
 /* Print statistics and leaks, then release every slab and large block.
  * mp_init may be called again afterwards.  Not to be called while other
  * threads still use the pool. */

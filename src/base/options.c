@@ -9,13 +9,15 @@
 #include "gpsites.h"
 #include "out.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 struct mp_options _mp_opt;
 
-enum opt_type { OPT_INT, OPT_PATH, OPT_KINDS, OPT_HEURS, OPT_SIDE, OPT_SITES };
+enum opt_type { OPT_INT, OPT_PATH, OPT_KINDS, OPT_HEURS, OPT_SIDE, OPT_SITES,
+		OPT_SIGNAL, OPT_MODE };
 
 struct opt_def {
 	const char *name;
@@ -114,6 +116,56 @@ static int parse_set(const char *s, size_t n, const char *const names[4],
 	return 0;
 }
 
+/* Signals a check may be asked with: the ones whose default action ends
+ * the process and that programs send each other by hand. */
+static const struct {
+	const char *name;
+	int sig;
+} sig_names[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+	{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "ALRM", SIGALRM },
+	{ "TERM", SIGTERM }, { "PROF", SIGPROF }, { "VTALRM", SIGVTALRM },
+	{ "PWR", SIGPWR }, { "URG", SIGURG }, { "WINCH", SIGWINCH },
+};
+
+const char *_mp_options_signal_name(int sig, char *buf, size_t cap)
+{
+	for (size_t i = 0; i < sizeof sig_names / sizeof sig_names[0]; i++)
+		if (sig_names[i].sig == sig) {
+			_mp_snprintf(buf, cap, "SIG%s", sig_names[i].name);
+			return buf;
+		}
+	_mp_snprintf(buf, cap, "signal %d", sig);
+	return buf;
+}
+
+/* SIGUSR2, USR2, or a number (real-time signals, SIGRTMIN..SIGRTMAX, as
+ * the kernel numbers them); "0" and "off" turn it off. */
+static int parse_signal(const char *s, size_t n, long *out)
+{
+	long v;
+	if (word_eq(s, n, "off") || word_eq(s, n, "0")) {
+		*out = 0;
+		return 0;
+	}
+	if (parse_long(s, n, &v) == 0) {
+		if (v < 1 || v > SIGRTMAX || v == SIGKILL || v == SIGSTOP)
+			return -1;
+		*out = v;
+		return 0;
+	}
+	if (n > 3 && memcmp(s, "SIG", 3) == 0) {
+		s += 3;
+		n -= 3;
+	}
+	for (size_t i = 0; i < sizeof sig_names / sizeof sig_names[0]; i++)
+		if (word_eq(s, n, sig_names[i].name)) {
+			*out = sig_names[i].sig;
+			return 0;
+		}
+	return -1;
+}
+
 static void set_defaults(void)
 {
 	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
@@ -153,6 +205,18 @@ static int apply(const char *key, size_t klen, const char *val, size_t vlen,
 			if (!word_eq(val, vlen, "over") && !word_eq(val, vlen, "under"))
 				break;
 			*(long *)field = word_eq(val, vlen, "under");
+			return 0;
+		}
+		if (d->type == OPT_MODE) {
+			if (!word_eq(val, vlen, "all") && !word_eq(val, vlen, "new"))
+				break;
+			*(long *)field = word_eq(val, vlen, "new");
+			return 0;
+		}
+		if (d->type == OPT_SIGNAL) {
+			if (parse_signal(val, vlen, &v) != 0)
+				break;
+			*(long *)field = v;
 			return 0;
 		}
 		if (d->type == OPT_KINDS || d->type == OPT_HEURS
@@ -215,6 +279,10 @@ void _mp_options_help(int fd)
 			_mp_out_str(&o, "default over: ");
 		else if (d->type == OPT_SITES)
 			_mp_out_str(&o, "default none: ");
+		else if (d->type == OPT_MODE)
+			_mp_out_str(&o, "default all: ");
+		else if (d->type == OPT_SIGNAL)
+			_mp_out_str(&o, "default off: ");
 		else if (d->type == OPT_KINDS)
 			_mp_out_str(&o, "default definite,indirect: ");
 		else if (d->type == OPT_HEURS)

@@ -34,6 +34,7 @@ enum {
  * The struct, the parser's table and the help text are generated from it.
  * Types: INT (min..max), KINDS (leak kinds), HEURS (leak heuristics),
  * SIDE (over/under: a 0/1 field), PATH (a path template, %p = pid),
+ * SIGNAL (SIGUSR2, USR2 or a number; off), MODE (all/new),
  * SITES (allocation sites, parsed into gpsites.c's table; the field says
  * whether any was given). */
 #define MP_OPTION_LIST(X) \
@@ -82,6 +83,17 @@ enum {
 	  "(0: only sizes above PTRDIFF_MAX)") \
 	X(realloc_size_zero, realloc_size_zero, INT, 0, 0, 1, \
 	  "report realloc(p, 0), which frees p and returns NULL") \
+	X(leak_check_signal, leak_check_signal, SIGNAL, 0, 0, 0, \
+	  "a signal (e.g. SIGUSR2) that runs a leak check while the program " \
+	  "keeps running, if the program has no handler of its own; default off") \
+	X(leak_check_interval, leak_check_interval, INT, 0, 0, 31536000, \
+	  "run a leak check every N seconds while the program runs (0: never)") \
+	X(leak_check_mode, leak_check_new, MODE, 0, 0, 1, \
+	  "all: each leak check reports every lost block; new: only those " \
+	  "allocated since the previous check") \
+	X(leak_check_growth, leak_check_growth, INT, 3, 0, 64, \
+	  "a site whose reachable bytes grew at each of the last N leak checks " \
+	  "is reported as growing (0: off)") \
 	X(verbosity, verbosity, INT, 1, 0, 2, \
 	  "0: errors and leaks only, 1: also statistics at exit, 2: chatty") \
 	X(log_path, log_path, PATH, 0, 0, 0, \
@@ -101,6 +113,8 @@ enum {
 #define MP_OPT_FIELD_HEURS(f) long f;
 #define MP_OPT_FIELD_SIDE(f) long f;
 #define MP_OPT_FIELD_PATH(f) char f[MP_PATH_MAX];
+#define MP_OPT_FIELD_SIGNAL(f) long f; /* a signal number; 0 = none */
+#define MP_OPT_FIELD_MODE(f) long f;   /* leak_check_mode: 1 = new */
 #define MP_OPT_FIELD_SITES(f) long f; /* sites given (gpsites.c holds them) */
 #define MP_OPT_FIELD(name, field, type, def, min, max, help) MP_OPT_FIELD_##type(field)
 
@@ -119,6 +133,9 @@ int _mp_options_parse(const char *spec, int warn_fd);
  * (1 << k; enum mp_leak_kind has the same order): the one table of the
  * kinds' names, for leak_kinds, the JSON report and mpcheck's input. */
 const char *_mp_options_kind_name(int k);
+
+/* "SIGUSR2" (or "signal N") for a signal number, written into buf. */
+const char *_mp_options_signal_name(int sig, char *buf, size_t cap);
 
 /* "stdstring", ... for heuristic bit k (1 << k). */
 const char *_mp_options_heuristic_name(int k);

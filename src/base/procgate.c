@@ -36,6 +36,9 @@ void _mp_procgate_on_fork(enum mp_fork_rank rank, void (*prepare)(void),
 	atomic_store(&hooks[rank].prepare, prepare);
 	atomic_store(&hooks[rank].parent, parent);
 	atomic_store(&hooks[rank].child, child);
+	/* whoever registers first makes the one pthread_atfork: a user of
+	 * one layer alone (the symbolizer in its unit test) is covered too */
+	_mp_procgate_init();
 }
 
 static void loader_prepare(void)
@@ -107,16 +110,14 @@ static void on_child(void)
 
 void _mp_procgate_init(void)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	static atomic_int registered;
-	if (atomic_load(&registered))
+	if (atomic_load(&registered) || atomic_exchange(&registered, 1))
 		return;
 	_mp_procgate_on_fork(MP_FORK_LOADER, loader_prepare, loader_parent,
 			     loader_child);
-	/* pthread_once: two threads initialising at once register once */
-	(void)once;
-	if (!atomic_exchange(&registered, 1))
-		pthread_atfork(on_prepare, on_parent, on_child);
+	_mp_enter(); /* pthread_atfork may allocate: never from the pool */
+	pthread_atfork(on_prepare, on_parent, on_child);
+	_mp_leave();
 }
 
 int _mp_thread_stack_of_self(uintptr_t *lo, uintptr_t *hi)

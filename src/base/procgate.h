@@ -44,14 +44,15 @@ enum mp_fork_rank {
 	MP_FORK_RANKS
 };
 
-/* Register the handlers of one rank (any may be NULL).  Allocation-free,
- * so it may be called lazily from an allocator path; a rank registered
- * again replaces its handlers. */
+/* Register the handlers of one rank (any may be NULL); a rank registered
+ * again replaces its handlers.  The first call also makes the process's
+ * one pthread_atfork (below), which may allocate (under the reentrancy
+ * guard); every later call is allocation-free. */
 void _mp_procgate_on_fork(enum mp_fork_rank rank, void (*prepare)(void),
 			  void (*parent)(void), void (*child)(void));
 
-/* The single pthread_atfork registration (idempotent; may allocate, so it
- * is called with the reentrancy guard held, from initialisation). */
+/* The single pthread_atfork registration (idempotent; may allocate, and
+ * takes the reentrancy guard for it). */
 void _mp_procgate_init(void);
 
 /* The loader gate, around everything that may take the dynamic loader's

@@ -23,10 +23,30 @@ void _mp_nocancel_enter(void)
 		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &_mp_tls.cancel_state);
 }
 
+/* libmpwrap.so registers what runs when a termination signal that came
+ * while this thread was inside the pool or a report can be reported
+ * (longrun.c); see reent.h. */
+static void (*_Atomic deferred_hook)(void *ret);
+
+void _mp_reent_on_deferred(void (*hook)(void *ret))
+{
+	atomic_store(&deferred_hook, hook);
+}
+
+void _mp_reent_run_deferred(void *ret)
+{
+	void (*hook)(void *) = atomic_load(&deferred_hook);
+	if (hook)
+		hook(ret);
+}
+
 void _mp_nocancel_leave(void)
 {
-	if (--_mp_tls.nocancel == 0)
+	if (--_mp_tls.nocancel == 0) {
 		pthread_setcancelstate(_mp_tls.cancel_state, NULL);
+		if (__builtin_expect(_mp_tls.deferred_sig != 0, 0))
+			_mp_reent_run_deferred(NULL);
+	}
 }
 
 static void *(*real_malloc)(size_t);

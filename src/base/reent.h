@@ -15,6 +15,9 @@ struct mp_tls {
 	int arena;      /* 1 + this thread's arena (slab.c), 0 = not chosen */
 	int nocancel;   /* depth of _mp_nocancel_enter */
 	int cancel_state; /* the program's cancel state, restored at depth 0 */
+	int lsan_off;   /* __lsan_disable depth: new blocks are ignored */
+	int deferred_sig; /* a termination signal that came inside the pool:
+			   * reported when the pool is left (longrun.c) */
 };
 
 extern __thread struct mp_tls _mp_tls __attribute__((tls_model("initial-exec")));
@@ -30,5 +33,12 @@ static inline int _mp_busy(void) { return _mp_tls.busy; }
  * cancellation is off; nesting is counted. */
 void _mp_nocancel_enter(void);
 void _mp_nocancel_leave(void);
+
+/* A termination signal met while this thread was inside the pool or a
+ * report is held (deferred_sig) until it leaves; then the hook libmpwrap.so
+ * registered (longrun.c) reports it.  ret: a block being returned to the
+ * program, a root until the program holds it. */
+void _mp_reent_on_deferred(void (*hook)(void *ret));
+void _mp_reent_run_deferred(void *ret);
 
 #endif

@@ -539,11 +539,21 @@ static void free_impl(void *ptr, uintptr_t caller, const struct mp_dealloc *d)
 		large_free(p, stack, d);
 }
 
+/* A termination signal came while this thread was inside the pool; it is
+ * reported now that the thread left (reent.h, longrun.c).  ret: the block
+ * about to be returned, held by no program frame yet. */
+static inline void left_pool(void *ret)
+{
+	if (__builtin_expect(_mp_tls.deferred_sig != 0, 0) && !_mp_tls.in_pool)
+		_mp_reent_run_deferred(ret);
+}
+
 void *_mp_alloc_as(size_t n, size_t align, unsigned family, uintptr_t caller)
 {
 	_mp_tls.in_pool++;
 	void *p = alloc_impl(n, align, family, caller);
 	_mp_tls.in_pool--;
+	left_pool(p);
 	return p;
 }
 
@@ -557,6 +567,7 @@ void _mp_free_as(void *ptr, uintptr_t caller, const struct mp_dealloc *d)
 	_mp_tls.in_pool++;
 	free_impl(ptr, caller, d);
 	_mp_tls.in_pool--;
+	left_pool(NULL);
 }
 
 void _mp_free(void *ptr, uintptr_t caller, const char *where)

@@ -68,9 +68,11 @@
  *    table and quarantine..vm through procgate.c; the leak scan takes
  *    snapshot, classes, large, vm, then the registry, and then stops the
  *    other threads, none of which can be parked holding any of these.
- *    The report lock and the thread registry take no part in fork
- *    (renewed in the child): a report's writer may wait for the fork in
- *    the loader gate.
+ *    One scan at a time: a check while running holds leakscan.c's scan
+ *    gate before all of them; the exit report waits for it and lets no
+ *    check begin after.  The report lock and the thread registry take no
+ *    part in fork (renewed in the child): a report's writer may wait for
+ *    the fork in the loader gate.
  *  - no lock is held while capturing stacks, symbolizing, printing or
  *    unmapping; reports are built from copies taken under the lock.
  */
@@ -107,6 +109,17 @@ enum mp_flags {
  * judged by it (it would otherwise read as "definite"). */
 #define MP_F_KIND_UNJUDGED (3 << MP_F_KIND_SHIFT)
 
+/* Per-block facts that outlive a leak scan (checks while the program
+ * runs, LeakSanitizer's interface): the aux word of a live slot, the aux
+ * bits of a large entry.  Set at allocation and by the scan, under the
+ * block's lock. */
+enum mp_aux {
+	MP_AUX_IGNORED = 1, /* __lsan_ignore_object, or made under __lsan_disable:
+			     * never a leak, and a root */
+	MP_AUX_SEEN = 2,    /* judged by an earlier leak check */
+	MP_AUX_FRESH = 4,   /* first judged by the latest check (leak_check_mode=new) */
+};
+
 /* The allocating family of a block: a deallocation must come from the same
  * one (alloc-dealloc-mismatch).  The whole malloc family (malloc, calloc,
  * realloc, memalign, ...) is one: free() releases any of them. */
@@ -126,7 +139,10 @@ enum mp_family {
 struct mp_meta {
 	uint32_t alloc_stack;
 	uint32_t free_stack;
-	uint32_t next_free;   /* free-list link (slot index), FREED only */
+	union {
+		uint32_t next_free; /* free-list link (slot index), FREED only */
+		uint32_t aux;       /* LIVE: enum mp_aux bits */
+	};
 	uint16_t size : MP_SLOT_SIZE_BITS; /* requested bytes */
 	uint16_t family : MP_FAM_BITS;     /* enum mp_family */
 	uint8_t state;        /* enum mp_state */

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "mpassert.h"
 #include "large.h"
+#include "reent.h"
 #include "vm.h"
 
 #include <errno.h>
@@ -62,6 +63,7 @@ int _mp_large_insert_locked(const struct mp_large *e)
 		j = (j + 1) & (cap - 1);
 	tab[j] = *e;
 	tab[j].flags |= MP_F_KIND_UNJUDGED;
+	tab[j].aux = _mp_tls.lsan_off > 0 ? MP_AUX_IGNORED : 0;
 	count++;
 	return 0;
 }

@@ -13,7 +13,8 @@ struct mp_large {
 	uint8_t state;        /* LIVE or QUAR */
 	uint8_t flags;        /* MP_F_*; MP_F_GUARDPAGE: real is an mmap of
 			       * map_pages pages from guardpage.c */
-	uint8_t gp_under;     /* guard page before the block, not after */
+	uint8_t gp_under : 1; /* guard page before the block, not after */
+	uint8_t aux : 3;      /* enum mp_aux (block.h) */
 	uint8_t family : MP_FAM_BITS;          /* enum mp_family */
 	uint8_t align_log : 8 - MP_FAM_BITS;   /* aligned new: log2(alignment) */
 	uint32_t map_pages;

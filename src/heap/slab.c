@@ -237,6 +237,7 @@ void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
 	m->family = family & MP_FAM_MASK;
 	m->state = MP_ST_LIVE;
 	m->flags = flags | MP_F_KIND_UNJUDGED;
+	m->aux = _mp_tls.lsan_off > 0 ? MP_AUX_IGNORED : 0;
 	cl->live++;
 	cl->allocs++;
 	/* fill before unlocking: mp_check must never see a LIVE slot whose

@@ -25,6 +25,14 @@ static int kind_of(uint8_t flags, int by_kind)
 	return by_kind ? (flags >> MP_F_KIND_SHIFT) & 3 : MP_K_DEFINITE;
 }
 
+/* MP_COLLECT_FRESH: a lost block the latest check did not judge first is
+ * left out (leak_check_mode=new reports each leak once). */
+static int wanted(int kind, unsigned aux, int how)
+{
+	return !(how & MP_COLLECT_FRESH) || kind == MP_K_REACHABLE ||
+	       (aux & MP_AUX_FRESH);
+}
+
 static void add(struct mp_leak_group *acc, size_t nstacks, uint32_t stack,
 		int kind, size_t size)
 {
@@ -88,9 +96,12 @@ int _mp_leaks_collect(struct mp_leak_set *ls, int by_kind)
 		for (struct mp_slab *s = cl->slabs; s; s = s->next)
 			for (uint32_t i = 0; i < s->bump; i++) {
 				const struct mp_meta *m = &s->meta[i];
-				if (m->state == MP_ST_LIVE && !(m->flags & MP_F_INTERNAL))
-					add(acc, nstacks, m->alloc_stack,
-					    kind_of(m->flags, by_kind), m->size);
+				if (m->state != MP_ST_LIVE || (m->flags & MP_F_INTERNAL))
+					continue;
+				int kind = kind_of(m->flags, by_kind);
+				if (wanted(kind, m->aux, by_kind))
+					add(acc, nstacks, m->alloc_stack, kind,
+					    m->size);
 			}
 		pthread_mutex_unlock(&cl->lock);
 	}
@@ -98,7 +109,8 @@ int _mp_leaks_collect(struct mp_leak_set *ls, int by_kind)
 	size_t pos = 0;
 	struct mp_large *e;
 	while ((e = _mp_large_next_locked(&pos)))
-		if (e->state == MP_ST_LIVE && !(e->flags & MP_F_INTERNAL))
+		if (e->state == MP_ST_LIVE && !(e->flags & MP_F_INTERNAL) &&
+		    wanted(kind_of(e->flags, by_kind), e->aux, by_kind))
 			add(acc, nstacks, e->alloc_stack, kind_of(e->flags, by_kind),
 			    e->size);
 	_mp_large_unlock();

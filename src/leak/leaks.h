@@ -28,6 +28,8 @@ enum mp_root_kind {
 	MP_ROOT_LDSO,       /* allocated by the dynamic linker (glibc's own) */
 	MP_ROOT_LIBC,       /* the C library's data made for the program */
 	MP_ROOT_POSSIBLE,   /* another possibly lost block */
+	MP_ROOT_IGNORED,    /* a block LeakSanitizer's interface ignores */
+	MP_ROOT_REGION,     /* __lsan_register_root_region */
 	MP_ROOT_NKINDS
 };
 
@@ -56,11 +58,34 @@ struct mp_leak_set {
 	size_t total_bytes, total_blocks;
 	/* of the reachable ones, kept by each leak heuristic (1 << k) */
 	size_t heur_bytes[MP_LEAK_HEURS], heur_blocks[MP_LEAK_HEURS];
+	/* lost, but the program's __lsan_default_suppressions covers them */
+	size_t supp_bytes, supp_blocks;
+};
+
+/* A leak check while the program runs (longrun.c): which one, why, and
+ * the sites whose reachable bytes grew at each of the last checks. */
+struct mp_growth {
+	uint32_t stack;
+	size_t bytes, blocks; /* reachable now */
+	size_t from;          /* reachable bytes before the growth began */
+	unsigned long since;  /* the check that measured `from` */
+	unsigned checks;      /* consecutive checks it grew at */
+};
+
+struct mp_check_info {
+	unsigned long seq;       /* 1, 2, ... in this process */
+	const char *trigger;     /* "on SIGUSR2", "periodic", "mp_leak_check" */
+	int mode_new;            /* lost blocks only if new since check seq-1 */
+	const struct mp_growth *grow; /* the first ngrow growing sites */
+	size_t ngrow, grow_total; /* listed, and all of them */
 };
 
 /* Snapshot every live user block into groups.  by_kind: use the kinds set
  * by the last classification (leakscan.c); otherwise every block counts as
- * one kind (MP_K_DEFINITE).  Memory is mmap'd; 0 or -1. */
+ * one kind (MP_K_DEFINITE).  by_kind | MP_COLLECT_FRESH: lost blocks only
+ * if the last classification was the first to judge them.  Memory is
+ * mmap'd; 0 or -1. */
+#define MP_COLLECT_FRESH 2
 int _mp_leaks_collect(struct mp_leak_set *ls, int by_kind);
 void _mp_leaks_release(struct mp_leak_set *ls);
 

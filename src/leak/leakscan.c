@@ -27,6 +27,7 @@
 #include "threads.h"
 #include "vm.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -42,6 +43,8 @@ struct bref {
 	size_t size;
 	uint8_t *flags;
 	uint32_t stack;
+	uint32_t *aux;        /* a slot's aux word, or NULL: */
+	struct mp_large *le;  /* a large entry (aux bits) */
 };
 
 struct lrange {
@@ -49,7 +52,21 @@ struct lrange {
 	size_t size;
 	uint8_t *flags;
 	uint32_t stack;
+	struct mp_large *le;
 };
+
+static unsigned get_aux(const struct bref *b)
+{
+	return b->aux ? *b->aux : b->le ? b->le->aux : 0;
+}
+
+static void set_aux(struct bref *b, unsigned aux)
+{
+	if (b->aux)
+		*b->aux = aux;
+	else if (b->le)
+		b->le->aux = aux & 7;
+}
 
 static struct mp_roots rt;
 static uintptr_t *work;
@@ -79,7 +96,7 @@ static int find_block(uintptr_t w, struct bref *b)
 		    off < 0 || (off > 0 && (size_t)off >= m->size))
 			return 0;
 		*b = (struct bref){ w - (uintptr_t)off, m->size, &m->flags,
-				    m->alloc_stack };
+				    m->alloc_stack, &m->aux, NULL };
 		return off == 0 ? 1 : 2;
 	}
 	size_t lo = 0, hi = nlarges;
@@ -95,7 +112,7 @@ static int find_block(uintptr_t w, struct bref *b)
 	struct lrange *l = &larges[lo - 1];
 	if (w != l->user && w - l->user >= l->size)
 		return 0;
-	*b = (struct bref){ l->user, l->size, l->flags, l->stack };
+	*b = (struct bref){ l->user, l->size, l->flags, l->stack, NULL, l->le };
 	return w == l->user ? 1 : 2;
 }
 
@@ -388,12 +405,12 @@ static void each_block(void (*fn)(struct bref *, void *), void *arg)
 				if (m->state != MP_ST_LIVE || (m->flags & MP_F_INTERNAL))
 					continue;
 				struct bref b = { _mp_slot_user(s, i), m->size, &m->flags,
-						  m->alloc_stack };
+						  m->alloc_stack, &m->aux, NULL };
 				fn(&b, arg);
 			}
 	for (size_t i = 0; i < nlarges; i++) {
 		struct bref b = { larges[i].user, larges[i].size, larges[i].flags,
-				  larges[i].stack };
+				  larges[i].stack, NULL, larges[i].le };
 		fn(&b, arg);
 	}
 }
@@ -428,6 +445,10 @@ static void reset_cb(struct bref *b, void *arg)
 {
 	(void)arg;
 	*b->flags &= (uint8_t)~F_SCAN; /* kind 0 = definite */
+	/* judged now: fresh unless an earlier check judged it (mode new) */
+	unsigned aux = get_aux(b);
+	set_aux(b, (aux & MP_AUX_IGNORED) | MP_AUX_SEEN |
+		       (aux & MP_AUX_SEEN ? 0 : MP_AUX_FRESH));
 	uintptr_t end = b->user + b->size + 1;
 	if (b->user < heap_lo)
 		heap_lo = b->user;
@@ -513,11 +534,42 @@ static int build_larges(void)
 		if (e->state != MP_ST_LIVE || (e->flags & MP_F_INTERNAL))
 			continue;
 		larges[nlarges++] = (struct lrange){ e->user, e->size, &e->flags,
-						     e->alloc_stack };
+						     e->alloc_stack, e };
 	}
 	sort_larges(larges, nlarges);
 	return 0;
 }
+
+/* LeakSanitizer's ignored objects (__lsan_ignore_object, __lsan_disable)
+ * are no leaks, and what they point to is reachable: roots, as in LSan. */
+static void ignored_cb(struct bref *b, void *arg)
+{
+	(void)arg;
+	if (!(get_aux(b) & MP_AUX_IGNORED) || (*b->flags & MP_F_MARK))
+		return;
+	*b->flags |= MP_F_MARK;
+	set_kind(b->flags, MP_K_REACHABLE);
+	croot = (struct mp_keeper){ .kind = MP_ROOT_IGNORED };
+	in_root = 1;
+	keep(b, 0, NULL, 0);
+	in_root = 0;
+	push(b);
+	drain(M_REACH);
+}
+
+static void region_cb(const uintptr_t *w, size_t n, uintptr_t from, void *arg)
+{
+	(void)arg;
+	word_delta = (intptr_t)(from - (uintptr_t)w);
+	scan_words(w, n, M_REACH);
+	word_delta = 0;
+}
+
+/* __lsan_register_root_region: copied before the threads stop (the
+ * table's lock could be held by one of them) */
+#define MAX_REGIONS 256
+static struct mp_range regions[MAX_REGIONS];
+static size_t nregions;
 
 /* Scan one root range, then everything it leads to, on behalf of it. */
 static void root_range(uintptr_t lo, uintptr_t hi, int kind, int tid)
@@ -597,6 +649,14 @@ static void mark_reachable(const struct mp_handoff *h)
 	each_block(ldso_cb, NULL);
 	in_root = 0;
 	drain(M_REACH);
+	for (size_t i = 0; i < nregions; i++) {
+		croot = (struct mp_keeper){ .kind = MP_ROOT_REGION };
+		in_root = 1;
+		_mp_roots_read(regions[i].lo, regions[i].hi, region_cb, NULL);
+		in_root = 0;
+		drain(M_REACH);
+	}
+	each_block(ignored_cb, NULL);
 }
 
 int _mp_leakscan_classify(void)
@@ -605,6 +665,7 @@ int _mp_leakscan_classify(void)
 	if (!_mp_handoff_context(&h))
 		_mp_handoff_here(&h); /* on failure: the highest frame reached */
 	_mp_roots_collect(&rt, h.sp);
+	nregions = _mp_roots_regions(regions, MAX_REGIONS);
 	work = _mp_map(WORK_CAP * sizeof *work, 1);
 	if (!work)
 		return -1;
@@ -644,4 +705,52 @@ int _mp_leakscan_classify(void)
 	heur = NULL;
 	_mp_unmap(work, WORK_CAP * sizeof *work);
 	return rc;
+}
+
+/* ---- one scan at a time ------------------------------------------------ */
+
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static int gate_final; /* the exit report scans: no check after it */
+static __thread int gate_inside __attribute__((tls_model("initial-exec")));
+
+int _mp_scan_gate_enter(void)
+{
+	if (gate_inside)
+		return -1;
+	pthread_mutex_lock(&gate_lock);
+	if (gate_final) {
+		pthread_mutex_unlock(&gate_lock);
+		return -1;
+	}
+	gate_inside = 1;
+	return 0;
+}
+
+void _mp_scan_gate_leave(void)
+{
+	gate_inside = 0;
+	pthread_mutex_unlock(&gate_lock);
+}
+
+int _mp_scan_gate_inside(void)
+{
+	return gate_inside;
+}
+
+void _mp_scan_gate_final(void)
+{
+	if (gate_inside) { /* abort_on_error inside this thread's own check */
+		gate_final = 1;
+		return;
+	}
+	pthread_mutex_lock(&gate_lock);
+	gate_final = 1;
+	pthread_mutex_unlock(&gate_lock);
+}
+
+void _mp_scan_gate_child(void)
+{
+	pthread_mutex_init(&gate_lock, NULL);
+	gate_final = 0;
+	gate_inside = 0;
 }

@@ -21,4 +21,15 @@ void _mp_leakscan_heuristics(size_t bytes[], size_t blocks[]);
 struct mp_keeper;
 void _mp_leakscan_keeper(uint32_t stack, int kind, struct mp_keeper *out);
 
+/* One scan at a time: a check while the program runs holds the gate for
+ * its whole scan and report (enter: 0, or -1 when this thread is inside
+ * it already or the exit report has begun); the exit report waits for a
+ * check in progress and lets none begin after it (final).  A forked
+ * child renews it. */
+int _mp_scan_gate_enter(void);
+void _mp_scan_gate_leave(void);
+int _mp_scan_gate_inside(void);
+void _mp_scan_gate_final(void);
+void _mp_scan_gate_child(void);
+
 #endif

@@ -13,6 +13,7 @@
 #include "leaks.h"
 #include "procmaps.h"
 
+#include <pthread.h>
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
@@ -178,11 +179,12 @@ void _mp_roots_collect(struct mp_roots *rt, uintptr_t sp)
 	 * other threads' (the main thread's among them) are read while they
 	 * are stopped (threads.c) */
 	uintptr_t lo, hi;
-	if (maps_range(sp, &lo, &hi))
+	if (sp && maps_range(sp, &lo, &hi))
 		add_root(rt, sp, hi, MP_ROOT_STACK);
-	/* this thread's descriptor: pthread_setspecific values live there */
+	/* this thread's descriptor: pthread_setspecific values live there
+	 * (none when sp is 0: the checker thread is no program thread) */
 	uintptr_t tp = (uintptr_t)__builtin_thread_pointer();
-	if (maps_range(tp, &lo, &hi))
+	if (sp && maps_range(tp, &lo, &hi))
 		add_root(rt, tp, tp + 4096 < hi ? tp + 4096 : hi, MP_ROOT_TLS);
 	_mp_maps_each(anon_cb, rt);
 }
@@ -232,4 +234,44 @@ void _mp_roots_read(uintptr_t lo, uintptr_t hi,
 		}
 		a = end;
 	}
+}
+
+/* ---- root regions (LeakSanitizer's __lsan_register_root_region) ------- */
+
+#define MAX_REGIONS 256
+static pthread_mutex_t region_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mp_range regions[MAX_REGIONS];
+static size_t nregions;
+
+int _mp_roots_region_add(uintptr_t lo, uintptr_t hi)
+{
+	pthread_mutex_lock(&region_lock);
+	int full = nregions == MAX_REGIONS;
+	if (!full)
+		regions[nregions++] = (struct mp_range){ lo, hi };
+	pthread_mutex_unlock(&region_lock);
+	return full ? -1 : 0;
+}
+
+/* As in LSan: only a region registered with the same start and size. */
+int _mp_roots_region_remove(uintptr_t lo, uintptr_t hi)
+{
+	int found = 0;
+	pthread_mutex_lock(&region_lock);
+	for (size_t i = nregions; i-- > 0 && !found;)
+		if (regions[i].lo == lo && regions[i].hi == hi) {
+			regions[i] = regions[--nregions];
+			found = 1;
+		}
+	pthread_mutex_unlock(&region_lock);
+	return found ? 0 : -1;
+}
+
+size_t _mp_roots_regions(struct mp_range *out, size_t max)
+{
+	pthread_mutex_lock(&region_lock);
+	size_t n = nregions < max ? nregions : max;
+	memcpy(out, regions, n * sizeof *out);
+	pthread_mutex_unlock(&region_lock);
+	return n;
 }

@@ -28,7 +28,8 @@ struct mp_roots {
 };
 
 /* Collect roots; sp is where the program's frames begin on the exiting
- * thread's stack (handoff.h).  No pool lock may be held (dl_iterate_phdr
+ * thread's stack (handoff.h); 0: the calling thread is the checker's own
+ * (longrun.c), neither its stack nor its descriptor is a root.  No pool lock may be held (dl_iterate_phdr
  * takes the loader lock). */
 void _mp_roots_collect(struct mp_roots *rt, uintptr_t sp);
 
@@ -39,5 +40,12 @@ void _mp_roots_read(uintptr_t lo, uintptr_t hi,
 		    void (*fn)(const uintptr_t *w, size_t n, uintptr_t from,
 			       void *arg),
 		    void *arg);
+
+/* Root regions the program registered (LeakSanitizer's interface,
+ * preload/lsan.c): add (-1: table full), remove one registered with the
+ * same bounds (-1: none), and copy them out for the scan. */
+int _mp_roots_region_add(uintptr_t lo, uintptr_t hi);
+int _mp_roots_region_remove(uintptr_t lo, uintptr_t hi);
+size_t _mp_roots_regions(struct mp_range *out, size_t max);
 
 #endif

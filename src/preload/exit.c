@@ -11,6 +11,7 @@
 #include "leaks.h"
 #include "leakscan.h"
 #include "loaderprobe.h"
+#include "lsanhooks.h"
 #include "options.h"
 #include "pool.h"
 #include "reent.h"
@@ -22,6 +23,17 @@
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+void _mp_exit_check_report(const struct mp_check_info *ci,
+			   const struct mp_leak_set *ls)
+{
+	_mp_report_leaks(ls, ci);
+	if (_mp_opt.json_path[0]) {
+		struct mp_stats st;
+		_mp_stats_read(&st, 1);
+		_mp_json_write_check(ls, &st, ci);
+	}
+}
 
 static size_t gated_blocks(const struct mp_leak_set *ls)
 {
@@ -73,13 +85,21 @@ static void report_body(int fatal, int leaks)
 		_mp_check_all(0, "exit");
 	struct mp_leak_set ls = { 0 };
 	int have_leaks = 0;
-	if (_mp_opt.detect_leaks && leaks) {
+	int off = _mp_opt.detect_leaks && leaks && _mp_lsan_turned_off();
+	if (off && _mp_opt.report_at_exit && _mp_opt.verbosity >= 1)
+		_mp_report_lsan_off();
+	if (_mp_opt.detect_leaks && leaks && !off) {
+		/* no leak check runs any more (the checker thread, an API call):
+		 * this report is the last word */
+		_mp_scan_gate_final();
 		_mp_leakscan_classify();
 		have_leaks = _mp_leaks_collect(&ls, 1) == 0;
 		_mp_leakscan_heuristics(ls.heur_bytes, ls.heur_blocks);
 		for (size_t i = 0; have_leaks && i < ls.n; i++)
 			_mp_leakscan_keeper(ls.g[i].stack, ls.g[i].kind,
 					    &ls.g[i].keeper);
+		if (have_leaks)
+			_mp_lsan_suppress(&ls);
 	}
 	size_t errors = _mp_report_error_count();
 	size_t gated = have_leaks ? gated_blocks(&ls) : 0;
@@ -94,7 +114,7 @@ static void report_body(int fatal, int leaks)
 				_mp_report_clean(&ls);
 		} else {
 			if (have_leaks)
-				_mp_report_leaks(&ls);
+				_mp_report_leaks(&ls, NULL);
 			_mp_report_error_summary(errors);
 		}
 	}
@@ -149,6 +169,13 @@ void _mp_abort_after_error(void)
 	_mp_tls.in_pool = 0;
 	report(1, 1);
 	abort_now();
+}
+
+/* abort_on_error goes through the exit report (report.c calls it): from
+ * the library's start, so every error after it finds it. */
+__attribute__((constructor)) static void register_abort_hook(void)
+{
+	_mp_report_on_abort(_mp_abort_after_error);
 }
 
 void _mp_exit_report(void)

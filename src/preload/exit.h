@@ -17,12 +17,19 @@ void _mp_exit_dying(void);
 
 /* abort_on_error, after an error report: write the exit report (errors,
  * leaks, JSON) unless it is being written (it aborts at its end then),
- * then abort().  Called by report.c (weak: libmempool.a has no exit
- * report and aborts at once). */
+ * then abort().  Registered with report.c (_mp_report_on_abort) when the
+ * library starts; libmempool.a has no exit report and aborts at once. */
 void _mp_abort_after_error(void);
 
 /* This process is aborting on purpose after its report (abort_on_error):
  * the fatal-signal handler lets the SIGABRT kill it without a report. */
 int _mp_exit_aborting(void);
+
+/* A leak check while the program runs (longrun.c): the text report, and
+ * the JSON file with the check's number when json_path is set. */
+struct mp_check_info;
+struct mp_leak_set;
+void _mp_exit_check_report(const struct mp_check_info *ci,
+			   const struct mp_leak_set *ls);
 
 #endif

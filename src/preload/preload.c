@@ -10,6 +10,7 @@
 #include "exit.h"
 #include "gpsites.h"
 #include "json.h"
+#include "longrun.h"
 #include "pool.h"
 #include "procgate.h"
 #include "real.h"
@@ -347,6 +348,7 @@ __attribute__((constructor)) static void mpwrap_start(void)
 	_mp_gp_sites_resolve(); /* every module loaded so far is mapped */
 	_mp_threads_atfork();
 	_mp_signals_install();
+	_mp_longrun_install(); /* SIGTERM & co., leak checks while running */
 	Dl_info mine, theirs;
 	void *m = dlsym(RTLD_DEFAULT, "malloc");
 	if (m && dladdr((void *)&mpwrap_start, &mine) && dladdr(m, &theirs))

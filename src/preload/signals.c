@@ -50,7 +50,7 @@ static int page_mapped(uintptr_t addr)
 /* Die of sig now, as a sent signal is delivered: the default action,
  * unblocked, with the original siginfo (a core shows the same si_code and
  * address).  Never returns. */
-static __attribute__((noreturn)) void die_of(int sig, const siginfo_t *si)
+void _mp_signals_die_of(int sig, const siginfo_t *si)
 {
 	struct sigaction dfl;
 	sigset_t set;
@@ -137,7 +137,7 @@ static void handler(int sig, siginfo_t *si, void *uc)
 	 * the real allocator's) may have landed on an address that was
 	 * unmapped.  Then it is sent too, with its siginfo. */
 	if (!fault || (!was_mapped && page_mapped((uintptr_t)si->si_addr)))
-		die_of(sig, si);
+		_mp_signals_die_of(sig, si);
 	sigaction(sig, &old[k], NULL);
 	errno = saved;
 }

@@ -311,6 +311,8 @@ static void json_summary_stats(struct mp_out *o, const struct mp_leak_set *ls,
 		_mp_out_printf(o, "%s\"%s\":{\"bytes\":%zu,\"blocks\":%zu}",
 			       k ? "," : "", _mp_leak_kind_name(k), ls->bytes[k],
 			       ls->blocks[k]);
+	_mp_out_printf(o, "},\"suppressed_by_program\":{\"bytes\":%zu,\"blocks\":%zu",
+		       ls->supp_bytes, ls->supp_blocks);
 	_mp_out_str(o, "},\"reachable_via_heuristic\":{");
 	for (int k = 0; k < MP_LEAK_HEURS; k++)
 		_mp_out_printf(o, "%s\"%s\":{\"bytes\":%zu,\"blocks\":%zu}",
@@ -393,10 +395,47 @@ static const char *move_into_place(const char *tmp, const char *path,
 	return "it keeps changing";
 }
 
-int _mp_json_write(const struct mp_leak_set *ls, const struct mp_stats *st)
+/* "growing" and "check" of a leak check's report */
+static void json_check(struct mp_out *o, const struct mp_check_info *ci)
 {
-	char path[MP_PATH_MAX + 32], tmp[MP_PATH_MAX + 64], buf[64];
-	_mp_expand_path(path, sizeof path, _mp_opt.json_path);
+	_mp_out_printf(o, "\"check\":{\"seq\":%lu,\"trigger\":", ci->seq);
+	_mp_out_json_str(o, ci->trigger);
+	_mp_out_printf(o, ",\"mode\":\"%s\"},\n\"growing\":[",
+		       ci->mode_new ? "new" : "all");
+	for (size_t i = 0; i < ci->ngrow; i++) {
+		const struct mp_growth *g = &ci->grow[i];
+		_mp_out_printf(o, "%s\n{\"bytes\":%zu,\"blocks\":%zu,\"from_bytes\":%zu,"
+			       "\"since_check\":%lu,\"checks\":%u,\"stack\":",
+			       i ? "," : "", g->bytes, g->blocks, g->from, g->since,
+			       g->checks);
+		json_stack(o, g->stack);
+		_mp_out_str(o, "}");
+	}
+	_mp_out_str(o, "],\n");
+}
+
+/* json_path with the check's number: "r.json" -> "r.check3.json", any
+ * other name gets ".check3" appended; mpcheck's report names stay apart */
+static void check_path(char *path, size_t cap, unsigned long seq)
+{
+	char base[MP_PATH_MAX + 32];
+	_mp_expand_path(base, sizeof base, _mp_opt.json_path);
+	size_t n = strlen(base);
+	if (n > 5 && strcmp(base + n - 5, ".json") == 0)
+		_mp_snprintf(path, cap, "%.*s.check%lu.json", (int)(n - 5), base,
+			     seq);
+	else
+		_mp_snprintf(path, cap, "%s.check%lu", base, seq);
+}
+
+static int json_write(const struct mp_leak_set *ls, const struct mp_stats *st,
+		      const struct mp_check_info *ci)
+{
+	char path[MP_PATH_MAX + 64], tmp[MP_PATH_MAX + 96], buf[64];
+	if (ci)
+		check_path(path, sizeof path, ci->seq);
+	else
+		_mp_expand_path(path, sizeof path, _mp_opt.json_path);
 	int exists;
 	const char *why = target_refused(path, &exists, buf, sizeof buf);
 	if (why)
@@ -413,6 +452,8 @@ int _mp_json_write(const struct mp_leak_set *ls, const struct mp_stats *st)
 	_mp_out_json_str(&o, _mp_command_line());
 	_mp_out_str(&o, ",");
 	json_process(&o);
+	if (ci)
+		json_check(&o, ci);
 	json_errors(&o);
 	_mp_out_str(&o, ",\n");
 	json_leaks(&o, ls);
@@ -426,7 +467,8 @@ int _mp_json_write(const struct mp_leak_set *ls, const struct mp_stats *st)
 	else
 		why = move_into_place(tmp, path, buf, sizeof buf);
 	if (!why) {
-		_mp_json_start_marker(0);
+		if (!ci)
+			_mp_json_start_marker(0);
 		return 0;
 	}
 	unlink(tmp);
@@ -434,6 +476,17 @@ refuse:
 	_mp_report_notice("not writing the JSON report", path, why,
 			  "no JSON report");
 	return -1;
+}
+
+int _mp_json_write(const struct mp_leak_set *ls, const struct mp_stats *st)
+{
+	return json_write(ls, st, NULL);
+}
+
+int _mp_json_write_check(const struct mp_leak_set *ls, const struct mp_stats *st,
+			 const struct mp_check_info *ci)
+{
+	return json_write(ls, st, ci);
 }
 
 void _mp_json_start_marker(int make)

@@ -9,6 +9,11 @@
 struct mp_stats;
 int _mp_json_write(const struct mp_leak_set *ls, const struct mp_stats *st);
 
+/* A leak check's report (longrun.c): json_path with ".checkN" before a
+ * final ".json" (else appended), with "check" and "growing" members. */
+int _mp_json_write_check(const struct mp_leak_set *ls, const struct mp_stats *st,
+			 const struct mp_check_info *ci);
+
 /* The process's command line, arguments joined by spaces (static buffer). */
 const char *_mp_command_line(void);
 

@@ -33,11 +33,46 @@ static void print_heuristics(struct mp_out *o, const struct mp_leak_set *ls)
 	}
 }
 
-void _mp_report_leaks(const struct mp_leak_set *ls)
+/* A check while the program runs: the sites that keep growing, after the
+ * leaks, each with its stack (the cache that is never trimmed). */
+static void print_growth(struct mp_out *o, const struct mp_check_info *ci)
+{
+	for (size_t i = 0; i < ci->ngrow; i++) {
+		const struct mp_growth *g = &ci->grow[i];
+		_mp_report_prefix(o);
+		_mp_out_printf(o, "growing: %zu bytes in %zu block%s still reachable, "
+			       "up at each of the last %u checks (%zu bytes at "
+			       "check #%lu), allocated from:\n", g->bytes, g->blocks,
+			       g->blocks == 1 ? "" : "s", g->checks, g->from,
+			       g->since);
+		_mp_report_stack(o, g->stack);
+		_mp_report_prefix(o);
+		_mp_out_str(o, "\n");
+	}
+	if (ci->grow_total > ci->ngrow) {
+		_mp_report_prefix(o);
+		_mp_out_printf(o, "... and %zu more growing sites not listed\n\n",
+			       ci->grow_total - ci->ngrow);
+	}
+}
+
+void _mp_report_leaks(const struct mp_leak_set *ls,
+		      const struct mp_check_info *ci)
 {
 	struct mp_out o;
 	size_t shown = 0, more = 0, more_bytes = 0, more_blocks = 0;
 	_mp_report_begin(&o);
+	if (ci) {
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "mpwrap: leak check #%lu (%s)", ci->seq,
+			       ci->trigger);
+		if (ci->mode_new && ci->seq > 1)
+			_mp_out_printf(&o, ": lost blocks allocated since check #%lu",
+				       ci->seq - 1);
+		else if (ci->mode_new)
+			_mp_out_str(&o, ": lost blocks allocated since the start");
+		_mp_out_str(&o, "\n");
+	}
 	for (size_t i = 0; i < ls->n; i++) {
 		const struct mp_leak_group *g = &ls->g[i];
 		if (!_mp_leak_kind_listed(g->kind))
@@ -68,8 +103,14 @@ void _mp_report_leaks(const struct mp_leak_set *ls)
 			       "the JSON report has every one\n\n", more, more_bytes,
 			       more_blocks);
 	}
+	if (ci)
+		print_growth(&o, ci);
 	_mp_report_prefix(&o);
-	_mp_out_str(&o, "LEAK SUMMARY:\n");
+	if (ci)
+		_mp_out_printf(&o, "LEAK SUMMARY (leak check #%lu%s):\n", ci->seq,
+			       ci->mode_new ? ", new lost blocks only" : "");
+	else
+		_mp_out_str(&o, "LEAK SUMMARY:\n");
 	for (int k = 0; k < MP_K_NKINDS; k++) {
 		_mp_report_prefix(&o);
 		_mp_out_printf(&o, "  %-16s %zu bytes in %zu block%s%s\n",
@@ -79,7 +120,30 @@ void _mp_report_leaks(const struct mp_leak_set *ls)
 					       !_mp_opt.show_reachable
 				       ? " (show_reachable=1 lists them)" : "");
 	}
+	if (ls->supp_blocks) {
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "  %-16s %zu bytes in %zu block%s (the program's "
+			       "__lsan_default_suppressions)\n", "suppressed",
+			       ls->supp_bytes, ls->supp_blocks,
+			       ls->supp_blocks == 1 ? "" : "s");
+	}
+	if (ci && ci->grow_total) {
+		size_t gb = 0;
+		for (size_t i = 0; i < ci->ngrow; i++)
+			gb += ci->grow[i].bytes;
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "  %-16s %zu bytes at %zu site%s (not counted as leaks)\n",
+			       "growing", gb, ci->grow_total,
+			       ci->grow_total == 1 ? "" : "s");
+	}
 	print_heuristics(&o, ls);
+	if (ci) {
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "mpwrap: end of leak check #%lu: %zu error%s so "
+			       "far; the program continues\n", ci->seq,
+			       _mp_report_error_count(),
+			       _mp_report_error_count() == 1 ? "" : "s");
+	}
 	_mp_report_end(&o);
 }
 
@@ -118,6 +182,8 @@ static const char *const root_names[MP_ROOT_NKINDS] = {
 	[MP_ROOT_LDSO] = "dynamic linker",
 	[MP_ROOT_LIBC] = "C library",
 	[MP_ROOT_POSSIBLE] = "possibly lost block",
+	[MP_ROOT_IGNORED] = "ignored block",
+	[MP_ROOT_REGION] = "root region",
 };
 
 /* the roots that need no more than a phrase */
@@ -127,6 +193,9 @@ static const char *const root_phrases[MP_ROOT_NKINDS] = {
 	[MP_ROOT_THREAD_ARG] = "the argument of a thread not started yet",
 	[MP_ROOT_LDSO] = "the dynamic linker (glibc's own TLS data)",
 	[MP_ROOT_LIBC] = "the C library's data made for the program",
+	[MP_ROOT_IGNORED] = "a block ignored by __lsan_ignore_object or "
+			    "__lsan_disable",
+	[MP_ROOT_REGION] = "a root region (__lsan_register_root_region)",
 };
 
 /* x86-64 mcontext gregs order */

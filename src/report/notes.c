@@ -191,26 +191,15 @@ void _mp_report_abort_note(void)
 
 /* ---- the program dies of a signal --------------------------------------- */
 
-static const char *signame(int sig)
-{
-	switch (sig) {
-	case SIGSEGV: return "SIGSEGV";
-	case SIGBUS: return "SIGBUS";
-	case SIGFPE: return "SIGFPE";
-	case SIGILL: return "SIGILL";
-	case SIGABRT: return "SIGABRT";
-	default: return "signal";
-	}
-}
-
 void _mp_report_dying(int sig, const void *fault_addr, int sender, int in_pool,
 		      uint32_t raised_at)
 {
 	struct mp_out o;
+	char name[32];
 	_mp_report_begin(&o);
 	_mp_report_prefix(&o);
-	_mp_out_printf(&o, "mpwrap: the program is dying of %s (%d)", signame(sig),
-		       sig);
+	_mp_out_printf(&o, "mpwrap: the program is dying of %s (%d)",
+		       _mp_options_signal_name(sig, name, sizeof name), sig);
 	if (fault_addr)
 		_mp_out_printf(&o, " at address %p", fault_addr);
 	else if (sender)
@@ -225,4 +214,38 @@ void _mp_report_dying(int sig, const void *fault_addr, int sender, int in_pool,
 		_mp_report_stack(&o, raised_at);
 		_mp_report_end(&o);
 	}
+}
+
+void _mp_report_lsan_off(void)
+{
+	struct mp_out o;
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	_mp_out_str(&o, "mpwrap: no leak check: the program's "
+			"__lsan_is_turned_off() returned nonzero\n");
+	_mp_report_end(&o);
+}
+
+void _mp_report_misuse(const char *what, const void *p)
+{
+	struct mp_out o;
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	if (p)
+		_mp_out_printf(&o, "mpwrap: warning: %s (%p): ignored\n", what, p);
+	else
+		_mp_out_printf(&o, "mpwrap: warning: %s: ignored\n", what);
+	_mp_report_end(&o);
+}
+
+void _mp_report_check_signal_taken(int sig)
+{
+	struct mp_out o;
+	char name[32];
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	_mp_out_printf(&o, "mpwrap: warning: leak_check_signal=%s: the program "
+		       "handles or ignores it; no leak checks on it\n",
+		       _mp_options_signal_name(sig, name, sizeof name));
+	_mp_report_end(&o);
 }

@@ -534,7 +534,14 @@ static void locate_hint(struct mp_out *o, const struct mp_verdict *v)
 }
 
 /* exit.c, in libmpwrap.so only */
-extern void _mp_abort_after_error(void) __attribute__((weak));
+/* abort_on_error: what runs instead of abort() (the preload's exit report
+ * registers it); without it (libmempool.a) the process aborts at once. */
+static void (*_Atomic abort_hook)(void);
+
+void _mp_report_on_abort(void (*hook)(void))
+{
+	atomic_store(&abort_hook, hook);
+}
 
 static __thread int in_report __attribute__((tls_model("initial-exec")));
 
@@ -595,10 +602,11 @@ void _mp_report_error(const struct mp_verdict *given)
 	if (_mp_opt.abort_on_error) {
 		/* the preload library writes the leak report and the JSON
 		 * file first (abort() in here lost them) */
-		if (!_mp_abort_after_error)
+		void (*hook)(void) = atomic_load(&abort_hook);
+		if (!hook)
 			abort();
-		_mp_abort_after_error(); /* returns when a report in progress
-					  * (exit, fatal signal) ends it */
+		hook(); /* returns when a report in progress (exit, fatal
+			 * signal) ends it */
 	}
 }
 

@@ -13,6 +13,11 @@ const char *_mp_family_name(unsigned family);
 
 const char *_mp_err_name(enum mp_err k);
 
+/* abort_on_error: after an error report, hook runs instead of abort()
+ * (the preload's exit report writes the leak report and JSON, then
+ * aborts itself).  Registered once at start. */
+void _mp_report_on_abort(void (*hook)(void));
+
 /* Print one error report, count it, remember it for the JSON report, and
  * abort if abort_on_error.  No pool lock may be held. */
 void _mp_report_error(const struct mp_verdict *v);
@@ -111,7 +116,8 @@ void _mp_report_unwinder_note(void);
  * (show_reachable), at most max_leak_groups of them, then LEAK SUMMARY;
  * or the one line of a clean process (verbosity=1); then ERROR SUMMARY. */
 struct mp_leak_set;
-void _mp_report_leaks(const struct mp_leak_set *ls);
+struct mp_check_info;
+void _mp_report_leaks(const struct mp_leak_set *ls, const struct mp_check_info *ci);
 void _mp_report_clean(const struct mp_leak_set *ls);
 void _mp_report_error_summary(size_t errors);
 
@@ -128,6 +134,16 @@ void _mp_report_stats(const struct mp_stats *st);
  * (raised_at, 0: none printed). */
 void _mp_report_dying(int sig, const void *fault_addr, int sender, int in_pool,
 		      uint32_t raised_at);
+
+/* One warning line: a misused interface call (LSan's) was ignored; p is
+ * the address it was given (NULL: none). */
+void _mp_report_misuse(const char *what, const void *p);
+/* One warning line: leak_check_signal is the program's own (handled or
+ * ignored): no checks on it. */
+void _mp_report_check_signal_taken(int sig);
+
+/* One line: the program's __lsan_is_turned_off() said no leak check. */
+void _mp_report_lsan_off(void);
 
 /* One line before abort_on_error aborts the process. */
 void _mp_report_abort_note(void);

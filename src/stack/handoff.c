@@ -28,6 +28,13 @@
 
 extern void *__libc_stack_end;
 
+static uintptr_t keep_word;
+
+void _mp_handoff_keep(uintptr_t word)
+{
+	keep_word = word;
+}
+
 static uintptr_t base_of(const void *addr)
 {
 	Dl_info di;
@@ -76,6 +83,10 @@ int _mp_handoff_here(struct mp_handoff *h)
 	}
 	_mp_loader_gate_leave();
 	_mp_leave();
+	if (keep_word) { /* what the pool call returns: in rax at the return */
+		h->regs[REG_RAX] = keep_word;
+		h->nregs = MP_HANDOFF_REGS;
+	}
 	return rc;
 }
 
@@ -98,4 +109,10 @@ int _mp_handoff_context(struct mp_handoff *h)
 	if (have_fatal_ctx)
 		*h = fatal_ctx;
 	return have_fatal_ctx;
+}
+
+void _mp_handoff_set_checker(int on)
+{
+	memset(&fatal_ctx, 0, sizeof fatal_ctx); /* sp 0: no stack, no registers */
+	have_fatal_ctx = on;
 }

@@ -28,4 +28,13 @@ void _mp_handoff_set_context(const void *ucontext);
 /* The context set above, if any: 1 and *h filled, else 0. */
 int _mp_handoff_context(struct mp_handoff *h);
 
+/* A word the program is about to receive from the pool call it is in (the
+ * block malloc returns): a live register at the handoff (0: none). */
+void _mp_handoff_keep(uintptr_t word);
+
+/* on: the next scans run on the checker thread (longrun.c), whose own
+ * stack, registers and descriptor are no roots (sp 0); off: forget any
+ * context, the next scan starts from its caller (_mp_handoff_here). */
+void _mp_handoff_set_checker(int on);
+
 #endif

@@ -1,0 +1,454 @@
+/* longrun.c - servers and daemons rarely return from main: they are killed,
+ * or run for weeks.  Here: the full exit report when SIGTERM, SIGINT,
+ * SIGHUP or SIGQUIT kills the program (then it dies of that signal), and
+ * classified leak checks while it runs: on leak_check_signal, every
+ * leak_check_interval seconds, from mp_leak_check and LSan's interface,
+ * with leak_check_mode=new and the sites whose reachable bytes keep growing.
+ *
+ * Checks asked by a signal or the timer run on a checker thread of ours,
+ * started at process start when an option asks for one, with every signal
+ * blocked: the signal handler only wakes it (a futex, async-signal-safe),
+ * because the interrupted thread may hold any lock.  Its stack is our own
+ * mapping and it is in no thread registry: no root, never stopped.  A scan
+ * takes the pool locks in block.h's order and then stops the program's
+ * threads, so none is parked inside the allocator.  A termination signal is
+ * reported by the thread it hit, as a fatal one is (signals.c), unless that
+ * thread is inside the allocator or a check: then as soon as it leaves.
+ */
+#define _GNU_SOURCE
+#include "longrun.h"
+#include "api.h"
+#include "depot.h"
+#include "exit.h"
+#include "handoff.h"
+#include "leaks.h"
+#include "leakscan.h"
+#include "loaderprobe.h"
+#include "lsanhooks.h"
+#include "options.h"
+#include "pool.h"
+#include "reent.h"
+#include "report.h"
+#include "signals.h"
+#include "vm.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SHIM __attribute__((visibility("default"), noinline))
+/* The checker's stack: reserved, not committed.  The scan keeps its state
+ * in static memory; symbolizing (libdw) wants the room. */
+#define CHECKER_STACK ((size_t)4 << 20)
+#define MAX_GROW_LISTED 256 /* growing sites listed per report */
+#define NSIGS 65            /* signal numbers 1..64 */
+
+/* ---- one check at a time (leakscan.c's scan gate) ------------------- */
+
+static unsigned long seq;  /* checks run by this process */
+
+/* ---- growth: reachable bytes per allocation site, check by check ---- */
+
+struct site {
+	size_t last, now, now_blocks; /* reachable bytes at the previous check */
+	size_t from;                  /* when the current growth began */
+	unsigned long since;
+	unsigned streak;              /* consecutive checks it grew at */
+};
+static struct site *sites; /* indexed by stack id */
+static size_t nsites, sites_bytes;
+static struct mp_growth grow[MAX_GROW_LISTED];
+
+static int sites_fit(size_t need)
+{
+	if (need <= nsites)
+		return 0;
+	size_t n = need * 2, bytes = n * sizeof *sites;
+	struct site *ns = _mp_map(bytes, 1);
+	if (!ns)
+		return -1;
+	if (sites) {
+		memcpy(ns, sites, nsites * sizeof *sites);
+		_mp_unmap(sites, sites_bytes);
+	}
+	sites = ns;
+	nsites = n;
+	sites_bytes = bytes;
+	return 0;
+}
+
+/* A site grows at check n when its reachable bytes exceed those of check
+ * n-1 (a site that was not there had 0); growing after K such checks in a
+ * row.  The first check only measures. */
+static void growth(const struct mp_leak_set *ls, struct mp_check_info *ci)
+{
+	unsigned k = (unsigned)_mp_opt.leak_check_growth;
+	ci->grow = grow;
+	ci->ngrow = ci->grow_total = 0;
+	if (sites_fit((size_t)_mp_depot_count() + 1) != 0)
+		return;
+	for (size_t s = 0; s < nsites; s++)
+		sites[s].now = sites[s].now_blocks = 0;
+	for (size_t i = 0; i < ls->n; i++)
+		if (ls->g[i].kind == MP_K_REACHABLE && ls->g[i].stack < nsites) {
+			sites[ls->g[i].stack].now += ls->g[i].bytes;
+			sites[ls->g[i].stack].now_blocks += ls->g[i].blocks;
+		}
+	for (size_t s = 1; s < nsites; s++) {
+		struct site *t = &sites[s];
+		if (ci->seq > 1 && t->now > t->last) {
+			if (!t->streak++) {
+				t->from = t->last;
+				t->since = ci->seq - 1;
+			}
+		} else {
+			t->streak = 0;
+		}
+		t->last = t->now;
+		if (!k || t->streak < k)
+			continue;
+		ci->grow_total++;
+		size_t j;
+		if (ci->ngrow < MAX_GROW_LISTED)
+			j = ci->ngrow++;
+		else if (grow[MAX_GROW_LISTED - 1].bytes < t->now)
+			j = MAX_GROW_LISTED - 1;
+		else
+			continue; /* full: the largest are kept */
+		/* insertion, largest first */
+		while (j > 0 && grow[j - 1].bytes < t->now) {
+			grow[j] = grow[j - 1];
+			j--;
+		}
+		grow[j] = (struct mp_growth){ (uint32_t)s, t->now, t->now_blocks,
+					      t->from, t->since, t->streak };
+	}
+}
+
+/* ---- the check -------------------------------------------------------- */
+
+static void counts(const struct mp_leak_set *ls, const struct mp_check_info *ci,
+		   struct mp_leak_counts *c)
+{
+	c->check = ci->seq;
+	c->classified = 1;
+	c->definite_bytes = ls->bytes[MP_K_DEFINITE];
+	c->definite_blocks = ls->blocks[MP_K_DEFINITE];
+	c->indirect_bytes = ls->bytes[MP_K_INDIRECT];
+	c->indirect_blocks = ls->blocks[MP_K_INDIRECT];
+	c->possible_bytes = ls->bytes[MP_K_POSSIBLE];
+	c->possible_blocks = ls->blocks[MP_K_POSSIBLE];
+	c->reachable_bytes = ls->bytes[MP_K_REACHABLE];
+	c->reachable_blocks = ls->blocks[MP_K_REACHABLE];
+	for (int k = 0; k < MP_K_NKINDS; k++)
+		if (_mp_opt.leak_kinds & (1L << k))
+			c->gated_blocks += ls->blocks[k];
+	c->growing_sites = ci->grow_total;
+}
+
+int _mp_longrun_check(const char *trigger, int checker,
+		      struct mp_leak_counts *out)
+{
+	struct mp_leak_counts c;
+	memset(&c, 0, sizeof c);
+	if (out)
+		*out = c;
+	if (_mp_scan_gate_inside() || _mp_busy() || _mp_ensure_init() != 0 ||
+	    !_mp_opt.detect_leaks || !_mp_loader_ok() || _mp_lsan_turned_off())
+		return -1;
+	int rc = -1;
+	if (_mp_scan_gate_enter() == 0) {
+		struct mp_check_info ci = { .seq = ++seq, .trigger = trigger,
+					    .mode_new = _mp_opt.leak_check_new != 0 };
+		_mp_handoff_set_checker(checker);
+		rc = _mp_leakscan_classify();
+		_mp_handoff_set_checker(0);
+		struct mp_leak_set ls;
+		if (rc == 0)
+			rc = _mp_leaks_collect(&ls, 1 | (ci.mode_new ? MP_COLLECT_FRESH
+								 : 0));
+		if (rc == 0) {
+			_mp_leakscan_heuristics(ls.heur_bytes, ls.heur_blocks);
+			for (size_t i = 0; i < ls.n; i++)
+				_mp_leakscan_keeper(ls.g[i].stack, ls.g[i].kind,
+						    &ls.g[i].keeper);
+			_mp_lsan_suppress(&ls);
+			growth(&ls, &ci);
+			_mp_exit_check_report(&ci, &ls);
+			counts(&ls, &ci, &c);
+			_mp_leaks_release(&ls);
+		}
+		_mp_scan_gate_leave();
+	}
+	if (out)
+		*out = c;
+	if (_mp_tls.deferred_sig) /* SIGTERM came meanwhile */
+		_mp_longrun_deferred(NULL);
+	return rc;
+}
+
+/* ---- signals: which are ours, and the program's view of them -------- */
+
+static const int term_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+#define NTERM (sizeof term_sigs / sizeof term_sigs[0])
+
+/* Our handler is installed for the signal in place of the default: the
+ * program is shown SIG_DFL, and its own handler replaces ours. */
+static _Atomic int owned[NSIGS];
+static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
+
+static int resolve(void)
+{
+	if (!real_sigaction) {
+		_mp_enter(); /* dlsym may allocate */
+		real_sigaction = (int (*)(int, const struct sigaction *,
+					  struct sigaction *))dlsym(RTLD_NEXT,
+								    "sigaction");
+		_mp_leave();
+	}
+	return real_sigaction != NULL;
+}
+
+static int ours(int sig)
+{
+	return sig > 0 && sig < NSIGS && atomic_load(&owned[sig]);
+}
+
+SHIM int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (!resolve()) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!ours(sig))
+		return real_sigaction(sig, act, old);
+	if (old) { /* what the program would see without us */
+		memset(old, 0, sizeof *old);
+		old->sa_handler = SIG_DFL;
+	}
+	/* the default asked for: ours is the default, plus a report */
+	if (!act || (!(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL))
+		return 0;
+	atomic_store(&owned[sig], 0);
+	return real_sigaction(sig, act, NULL);
+}
+
+/* glibc's signal() calls its internal sigaction, not ours: the same with
+ * BSD semantics (SA_RESTART, the signal blocked in its handler). */
+SHIM sighandler_t signal(int sig, sighandler_t handler)
+{
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = handler;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sig > 0 && sig < NSIGS)
+		sigaddset(&sa.sa_mask, sig);
+	if (sigaction(sig, &sa, &old) != 0)
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
+/* ---- termination ------------------------------------------------------ */
+
+static atomic_int term_tid;    /* the thread writing the report */
+static siginfo_t deferred_si;
+
+static void terminate(int sig, const siginfo_t *si, const void *uc)
+{
+	int me = (int)syscall(SYS_gettid), none = 0;
+	if (!atomic_compare_exchange_strong(&term_tid, &none, me)) {
+		if (none == me)
+			return; /* our own report runs: it ends the process */
+		for (;;)    /* another thread's report will end it */
+			pause();
+	}
+	_mp_exit_dying(); /* errors met from here on: no abort_on_error */
+	_mp_report_dying(sig, NULL, si->si_code <= 0 ? (int)si->si_pid : 0, 0, 0);
+	/* the leak scan starts where the signal stopped the program, or at
+	 * the program's frame that called into the pool */
+	if (uc)
+		_mp_handoff_set_context(uc);
+	else
+		_mp_handoff_set_checker(0);
+	_mp_fatal_report(1);
+	atomic_store(&owned[sig], 0); /* die_of's SIG_DFL must be the real one */
+	_mp_signals_die_of(sig, si);
+}
+
+static void term_handler(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+	if (_mp_tls.in_pool || _mp_busy() || _mp_scan_gate_inside() || _mp_tls.nocancel) {
+		/* pool locks, the check lock or the report lock may be ours:
+		 * report when this thread has left (_mp_longrun_deferred) */
+		if (!_mp_tls.deferred_sig) {
+			deferred_si = *si;
+			_mp_tls.deferred_sig = sig;
+		}
+		errno = saved;
+		return;
+	}
+	terminate(sig, si, uc);
+}
+
+void _mp_longrun_deferred(void *ret)
+{
+	int sig = _mp_tls.deferred_sig;
+	if (!sig || _mp_tls.in_pool || _mp_busy() || _mp_scan_gate_inside() || _mp_tls.nocancel)
+		return;
+	_mp_tls.deferred_sig = 0;
+	_mp_handoff_keep((uintptr_t)ret);
+	terminate(sig, &deferred_si, NULL);
+}
+
+/* ---- the checker thread ------------------------------------------------ */
+
+static _Atomic int wake;         /* futex word, bumped by each request */
+static _Atomic int sig_requests; /* leak_check_signal deliveries not served */
+static char sig_trigger[48], timer_trigger[48];
+
+static long futex(_Atomic int *w, int op, int val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, (int *)w, op, val, ts, NULL, 0);
+}
+
+static void check_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)si;
+	(void)uc;
+	int saved = errno;
+	atomic_fetch_add(&sig_requests, 1);
+	atomic_fetch_add(&wake, 1);
+	futex(&wake, FUTEX_WAKE_PRIVATE, 1, NULL);
+	errno = saved;
+}
+
+static void *checker_main(void *arg)
+{
+	(void)arg;
+	long every = _mp_opt.leak_check_interval;
+	struct timespec next, now;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	next.tv_sec += every;
+	for (;;) {
+		int w = atomic_load(&wake);
+		if (atomic_exchange(&sig_requests, 0) > 0) {
+			_mp_longrun_check(sig_trigger, 1, NULL);
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (every && (now.tv_sec > next.tv_sec ||
+			      (now.tv_sec == next.tv_sec &&
+			       now.tv_nsec >= next.tv_nsec))) {
+			_mp_longrun_check(timer_trigger, 1, NULL);
+			clock_gettime(CLOCK_MONOTONIC, &next);
+			next.tv_sec += every;
+			continue;
+		}
+		struct timespec left = { next.tv_sec - now.tv_sec,
+					 next.tv_nsec - now.tv_nsec };
+		if (left.tv_nsec < 0) {
+			left.tv_sec--;
+			left.tv_nsec += 1000000000L;
+		}
+		futex(&wake, FUTEX_WAIT_PRIVATE, w, every ? &left : NULL);
+	}
+	return NULL;
+}
+
+/* Not through our pthread_create shim: the checker is no program thread
+ * (no registry record, never stopped, its stack no root).  The stack is a
+ * mapping of ours, which the scan never reads as the program's memory. */
+static void start_checker(void)
+{
+	int (*create)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
+		      void *);
+	_mp_enter();
+	create = (int (*)(pthread_t *, const pthread_attr_t *,
+			  void *(*)(void *), void *))dlsym(RTLD_NEXT,
+							   "pthread_create");
+	_mp_leave();
+	void *stack = _mp_map(CHECKER_STACK, 1);
+	if (!create || !stack)
+		return;
+	pthread_attr_t attr;
+	pthread_t t;
+	sigset_t all, old;
+	pthread_attr_init(&attr);
+	pthread_attr_setstack(&attr, stack, CHECKER_STACK);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old); /* inherited: none for it */
+	_mp_enter();
+	int rc = create(&t, &attr, checker_main, NULL);
+	_mp_leave();
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc != 0)
+		_mp_unmap(stack, CHECKER_STACK);
+}
+
+/* A forked child: no checker thread, and a check lock that may have been
+ * held by one; its checks and growth history start anew. */
+static void child(void)
+{
+	_mp_scan_gate_child();
+	seq = 0;
+	if (sites)
+		memset(sites, 0, nsites * sizeof *sites);
+	atomic_store(&term_tid, 0);
+	if (_mp_opt.leak_check_signal || _mp_opt.leak_check_interval)
+		start_checker();
+}
+
+static void install(int sig, void (*fn)(int, siginfo_t *, void *))
+{
+	struct sigaction sa, cur;
+	if (real_sigaction(sig, NULL, &cur) != 0 || cur.sa_handler != SIG_DFL ||
+	    (cur.sa_flags & SA_SIGINFO))
+		return; /* the program's, or ignored: leave it */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = fn;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (fn == term_handler) /* one termination report at a time */
+		for (size_t i = 0; i < NTERM; i++)
+			sigaddset(&sa.sa_mask, term_sigs[i]);
+	if (real_sigaction(sig, &sa, NULL) == 0)
+		atomic_store(&owned[sig], 1);
+}
+
+void _mp_longrun_install(void)
+{
+	_mp_reent_on_deferred(_mp_longrun_deferred);
+	_mp_api_on_leak_check(_mp_longrun_check);
+	char name[32];
+	int csig = (int)_mp_opt.leak_check_signal;
+	if (!resolve())
+		return;
+	for (size_t i = 0; i < NTERM; i++)
+		if (term_sigs[i] != csig)
+			install(term_sigs[i], term_handler);
+	if (csig) {
+		install(csig, check_handler);
+		if (!ours(csig))
+			_mp_report_check_signal_taken(csig);
+	}
+	_mp_snprintf(sig_trigger, sizeof sig_trigger, "on %s",
+		     _mp_options_signal_name(csig, name, sizeof name));
+	_mp_snprintf(timer_trigger, sizeof timer_trigger, "periodic, every %ld s",
+		     _mp_opt.leak_check_interval);
+	_mp_enter();
+	pthread_atfork(NULL, NULL, child);
+	_mp_leave();
+	if (csig || _mp_opt.leak_check_interval)
+		start_checker();
+}
