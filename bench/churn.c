@@ -42,24 +42,5 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-	ops = arg_long(argc, argv, 1, ops);
-	window = arg_long(argc, argv, 2, window);
-	long nthreads = arg_long(argc, argv, 3, 1);
-	if (ops < 1 || window < 1 || nthreads < 1 || nthreads > 256) {
-		fprintf(stderr, "usage: churn OPS WINDOW THREADS\n");
-		return 2;
-	}
-	pthread_t tid[256];
-	double t0 = now_s();
-	if (nthreads == 1) {
-		worker(NULL);
-	} else {
-		for (long t = 0; t < nthreads; t++)
-			if (pthread_create(&tid[t], NULL, worker, (void *)t) != 0)
-				abort();
-		for (long t = 0; t < nthreads; t++)
-			pthread_join(tid[t], NULL);
-	}
-	report_work(now_s() - t0, (double)ops * (double)nthreads);
-	return 0;
+	return churn_main(argc, argv, "churn", &ops, &window, worker);
 }

@@ -2,6 +2,7 @@
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,34 @@ static inline void report_work(double seconds, double ops)
 {
 	printf("BENCH_WORK_S=%.6f BENCH_OPS=%.0f\n", seconds, ops);
 	fflush(stdout);
+}
+
+/* The churn programs' main: OPS WINDOW THREADS from argv (ops and window
+ * hold their defaults), worker run by each thread (the main thread
+ * itself when there is one), then the work rate. */
+static inline int churn_main(int argc, char **argv, const char *name,
+			     long *ops, long *window, void *(*worker)(void *))
+{
+	*ops = arg_long(argc, argv, 1, *ops);
+	*window = arg_long(argc, argv, 2, *window);
+	long nthreads = arg_long(argc, argv, 3, 1);
+	if (*ops < 1 || *window < 1 || nthreads < 1 || nthreads > 256) {
+		fprintf(stderr, "usage: %s OPS WINDOW THREADS\n", name);
+		return 2;
+	}
+	pthread_t tid[256];
+	double t0 = now_s();
+	if (nthreads == 1) {
+		worker(NULL);
+	} else {
+		for (long t = 0; t < nthreads; t++)
+			if (pthread_create(&tid[t], NULL, worker, (void *)t) != 0)
+				abort();
+		for (long t = 0; t < nthreads; t++)
+			pthread_join(tid[t], NULL);
+	}
+	report_work(now_s() - t0, (double)*ops * (double)nthreads);
+	return 0;
 }
 
 #endif

@@ -235,7 +235,10 @@ need(LOG.count('leak_check_signal=SIGUSR2: the program handles or ignores it; no
 # it said "ready" (a wait for an event, 10 s at most, not a delay).
 start_service() {
 	local i
-	(cd "$1" && exec env LD_PRELOAD="$MPWRAP_LIB" \
+	# a background job of a shell without job control starts with SIGINT
+	# and SIGQUIT ignored, which the library rightly leaves alone: the
+	# service gets the default back, as a program started from a terminal
+	(cd "$1" && exec env --default-signal=INT,QUIT LD_PRELOAD="$MPWRAP_LIB" \
 		MPWRAP_OPTIONS="json_path=$1/r.%p.json:log_path=$1/r.%p.log${OPTS:+:$OPTS}" \
 		"$B/lr_service" "$2" "$1" >"$1/out" 2>"$1/err") &
 	pid=$!
@@ -243,6 +246,19 @@ start_service() {
 		grep -q ready "$1/out" 2>/dev/null && break
 		sleep 0.01
 	done
+}
+
+# reap PID: its exit status in rc; one that has not ended after 30 s is
+# killed (rc 137 then fails the check that follows, never a hung suite)
+reap() {
+	local i
+	for ((i = 0; i < 3000; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.01
+	done
+	kill -0 "$1" 2>/dev/null && { pkill -9 -P "$1"; kill -9 "$1"; } 2>/dev/null
+	{ wait "$1"; } 2>/dev/null
+	rc=$?
 }
 
 # serve NAME SIG STATUS: start the service, wait for "ready", send SIG,
@@ -253,8 +269,7 @@ serve() {
 	mkdir -p "$RD"
 	start_service "$RD" serve
 	kill -"$sig" "$pid"
-	{ wait "$pid"; } 2>/dev/null
-	rc=$?
+	reap "$pid"
 	status_is "$name: dies of SIG$sig" "$want" &&
 	lr "$name: SIG$sig gives the full report (exact lost blocks, JSON), then the process dies of it" "
 need(not C, 'no check reports: %s' % sorted(C))
@@ -354,7 +369,8 @@ if have lr_service "a daemon under mpcheck"; then
 		# with SIGTERM, one periodic check first (--check-every 1)
 		every=()
 		[ $sig = TERM ] && every=(--check-every 1)
-		(cd "$RD" && exec env MPWRAP_LIB="$MPWRAP_LIB" "$MPCHECK" "${every[@]}" \
+		(cd "$RD" && exec env --default-signal=INT,QUIT MPWRAP_LIB="$MPWRAP_LIB" \
+			"$MPCHECK" "${every[@]}" \
 			--json "$RD/agg.json" -- "$B/lr_service" serve "$RD" >"$RD/out" 2>"$RD/err") &
 		pid=$!
 		for ((i = 0; i < 1000; i++)); do
@@ -363,8 +379,7 @@ if have lr_service "a daemon under mpcheck"; then
 			sleep 0.01
 		done
 		kill -$sig "$pid" # mpcheck's pid: it passes the signal on
-		{ wait "$pid"; } 2>/dev/null
-		rc=$?
+		reap "$pid"
 		status_is "mpcheck: a service stopped by SIG$sig, gate fails" 23 &&
 		lr "mpcheck passes SIG$sig on; the service reports and dies of it; the verdict is written" "
 err = open(RD + '/err').read()
