@@ -191,6 +191,19 @@ void _mp_report_abort_note(void)
 
 /* ---- the program dies of a signal --------------------------------------- */
 
+/* The fatal signals by name; the others as options.c names them. */
+static const char *signame(int sig, char *buf, size_t cap)
+{
+	switch (sig) {
+	case SIGSEGV: return "SIGSEGV";
+	case SIGBUS: return "SIGBUS";
+	case SIGFPE: return "SIGFPE";
+	case SIGILL: return "SIGILL";
+	case SIGABRT: return "SIGABRT";
+	default: return _mp_options_signal_name(sig, buf, cap);
+	}
+}
+
 void _mp_report_dying(int sig, const void *fault_addr, int sender, int in_pool,
 		      uint32_t raised_at)
 {
@@ -199,7 +212,7 @@ void _mp_report_dying(int sig, const void *fault_addr, int sender, int in_pool,
 	_mp_report_begin(&o);
 	_mp_report_prefix(&o);
 	_mp_out_printf(&o, "mpwrap: the program is dying of %s (%d)",
-		       _mp_options_signal_name(sig, name, sizeof name), sig);
+		       signame(sig, name, sizeof name), sig);
 	if (fault_addr)
 		_mp_out_printf(&o, " at address %p", fault_addr);
 	else if (sender)
