@@ -290,15 +290,15 @@ static void dealloc_verdict(const struct mp_block *b,
 	(*nv)++;
 }
 
-/* Poison a freed block and hand it to the quarantine; release evictees.
- * A guard-page block was made inaccessible instead (poison would fault).
- * Guards found damaged at or before the free (reported then) are mended,
- * so that any damage the quarantine finds later was made after the free. */
+/* Poison a freed block (a guard-page one was made inaccessible), give back
+ * its unchecked pages, quarantine it, release evictees.  Guards damaged at or
+ * before the free (reported then) are mended: later damage came after it. */
 static void retire(uintptr_t user, size_t size, int guarded, int damaged)
 {
 	struct mp_qent out[MP_Q_BATCH];
 	if (!guarded) {
 		_mp_poison(user, size < MP_POISON_MAX ? size : MP_POISON_MAX);
+		_mp_quarantine_drop_pages(user + MP_POISON_MAX, user + size);
 		if (damaged)
 			_mp_guard_fill(user, size, MP_GUARD_SIZE);
 	}
