@@ -169,8 +169,8 @@ static void *large_alloc(size_t n, size_t align, unsigned family,
 		errno = ENOMEM;
 		return NULL;
 	}
-	char *real = align > MP_GUARD_SIZE ? _mp_real_memalign(align, total)
-					   : _mp_real_malloc(total);
+	char *real = align > MP_GUARD_SIZE ? _mp_real_memalign(align, total) :
+		     family & MP_ALLOC_ZERO ? _mp_real_calloc(1, total) : _mp_real_malloc(total);
 	if (!real) {
 		errno = ENOMEM;
 		return NULL;
@@ -227,11 +227,12 @@ static int aligned_family(unsigned family)
 static void *alloc_impl(size_t n, size_t align, unsigned family,
 			uintptr_t caller)
 {
+	int zero = (family & MP_ALLOC_ZERO) != 0; /* still to be zeroed */
+	void *p = NULL;
 	if (_mp_busy() || _mp_ensure_init() != 0)
-		return internal_alloc(n, align);
+		return (p = internal_alloc(n, align)) && zero ? memset(p, 0, n) : p;
 	maybe_check(caller);
 	uint32_t stack = _mp_stack_here(caller);
-	void *p = NULL;
 	int site = MP_GP_NONE;
 	if (_mp_gp_sites_active()) { /* guard_page_sites: is this one of them? */
 		const uintptr_t *pcs;
@@ -244,12 +245,13 @@ static void *alloc_impl(size_t n, size_t align, unsigned family,
 	/* a slot has no room for an alignment: aligned news are large */
 	int c = align <= MP_ALIGN && !aligned_family(family) ? _mp_class_of(n)
 							      : -1;
+	zero = zero && (p || c >= 0 || align > MP_GUARD_SIZE); /* else: calloc */
 	if (!p)
 		p = c >= 0 ? _mp_slab_alloc(c, n, stack, 0, (uint8_t)family)
 			   : large_alloc(n, align, family, stack);
 	if (p)
 		count_alloc(n);
-	return p;
+	return p && zero ? memset(p, 0, n) : p;
 }
 
 /* ---- free --------------------------------------------------------------- */
@@ -290,15 +292,15 @@ static void dealloc_verdict(const struct mp_block *b,
 	(*nv)++;
 }
 
-/* Poison a freed block and hand it to the quarantine; release evictees.
- * A guard-page block was made inaccessible instead (poison would fault).
- * Guards found damaged at or before the free (reported then) are mended,
- * so that any damage the quarantine finds later was made after the free. */
+/* Poison a freed block (a guard-page one is inaccessible), drop its unchecked
+ * pages, quarantine it, release evictees; mend guards damaged (and reported)
+ * at or before the free: damage the quarantine finds came after it. */
 static void retire(uintptr_t user, size_t size, int guarded, int damaged)
 {
 	struct mp_qent out[MP_Q_BATCH];
 	if (!guarded) {
 		_mp_poison(user, size < MP_POISON_MAX ? size : MP_POISON_MAX);
+		_mp_quarantine_drop_pages(user + MP_POISON_MAX, user + size);
 		if (damaged)
 			_mp_guard_fill(user, size, MP_GUARD_SIZE);
 	}

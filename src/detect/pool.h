@@ -15,6 +15,11 @@ void _mp_free(void *p, uintptr_t caller, const char *where);
  * records `align` and always takes the large path. */
 void *_mp_alloc_as(size_t n, size_t align, unsigned family, uintptr_t caller);
 
+/* Or'ed into `family` (calloc): the block comes back zeroed.  A large block
+ * is then taken from the real calloc, which skips the memset on fresh
+ * pages, so a big zeroed table costs only the pages the program touches. */
+#define MP_ALLOC_ZERO 0x100u
+
 /* How a block is released: by which family and, for a sized or aligned
  * operator delete, with which size and alignment. */
 struct mp_dealloc {

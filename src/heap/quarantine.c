@@ -12,7 +12,9 @@
 #include "slab.h"
 #include "vm.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <sys/mman.h>
 
 #define RING_CAP ((size_t)1 << 20) /* entries per shard */
 /* bytes of a block _mp_prefetch_block already asks for (guard.h) */
@@ -88,6 +90,24 @@ static size_t evict_locked(struct shard *q, struct mp_qent *out, size_t max)
 		q->count--;
 	}
 	return k;
+}
+
+/* Fewer pages than this are not worth a system call (and the page faults
+ * when the memory is reused). */
+#define DROP_MIN_PAGES 4
+#define DROP_PAGE ((uintptr_t)4096)
+
+void _mp_quarantine_drop_pages(uintptr_t lo, uintptr_t hi)
+{
+	if (hi < lo + DROP_MIN_PAGES * DROP_PAGE)
+		return;
+	lo = (lo + DROP_PAGE - 1) & ~(DROP_PAGE - 1);
+	hi &= ~(DROP_PAGE - 1);
+	if (hi >= lo + DROP_MIN_PAGES * DROP_PAGE) {
+		int e = errno;
+		madvise((void *)lo, hi - lo, MADV_DONTNEED);
+		errno = e;
+	}
 }
 
 static struct shard *my_shard(void)

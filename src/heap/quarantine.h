@@ -19,6 +19,12 @@ size_t _mp_quarantine_push(uintptr_t user, size_t size, struct mp_qent *out,
 			   size_t max);
 size_t _mp_quarantine_drain(struct mp_qent *out, size_t max);
 
+/* Give back the whole pages of [lo, hi), bytes of a block entering the
+ * quarantine that no check reads (past the poisoned first MP_POISON_MAX
+ * bytes, before the rear guard): a quarantine of large freed buffers holds
+ * address space, not memory.  They read as zeros until reused. */
+void _mp_quarantine_drop_pages(uintptr_t lo, uintptr_t hi);
+
 /* Call fn for every quarantined block, oldest first, under the quarantine
  * lock (fn must not free, print or take the quarantine lock). */
 void _mp_quarantine_foreach(void (*fn)(const struct mp_qent *, void *),

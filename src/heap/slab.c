@@ -143,13 +143,17 @@ static struct mp_slab *slab_new(int a, int c)
  * nearly every allocation for the first quarantine_mb of frees is a fresh
  * slot: one page fault per 4 KiB, which costs more than the allocation in a
  * VM.  So pages are asked for ahead of the bump pointer in growing steps
- * (64 KiB, then doubling) with MADV_POPULATE_WRITE, one system call per
- * step, outside the class lock.  A program with one block of a class still
- * pays for 64 KiB, not for the whole slab. */
+ * (16 KiB, then doubling up to 256 KiB) with MADV_POPULATE_WRITE, one
+ * system call per step, outside the class lock.  A program with one block
+ * of a class pays for 16 KiB, not for the whole slab: there are eight
+ * classes per arena, and 64 KiB first steps with unbounded doubling made up
+ * much of the resident memory mpwrap added to small programs (a slab whose
+ * bump pointer had just passed half was populated to its end). */
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
-#define POPULATE_FIRST ((size_t)64 << 10)
+#define POPULATE_FIRST ((size_t)16 << 10)
+#define POPULATE_MAX ((size_t)256 << 10)
 static atomic_int populate_off; /* the kernel said no: stop asking */
 
 struct populate {
@@ -165,7 +169,8 @@ static void populate_plan(struct mp_slab *s, uint32_t i, struct populate *p)
 	    atomic_load_explicit(&populate_off, memory_order_relaxed))
 		return;
 	size_t done = (size_t)s->populated * s->stride;
-	size_t step = done < POPULATE_FIRST ? POPULATE_FIRST : done;
+	size_t step = done < POPULATE_FIRST ? POPULATE_FIRST :
+		      done > POPULATE_MAX ? POPULATE_MAX : done;
 	uint32_t upto = (uint32_t)((done + step) / s->stride);
 	if (upto > s->nslots)
 		upto = s->nslots;

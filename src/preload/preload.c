@@ -112,6 +112,16 @@ SHIM void *calloc(size_t nmemb, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (!SECURE()) { /* zeroed by the pool (see MP_ALLOC_ZERO) */
+		if (too_big(n, "calloc", CALLER)) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		int saved = errno;
+		void *p = _mp_alloc_as(n, 16, MP_FAM_MALLOC | MP_ALLOC_ZERO, CALLER);
+		errno = p ? saved : ENOMEM;
+		return p;
+	}
 	void *p = alloc_keep_errno(n, 16, CALLER, "calloc");
 	if (p && !_mp_boot_owns(p)) /* the bootstrap arena is zero already */
 		memset(p, 0, n);

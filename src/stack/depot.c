@@ -28,12 +28,25 @@ struct rec {
 	uintptr_t pc[];
 };
 
-#define NBUCKETS ((size_t)1 << 18)
+/* Bucket tables in levels of 4x growth: a program with a few thousand
+ * stacks touches 16 KiB of buckets, not 1 MiB (a hashed table is touched
+ * everywhere at once: its resident size is its whole size).  New records go
+ * into the newest level; records are immutable, so older levels are never
+ * rehashed and a lookup walks one chain per level, newest first.  The last
+ * level takes any number of records, as the single table did. */
+#define LEVELS 4
+#define LEVEL0_BITS 12
+#define LEVEL_GROWTH_BITS 2
+#define LEVEL_BITS(l) (LEVEL0_BITS + LEVEL_GROWTH_BITS * (l))
+#define NBUCKETS (((size_t)1 << LEVEL_BITS(0)) + ((size_t)1 << LEVEL_BITS(1)) + \
+		  ((size_t)1 << LEVEL_BITS(2)) + ((size_t)1 << LEVEL_BITS(3)))
+_Static_assert(LEVELS == 4, "NBUCKETS sums every level");
 #define MAX_IDS ((size_t)1 << 24)
 #define ARENA_BYTES ((size_t)1 << 31)
 
 static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic uint32_t *buckets;     /* NBUCKETS heads */
+static _Atomic uint32_t *buckets;     /* NBUCKETS heads, level by level */
+static _Atomic int level;             /* the level new records go into */
 static _Atomic(struct rec *) *ids;    /* MAX_IDS records, index = id */
 static char *arena;
 static size_t arena_used;
@@ -57,6 +70,7 @@ static int setup_locked(void)
 		return -1;
 	arena_used = 0;
 	atomic_store(&nids, 0);
+	atomic_store(&level, 0);
 	atomic_store_explicit(&ready, 1, memory_order_release);
 	return 0;
 }
@@ -77,17 +91,27 @@ static uint32_t hash_pcs(const uintptr_t *pcs, unsigned n, uint32_t gen)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
+/* The head of h's chain in level l. */
+static _Atomic uint32_t *bucket(int l, uint32_t h)
+{
+	size_t first = 0;
+	for (int k = 0; k < l; k++)
+		first += (size_t)1 << LEVEL_BITS(k);
+	return &buckets[first + (h & (((size_t)1 << LEVEL_BITS(l)) - 1))];
+}
+
 static uint32_t lookup(uint32_t h, const uintptr_t *pcs, unsigned n,
 		       uint32_t gen)
 {
-	uint32_t id = atomic_load_explicit(&buckets[h & (NBUCKETS - 1)],
-					   memory_order_acquire);
-	while (id) {
-		struct rec *r = atomic_load_explicit(&ids[id], memory_order_acquire);
-		if (r->hash == h && r->depth == n && r->gen == gen &&
-		    memcmp(r->pc, pcs, n * sizeof *pcs) == 0)
-			return id;
-		id = r->next;
+	for (int l = atomic_load_explicit(&level, memory_order_acquire); l >= 0; l--) {
+		uint32_t id = atomic_load_explicit(bucket(l, h), memory_order_acquire);
+		while (id) {
+			struct rec *r = atomic_load_explicit(&ids[id], memory_order_acquire);
+			if (r->hash == h && r->depth == n && r->gen == gen &&
+			    memcmp(r->pc, pcs, n * sizeof *pcs) == 0)
+				return id;
+			id = r->next;
+		}
 	}
 	return 0;
 }
@@ -178,7 +202,11 @@ static uint32_t put_slow(const uintptr_t *pcs, unsigned n, uint32_t gen)
 			r->depth = n;
 			r->gen = gen;
 			memcpy(r->pc, pcs, n * sizeof *pcs);
-			_Atomic uint32_t *b = &buckets[h & (NBUCKETS - 1)];
+			int l = atomic_load(&level);
+			/* one record per bucket on average, then the next level */
+			if (l < LEVELS - 1 && next_id > ((uint32_t)1 << LEVEL_BITS(l)))
+				atomic_store_explicit(&level, ++l, memory_order_release);
+			_Atomic uint32_t *b = bucket(l, h);
 			r->next = atomic_load(b);
 			id = next_id;
 			atomic_store_explicit(&ids[id], r, memory_order_release);

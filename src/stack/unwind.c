@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 
@@ -59,10 +60,20 @@ static inline int16_t r_rbp_off(uint64_t r) { return (int16_t)(uint16_t)(r >> 16
  * without any lock: an insert stores the rule, then the key (release); a
  * flush clears keys, then rules, and a reader re-reads the key after the
  * rule, so a rule it returns was stored for that key.  Half full at most, so
- * probes stay short; past that, new pcs go to libunwind. */
+ * probes stay short; past that, new pcs go to libunwind.
+ *
+ * The table starts small and doubles (under uw_lock) up to TAB_SIZE: a
+ * hashed table is touched all over at once, and 2 MiB of it was a third of
+ * the resident memory mpwrap added to a small program.  A doubling copies
+ * the rules into the new table, publishes it, then clears the old one and
+ * gives its pages back (MADV_DONTNEED reads as zeros, i.e. empty slots): a
+ * reader still probing the old table sees a miss, as after a flush, and
+ * takes the slow path.  The old mapping stays reserved (readers may hold
+ * it); it costs address space only. */
 #define TAB_BITS 17
 #define TAB_SIZE ((size_t)1 << TAB_BITS)
-#define TAB_FILL (TAB_SIZE / 2)
+#define TAB_FIRST_BITS 10 /* 16 KiB */
+#define TAB_PAGE 4096
 #define PROBE_MAX 32
 
 struct slot {
@@ -70,17 +81,29 @@ struct slot {
 	_Atomic uint64_t rule;
 };
 
+/* tab[-1].rule holds the table's bits: a reader's table and its size are
+ * one load */
 static _Atomic(struct slot *) tab;
 static _Atomic unsigned tab_gen; /* moves at every flush (per-thread copies) */
 
-static inline size_t tab_hash(uint64_t key)
+/* the full product: the table takes its top bits, the per-thread copy
+ * (L1) the same bits as with a table of TAB_SIZE */
+static inline uint64_t tab_hash(uint64_t key)
 {
-	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - TAB_BITS));
+	return key * 0x9e3779b97f4a7c15ull;
 }
 
-static inline uint64_t tab_get(struct slot *t, size_t i, uint64_t key)
+static inline unsigned tab_bits(struct slot *t)
 {
-	for (int p = 0; p < PROBE_MAX; p++, i = (i + 1) & (TAB_SIZE - 1)) {
+	return (unsigned)atomic_load_explicit(&t[-1].rule, memory_order_relaxed);
+}
+
+static inline uint64_t tab_get(struct slot *t, uint64_t h, uint64_t key)
+{
+	unsigned bits = tab_bits(t);
+	size_t mask = ((size_t)1 << bits) - 1;
+	size_t i = (size_t)(h >> (64 - bits));
+	for (int p = 0; p < PROBE_MAX; p++, i = (i + 1) & mask) {
 		uint64_t k = atomic_load_explicit(&t[i].key, memory_order_acquire);
 		if (k == key) {
 			uint64_t r = atomic_load_explicit(&t[i].rule, memory_order_acquire);
@@ -194,17 +217,24 @@ static const Dwfl_Callbacks callbacks = {
 	.find_debuginfo = dwfl_build_id_find_debuginfo,
 };
 
-static void flush_locked(void)
+/* Empty t's slots (uw_lock held): keys first, then rules. */
+static void tab_clear(struct slot *t)
 {
-	struct slot *t = atomic_load_explicit(&tab, memory_order_relaxed);
-	if (!t || !tab_used)
-		return;
-	for (size_t i = 0; i < TAB_SIZE; i++) {
+	size_t n = (size_t)1 << tab_bits(t);
+	for (size_t i = 0; i < n; i++) {
 		if (!atomic_load_explicit(&t[i].key, memory_order_relaxed))
 			continue;
 		atomic_store_explicit(&t[i].key, 0, memory_order_relaxed);
 		atomic_store_explicit(&t[i].rule, 0, memory_order_relaxed);
 	}
+}
+
+static void flush_locked(void)
+{
+	struct slot *t = atomic_load_explicit(&tab, memory_order_relaxed);
+	if (!t || !tab_used)
+		return;
+	tab_clear(t);
 	tab_used = 0;
 	n_nomodule = 0;
 	stats.rules = stats.unusable = 0;
@@ -214,33 +244,82 @@ static void flush_locked(void)
 			      memory_order_release);
 }
 
-static void tab_put(uint64_t key, uint64_t rule)
+/* A table of 2^bits slots after its header slot, or NULL. */
+static struct slot *tab_new(unsigned bits)
 {
-	struct slot *t = atomic_load_explicit(&tab, memory_order_relaxed);
-	if (!t && (t = _mp_map(TAB_SIZE * sizeof *t, 1)) != NULL)
-		atomic_store_explicit(&tab, t, memory_order_release);
-	if (!t || tab_used >= TAB_FILL) {
-		stats.full = 1;
-		return;
-	}
-	size_t i = tab_hash(key);
-	for (int p = 0; p < PROBE_MAX; p++, i = (i + 1) & (TAB_SIZE - 1)) {
+	struct slot *m = _mp_map((((size_t)1 << bits) + 1) * sizeof *m, 1);
+	if (!m)
+		return NULL;
+	atomic_store_explicit(&m[0].rule, bits, memory_order_relaxed);
+	return m + 1;
+}
+
+/* Store (key, rule) in t, which has room; uw_lock held. */
+static int tab_insert(struct slot *t, uint64_t key, uint64_t rule)
+{
+	unsigned bits = tab_bits(t);
+	size_t mask = ((size_t)1 << bits) - 1;
+	size_t i = (size_t)(tab_hash(key) >> (64 - bits));
+	for (int p = 0; p < PROBE_MAX; p++, i = (i + 1) & mask) {
 		if (atomic_load_explicit(&t[i].key, memory_order_relaxed))
 			continue;
 		/* release: a reader that sees this rule also sees any flush
 		 * that emptied the slot before */
 		atomic_store_explicit(&t[i].rule, rule, memory_order_release);
 		atomic_store_explicit(&t[i].key, key, memory_order_release);
-		tab_used++;
-		if (R_KIND(rule) == R_UNSUP)
-			stats.unusable++;
-		else
-			stats.rules++;
-		if (rule & R_NOMODULE)
-			n_nomodule++;
+		return 0;
+	}
+	return -1; /* a long cluster: rare at half load */
+}
+
+/* Double t (uw_lock held): copy, publish, then empty and release the old
+ * table (see above).  NULL: no memory, keep t. */
+static struct slot *tab_grow(struct slot *t)
+{
+	unsigned bits = tab_bits(t);
+	struct slot *nt = tab_new(bits + 1);
+	if (!nt)
+		return NULL;
+	for (size_t i = 0; i < (size_t)1 << bits; i++) {
+		uint64_t k = atomic_load_explicit(&t[i].key, memory_order_relaxed);
+		if (k)
+			tab_insert(nt, k, atomic_load_explicit(&t[i].rule,
+							       memory_order_relaxed));
+	}
+	atomic_store_explicit(&tab, nt, memory_order_release);
+	tab_clear(t);
+	/* the header's page stays: a reader may still read the bits */
+	uintptr_t lo = (uintptr_t)(t - 1) + TAB_PAGE; /* mmap'd: page aligned */
+	uintptr_t hi = (uintptr_t)(t + ((size_t)1 << bits)) & ~(uintptr_t)(TAB_PAGE - 1);
+	if (hi > lo)
+		madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	return nt;
+}
+
+static void tab_put(uint64_t key, uint64_t rule)
+{
+	struct slot *t = atomic_load_explicit(&tab, memory_order_relaxed);
+	if (!t && (t = tab_new(TAB_FIRST_BITS)) != NULL)
+		atomic_store_explicit(&tab, t, memory_order_release);
+	if (t && tab_used >= ((size_t)1 << tab_bits(t)) / 2 &&
+	    tab_bits(t) < TAB_BITS) {
+		struct slot *nt = tab_grow(t);
+		if (nt)
+			t = nt;
+	}
+	/* half full at most */
+	if (!t || tab_used >= ((size_t)1 << tab_bits(t)) / 2 ||
+	    tab_insert(t, key, rule) != 0) {
+		stats.full = 1;
 		return;
 	}
-	stats.full = 1; /* a long cluster: rare at half load */
+	tab_used++;
+	if (R_KIND(rule) == R_UNSUP)
+		stats.unusable++;
+	else
+		stats.rules++;
+	if (rule & R_NOMODULE)
+		n_nomodule++;
 }
 
 static bool report_modules(void)
@@ -573,7 +652,8 @@ int _mp_unwind_fast(uintptr_t *out, unsigned max, uintptr_t caller_pc)
 		if (step < MEMO_DEPTH && m->key[step] == key) {
 			r = m->rule[step];
 		} else {
-			size_t h = tab_hash(key), i1 = h & (L1_SIZE - 1);
+			uint64_t h = tab_hash(key);
+			size_t i1 = (size_t)(h >> (64 - TAB_BITS)) & (L1_SIZE - 1);
 			if (__builtin_expect(c->l1[i1].key == key, 1)) {
 				r = c->l1[i1].rule;
 			} else {
