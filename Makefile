@@ -42,12 +42,12 @@ HEAP_SRC    := slab guard guardpage large quarantine
 STACK_SRC   := depot stack unwind symindex symbolize
 LEAK_SRC    := leaks
 REPORT_SRC  := locate report notes
-DETECT_SRC  := init pool check stats
+DETECT_SRC  := init pool realloc check stats
 API_SRC     := api
 # the preload build only: reachability scan, thread registry, JSON, exit
 # report, signals and the shims
 SO_STACK_SRC  := handoff
-SO_LEAK_SRC   := roots threads leakscan lsanhooks
+SO_LEAK_SRC   := roots threads leakscan scangate lsanhooks
 SO_REPORT_SRC := json leakreport
 PRELOAD_SRC   := exit signals longrun lsan preload preload_cxx
 

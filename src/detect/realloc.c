@@ -1,0 +1,125 @@
+/* realloc.c - realloc and malloc_usable_size: both start from the facts
+ * of the live block a pointer names.  realloc always moves a tracked block
+ * (a stale pointer to the old one then lands in quarantine, where writes
+ * through it are caught); one of our helpers' own blocks stays with the
+ * real allocator. */
+#define _GNU_SOURCE
+#include "pool.h"
+#include "large.h"
+#include "options.h"
+#include "real.h"
+#include "reent.h"
+#include "report.h"
+#include "slab.h"
+#include "stack.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+/* Facts of the live, non-internal block starting exactly at p. */
+static int live_block(uintptr_t p, struct mp_block *b)
+{
+	struct mp_slab *s = _mp_slab_of(p);
+	int ok = 0;
+	if (s) {
+		struct mp_class *c = _mp_slab_class(s);
+		long off;
+		pthread_mutex_lock(&c->lock);
+		uint32_t i = _mp_slab_locate(s, p, &off);
+		if (i < s->nslots && off == 0 && s->meta[i].state == MP_ST_LIVE) {
+			_mp_slab_block(s, i, b);
+			ok = 1;
+		}
+		pthread_mutex_unlock(&c->lock);
+		return ok;
+	}
+	_mp_large_lock();
+	struct mp_large *e = _mp_large_find_locked(p);
+	if (e && e->state == MP_ST_LIVE) {
+		_mp_large_block(e, b);
+		ok = 1;
+	}
+	_mp_large_unlock();
+	return ok;
+}
+
+size_t _mp_usable_size(const void *ptr)
+{
+	struct mp_block b;
+	if (!ptr)
+		return 0;
+	if (_mp_boot_owns(ptr))
+		return _mp_boot_size(ptr);
+	return live_block((uintptr_t)ptr, &b) ? b.size : 0;
+}
+
+/* An untracked block of the real allocator (one of our helpers' own)
+ * stays there.  Its entry is claimed (taken out of the table) before the
+ * real realloc: another thread may have freed or moved the block since
+ * live_block saw it, and then there is nothing left to move. */
+static void *internal_realloc(void *ptr, size_t n)
+{
+	_mp_large_lock();
+	struct mp_large *e = _mp_large_find_locked((uintptr_t)ptr);
+	struct mp_large ne;
+	int claimed = e && (e->flags & MP_F_INTERNAL);
+	if (claimed) {
+		ne = *e;
+		_mp_large_remove_locked(e);
+	}
+	_mp_large_unlock();
+	if (!claimed) {
+		errno = EINVAL;
+		return NULL;
+	}
+	void *q = _mp_real_realloc(ptr, n);
+	if (q) {
+		ne.user = ne.real = (uintptr_t)q;
+		ne.size = n;
+	}
+	_mp_large_lock();
+	int rc = _mp_large_insert_locked(&ne); /* moved, or back as it was */
+	_mp_large_unlock();
+	(void)rc; /* a full table leaves the block untracked, never lost */
+	return q;
+}
+
+void *_mp_realloc(void *ptr, size_t n, uintptr_t caller)
+{
+	if (!ptr)
+		return _mp_alloc(n, MP_ALIGN, caller);
+	struct mp_block b;
+	size_t old;
+	if (_mp_boot_owns(ptr)) {
+		old = _mp_boot_size(ptr);
+	} else if (live_block((uintptr_t)ptr, &b)) {
+		old = b.size;
+		if (b.flags & MP_F_INTERNAL)
+			return internal_realloc(ptr, n);
+	} else {
+		/* not a live block: let free's checks word the report */
+		_mp_free(ptr, caller, "realloc");
+		errno = EINVAL;
+		return NULL;
+	}
+	if (n == 0) { /* glibc: realloc(p, 0) frees p and returns NULL */
+		if (_mp_opt.realloc_size_zero && !_mp_boot_owns(ptr) &&
+		    !_mp_busy()) {
+			struct mp_verdict v = _mp_verdict(MP_E_REALLOC_SIZE_ZERO,
+				(uintptr_t)ptr, &b, 0, 0, _mp_stack_here(caller),
+				"realloc");
+			_mp_report_error(&v);
+		}
+		_mp_free(ptr, caller, "realloc");
+		return NULL;
+	}
+	/* Always move: a stale pointer to the old block then lands in
+	 * quarantine, where writes through it are caught. */
+	void *q = _mp_alloc(n, MP_ALIGN, caller);
+	if (!q)
+		return NULL;
+	memcpy(q, ptr, old < n ? old : n);
+	_mp_free(ptr, caller, "realloc");
+	return q;
+}
