@@ -11,6 +11,8 @@
  * only those below it.  Ranks without a prepare handler only renew state
  * in the child.
  *
+ *   MP_FORK_CHECKS     child: leak checks while running start anew (the
+ *                      scan gate, the checker thread: longrun.c), last
  *   MP_FORK_PROCESS    child: the process's own pid (preload.c)
  *   MP_FORK_REGISTRY   child: the thread registry, renewed (threads.c)
  *   MP_FORK_REPORT     child: the report lock, renewed (report.c); never
@@ -30,6 +32,7 @@
  * classes, large and vm locks, block.h) in a process that no longer forks
  * on our account. */
 enum mp_fork_rank {
+	MP_FORK_CHECKS,
 	MP_FORK_PROCESS,
 	MP_FORK_REGISTRY,
 	MP_FORK_REPORT,

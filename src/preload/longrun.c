@@ -27,6 +27,7 @@
 #include "lsanhooks.h"
 #include "options.h"
 #include "pool.h"
+#include "procgate.h"
 #include "reent.h"
 #include "report.h"
 #include "signals.h"
@@ -447,7 +448,7 @@ void _mp_longrun_install(void)
 	_mp_snprintf(timer_trigger, sizeof timer_trigger, "periodic, every %ld s",
 		     _mp_opt.leak_check_interval);
 	_mp_enter();
-	pthread_atfork(NULL, NULL, child);
+	_mp_procgate_on_fork(MP_FORK_CHECKS, NULL, NULL, child);
 	_mp_leave();
 	if (csig || _mp_opt.leak_check_interval)
 		start_checker();

@@ -118,6 +118,11 @@ owners = sorted({f"{defs[s]}: {s}" for s in defs if alloc.match(s)
                  and defs[s] not in ("preload", "preload_cxx")})
 check("only src/preload defines allocation symbols", not owners, "\n".join(owners))
 
+# 4b. one owner of the fork protocol: only procgate registers with pthread_atfork
+atfork = sorted(n for n, syms in uses.items() if "pthread_atfork" in syms and n != "procgate")
+check("only base/procgate.c calls pthread_atfork (every layer registers there)", not atfork,
+      " ".join(atfork))
+
 # 5. the public header declares only mp_* (and their types)
 hdr = open("include/mempool.h").read()
 hdr = re.sub(r"/\*.*?\*/", "", hdr, flags=re.S)
