@@ -307,9 +307,21 @@ static void tab_put(uint64_t key, uint64_t rule)
 		if (nt)
 			t = nt;
 	}
+	/* A probe run longer than PROBE_MAX: grow rather than give up.  In a
+	 * small table such a cluster comes well below half load, and where it
+	 * comes depends on the load addresses (ASLR): "full" there sent every
+	 * new pc to libunwind in 1 gcc run of 4 (t_unwind). */
+	while (t && tab_used < ((size_t)1 << tab_bits(t)) / 2 &&
+	       tab_insert(t, key, rule) != 0) {
+		struct slot *nt = tab_bits(t) < TAB_BITS ? tab_grow(t) : NULL;
+		if (!nt) {
+			t = NULL;
+			break;
+		}
+		t = nt;
+	}
 	/* half full at most */
-	if (!t || tab_used >= ((size_t)1 << tab_bits(t)) / 2 ||
-	    tab_insert(t, key, rule) != 0) {
+	if (!t || tab_used >= ((size_t)1 << tab_bits(t)) / 2) {
 		stats.full = 1;
 		return;
 	}
