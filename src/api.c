@@ -64,8 +64,8 @@ API long mp_leak_check(struct mp_leak_counts *out)
 		c.definite_blocks = ls.total_blocks;
 		if (_mp_opt.leak_kinds & MP_LEAK_DEFINITE)
 			c.gated_blocks = ls.total_blocks;
+		_mp_report_live_blocks(&ls);
 		_mp_leaks_release(&ls);
-		_mp_report_live_blocks();
 	}
 	if (out)
 		*out = c;
@@ -129,7 +129,13 @@ API void mp_dump_stats(void)
 
 API size_t mp_dump_leaks(void)
 {
-	return _mp_report_live_blocks();
+	struct mp_leak_set ls;
+	if (_mp_leaks_collect(&ls, 0) != 0)
+		return 0;
+	_mp_report_live_blocks(&ls);
+	size_t blocks = ls.total_blocks;
+	_mp_leaks_release(&ls);
+	return blocks;
 }
 
 /* Release every large block still in the table (live, quarantined or

@@ -140,17 +140,25 @@ static void *secure_realloc(void *p, size_t n)
 	return q;
 }
 
-SHIM void *realloc(void *p, size_t n)
+/* realloc and reallocarray: glibc's errno (kept unless the call fails;
+ * p is left alone by a failed one).  caller: the shim's return address. */
+static inline __attribute__((always_inline)) void *
+realloc_as(void *p, size_t n, const char *where, uintptr_t caller)
 {
-	if (too_big(n, "realloc", CALLER)) {
-		errno = ENOMEM; /* p is left alone, as by a failed realloc */
+	if (too_big(n, where, caller)) {
+		errno = ENOMEM;
 		return NULL;
 	}
 	int saved = errno;
-	void *q = SECURE() ? secure_realloc(p, n) : _mp_realloc(p, n, CALLER);
+	void *q = SECURE() ? secure_realloc(p, n) : _mp_realloc(p, n, caller);
 	if (q || (p && n == 0))
 		errno = saved;
 	return q;
+}
+
+SHIM void *realloc(void *p, size_t n)
+{
+	return realloc_as(p, n, "realloc", CALLER);
 }
 
 SHIM void *reallocarray(void *p, size_t nmemb, size_t size)
@@ -162,15 +170,7 @@ SHIM void *reallocarray(void *p, size_t nmemb, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (too_big(n, "reallocarray", CALLER)) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	int saved = errno;
-	void *q = SECURE() ? secure_realloc(p, n) : _mp_realloc(p, n, CALLER);
-	if (q || (p && n == 0))
-		errno = saved;
-	return q;
+	return realloc_as(p, n, "reallocarray", CALLER);
 }
 
 static int pow2(size_t a)

@@ -128,15 +128,12 @@ void _mp_report_unwinder_note(void)
 
 /* ---- mp_dump_leaks and mp_dump_stats ------------------------------------ */
 
-size_t _mp_report_live_blocks(void)
+void _mp_report_live_blocks(const struct mp_leak_set *ls)
 {
-	struct mp_leak_set ls;
 	struct mp_out o;
-	if (_mp_leaks_collect(&ls, 0) != 0)
-		return 0;
 	_mp_report_begin(&o);
-	for (size_t i = 0; i < ls.n; i++) {
-		const struct mp_leak_group *g = &ls.g[i];
+	for (size_t i = 0; i < ls->n; i++) {
+		const struct mp_leak_group *g = &ls->g[i];
 		_mp_report_prefix(&o);
 		_mp_out_printf(&o, "%zu bytes in %zu block%s allocated from:\n",
 			       g->bytes, g->blocks, g->blocks == 1 ? "" : "s");
@@ -146,12 +143,9 @@ size_t _mp_report_live_blocks(void)
 	}
 	_mp_report_prefix(&o);
 	_mp_out_printf(&o, "live blocks: %zu bytes in %zu blocks from %zu "
-		       "allocation stack%s\n", ls.total_bytes, ls.total_blocks,
-		       ls.n, ls.n == 1 ? "" : "s");
+		       "allocation stack%s\n", ls->total_bytes, ls->total_blocks,
+		       ls->n, ls->n == 1 ? "" : "s");
 	_mp_report_end(&o);
-	size_t blocks = ls.total_blocks;
-	_mp_leaks_release(&ls);
-	return blocks;
 }
 
 void _mp_report_stats(const struct mp_stats *st)

@@ -121,9 +121,9 @@ void _mp_report_leaks(const struct mp_leak_set *ls, const struct mp_check_info *
 void _mp_report_clean(const struct mp_leak_set *ls);
 void _mp_report_error_summary(size_t errors);
 
-/* mp_dump_leaks: every live block grouped by allocation stack, largest
- * group first, and a total line; returns the number of live blocks. */
-size_t _mp_report_live_blocks(void);
+/* mp_dump_leaks: every live block of ls (grouped by allocation stack,
+ * largest group first, _mp_leaks_collect), then a total line. */
+void _mp_report_live_blocks(const struct mp_leak_set *ls);
 /* mp_dump_stats: the statistics st holds (stats.c reads them). */
 struct mp_stats;
 void _mp_report_stats(const struct mp_stats *st);
