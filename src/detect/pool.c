@@ -239,7 +239,9 @@ static void *alloc_impl(size_t n, size_t align, unsigned family,
 		unsigned depth = _mp_depot_get(stack, &pcs);
 		site = _mp_gp_site_match(pcs, depth);
 	}
-	int how = _mp_gp_wanted(n, align, site);
+	/* no guard pages asked for (the usual case): not even a call */
+	int how = _mp_opt.guard_page_rate || _mp_opt.guard_page_sites
+			  ? _mp_gp_wanted(n, align, site) : MP_GP_NONE;
 	if (how)
 		p = guarded_alloc(n, align, family, stack, how); /* NULL: usual way */
 	/* a slot has no room for an alignment: aligned news are large */
@@ -379,9 +381,18 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 	pthread_mutex_lock(&c->lock);
 	struct mp_meta *m = i < s->nslots ? &s->meta[i] : NULL;
 	struct mp_block b;
-	if (m)
+	/* The common free, decided before anything is copied for a report:
+	 * a live block, guards intact, released by its own family with no
+	 * size or alignment to compare (dealloc_kind would find nothing). */
+	int clean = m && off == 0 && m->state == MP_ST_LIVE &&
+		    !(m->flags & MP_F_REPORTED) && m->family == d->family &&
+		    !d->sized && !d->align &&
+		    _mp_guards16_intact(p, m->size);
+	if (m && !clean)
 		_mp_slab_block(s, i, &b);
-	if (!m || off != 0 || m->state == MP_ST_UNUSED) {
+	if (clean) {
+		/* nothing to report: go straight to the state change */
+	} else if (!m || off != 0 || m->state == MP_ST_UNUSED) {
 		/* a freed slot still names its block: "inside a freed block" */
 		int known = m && m->state != MP_ST_UNUSED;
 		v[nv++] = _mp_verdict(MP_E_INVALID_FREE, p, known ? &b : NULL, off,
@@ -395,6 +406,8 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 					    where, v);
 		damaged |= nv > 0;
 		dealloc_verdict(&b, d, stack, v, &nv);
+	}
+	if (m && m->state == MP_ST_LIVE && off == 0) {
 		m->flags &= (uint8_t)~MP_F_REPORTED;
 		m->state = MP_ST_QUAR;
 		m->free_stack = stack;

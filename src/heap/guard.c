@@ -64,26 +64,12 @@ slow:
 	return bad;
 }
 
-/* Both 16-byte guards intact: the common case of every free, decided with
- * four word loads instead of scan's alignment prologue and loops. */
-static int guards16_intact(uintptr_t user, size_t n)
-{
-	const unsigned long long w = WORD_OF(MP_GUARD_BYTE);
-	unsigned long long a, b, c, d;
-	memcpy(&a, (const void *)(user - 16), 8);
-	memcpy(&b, (const void *)(user - 8), 8);
-	memcpy(&c, (const void *)(user + n), 8);
-	memcpy(&d, (const void *)(user + n + 8), 8);
-	return ((a ^ w) | (b ^ w) | (c ^ w) | (d ^ w)) == 0;
-}
-
 int _mp_guard_check(uintptr_t user, size_t n, size_t front_len, size_t rear,
 		    struct mp_damage *front, struct mp_damage *back)
 {
 	long f;
-	_Static_assert(MP_GUARD_SIZE == 16, "guards16_intact reads 16 bytes");
-	if (front_len == MP_GUARD_SIZE && rear == MP_GUARD_SIZE &&
-	    guards16_intact(user, n)) {
+		if (front_len == MP_GUARD_SIZE && rear == MP_GUARD_SIZE &&
+	    _mp_guards16_intact(user, n)) {
 		front->count = back->count = 0;
 		front->first = back->first = 0;
 		return 0;
