@@ -302,7 +302,7 @@ static void retire(uintptr_t user, size_t size, int guarded, int damaged)
 	struct mp_qent out[MP_Q_BATCH];
 	if (!guarded) {
 		_mp_poison(user, size < MP_POISON_MAX ? size : MP_POISON_MAX);
-		_mp_quarantine_drop_pages(user + MP_POISON_MAX, user + size);
+		_mp_quarantine_drop_pages(user + MP_POISON_MAX, user + size, size);
 		if (damaged)
 			_mp_guard_fill(user, size, MP_GUARD_SIZE);
 	}

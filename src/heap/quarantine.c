@@ -97,9 +97,10 @@ static size_t evict_locked(struct shard *q, struct mp_qent *out, size_t max)
 #define DROP_MIN_PAGES 4
 #define DROP_PAGE ((uintptr_t)4096)
 
-void _mp_quarantine_drop_pages(uintptr_t lo, uintptr_t hi)
+void _mp_quarantine_drop_pages(uintptr_t lo, uintptr_t hi, size_t size)
 {
-	if (hi < lo + DROP_MIN_PAGES * DROP_PAGE)
+	if (size < MP_Q_DROP_MIN || hi < lo + DROP_MIN_PAGES * DROP_PAGE ||
+	    weight(size) > budget())
 		return;
 	lo = (lo + DROP_PAGE - 1) & ~(DROP_PAGE - 1);
 	hi &= ~(DROP_PAGE - 1);
