@@ -28,7 +28,7 @@ size_t _mp_quarantine_drain(struct mp_qent *out, size_t max);
  * fault in afresh (python's lists and dicts: 316k page faults instead of
  * 50k, 1.5x the time).  Nothing is dropped either when the block would
  * leave the quarantine at once (quarantine_mb=0, or over the budget). */
-#define MP_Q_DROP_MIN ((size_t)1 << 20) /* memcheck's "big blocks": 1 MB */
+#define MP_Q_DROP_MIN ((size_t)1 << 20) /* ~memcheck's --freelist-big-blocks (10^6) */
 void _mp_quarantine_drop_pages(uintptr_t lo, uintptr_t hi, size_t size);
 
 /* Call fn for every quarantined block, oldest first, under the quarantine
