@@ -68,7 +68,7 @@ int _mp_guard_check(uintptr_t user, size_t n, size_t front_len, size_t rear,
 		    struct mp_damage *front, struct mp_damage *back)
 {
 	long f;
-		if (front_len == MP_GUARD_SIZE && rear == MP_GUARD_SIZE &&
+	if (front_len == MP_GUARD_SIZE && rear == MP_GUARD_SIZE &&
 	    _mp_guards16_intact(user, n)) {
 		front->count = back->count = 0;
 		front->first = back->first = 0;

@@ -11,9 +11,15 @@
  *   chunk, a guard-page block).
  * quarantine-drop: a 32 MiB block, written and freed into the quarantine,
  *   gives back its pages: at least 24 MiB leave the resident set.
+ * reuse-faults: a 256 KiB block written and freed 200 times over faults
+ *   fewer than 256 pages in after the first rounds (run with
+ *   quarantine_mb=0: a freed block leaves at once, so its pages must not be
+ *   dropped, or the real allocator's next block there faults each of them
+ *   in afresh: 64 per round).
  * Prints "RESULT ok" or "RESULT bad: ..." and exits 0 or 1.
  */
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -98,12 +104,43 @@ static int quarantine_drop(void)
 	return 0;
 }
 
+static long minor_faults(void)
+{
+	struct rusage ru;
+	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_minflt : -1;
+}
+
+#define REUSE_ROUNDS 200
+#define REUSE_WARM 3      /* glibc's mmap threshold adapts after a free */
+#define REUSE_MAX_FAULTS 256
+
+static int reuse_faults(void)
+{
+	size_t n = 256 * 1024;
+	long before = 0;
+	for (int i = 0; i < REUSE_WARM + REUSE_ROUNDS; i++) {
+		if (i == REUSE_WARM)
+			before = minor_faults();
+		unsigned char *volatile p = malloc(n);
+		if (!p)
+			return bad("malloc failed", i, 0);
+		memset(p, i & 0xff, n);
+		free(p);
+	}
+	long faults = minor_faults() - before;
+	if (before < 0 || faults >= REUSE_MAX_FAULTS)
+		return bad("pages faulted in again over 200 rounds of one block",
+			   faults, REUSE_MAX_FAULTS);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *m = argc > 1 ? argv[1] : "";
 	int rc = !strcmp(m, "calloc-fresh")      ? calloc_fresh()
 		 : !strcmp(m, "calloc-reuse")    ? calloc_reuse()
 		 : !strcmp(m, "quarantine-drop") ? quarantine_drop()
+		 : !strcmp(m, "reuse-faults")    ? reuse_faults()
 						 : bad("unknown mode", 0, 0);
 	if (!rc)
 		printf("RESULT ok\n");
