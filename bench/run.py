@@ -1003,7 +1003,8 @@ WHY_MISSED = {
                           "10-frame stack per malloc and free alone",
     ("real", "git"): "the quarantine keeps every freed block of a short program: `git log -p` "
                      "frees 39 MB of 16-64 KiB buffers that are never reused, so glibc hands out "
-                     "fresh pages (2.5x the page faults); ~1.5x with quarantine_mb=0",
+                     "fresh pages (6,444 page faults; 2,585 with quarantine_mb=0, glibc 1,261); "
+                     "see the quarantine_mb=0 column",
     ("real", "gcc"): "cc1's deep, varied stacks: a 10-frame walk and depot lookup per malloc "
                      "and free (22% of the time with quarantine_mb=0), and the quarantine's "
                      "fresh pages",
@@ -1013,8 +1014,9 @@ WHY_MISSED = {
                         "the scaling tables below",
     ("threads8", None): "memory-bound on 2 shared cores: compare glibc's own 8-vs-2 ratio in "
                         "the scaling tables below",
-    ("threads8", "malloc churn"): "memory, not locks: glibc itself does 0.92x (8 windows of "
-                                  "8,192 blocks do not fit 2 cores' caches)",
+    ("threads8", "malloc churn"): "memory, not locks: glibc's own 8-vs-2 ratio in the table "
+                                  "below is no better (8 windows of 8,192 blocks do not fit 2 "
+                                  "cores' caches)",
     ("rss", "largeset"): "the brief's layout: 16-byte guards both sides and 32/64-byte classes "
                          "make a 16-64-byte block take a 64- or 96-byte slot plus 16 bytes of "
                          "metadata (glibc: 32-80); that layout's floor is ~1.6x",
