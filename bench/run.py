@@ -1040,10 +1040,14 @@ def targets_table(results, report_rows, wls):
             return None
         return r["time_s"] / b["time_s"]
 
-    def verdict(ok, by_how=""):
+    def verdict(ok, by_how="", why=None):
+        """(verdict, why): why = WHY_MISSED's reason for (kind, workload), if missed."""
         if ok is None:
-            return "n/a"
-        return "**met**" if ok else "not met" + (" (%s)" % by_how if by_how else "")
+            return "n/a", ""
+        if ok:
+            return "**met**", ""
+        return ("not met" + (" (%s)" % by_how if by_how else ""),
+                why_missed(*why) if why else "")
 
     def peer_na(w, c):
         r = by.get((w, c))
@@ -1057,30 +1061,27 @@ def targets_table(results, report_rows, wls):
             continue
         if l is None:
             rows.append(("quarantine_mb=0 <= LSan: " + w.name,
-                         "%s vs LSan %s" % (fmt_ratio(m), peer_na(w.name, "lsan")), "n/a", ""))
+                         "%s vs LSan %s" % (fmt_ratio(m), peer_na(w.name, "lsan")), *verdict(None)))
         else:
             rows.append(("quarantine_mb=0 <= LSan: " + w.name,
                          "%s vs %s" % (fmt_ratio(m), fmt_ratio(l)),
-                         verdict(m <= l, "%.2fx LSan's ratio" % (m / l)),
-                         "" if m <= l else why_missed("q0", w.name)))
+                         *verdict(m <= l, "%.2fx LSan's ratio" % (m / l), why=("q0", w.name))))
     for w in heavy:  # 2. default at most half ASan
         m, a = ratio(w.name, "mpwrap"), ratio(w.name, "asan")
         if m is None:
             continue
         if a is None:
             rows.append(("default <= ASan / 2: " + w.name,
-                         "%s vs ASan %s" % (fmt_ratio(m), peer_na(w.name, "asan")), "n/a", ""))
+                         "%s vs ASan %s" % (fmt_ratio(m), peer_na(w.name, "asan")), *verdict(None)))
         else:
             rows.append(("default <= ASan / 2: " + w.name,
                          "%s vs %s / 2 = %s" % (fmt_ratio(m), fmt_ratio(a), fmt_ratio(a / 2)),
-                         verdict(m <= a / 2, "%.2fx the bound" % (m / (a / 2))),
-                         "" if m <= a / 2 else why_missed("asan", w.name)))
+                         *verdict(m <= a / 2, "%.2fx the bound" % (m / (a / 2)), why=("asan", w.name))))
     for w in wls:  # 3. real programs at most 1.3x glibc by default
         m = ratio(w.name, "mpwrap")
         if w.kind == "real" and m is not None:
             rows.append(("<= 1.3x glibc: " + w.name, fmt_ratio(m),
-                         verdict(m <= 1.3, "%.2fx the bound" % (m / 1.3)),
-                         "" if m <= 1.3 else why_missed("real", w.name)))
+                         *verdict(m <= 1.3, "%.2fx the bound" % (m / 1.3), why=("real", w.name))))
     for prefix, what in (("mt-", "churn"), ("mchurn-", "malloc churn")):
         tp = {}  # 4. thread scaling (default options)
         for t in (1, 2, 8):
@@ -1090,31 +1091,28 @@ def targets_table(results, report_rows, wls):
         if 1 in tp and 2 in tp:
             x = tp[2] / tp[1]
             rows.append(("2 threads >= 1.8x the work of 1 (%s)" % what, "%.2fx" % x,
-                         verdict(x >= 1.8), "" if x >= 1.8 else why_missed("threads2", what)))
+                         *verdict(x >= 1.8, why=("threads2", what))))
         if 2 in tp and 8 in tp:
             x = tp[8] / tp[2]
             rows.append(("8 threads lose <= 5%% against 2 (%s)" % what, "%.2fx" % x,
-                         verdict(x >= 0.95), "" if x >= 0.95 else why_missed("threads8", what)))
+                         *verdict(x >= 0.95, why=("threads8", what))))
     r, b = by.get(("largeset", "mpwrap")), by.get(("largeset", "glibc"))
     if r and b and r["rss_kb"] and b["rss_kb"]:  # 5. memory
         x = r["rss_kb"] / b["rss_kb"]
         rows.append(("peak RSS <= 1.5x glibc: largeset", fmt_ratio(x),
-                     verdict(x <= 1.5, "%.2fx the bound" % (x / 1.5)),
-                     "" if x <= 1.5 else why_missed("rss", "largeset")))
+                     *verdict(x <= 1.5, "%.2fx the bound" % (x / 1.5), why=("rss", "largeset"))))
     for w in wls:
         r, b = by.get((w.name, "mpwrap")), by.get((w.name, "glibc"))
         if w.kind == "real" and r and b and r["rss_kb"] and b["rss_kb"]:
             x = r["rss_kb"] / b["rss_kb"]
             rows.append(("peak RSS <= 2x glibc: " + w.name, fmt_ratio(x),
-                         verdict(x <= 2, "%.2fx the bound" % (x / 2)),
-                         "" if x <= 2 else why_missed("rss", w.name)))
+                         *verdict(x <= 2, "%.2fx the bound" % (x / 2), why=("rss", w.name))))
     for w in heavy:  # kept from issue 6
         m, v = ratio(w.name, "mpwrap"), ratio(w.name, "valgrind")
         if m is not None and v is not None:
             rows.append((">= 15x faster than Valgrind: " + w.name,
                          "Valgrind %s / mpwrap %s = %.1fx" % (fmt_ratio(v), fmt_ratio(m), v / m),
-                         verdict(v / m >= 15),
-                         "" if v / m >= 15 else why_missed("valgrind", w.name)))
+                         *verdict(v / m >= 15, why=("valgrind", w.name))))
     for mode in ("distinct", "shared"):
         on = [q for q in report_rows if q["mode"] == mode and q["n"] == 1000000 and
               q["config"] == "mpwrap"]
@@ -1123,10 +1121,10 @@ def targets_table(results, report_rows, wls):
         if on and off and on[0]["exit_ms"] is not None and off[0]["exit_ms"] is not None:
             cost = (on[0]["exit_ms"] - off[0]["exit_ms"]) / 1000.0
             rows.append(("1M leaked blocks (%s stacks) reported in <= 2 s" % mode,
-                         "%.2f s" % cost, verdict(cost <= 2), ""))
+                         "%.2f s" % cost, *verdict(cost <= 2)))
         elif on:
             rows.append(("1M leaked blocks (%s stacks) reported in <= 2 s" % mode,
-                         on[0]["status"], "not met", ""))
+                         on[0]["status"], *verdict(False)))
     if not rows:
         return ""
     lines = ["| target | measured | verdict | why, where missed |", "|---|---|---|---|"]
