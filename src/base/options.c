@@ -236,6 +236,11 @@ static int apply(const char *key, size_t klen, const char *val, size_t vlen,
 	return 1;
 }
 
+/* Warnings printed for one option string before the rest are only
+ * counted: 10,000 bad keys must not become 10,000 lines of the program's
+ * stderr. */
+#define MAX_WARNINGS 8
+
 int _mp_options_parse(const char *spec, int warn_fd)
 {
 	int warnings = 0;
@@ -253,13 +258,22 @@ int _mp_options_parse(const char *spec, int warn_fd)
 			p++;
 		size_t len = (size_t)(p - key);
 		const char *eq = memchr(key, '=', len);
+		int fd = warnings < MAX_WARNINGS ? warn_fd : -1;
 		if (!eq) {
-			warn(warn_fd, "expected key=value, got", key, len, NULL, 0);
+			warn(fd, "expected key=value, got", key, len, NULL, 0);
 			warnings++;
 			continue;
 		}
 		warnings += apply(key, (size_t)(eq - key), eq + 1,
-				  len - (size_t)(eq - key) - 1, warn_fd);
+				  len - (size_t)(eq - key) - 1, fd);
+	}
+	if (warnings > MAX_WARNINGS && warn_fd >= 0) {
+		struct mp_out o;
+		_mp_out_init(&o, warn_fd);
+		_mp_out_printf(&o, "mpwrap: warning: MPWRAP_OPTIONS: %d more "
+			       "ignored (%d in all)\n",
+			       warnings - MAX_WARNINGS, warnings);
+		_mp_out_flush(&o);
 	}
 	return warnings;
 }

@@ -241,6 +241,26 @@ SHIM void *pvalloc(size_t n)
 	return alloc_keep_errno(r ? r : ps, ps, CALLER, "pvalloc");
 }
 
+/* glibc also exports its allocator as __libc_malloc and the like (old
+ * programs, some runtimes and debugging allocators call them): the same
+ * shims under those names, or a block from glibc's heap would reach our
+ * free as an invalid pointer.  (__libc_reallocarray is GLIBC_PRIVATE.) */
+#define LIBC_ALIAS(name, of) \
+	extern __typeof(of) name __attribute__((alias(#of), visibility("default")))
+/* (the aliases need not repeat <stdlib.h>'s optimisation attributes) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas"
+#pragma GCC diagnostic ignored "-Wunknown-warning-option"
+#pragma GCC diagnostic ignored "-Wmissing-attributes"
+LIBC_ALIAS(__libc_malloc, malloc);
+LIBC_ALIAS(__libc_free, free);
+LIBC_ALIAS(__libc_calloc, calloc);
+LIBC_ALIAS(__libc_realloc, realloc);
+LIBC_ALIAS(__libc_memalign, memalign);
+LIBC_ALIAS(__libc_valloc, valloc);
+LIBC_ALIAS(__libc_pvalloc, pvalloc);
+#pragma GCC diagnostic pop
+
 /* The requested size: writing up to it never touches a guard. */
 SHIM size_t malloc_usable_size(void *p)
 {

@@ -301,6 +301,12 @@ int _mp_report_frame_end(const struct mp_symbol *sym)
 	/* below a thread's start routine: our trampoline, then glibc's */
 	if (__builtin_strcmp(sym->function, "_mp_thread_start") == 0)
 		return MP_FRAME_BEYOND;
+	/* A stripped program has no "main" to stop at: its caller, glibc's
+	 * start-up (and _start below it), is where the program's frames end,
+	 * as memcheck's and ASan's reports end there. */
+	if (__builtin_strncmp(sym->function, "__libc_start_", 13) == 0 ||
+	    __builtin_strcmp(sym->function, "_start") == 0)
+		return MP_FRAME_BEYOND;
 	return MP_FRAME_PRINT;
 }
 

@@ -113,7 +113,9 @@ check("includes point to the same layer or below", not bad, "\n".join(bad))
 
 # 4. only the shims define libc's and C++'s allocation symbols
 alloc = re.compile(r"^(malloc|free|calloc|realloc|reallocarray|memalign|posix_memalign|"
-                   r"aligned_alloc|valloc|pvalloc|malloc_usable_size|_Znw.*|_Zna.*|_Zdl.*|_Zda.*)$")
+                   r"aligned_alloc|valloc|pvalloc|malloc_usable_size|"
+                   r"__libc_(malloc|free|calloc|realloc|memalign|valloc|pvalloc)|"
+                   r"_Znw.*|_Zna.*|_Zdl.*|_Zda.*)$")
 owners = sorted({f"{defs[s]}: {s}" for s in defs if alloc.match(s)
                  and defs[s] not in ("preload", "preload_cxx")})
 check("only src/preload defines allocation symbols", not owners, "\n".join(owners))

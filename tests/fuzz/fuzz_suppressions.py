@@ -174,15 +174,20 @@ def mutate(rng, data, corpus):
 def expected(data):
     """(rule lines as (number, kind), first bad line number or None),
     straight from the documented format: one rule per line that is not
-    blank and not a comment, `kind:pattern` with a known kind."""
-    lines = data.decode("utf-8", errors="replace").splitlines()
+    blank and not a comment, `kind:pattern` with a known kind and a
+    pattern that is not empty; a leading byte-order mark is no part of the
+    first line; a file with a NUL byte is not text (bad line 0: the whole
+    file)."""
+    if b"\0" in data:
+        return [], 0
+    lines = data.decode("utf-8-sig", errors="replace").splitlines()
     rules = []
     for number, line in enumerate(lines, 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        kind, colon, _ = line.partition(":")
-        if not colon or kind.strip() not in KINDS:
+        kind, colon, pattern = line.partition(":")
+        if not colon or kind.strip() not in KINDS or not pattern.strip():
             return rules, number
         rules.append((number, kind.strip()))
     return rules, None
@@ -223,6 +228,9 @@ def check(data, path):
         msg = str(e)
         if bad_line is None:
             return f"InputError for a valid file: {msg}"
+        if bad_line == 0:
+            return None if "NUL bytes" in msg else \
+                f"InputError for a file with NUL bytes does not say so: {msg}"
         if not msg.startswith(f"{path}:{bad_line}: "):
             return (f"InputError names the wrong line (expected "
                     f"{path}:{bad_line}): {msg}")
