@@ -68,6 +68,7 @@ int _mp_init(void)
 					  STDERR_FILENO);
 			_mp_stack_init();
 			_mp_stack_on_mismatch(_mp_report_unwind_mismatch);
+			_mp_depot_on_full(_mp_report_depot_full);
 			_mp_report_init();
 			register_fork_handlers();
 			_mp_procgate_init();

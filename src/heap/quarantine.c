@@ -14,9 +14,18 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
-#define RING_CAP ((size_t)1 << 20) /* entries per shard */
+/* Entries per shard: 1 Mi (16 MiB reserved, touched as it fills), or under
+ * an address space limit (ulimit -v) a ring that keeps all eight shards
+ * within 1/64 of the limit: 2 MiB each under 1 GiB.  Fewer entries only
+ * evict by count sooner.  Decided once, before the first ring is mapped. */
+#define RING_MAX ((size_t)1 << 20)
+#define RING_MIN ((size_t)1 << 12)
+static size_t ring_cap = RING_MAX;
+#define RING_CAP ring_cap
 /* bytes of a block _mp_prefetch_block already asks for (guard.h) */
 #define MP_POISON_PREFETCHED 240
 
@@ -111,6 +120,27 @@ void _mp_quarantine_drop_pages(uintptr_t lo, uintptr_t hi, size_t size)
 	}
 }
 
+static void size_rings(void)
+{
+	static atomic_int done;
+	if (atomic_load_explicit(&done, memory_order_acquire))
+		return;
+	static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&once);
+	struct rlimit rl;
+	if (!atomic_load(&done) && getrlimit(RLIMIT_AS, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY) {
+		size_t fit = (size_t)(rl.rlim_cur / 64 / MP_ARENAS /
+				      sizeof(struct mp_qent));
+		size_t cap = RING_MIN;
+		while (cap * 2 <= fit && cap < RING_MAX)
+			cap *= 2;
+		ring_cap = cap;
+	}
+	atomic_store_explicit(&done, 1, memory_order_release);
+	pthread_mutex_unlock(&once);
+}
+
 static struct shard *my_shard(void)
 {
 	return &shards[_mp_arena()];
@@ -120,6 +150,7 @@ size_t _mp_quarantine_push(uintptr_t user, size_t size, struct mp_qent *out,
 			   size_t max)
 {
 	struct shard *q = my_shard();
+	size_rings();
 	pthread_mutex_lock(&q->lock);
 	if (!q->ring) {
 		void *m = _mp_map(RING_CAP * sizeof *q->ring, 1);
