@@ -58,7 +58,7 @@ void _mp_report_depot_full(void)
 	int limited = getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY;
 	_mp_report_begin(&o);
 	_mp_report_prefix(&o);
-	_mp_out_str(&o, "mpwrap: stacks cannot be recorded from here on: ");
+	_mp_out_str(&o, "mpwrap: stacks cannot be recorded: ");
 	if (limited)
 		_mp_out_printf(&o, "no address space left for them under the "
 			       "limit of %zu MiB (ulimit -v)",
@@ -66,8 +66,8 @@ void _mp_report_depot_full(void)
 	else
 		_mp_out_str(&o, "no memory left for them, or the stack depot "
 			    "is full");
-	_mp_out_str(&o, "; later allocations and frees are reported without "
-		    "stacks (said once)\n");
+	_mp_out_str(&o, "; blocks whose stack could not be stored are "
+		    "reported without it (said once)\n");
 	_mp_report_end(&o);
 	errno = saved;
 }
