@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "json.h"
 #include "large.h"
+#include "quarantine.h"
 #include "loaderprobe.h"
 #include "depot.h"
 #include "gpsites.h"
@@ -331,9 +332,11 @@ static void json_summary_stats(struct mp_out *o, const struct mp_leak_set *ls,
 	_mp_large_realloc_counts(&copied, &in_place);
 	_mp_out_printf(o, "],\"large\":{\"blocks\":%zu,\"bytes\":%zu},"
 		       "\"allocations\":%zu,\"frees\":%zu,\"peak_bytes\":%zu,"
-		       "\"realloc\":{\"copied_bytes\":%zu,\"in_place\":%zu}}",
+		       "\"realloc\":{\"copied_bytes\":%zu,\"in_place\":%zu},"
+		       "\"exit_check\":{\"quarantined_blocks\":%zu}}",
 		       st.large_blocks, st.large_bytes, st.allocs, st.frees,
-		       st.peak_bytes, copied, in_place);
+		       st.peak_bytes, copied, in_place,
+		       _mp_quarantine_own_visited());
 }
 
 /* A temporary name no one can guess and plant first: pid and 64 random
