@@ -305,6 +305,9 @@ void *_mp_resize_in_place(void *ptr, size_t n, uintptr_t caller, int *regrown)
 		_mp_guard_fill_rear(p, n, MP_GUARD_SIZE);
 		large_bytes += n;
 		large_bytes -= old;
+		/* counted as the move it replaces: one allocation, one free */
+		large_allocs++;
+		large_frees++;
 	}
 	_mp_large_unlock();
 	if (e) {
