@@ -14,6 +14,8 @@
 #include "slab.h"
 #include "stack.h"
 
+#include <string.h>
+
 #define BATCH 64
 
 struct batch {
@@ -180,7 +182,10 @@ int _mp_check_all(uintptr_t caller, const char *where)
 	int more;
 	do { /* a full batch leaves the rest for another pass */
 		int before = b.blocks;
-		_mp_quarantine_foreach(check_poison, &b);
+		if (b.sweep && !strcmp(where, "exit"))
+			_mp_quarantine_foreach_own(check_poison, &b);
+		else
+			_mp_quarantine_foreach(check_poison, &b);
 		more = b.n >= BATCH && b.blocks > before;
 		flush(&b);
 	} while (more);

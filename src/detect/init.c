@@ -31,7 +31,7 @@ static void register_fork_handlers(void)
 {
 	_mp_procgate_on_fork(MP_FORK_REPORT, NULL, NULL, _mp_report_fork_child);
 	_mp_procgate_on_fork(MP_FORK_QUARANTINE, _mp_quarantine_lock,
-			     _mp_quarantine_unlock, _mp_quarantine_unlock);
+			     _mp_quarantine_unlock, _mp_quarantine_fork_child);
 	_mp_procgate_on_fork(MP_FORK_DEPOT, _mp_depot_lock, _mp_depot_unlock,
 			     _mp_depot_unlock);
 	_mp_procgate_on_fork(MP_FORK_CLASSES, _mp_slab_lock_all,
@@ -68,6 +68,7 @@ int _mp_init(void)
 					  STDERR_FILENO);
 			_mp_stack_init();
 			_mp_stack_on_mismatch(_mp_report_unwind_mismatch);
+			_mp_depot_on_full(_mp_report_depot_full);
 			_mp_report_init();
 			register_fork_handlers();
 			_mp_procgate_init();

@@ -163,12 +163,14 @@ static void *large_alloc(size_t n, size_t align, unsigned family,
 			 uint32_t stack)
 {
 	size_t front = align > MP_GUARD_SIZE ? align : MP_GUARD_SIZE;
-	size_t total;
+	size_t total, slack = family & MP_ALLOC_SLACK ? n / 2 : 0;
 	if (__builtin_add_overflow(n, front + MP_GUARD_SIZE, &total) ||
 	    total > PTRDIFF_MAX) {
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (total <= PTRDIFF_MAX - slack) /* else no room to spare */
+		total += slack;
 	char *real = align > MP_GUARD_SIZE ? _mp_real_memalign(align, total) :
 		     family & MP_ALLOC_ZERO ? _mp_real_calloc(1, total) : _mp_real_malloc(total);
 	if (!real) {
@@ -180,7 +182,8 @@ static void *large_alloc(size_t n, size_t align, unsigned family,
 	struct mp_large e = { .user = user, .real = (uintptr_t)real, .size = n,
 			      .alloc_stack = stack, .state = MP_ST_LIVE,
 			      .family = family & MP_FAM_MASK,
-			      .align_log = align_log(align) };
+			      .align_log = align_log(align),
+			      .regrown = (family & MP_ALLOC_REGROW) != 0 };
 	if (track_large(&e) != 0) {
 		_mp_real_free(real);
 		errno = ENOMEM;
@@ -254,6 +257,67 @@ static void *alloc_impl(size_t n, size_t align, unsigned family,
 	if (p)
 		count_alloc(n);
 	return p && zero ? memset(p, 0, n) : p;
+}
+
+/* ---- realloc in place ---------------------------------------------------- */
+
+static inline void left_pool(void *ret);
+
+/* The live large block at p may be resized to n where it is; large lock
+ * held.  Sets *regrown. */
+static struct mp_large *resizable_locked(uintptr_t p, size_t n, int *regrown)
+{
+	struct mp_large *e = _mp_large_find_locked(p);
+	*regrown = e && e->regrown;
+	if (!e || !e->regrown || e->state != MP_ST_LIVE ||
+	    (e->flags & (MP_F_INTERNAL | MP_F_GUARDPAGE | MP_F_REPORTED)) ||
+	    e->family != MP_FAM_MALLOC || e->user - e->real != MP_GUARD_SIZE)
+		return NULL;
+	size_t room = _mp_real_usable_size((void *)e->real);
+	if (room < 2 * MP_GUARD_SIZE)
+		return NULL;
+	room -= 2 * MP_GUARD_SIZE;
+	if (n > room || n < room / 4 || !_mp_guards16_intact(p, e->size))
+		return NULL; /* damaged guards: the move's free reports them */
+	return e;
+}
+
+void *_mp_resize_in_place(void *ptr, size_t n, uintptr_t caller, int *regrown)
+{
+	uintptr_t p = (uintptr_t)ptr;
+	*regrown = 0;
+	if (n <= MP_MAX_CLASS || _mp_busy() || _mp_ensure_init() != 0)
+		return NULL;
+	_mp_large_lock();
+	int ok = resizable_locked(p, n, regrown) != NULL;
+	_mp_large_unlock();
+	if (!ok)
+		return NULL;
+	_mp_tls.in_pool++;
+	uint32_t stack = _mp_stack_here(caller); /* no lock held */
+	size_t old = 0;
+	_mp_large_lock();
+	struct mp_large *e = resizable_locked(p, n, regrown); /* still? */
+	if (e) {
+		old = e->size;
+		e->size = n;
+		e->alloc_stack = stack;
+		_mp_guard_fill_rear(p, n, MP_GUARD_SIZE);
+		large_bytes += n;
+		large_bytes -= old;
+		/* counted as the move it replaces: one allocation, one free */
+		large_allocs++;
+		large_frees++;
+	}
+	_mp_large_unlock();
+	if (e) {
+		count_free(old);
+		count_alloc(n);
+		_mp_large_note_realloc(0, 1);
+	}
+	_mp_tls.in_pool--;
+	left_pool(e ? ptr : NULL);
+	return e ? ptr : NULL;
 }
 
 /* ---- free --------------------------------------------------------------- */

@@ -19,6 +19,17 @@ void *_mp_alloc_as(size_t n, size_t align, unsigned family, uintptr_t caller);
  * is then taken from the real calloc, which skips the memset on fresh
  * pages, so a big zeroed table costs only the pages the program touches. */
 #define MP_ALLOC_ZERO 0x100u
+/* realloc's new block (realloc.c): a large one is marked as made by
+ * realloc (REGROW), and given half its size again of room to grow in
+ * place (SLACK) when the block it replaces was made by realloc too. */
+#define MP_ALLOC_REGROW 0x200u
+#define MP_ALLOC_SLACK 0x400u
+
+/* realloc(ptr, n) of a large block made by realloc, done where it is when
+ * its real block has room (and n is not under a quarter of it): the rear
+ * guard moves, the allocation stack becomes this call's.  NULL when the
+ * block must move; *regrown then says whether it was made by realloc. */
+void *_mp_resize_in_place(void *ptr, size_t n, uintptr_t caller, int *regrown);
 
 /* How a block is released: by which family and, for a sized or aligned
  * operator delete, with which size and alignment. */

@@ -1,8 +1,17 @@
 /* realloc.c - realloc and malloc_usable_size: both start from the facts
- * of the live block a pointer names.  realloc always moves a tracked block
- * (a stale pointer to the old one then lands in quarantine, where writes
- * through it are caught); one of our helpers' own blocks stays with the
- * real allocator. */
+ * of the live block a pointer names.  realloc moves a tracked block (a
+ * stale pointer to the old one then lands in quarantine, where writes
+ * through it are caught), as memcheck does, with one exception that keeps
+ * a growing buffer linear: a large block (over 4 KiB) that realloc made
+ * and that is realloc'd again is resized in place when its real block has
+ * room, and when it must move it gets half its size again of room.  So
+ * every block's first realloc moves, small blocks always move (a copy of
+ * at most 4 KiB), and a buffer grown step by step moves a logarithmic
+ * number of times instead of at every step (bash's $(...) of 2 MB grew
+ * its buffer 16k times, copying 16 GB).  A stale pointer kept across an
+ * in-place step is still the block's own pointer: nothing to catch, as
+ * with glibc.  One of our helpers' own blocks stays with the real
+ * allocator. */
 #define _GNU_SOURCE
 #include "pool.h"
 #include "large.h"
@@ -114,12 +123,20 @@ void *_mp_realloc(void *ptr, size_t n, uintptr_t caller)
 		_mp_free(ptr, caller, "realloc");
 		return NULL;
 	}
-	/* Always move: a stale pointer to the old block then lands in
-	 * quarantine, where writes through it are caught. */
-	void *q = _mp_alloc(n, MP_ALIGN, caller);
+	int regrown = 0;
+	if (!_mp_boot_owns(ptr) && b.cls < 0) {
+		void *same = _mp_resize_in_place(ptr, n, caller, &regrown);
+		if (same)
+			return same;
+	}
+	/* Move: a stale pointer to the old block then lands in quarantine,
+	 * where writes through it are caught. */
+	void *q = _mp_alloc_as(n, MP_ALIGN, MP_FAM_MALLOC | MP_ALLOC_REGROW |
+			       (regrown ? MP_ALLOC_SLACK : 0), caller);
 	if (!q)
 		return NULL;
 	memcpy(q, ptr, old < n ? old : n);
+	_mp_large_note_realloc(old < n ? old : n, 0);
 	_mp_free(ptr, caller, "realloc");
 	return q;
 }

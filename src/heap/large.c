@@ -11,6 +11,7 @@
 #include "vm.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 
 static pthread_mutex_t large_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -125,6 +126,24 @@ struct mp_large *_mp_large_next_locked(size_t *pos)
 }
 
 size_t _mp_large_count_locked(void) { return count; }
+
+static atomic_size_t realloc_copied, realloc_in_place;
+
+void _mp_large_note_realloc(size_t copied, int in_place)
+{
+	if (copied)
+		atomic_fetch_add_explicit(&realloc_copied, copied,
+					  memory_order_relaxed);
+	if (in_place)
+		atomic_fetch_add_explicit(&realloc_in_place, 1,
+					  memory_order_relaxed);
+}
+
+void _mp_large_realloc_counts(size_t *copied, size_t *in_place)
+{
+	*copied = atomic_load_explicit(&realloc_copied, memory_order_relaxed);
+	*in_place = atomic_load_explicit(&realloc_in_place, memory_order_relaxed);
+}
 
 void _mp_large_reset(void)
 {

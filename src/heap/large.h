@@ -15,6 +15,8 @@ struct mp_large {
 			       * map_pages pages from guardpage.c */
 	uint8_t gp_under : 1; /* guard page before the block, not after */
 	uint8_t aux : 3;      /* enum mp_aux (block.h) */
+	uint8_t regrown : 1;  /* made by realloc: the next realloc may resize
+			       * it in place (realloc.c) */
 	uint8_t family : MP_FAM_BITS;          /* enum mp_family */
 	uint8_t align_log : 8 - MP_FAM_BITS;   /* aligned new: log2(alignment) */
 	uint32_t map_pages;
@@ -47,6 +49,13 @@ struct mp_large *_mp_large_find_interior_locked(uintptr_t p);
 struct mp_large *_mp_large_next_locked(size_t *pos);
 
 size_t _mp_large_count_locked(void);
+
+/* realloc's work, for the JSON report's stats (a debug figure: a realloc
+ * loop that copies its whole buffer at every step shows here as bytes
+ * growing with the square of the steps): bytes copied from old blocks to
+ * new ones, and reallocs that resized a block in place. */
+void _mp_large_note_realloc(size_t copied, int in_place);
+void _mp_large_realloc_counts(size_t *copied, size_t *in_place);
 
 /* Drop the table (entries must have been released). */
 void _mp_large_reset(void);

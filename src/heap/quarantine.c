@@ -14,9 +14,18 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
-#define RING_CAP ((size_t)1 << 20) /* entries per shard */
+/* Entries per shard: 1 Mi (16 MiB reserved, touched as it fills), or under
+ * an address space limit (ulimit -v) a ring that keeps all eight shards
+ * within 1/64 of the limit: 2 MiB each under 1 GiB.  Fewer entries only
+ * evict by count sooner.  Decided once, before the first ring is mapped. */
+#define RING_MAX ((size_t)1 << 20)
+#define RING_MIN ((size_t)1 << 12)
+static size_t ring_cap = RING_MAX;
+#define RING_CAP ring_cap
 /* bytes of a block _mp_prefetch_block already asks for (guard.h) */
 #define MP_POISON_PREFETCHED 240
 
@@ -27,10 +36,12 @@ struct shard {
 	pthread_mutex_t lock;
 	struct mp_qent *ring;
 	size_t head, count, bytes;
+	size_t pushed; /* blocks ever pushed (this process and its parents) */
+	size_t mark;   /* pushed when this process was forked (0: not a child) */
 } __attribute__((aligned(64)));
 
 static struct shard shards[MP_ARENAS] = {
-#define S { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0 }
+#define S { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0, 0, 0 }
 	S, S, S, S, S, S, S, S
 #undef S
 };
@@ -111,6 +122,27 @@ void _mp_quarantine_drop_pages(uintptr_t lo, uintptr_t hi, size_t size)
 	}
 }
 
+static void size_rings(void)
+{
+	static atomic_int done;
+	if (atomic_load_explicit(&done, memory_order_acquire))
+		return;
+	static pthread_mutex_t once = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&once);
+	struct rlimit rl;
+	if (!atomic_load(&done) && getrlimit(RLIMIT_AS, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY) {
+		size_t fit = (size_t)(rl.rlim_cur / 64 / MP_ARENAS /
+				      sizeof(struct mp_qent));
+		size_t cap = RING_MIN;
+		while (cap * 2 <= fit && cap < RING_MAX)
+			cap *= 2;
+		ring_cap = cap;
+	}
+	atomic_store_explicit(&done, 1, memory_order_release);
+	pthread_mutex_unlock(&once);
+}
+
 static struct shard *my_shard(void)
 {
 	return &shards[_mp_arena()];
@@ -120,6 +152,7 @@ size_t _mp_quarantine_push(uintptr_t user, size_t size, struct mp_qent *out,
 			   size_t max)
 {
 	struct shard *q = my_shard();
+	size_rings();
 	pthread_mutex_lock(&q->lock);
 	if (!q->ring) {
 		void *m = _mp_map(RING_CAP * sizeof *q->ring, 1);
@@ -138,6 +171,7 @@ size_t _mp_quarantine_push(uintptr_t user, size_t size, struct mp_qent *out,
 	q->ring[(q->head + q->count) & (RING_CAP - 1)] =
 		(struct mp_qent){ user, size };
 	q->count++;
+	q->pushed++;
 	q->bytes += weight(size);
 	k += evict_locked(q, out + k, max - k);
 	pthread_mutex_unlock(&q->lock);
@@ -153,13 +187,20 @@ size_t _mp_quarantine_drain(struct mp_qent *out, size_t max)
 	return k;
 }
 
-void _mp_quarantine_foreach(void (*fn)(const struct mp_qent *, void *),
-			    void *arg)
+static atomic_size_t visited_own;
+
+static void foreach(void (*fn)(const struct mp_qent *, void *), void *arg,
+		    int own)
 {
 	for (int a = 0; a < MP_ARENAS; a++) {
 		struct shard *q = &shards[a];
 		pthread_mutex_lock(&q->lock);
-		for (size_t i = 0; i < q->count; i++) {
+		size_t first = 0;
+		if (own && q->pushed - q->mark < q->count)
+			first = q->count - (q->pushed - q->mark);
+		if (own)
+			atomic_fetch_add(&visited_own, q->count - first);
+		for (size_t i = first; i < q->count; i++) {
 			/* the checks read every block: ask ahead (the ring
 			 * is in free order, its blocks all over the slabs) */
 			if (i + FOREACH_AHEAD < q->count) {
@@ -172,6 +213,32 @@ void _mp_quarantine_foreach(void (*fn)(const struct mp_qent *, void *),
 			fn(&q->ring[(q->head + i) & (RING_CAP - 1)], arg);
 		}
 		pthread_mutex_unlock(&q->lock);
+	}
+}
+
+void _mp_quarantine_foreach(void (*fn)(const struct mp_qent *, void *),
+			    void *arg)
+{
+	foreach(fn, arg, 0);
+}
+
+void _mp_quarantine_foreach_own(void (*fn)(const struct mp_qent *, void *),
+				void *arg)
+{
+	foreach(fn, arg, 1);
+}
+
+size_t _mp_quarantine_own_visited(void)
+{
+	return atomic_load(&visited_own);
+}
+
+void _mp_quarantine_fork_child(void)
+{
+	atomic_store(&visited_own, 0);
+	for (int a = MP_ARENAS - 1; a >= 0; a--) {
+		shards[a].mark = shards[a].pushed;
+		pthread_mutex_unlock(&shards[a].lock);
 	}
 }
 

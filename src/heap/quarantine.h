@@ -36,6 +36,19 @@ void _mp_quarantine_drop_pages(uintptr_t lo, uintptr_t hi, size_t size);
 void _mp_quarantine_foreach(void (*fn)(const struct mp_qent *, void *),
 			    void *arg);
 
+/* The same for the blocks this process freed itself: in a forked child,
+ * only those pushed since the fork.  The exit check of a child uses it: the
+ * inherited ones are the parent's, which checks its own copies, and
+ * checking them in every child made each child's exit cost as much as the
+ * parent's whole quarantine (bash subshells).  Counts the blocks visited
+ * (_mp_quarantine_own_visited, for the JSON report's stats). */
+void _mp_quarantine_foreach_own(void (*fn)(const struct mp_qent *, void *),
+				void *arg);
+size_t _mp_quarantine_own_visited(void);
+/* fork's child handler: unlock every shard (as _mp_quarantine_unlock) and
+ * mark what is inherited. */
+void _mp_quarantine_fork_child(void);
+
 /* Forget everything (mp_destroy: blocks are released by their owners). */
 void _mp_quarantine_reset(void);
 void _mp_quarantine_lock(void);

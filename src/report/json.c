@@ -7,6 +7,8 @@
  */
 #define _GNU_SOURCE
 #include "json.h"
+#include "large.h"
+#include "quarantine.h"
 #include "loaderprobe.h"
 #include "depot.h"
 #include "gpsites.h"
@@ -326,10 +328,15 @@ static void json_summary_stats(struct mp_out *o, const struct mp_leak_set *ls,
 			       "\"quarantined\":%zu,\"free\":%zu}", c ? "," : "",
 			       st.cls[c].size, st.cls[c].total, st.cls[c].in_use,
 			       st.cls[c].quarantined, st.cls[c].free);
+	size_t copied, in_place;
+	_mp_large_realloc_counts(&copied, &in_place);
 	_mp_out_printf(o, "],\"large\":{\"blocks\":%zu,\"bytes\":%zu},"
-		       "\"allocations\":%zu,\"frees\":%zu,\"peak_bytes\":%zu}",
+		       "\"allocations\":%zu,\"frees\":%zu,\"peak_bytes\":%zu,"
+		       "\"realloc\":{\"copied_bytes\":%zu,\"in_place\":%zu},"
+		       "\"exit_check\":{\"quarantined_blocks\":%zu}}",
 		       st.large_blocks, st.large_bytes, st.allocs, st.frees,
-		       st.peak_bytes);
+		       st.peak_bytes, copied, in_place,
+		       _mp_quarantine_own_visited());
 }
 
 /* A temporary name no one can guess and plant first: pid and 64 random

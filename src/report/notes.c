@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdatomic.h>
 
 void _mp_report_deepbind(const char *file)
@@ -48,6 +49,28 @@ void _mp_report_loader_stuck(void)
 }
 
 /* ---- stack capture notes (unwinder=2, verbosity=2) ---------------------- */
+
+void _mp_report_depot_full(void)
+{
+	struct mp_out o;
+	int saved = errno;
+	struct rlimit rl;
+	int limited = getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY;
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	_mp_out_str(&o, "mpwrap: stacks cannot be recorded: ");
+	if (limited)
+		_mp_out_printf(&o, "no address space left for them under the "
+			       "limit of %zu MiB (ulimit -v)",
+			       (size_t)(rl.rlim_cur >> 20));
+	else
+		_mp_out_str(&o, "no memory left for them, or the stack depot "
+			    "is full");
+	_mp_out_str(&o, "; blocks whose stack could not be stored are "
+		    "reported without it (said once)\n");
+	_mp_report_end(&o);
+	errno = saved;
+}
 
 void _mp_report_unwind_mismatch(unsigned k, const uintptr_t *fast, unsigned nf,
 				const uintptr_t *ref, unsigned nr)

@@ -111,6 +111,9 @@ void _mp_report_notice(const char *what, const char *path, const char *why,
 void _mp_report_unwind_mismatch(unsigned k, const uintptr_t *fast, unsigned nf,
 				const uintptr_t *ref, unsigned nr);
 void _mp_report_unwinder_note(void);
+/* The stack depot cannot store another stack (no address space left, or
+ * its maximum reached): one line, said once per process. */
+void _mp_report_depot_full(void);
 
 /* The leak report at exit (leakreport.c): the groups of the kinds listed
  * (show_reachable), at most max_leak_groups of them, then LEAK SUMMARY;

@@ -4,7 +4,14 @@
  * per-block metadata stays at 16 bytes with millions of blocks sharing a few
  * thousand distinct stacks.  Records are immutable once published: lookups
  * walk hash chains with acquire loads and no lock; only inserts lock.
- * Memory is reserved with mmap(MAP_NORESERVE) and touched as it fills.
+ * Memory is reserved with mmap(MAP_NORESERVE) and touched as it fills, in
+ * chunks that grow geometrically as stacks arrive (never the whole 2 GiB a
+ * worst case needs at once): under `ulimit -v` a program keeps its address
+ * space for itself.  Records never move (ids and chains hold their
+ * addresses), so a chunk is never remapped or grown in place; the id table
+ * is a directory of fixed chunks for the same reason.  When no chunk can be
+ * mapped the depot says so once (the hook set by _mp_depot_on_full) and
+ * blocks get no stack from then on.
  */
 #define _GNU_SOURCE
 #include "mpassert.h"
@@ -42,20 +49,52 @@ struct rec {
 		  ((size_t)1 << LEVEL_BITS(2)) + ((size_t)1 << LEVEL_BITS(3)))
 _Static_assert(LEVELS == 4, "NBUCKETS sums every level");
 #define MAX_IDS ((size_t)1 << 24)
-#define ARENA_BYTES ((size_t)1 << 31)
+#define ARENA_BYTES ((size_t)1 << 31) /* records of all chunks, at most */
+/* Arena chunks: the first 256 KiB (a few thousand stacks), each next one
+ * twice the last up to 64 MiB; one that cannot be mapped is asked for at
+ * half the size down to CHUNK_MIN before the depot gives up. */
+#define CHUNK_FIRST ((size_t)256 << 10)
+#define CHUNK_MAX ((size_t)64 << 20)
+#define CHUNK_MIN ((size_t)64 << 10)
+#define MAX_CHUNKS 128
+/* The id table: a directory of IDS_PER_DIR-entry pages (512 KiB each). */
+#define IDS_SHIFT 16
+#define IDS_PER_DIR ((size_t)1 << IDS_SHIFT)
+#define IDS_DIRS (MAX_IDS / IDS_PER_DIR)
 
 static pthread_mutex_t depot_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic uint32_t *buckets;     /* NBUCKETS heads, level by level */
 static _Atomic int level;             /* the level new records go into */
-static _Atomic(struct rec *) *ids;    /* MAX_IDS records, index = id */
-static char *arena;
-static size_t arena_used;
+/* records by id: ids[id >> IDS_SHIFT][id & (IDS_PER_DIR - 1)]; a page is
+ * published (release) before any id in it */
+static _Atomic(_Atomic(struct rec *) *) ids[IDS_DIRS];
+static struct chunk {
+	char *base;
+	size_t len;
+} chunks[MAX_CHUNKS];
+static unsigned nchunks;
+static size_t chunk_used;             /* bytes used of the last chunk */
+static size_t arena_used;             /* bytes of records, every chunk */
 static _Atomic uint32_t nids;         /* last id handed out */
 static _Atomic int ready;
+static int full;                      /* said it: no more stacks */
+static void (*on_full)(void);
+
+void _mp_depot_on_full(void (*hook)(void))
+{
+	on_full = hook;
+}
 
 static void *reserve(size_t n)
 {
 	return _mp_map(n, 1);
+}
+
+static _Atomic(struct rec *) *id_slot(uint32_t id)
+{
+	_Atomic(struct rec *) *page = atomic_load_explicit(
+		&ids[id >> IDS_SHIFT], memory_order_acquire);
+	return &page[id & (IDS_PER_DIR - 1)];
 }
 
 /* depot_lock held */
@@ -63,15 +102,52 @@ static int setup_locked(void)
 {
 	if (atomic_load(&ready))
 		return 0;
-	buckets = reserve(NBUCKETS * sizeof *buckets);
-	ids = reserve(MAX_IDS * sizeof *ids);
-	arena = reserve(ARENA_BYTES);
-	if (!buckets || !ids || !arena)
+	if (!buckets)
+		buckets = reserve(NBUCKETS * sizeof *buckets);
+	if (!buckets)
 		return -1;
-	arena_used = 0;
+	arena_used = chunk_used = 0;
+	nchunks = 0;
 	atomic_store(&nids, 0);
 	atomic_store(&level, 0);
 	atomic_store_explicit(&ready, 1, memory_order_release);
+	return 0;
+}
+
+/* Room for `need` bytes of record, a new chunk if the last is full;
+ * NULL when none can be mapped.  depot_lock held. */
+static char *room_locked(size_t need)
+{
+	if (nchunks && chunk_used + need <= chunks[nchunks - 1].len) {
+		char *r = chunks[nchunks - 1].base + chunk_used;
+		chunk_used += need;
+		return r;
+	}
+	if (nchunks == MAX_CHUNKS || arena_used + need > ARENA_BYTES)
+		return NULL;
+	size_t len = nchunks ? chunks[nchunks - 1].len * 2 : CHUNK_FIRST;
+	if (len > CHUNK_MAX)
+		len = CHUNK_MAX;
+	char *m = NULL;
+	for (; len >= CHUNK_MIN && !(m = reserve(len)); len /= 2)
+		;
+	if (!m)
+		return NULL;
+	chunks[nchunks++] = (struct chunk){ m, len };
+	chunk_used = need;
+	return m;
+}
+
+/* The id page for id exists (mapped now if not).  depot_lock held. */
+static int id_page_locked(uint32_t id)
+{
+	size_t d = id >> IDS_SHIFT;
+	if (atomic_load_explicit(&ids[d], memory_order_relaxed))
+		return 0;
+	_Atomic(struct rec *) *page = reserve(IDS_PER_DIR * sizeof *page);
+	if (!page)
+		return -1;
+	atomic_store_explicit(&ids[d], page, memory_order_release);
 	return 0;
 }
 
@@ -106,7 +182,7 @@ static uint32_t lookup(uint32_t h, const uintptr_t *pcs, unsigned n,
 	for (int l = atomic_load_explicit(&level, memory_order_acquire); l >= 0; l--) {
 		uint32_t id = atomic_load_explicit(bucket(l, h), memory_order_acquire);
 		while (id) {
-			struct rec *r = atomic_load_explicit(&ids[id], memory_order_acquire);
+			struct rec *r = atomic_load_explicit(id_slot(id), memory_order_acquire);
 			if (r->hash == h && r->depth == n && r->gen == gen &&
 			    memcmp(r->pc, pcs, n * sizeof *pcs) == 0)
 				return id;
@@ -191,12 +267,17 @@ static uint32_t put_slow(const uintptr_t *pcs, unsigned n, uint32_t gen)
 	}
 	pthread_mutex_lock(&depot_lock);
 	uint32_t id = 0;
+	int say = 0;
 	if (setup_locked() == 0) {
 		id = lookup(h, pcs, n, gen);
 		size_t need = sizeof(struct rec) + n * sizeof(uintptr_t);
 		uint32_t next_id = atomic_load(&nids) + 1;
-		if (!id && next_id < MAX_IDS && arena_used + need <= ARENA_BYTES) {
-			struct rec *r = (struct rec *)(arena + arena_used);
+		struct rec *r = NULL;
+		if (!id && next_id < MAX_IDS && id_page_locked(next_id) == 0)
+			r = (struct rec *)room_locked(need);
+		if (!id && !r && !full)
+			say = full = 1;
+		if (r) {
 			arena_used += need;
 			r->hash = h;
 			r->depth = n;
@@ -209,12 +290,16 @@ static uint32_t put_slow(const uintptr_t *pcs, unsigned n, uint32_t gen)
 			_Atomic uint32_t *b = bucket(l, h);
 			r->next = atomic_load(b);
 			id = next_id;
-			atomic_store_explicit(&ids[id], r, memory_order_release);
+			atomic_store_explicit(id_slot(id), r, memory_order_release);
 			atomic_store(&nids, id);
 			atomic_store_explicit(b, id, memory_order_release);
 		}
+	} else if (!full) {
+		say = full = 1;
 	}
 	pthread_mutex_unlock(&depot_lock);
+	if (say && on_full) /* said with no lock of ours held */
+		on_full();
 	return id;
 }
 
@@ -223,7 +308,7 @@ unsigned _mp_depot_get(uint32_t id, const uintptr_t **pcs)
 	if (!id || !atomic_load_explicit(&ready, memory_order_acquire) ||
 	    id > atomic_load(&nids))
 		return 0;
-	struct rec *r = atomic_load_explicit(&ids[id], memory_order_acquire);
+	struct rec *r = atomic_load_explicit(id_slot(id), memory_order_acquire);
 	MP_DCHECK(r && r->depth <= MP_MAX_DEPTH);
 	*pcs = r->pc;
 	return r->depth;
@@ -236,7 +321,7 @@ uint32_t _mp_depot_gen(uint32_t id)
 	if (!id || !atomic_load_explicit(&ready, memory_order_acquire) ||
 	    id > atomic_load(&nids))
 		return 0;
-	return atomic_load_explicit(&ids[id], memory_order_acquire)->gen;
+	return atomic_load_explicit(id_slot(id), memory_order_acquire)->gen;
 }
 
 size_t _mp_depot_bytes(void)
@@ -255,11 +340,18 @@ void _mp_depot_reset(void)
 	if (atomic_load(&ready)) {
 		atomic_store(&ready, 0);
 		_mp_unmap((void *)buckets, NBUCKETS * sizeof *buckets);
-		_mp_unmap((void *)ids, MAX_IDS * sizeof *ids);
-		_mp_unmap(arena, ARENA_BYTES);
+		for (size_t d = 0; d < IDS_DIRS; d++) {
+			_Atomic(struct rec *) *page = atomic_load(&ids[d]);
+			if (page)
+				_mp_unmap((void *)page, IDS_PER_DIR * sizeof *page);
+			atomic_store(&ids[d], NULL);
+		}
+		for (unsigned c = 0; c < nchunks; c++)
+			_mp_unmap(chunks[c].base, chunks[c].len);
+		nchunks = 0;
+		chunk_used = 0;
+		full = 0;
 		buckets = NULL;
-		ids = NULL;
-		arena = NULL;
 		arena_used = 0; /* _mp_depot_bytes reads it before the next setup */
 		atomic_store(&nids, 0);
 	}

@@ -9,6 +9,11 @@
  * 0 when n == 0 or the depot is full.  Lookups of known stacks take no lock. */
 uint32_t _mp_depot_put(const uintptr_t *pcs, unsigned n);
 
+/* hook() is called once (no lock held) when a stack cannot be stored: no
+ * memory could be mapped for it (an address space limit) or the depot
+ * holds its maximum; later blocks get no stack. */
+void _mp_depot_on_full(void (*hook)(void));
+
 /* Frames of stack `id`; returns the depth (0 for id 0 or unknown). */
 unsigned _mp_depot_get(uint32_t id, const uintptr_t **pcs);
 
