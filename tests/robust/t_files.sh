@@ -288,7 +288,8 @@ need(R("out") == "", "the program ran: %r" % R("out"))
 need(R("victim") == os.environ["VICTIM"] and M("victim") == "0o644", "victim changed")
 opt = os.environ["OPT"]
 what = "log" if opt == "--log-file" else "report"
-need(R("err") == "mpcheck: %s: not %s \x27victim\x27: it is not an mpcheck %s\n" % (opt, "appending to" if what == "log" else "replacing", "output" if what == "report" else "log"),
+name = P("victim") if what == "log" else "victim"  # --log-file is made absolute
+need(R("err") == "mpcheck: %s: not %s \x27%s\x27: it is not an mpcheck %s\n" % (opt, "appending to" if what == "log" else "replacing", name, "output" if what == "report" else "log"),
      "stderr: %r" % R("err"))'
 done
 mrun mpcheck --json r.json --sarif r.sarif --baseline-out r.base --log-file r.log -- "$B/rb_files"
