@@ -97,14 +97,21 @@ enum {
 	X(verbosity, verbosity, INT, 1, 0, 2, \
 	  "0: errors and leaks only, 1: also statistics at exit, 2: chatty") \
 	X(log_path, log_path, PATH, 0, 0, 0, \
-	  "text report file (%p = pid), a regular file of the user's; default stderr") \
+	  "text report file (%p = pid), a regular file of the user's, new, empty " \
+	  "or a log of ours; /dev/stderr, /dev/null as named; a relative path " \
+	  "means the starting directory; default stderr") \
+	X(log_force, log_force, INT, 0, 0, 1, \
+	  "1: append to log_path even when it does not look like a log of ours, " \
+	  "or is a device") \
 	X(json_path, json_path, PATH, 0, 0, 0, \
-	  "JSON report file (%p = pid); default none") \
+	  "JSON report file (%p = pid); replaces only an earlier report or an " \
+	  "empty file (keeping its mode), else goes beside it as " \
+	  "PATH.mpwrap-PID.json; default none") \
 	X(json_environ, json_environ, INT, 0, 0, 1, \
 	  "the JSON report lists the process's initial environment (mpcheck " \
 	  "--locate sets it, to rerun the process as it was run)") \
 	X(start_path, start_path, PATH, 0, 0, 0, \
-	  "empty file made when a process starts (%p = pid) and removed once its " \
+	  "marker file made when a process starts (%p = pid) and removed once its " \
 	  "JSON report is in place: what remains names processes that died " \
 	  "without one (mpcheck uses it); default none")
 

@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -16,23 +18,53 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-int _mp_write_all(int fd, const void *buf, size_t n)
+/* SIGXFSZ: a write past RLIMIT_FSIZE (`ulimit -f`) raises it, and its
+ * default action kills the program (status 153, the report lost, a
+ * temporary file left).  The library's writes block it on this thread (the
+ * kernel directs it at the writing thread) and take back the one their
+ * write raised, so the failure is an EFBIG like any other.  A SIGXFSZ the
+ * program had pending itself (it blocks the signal) stays pending. */
+int _mp_write_some(int fd, const void *buf, size_t n, size_t *done, int *err)
 {
 	const char *p = buf;
-	int saved = errno;
+	int saved = errno, rc = 0;
+	sigset_t xfsz, old, pend;
+	sigemptyset(&xfsz);
+	sigaddset(&xfsz, SIGXFSZ);
+	pthread_sigmask(SIG_BLOCK, &xfsz, &old);
+	int had = sigismember(&old, SIGXFSZ) && sigpending(&pend) == 0 &&
+		  sigismember(&pend, SIGXFSZ);
+	*done = 0;
+	*err = 0;
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			errno = saved;
-			return -1;
+			*err = errno;
+			rc = -1;
+			break;
 		}
 		p += w;
 		n -= (size_t)w;
+		*done += (size_t)w;
 	}
+	if (*err == EFBIG && !had && sigpending(&pend) == 0 &&
+	    sigismember(&pend, SIGXFSZ)) {
+		/* raw: sigtimedwait is a cancellation point */
+		struct timespec zero = { 0, 0 };
+		syscall(SYS_rt_sigtimedwait, &xfsz, NULL, &zero, _NSIG / 8);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	errno = saved;
-	return 0;
+	return rc;
+}
+
+int _mp_write_all(int fd, const void *buf, size_t n)
+{
+	size_t done;
+	int err;
+	return _mp_write_some(fd, buf, n, &done, &err);
 }
 
 unsigned _mp_lowfd_hold(void)
@@ -75,6 +107,9 @@ void _mp_out_init(struct mp_out *o, int fd)
 	o->fd = fd;
 	o->len = 0;
 	o->failed = 0;
+	o->err = 0;
+	o->on_fail = NULL;
+	o->ctx = NULL;
 }
 
 const char *_mp_base_name(const char *p)
@@ -90,9 +125,22 @@ void _mp_out_flush(struct mp_out *o)
 {
 	if (o->fd == MP_OUT_KEEP) /* a string being built: the head stays */
 		return;
+	size_t done = 0;
+	int err;
 	if (o->len && o->fd >= 0 && !o->failed &&
-	    _mp_write_all(o->fd, o->buf, o->len) != 0)
-		o->failed = 1;
+	    _mp_write_some(o->fd, o->buf, o->len, &done, &err) != 0) {
+		o->err = err;
+		/* once: the sink says so and may name another for the rest */
+		int (*fail)(struct mp_out *) = o->on_fail;
+		o->on_fail = NULL;
+		int alt = fail ? fail(o) : -1;
+		size_t more;
+		if (alt >= 0 && _mp_write_some(alt, o->buf + done, o->len - done,
+					       &more, &err) == 0)
+			o->fd = alt;
+		else
+			o->failed = 1;
+	}
 	o->len = 0;
 }
 

@@ -21,6 +21,11 @@ struct mp_out {
 	int fd;         /* -1: discard; MP_OUT_KEEP: keep the first bytes */
 	size_t len;     /* bytes pending in buf */
 	int failed;     /* a write failed; later output is dropped */
+	int err;        /* errno of the first failed write (EFBIG: ulimit -f) */
+	/* called once when a write fails: says so, returns a descriptor for
+	 * the rest (the text report's stderr) or -1 */
+	int (*on_fail)(struct mp_out *o);
+	void *ctx;      /* for on_fail */
 	char buf[MP_OUT_BUF];
 };
 
@@ -41,8 +46,12 @@ void _mp_out_flush(struct mp_out *o);
 /* The last component of a path (module columns and location lines). */
 const char *_mp_base_name(const char *path);
 
-/* write(2) all of buf, retrying on EINTR and short writes. 0 or -1. */
+/* write(2) all of buf, retrying on EINTR and short writes. 0 or -1.
+ * Never raises SIGXFSZ: past `ulimit -f` it fails with EFBIG. */
 int _mp_write_all(int fd, const void *buf, size_t n);
+/* The same, saying how much was written and the errno of the failure
+ * (errno itself is kept). */
+int _mp_write_some(int fd, const void *buf, size_t n, size_t *done, int *err);
 
 /* Descriptors 0, 1 and 2 that the program has closed, held open on
  * /dev/null (close-on-exec) while a library of ours may open files (libdw

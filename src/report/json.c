@@ -357,33 +357,96 @@ static int open_tmp(const char *path, char *tmp, size_t cap)
 	return -1;
 }
 
-/* Why json_path may not be replaced (NULL: it may): only a missing name or
- * a regular file of this user's is replaced, never a link, a device or
- * FIFO (as root, "/dev/stdout" would become a regular file), nor another
- * user's file. */
-static const char *target_refused(const char *path, int *exists, char *buf,
-				  size_t cap)
+/* What a report may do with the name it is given. */
+enum target { T_NEW, T_REPLACE, T_BESIDE, T_REFUSE };
+
+/* skip blanks, then lit; 0 when lit is not next */
+static int next_is(const char **p, const char *lit)
 {
-	struct stat st;
-	*exists = 0;
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? NULL
-				       : _mp_report_errno_text(errno, buf, cap);
-	*exists = 1;
-	return _mp_report_file_unsafe(&st, buf, cap);
+	while (**p == ' ' || **p == '\n')
+		(*p)++;
+	size_t n = strlen(lit);
+	if (strncmp(*p, lit, n) != 0)
+		return 0;
+	*p += n;
+	return 1;
 }
 
-/* rename(tmp, path) as target_refused allows: a missing name only with
+/* The first bytes of a file of ours: a JSON report of the library's or
+ * mpcheck's ({"version":N,"tool":"mpwrap"...) or a start marker. */
+static int head_is_ours(const char *head)
+{
+	const char *p = head;
+	if (strncmp(head, "mpwrap start marker", 19) == 0)
+		return 1;
+	if (!next_is(&p, "{") || !next_is(&p, "\"version\"") || !next_is(&p, ":"))
+		return 0;
+	while (*p == ' ')
+		p++;
+	if (*p < '0' || *p > '9')
+		return 0;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return next_is(&p, ",") && next_is(&p, "\"tool\"") && next_is(&p, ":") &&
+	       next_is(&p, "\"mpwrap\"");
+}
+
+/* Whether json_path may be replaced.  A missing name is made; only a
+ * regular file of this user's that is empty or an earlier report of ours
+ * is replaced (its mode in *mode); another regular file of the user's is
+ * never replaced (json_path=/etc/passwd as root made the user database a
+ * report): the report goes beside it.  Never a link, device, FIFO (as
+ * root, "/dev/stdout" would become a regular file) or another user's
+ * file: *why says so. */
+static enum target judge_target(const char *path, mode_t *mode,
+				const char **why, char *buf, size_t cap)
+{
+	struct stat st, now;
+	*why = NULL;
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return T_NEW;
+		*why = _mp_report_errno_text(errno, buf, cap);
+		return T_REFUSE;
+	}
+	*why = _mp_report_file_unsafe(&st, buf, cap);
+	if (*why)
+		return T_REFUSE;
+	*mode = st.st_mode & 0777;
+	if (st.st_size == 0)
+		return T_REPLACE;
+	char head[64];
+	ssize_t n = -1;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+			    O_CLOEXEC);
+	if (fd >= 0) {
+		if (fstat(fd, &now) == 0 && now.st_dev == st.st_dev &&
+		    now.st_ino == st.st_ino)
+			n = pread(fd, head, sizeof head - 1, 0);
+		close(fd);
+	}
+	if (n > 0) {
+		head[n] = '\0';
+		if (head_is_ours(head))
+			return T_REPLACE;
+	}
+	return T_BESIDE;
+}
+
+/* rename(tmp, path) as judge_target allows: a missing name only with
  * RENAME_NOREPLACE, so nothing created there meanwhile is replaced. */
 static const char *move_into_place(const char *tmp, const char *path,
 				   char *buf, size_t cap)
 {
 	for (int tries = 0; tries < 3; tries++) {
-		int exists;
-		const char *why = target_refused(path, &exists, buf, cap);
-		if (why)
+		mode_t mode;
+		const char *why;
+		enum target t = judge_target(path, &mode, &why, buf, cap);
+		if (t == T_REFUSE)
 			return why;
-		if (exists) {
+		if (t == T_BESIDE)
+			return "it is not an mpwrap report (made meanwhile)";
+		if (t == T_REPLACE) {
 			if (rename(tmp, path) == 0)
 				return NULL;
 		} else if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path,
@@ -425,7 +488,7 @@ static void json_check(struct mp_out *o, const struct mp_check_info *ci)
  * other name gets ".check3" appended; mpcheck's report names stay apart */
 static void check_path(char *path, size_t cap, unsigned long seq)
 {
-	char base[MP_PATH_MAX + 32];
+	char base[MP_REPORT_PATH];
 	_mp_expand_path(base, sizeof base, _mp_opt.json_path);
 	size_t n = strlen(base);
 	if (n > 5 && strcmp(base + n - 5, ".json") == 0)
@@ -435,23 +498,55 @@ static void check_path(char *path, size_t cap, unsigned long seq)
 		_mp_snprintf(path, cap, "%s.check%lu", base, seq);
 }
 
+/* "==PID== mpwrap: WHAT 'PATH'[: WHY]; THEN 'PATH2'", both paths escaped */
+static void json_notice(const char *what, const char *path, const char *why,
+			const char *then, const char *path2)
+{
+	struct mp_out o;
+	_mp_out_init(&o, _mp_report_stderr());
+	_mp_out_printf(&o, "==%d== mpwrap: %s '", (int)getpid(), what);
+	_mp_out_safe_str(&o, path);
+	_mp_out_printf(&o, "': %s; %s", why, then);
+	if (path2) {
+		_mp_out_str(&o, " '");
+		_mp_out_safe_str(&o, path2);
+		_mp_out_str(&o, "'");
+	}
+	_mp_out_str(&o, "\n");
+	_mp_out_flush(&o);
+}
+
 static int json_write(const struct mp_leak_set *ls, const struct mp_stats *st,
 		      const struct mp_check_info *ci)
 {
-	char path[MP_PATH_MAX + 64], tmp[MP_PATH_MAX + 96], buf[64];
+	char path[MP_REPORT_PATH], beside[MP_REPORT_PATH + 32];
+	char tmp[MP_REPORT_PATH + 64], buf[64];
 	if (ci)
 		check_path(path, sizeof path, ci->seq);
 	else
 		_mp_expand_path(path, sizeof path, _mp_opt.json_path);
-	int exists;
-	const char *why = target_refused(path, &exists, buf, sizeof buf);
-	if (why)
+	mode_t mode = 0600;
+	const char *why, *target = path;
+	enum target t = judge_target(path, &mode, &why, buf, sizeof buf);
+	if (t == T_BESIDE) { /* a file not ours: never replaced */
+		_mp_snprintf(beside, sizeof beside, "%s.mpwrap-%d.json", path,
+			     (int)getpid());
+		target = beside;
+		t = judge_target(beside, &mode, &why, buf, sizeof buf);
+		if (t == T_BESIDE)
+			why = "it is not an mpwrap report";
+		if (t == T_BESIDE || t == T_REFUSE)
+			t = T_REFUSE;
+	}
+	if (t == T_REFUSE)
 		goto refuse; /* said before the work, and no temporary left */
-	int fd = open_tmp(path, tmp, sizeof tmp);
+	int fd = open_tmp(target, tmp, sizeof tmp);
 	if (fd < 0) {
 		why = _mp_report_errno_text(errno, buf, sizeof buf);
 		goto refuse;
 	}
+	if (t == T_REPLACE) /* readers of the report it replaces still can */
+		fchmod(fd, mode);
 	struct mp_out o;
 	_mp_out_init(&o, fd);
 	_mp_out_printf(&o, "{\"version\":1,\"tool\":\"mpwrap\",\"pid\":%d,"
@@ -467,21 +562,27 @@ static int json_write(const struct mp_leak_set *ls, const struct mp_stats *st,
 	json_summary_stats(&o, ls, st);
 	_mp_out_str(&o, "}\n");
 	_mp_out_flush(&o);
-	int ok = !o.failed;
-	ok = close(fd) == 0 && ok;
-	if (!ok)
+	if (o.failed) /* EFBIG past `ulimit -f`, ENOSPC: said as such */
+		why = _mp_report_errno_text(o.err, buf, sizeof buf);
+	else if (close(fd) != 0)
 		why = "the temporary file could not be written";
 	else
-		why = move_into_place(tmp, path, buf, sizeof buf);
+		why = move_into_place(tmp, target, buf, sizeof buf);
+	if (o.failed)
+		close(fd);
 	if (!why) {
+		if (target == beside)
+			json_notice("not replacing", path,
+				    "it is not an mpwrap report",
+				    "the JSON report is", beside);
 		if (!ci)
 			_mp_json_start_marker(0);
 		return 0;
 	}
 	unlink(tmp);
 refuse:
-	_mp_report_notice("not writing the JSON report", path, why,
-			  "no JSON report");
+	json_notice("not writing the JSON report", target, why,
+		    "no JSON report", NULL);
 	return -1;
 }
 
@@ -496,21 +597,54 @@ int _mp_json_write_check(const struct mp_leak_set *ls, const struct mp_stats *st
 	return json_write(ls, st, ci);
 }
 
+/* The start marker this process made (or took over from the image
+ * before its exec): only that file is ever removed, known by its device
+ * and inode.  A file already at start_path is someone else's (it was
+ * deleted, and with start_path = json_path the report deleted itself). */
+static struct {
+	pid_t pid; /* 0: none */
+	dev_t dev;
+	ino_t ino;
+} marker;
+
 void _mp_json_start_marker(int make)
 {
-	char path[MP_PATH_MAX + 32];
+	char path[MP_REPORT_PATH], text[64], head[64];
+	struct stat st;
 	if (make && !getcwd(start_cwd, sizeof start_cwd))
 		start_cwd[0] = '\0';
 	if (!_mp_opt.start_path[0])
 		return;
 	_mp_expand_path(path, sizeof path, _mp_opt.start_path);
 	if (!make) {
-		unlink(path);
+		if (marker.pid == getpid() && lstat(path, &st) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_dev == marker.dev &&
+		    st.st_ino == marker.ino)
+			unlink(path);
+		marker.pid = 0;
 		return;
 	}
-	/* an exec keeps the pid: the marker of the image before stays */
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		      0600);
+	marker.pid = 0;
+	size_t n = _mp_snprintf(text, sizeof text, "mpwrap start marker, pid %d\n",
+				(int)getpid());
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
+			    O_NONBLOCK | O_NOCTTY, 0600);
+	int ours = fd >= 0 && _mp_write_all(fd, text, n) == 0;
+	if (fd < 0 && errno == EEXIST) {
+		/* an exec keeps the pid: the marker of the image before is
+		 * ours when it says so */
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+				O_CLOEXEC);
+		ours = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		       st.st_uid == geteuid() && st.st_nlink == 1 &&
+		       pread(fd, head, sizeof head, 0) == (ssize_t)n &&
+		       memcmp(head, text, n) == 0;
+	}
+	if (ours && fstat(fd, &st) == 0) {
+		marker.pid = getpid();
+		marker.dev = st.st_dev;
+		marker.ino = st.st_ino;
+	}
 	if (fd >= 0)
 		close(fd);
 }

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,10 +66,23 @@ const char *_mp_family_name(unsigned family)
 	return family < MP_FAM_COUNT ? family_names[family] : "unknown";
 }
 
-/* Expand %p in a path template to the pid. */
+/* The directory the program started in: relative report paths mean it,
+ * whatever the program chdir()s to later (a daemon's chdir("/") would put
+ * its reports in /).  Taken once per image; a forked child keeps it. */
+static char start_dir[MP_PATH_MAX * 2];
+
+/* Expand %p in a path template to the pid; a relative template is put
+ * under start_dir (unless the result would not fit: then as it is). */
 void _mp_expand_path(char *dst, size_t cap, const char *tmpl)
 {
 	size_t j = 0;
+	if (tmpl[0] && tmpl[0] != '/' && start_dir[0] &&
+	    strlen(start_dir) + strlen(tmpl) + 24 < cap) {
+		for (const char *d = start_dir; *d; d++)
+			dst[j++] = *d;
+		if (j > 1 || dst[0] != '/')
+			dst[j++] = '/';
+	}
 	for (const char *s = tmpl; *s && j + 1 < cap; s++) {
 		if (s[0] == '%' && s[1] == 'p') {
 			char num[24];
@@ -137,6 +151,8 @@ void _mp_report_init(void)
 	 * its own files.  A private copy of stderr as it was at start-up. */
 	if (err_copy.fd < 0 && fcntl(STDERR_FILENO, F_GETFD) != -1)
 		priv_adopt(&err_copy, STDERR_FILENO, 1);
+	if (!getcwd(start_dir, sizeof start_dir))
+		start_dir[0] = '\0';
 }
 
 int _mp_report_stderr(void)
@@ -189,9 +205,16 @@ const char *_mp_report_errno_text(int e, char *buf, size_t cap)
 	case EEXIST: return "something else was created there meanwhile";
 	case ENOSPC: return "no space left on the device";
 	case EROFS: return "read-only file system";
-	default:
+	case EFBIG: return "it would pass the file size limit (ulimit -f)";
+	default: {
+		/* glibc's fixed table: no locale, no malloc (strerror may
+		 * allocate, and this runs inside the allocator) */
+		const char *d = strerrordesc_np(e);
+		if (d)
+			return d;
 		_mp_snprintf(buf, cap, "errno %d", e);
 		return buf;
+	}
 	}
 }
 
@@ -206,33 +229,60 @@ void _mp_report_notice(const char *what, const char *path, const char *why,
 	_mp_out_flush(&o);
 }
 
+/* A log of ours: empty, or its first line one of ours ("==PID== ").  A
+ * file it cannot read (write-only) counts as ours only when empty. */
+static int log_is_ours(int fd, const struct stat *st)
+{
+	char head[24];
+	if (st->st_size == 0)
+		return 1;
+	ssize_t n = pread(fd, head, sizeof head, 0);
+	if (n < 4 || head[0] != '=' || head[1] != '=')
+		return 0;
+	ssize_t i = 2;
+	while (i < n && head[i] >= '0' && head[i] <= '9')
+		i++;
+	return i > 2 && i + 2 < n && head[i] == '=' && head[i + 1] == '=' &&
+	       head[i + 2] == ' ';
+}
+
 /* Open log_path for appending, only as a regular file of this user's
- * (created 0600 if missing): never a link, FIFO (a FIFO with no reader
- * would block the program; O_NONBLOCK makes that ENXIO), device, another
- * user's file planted in a shared directory, or a hard link to a file of
- * the user's.  -1 after saying why. */
+ * (created 0600 if missing) that is new, empty or a log of ours: never a
+ * link, FIFO (a FIFO with no reader would block the program; O_NONBLOCK
+ * makes that ENXIO), device, another user's file planted in a shared
+ * directory, a hard link to a file of the user's, or a file of other
+ * text (log_force=1 lifts the last two rules and the device one).  -1
+ * after saying why. */
 static int open_log(const char *path)
 {
 	struct stat st;
 	char buf[64];
 	const char *why = NULL;
-	int fd = -1;
+	int fd = -1, force = _mp_opt.log_force != 0;
 	/* a device is not even opened (opening one can have effects) */
-	if (lstat(path, &st) == 0)
+	if (lstat(path, &st) == 0 &&
+	    !(force && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))))
 		why = _mp_report_file_unsafe(&st, buf, sizeof buf);
 	if (!why) {
-		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
-				O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
+		int flags = O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW |
+			    O_NONBLOCK | O_NOCTTY;
+		fd = open(path, O_RDWR | flags, 0600); /* RDWR: its first line */
+		if (fd < 0 && errno == EACCES)
+			fd = open(path, O_WRONLY | flags, 0600);
 		if (fd < 0)
 			why = _mp_report_errno_text(errno, buf, sizeof buf);
 		else if (fstat(fd, &st) != 0)
 			why = "cannot stat it";
+		else if (force && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
+			why = NULL; /* the user said so */
 		else /* what was opened, whatever lstat saw */
 			why = _mp_report_file_unsafe(&st, buf, sizeof buf);
 		/* a hard link planted to a file of the user's elsewhere
 		 * (fs.protected_hardlinks=0): appending would write into it */
-		if (!why && st.st_nlink > 1)
+		if (!why && !force && S_ISREG(st.st_mode) && st.st_nlink > 1)
 			why = "it has other hard links";
+		if (!why && !force && S_ISREG(st.st_mode) && !log_is_ours(fd, &st))
+			why = "it is not an mpwrap log (log_force=1 appends anyway)";
 	}
 	if (why) {
 		if (fd >= 0)
@@ -245,11 +295,15 @@ static int open_log(const char *path)
 }
 
 /* report_lock held.  Opens log_path once per process (again in a child,
- * and again if the program closed our descriptor). */
+ * and again if the program closed our descriptor).  "/dev/stderr" is
+ * the stderr the program started with, "/dev/null" nothing: what a user
+ * naming them means (both are links or devices, refused otherwise). */
 static int sink_fd(void)
 {
-	if (!_mp_opt.log_path[0])
+	if (!_mp_opt.log_path[0] || strcmp(_mp_opt.log_path, "/dev/stderr") == 0)
 		return _mp_report_stderr();
+	if (strcmp(_mp_opt.log_path, "/dev/null") == 0)
+		return -1;
 	if (log_pid != getpid()) {
 		log_pid = getpid();
 		log_refused = 0;
@@ -262,7 +316,7 @@ static int sink_fd(void)
 	int fd = priv_get(&log_copy);
 	if (fd >= 0)
 		return fd;
-	char path[MP_PATH_MAX + 32];
+	char path[MP_REPORT_PATH];
 	_mp_expand_path(path, sizeof path, _mp_opt.log_path);
 	fd = open_log(path);
 	if (fd >= 0)
@@ -274,11 +328,30 @@ static int sink_fd(void)
 	return log_copy.fd;
 }
 
+/* A write to log_path failed (EFBIG past `ulimit -f`, ENOSPC, EIO):
+ * said once, and this report's rest and every later one go to stderr
+ * rather than nowhere.  report_lock held. */
+static int log_failed(struct mp_out *o)
+{
+	char path[MP_REPORT_PATH], buf[64];
+	_mp_expand_path(path, sizeof path, _mp_opt.log_path);
+	_mp_report_notice("cannot write the report to log_path", path,
+			  _mp_report_errno_text(o->err, buf, sizeof buf),
+			  "reporting to stderr");
+	log_refused = 1;
+	if (log_copy.fd >= 0)
+		close(log_copy.fd);
+	log_copy.fd = -1;
+	return _mp_report_stderr();
+}
+
 void _mp_report_begin(struct mp_out *o)
 {
 	_mp_nocancel_enter(); /* write(2) is a cancellation point */
 	pthread_mutex_lock(&report_lock);
 	_mp_out_init(o, sink_fd());
+	if (o->fd >= 0 && o->fd == log_copy.fd)
+		o->on_fail = log_failed;
 }
 
 void _mp_report_end(struct mp_out *o)

@@ -84,7 +84,12 @@ void _mp_report_end(struct mp_out *o);
 size_t _mp_report_error_count(void);
 size_t _mp_report_error_log(const struct mp_verdict **log);
 
-/* Copy a report path template, %p replaced by the pid. */
+/* Room for an expanded report path: the starting directory (relative
+ * templates are put under it), the template and the pid. */
+#define MP_REPORT_PATH (MP_PATH_MAX * 3 + 32)
+
+/* Copy a report path template, %p replaced by the pid; a relative one is
+ * put under the directory the program started in. */
 void _mp_expand_path(char *dst, size_t cap, const char *tmpl);
 
 /* Take a private copy of stderr (start-up): every text report and notice
