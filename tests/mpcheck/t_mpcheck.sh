@@ -396,6 +396,53 @@ got = {r["ruleId"]: uri(r) for r in d["runs"][0]["results"]}
 assert got == {"heap-buffer-overflow": ("src/widget.c", 42), "use-after-free": ("src/twice.c", 7),
                "definite": ("src/config.c", 88)}, got'
 
+# Damage found late (at the free): placed at the user frame of the
+# allocation, never at the free path (cleanup code) that found it.  URIs
+# relative to git's top level of the sources, '..' resolved, from any
+# working directory; --source-root overrides.
+if command -v git >/dev/null 2>&1; then
+	R=$T/repo
+	mkdir -p "$R/src" "$R/build/tests" "$T/elsewhere"
+	git -C "$R" init -q
+	ALLOC_USER=$(frame cJSON_New_Item "$R/build/tests/../../src/cJSON.c" 205 "$R/build/tests/misc_tests")
+	CLEANUP=$(frame cJSON_Delete "$R/build/tests/../../src/cJSON.c" 260 "$R/build/tests/misc_tests")
+	TESTMAIN=$(frame main "$R/build/tests/../../tests/misc_tests.c" 31 "$R/build/tests/misc_tests")
+	LATE=$(printf '{"kind":"heap-buffer-overflow","address":"0x7f000000101a","block_size":10,"offset":10,"count":1,"description":"1 guard byte changed","stack":[%s],"alloc_stack":[%s],"free_stack":[]}' \
+		"$FREE,$CLEANUP,$TESTMAIN" "$MALLOC,$ALLOC_USER,$TESTMAIN")
+	(cd "$T/elsewhere" && FAKE_MPWRAP_JSON=$(report_json "$LATE" "") \
+		"$MPCHECK" --sarif "$T/late.sarif" "$W/tprog" >"$T/out" 2>"$T/err")
+	rc=$?
+	expect "a late overflow gates; the summary says why it was not rerun" 23 \
+		"heap-buffer-overflow not located (not rerun: its allocation site has no module+offset to target)"
+	check "SARIF: late damage at the allocation's user frame; URI relative to git's top level, '..' resolved, SRCROOT" py "$T/late.sarif" '
+run = d["runs"][0]
+r, = run["results"]
+loc = r["locations"][0]
+assert loc["logicalLocations"][0]["fullyQualifiedName"] == "cJSON_New_Item", loc
+assert loc["physicalLocation"] == {"artifactLocation": {"uri": "src/cJSON.c", "uriBaseId": "SRCROOT"},
+                                   "region": {"startLine": 205}}, loc
+assert run["originalUriBaseIds"] == {"SRCROOT": {"uri": "file://'"$(cd "$R" && pwd -P)"'/"}}, run["originalUriBaseIds"]
+uris = [l["location"]["physicalLocation"]["artifactLocation"] for f in r["codeFlows"]
+        for l in f["threadFlows"][0]["locations"] if "misc_tests.c" in json.dumps(l["location"].get("physicalLocation"))]
+assert uris and all(u == {"uri": "tests/misc_tests.c", "uriBaseId": "SRCROOT"} for u in uris), uris'
+	(cd "$T/elsewhere" && FAKE_MPWRAP_JSON=$(report_json "$LATE" "") \
+		"$MPCHECK" --source-root "$R/src" --sarif "$T/root.sarif" "$W/tprog" >"$T/out" 2>"$T/err")
+	check "--source-root: URIs relative to it; files outside it absolute" py "$T/root.sarif" '
+run = d["runs"][0]
+r, = run["results"]
+assert r["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "cJSON.c", "uriBaseId": "SRCROOT"}
+assert run["originalUriBaseIds"]["SRCROOT"]["uri"].endswith("/repo/src/")
+tf = r["codeFlows"][0]["threadFlows"][0]["locations"]
+outside = [l["location"]["physicalLocation"]["artifactLocation"] for l in tf
+           if "misc_tests.c" in json.dumps(l)]
+assert outside and outside[0]["uri"].startswith("file:///") and outside[0]["uri"].endswith("/repo/tests/misc_tests.c") \
+    and "uriBaseId" not in outside[0], outside'
+	run --source-root "$T/nodir" ./tprog
+	expect_error "--source-root that is not a directory" "mpcheck: --source-root: '$T/nodir' is not a directory"
+else
+	skip "SARIF URIs relative to git's top level (no git)"
+fi
+
 # ------------------------------------------- one finding per distinct problem
 
 # 150 processes with the same 200 leak stacks: 200 results, not 30,000
@@ -455,6 +502,9 @@ assert (s["processes"], s["findings"], s["occurrences"], s["findings_not_listed"
 assert len(d["findings"]) == 10000 and s["leak_bytes"] == 16000000
 assert all(p["leaks_not_listed"]["groups"] == 990 for p in d["processes"] if p["leaks"])
 assert len(json.load(open(t + "/big.sarif"))["runs"][0]["results"]) == 10000
+err = open(t + "/big.err").read().splitlines()
+assert len(err) < 200 and err[-1].endswith("gate: FAIL"), (len(err), err[-3:])
+assert err[-2].startswith("mpcheck: ... and 10980 more gating findings"), err[-2]
 PY
 scale_rc=$?
 head -n 1 "$T/scale"
