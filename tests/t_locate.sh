@@ -250,7 +250,7 @@ if top:     # the repository's top level, from a directory outside it
     assert base == "file://" + os.path.realpath(top) + "/", base
 # the text summary: the finding, where it was allocated
 assert "): heap-buffer-overflow: " in err and "mpcheck:   allocated by:" in err, err
-assert "#0 make_block in " in err.split("allocated by:", 1)[1].split("\n")[1], err
+assert "#0 make_block in " in err.split("mpcheck:   allocated by:", 1)[1].split("\n")[1], err
 PY
 ) && [ "$rc" = 23 ]; then
 	pass "--no-locate: no rerun; SARIF at the allocation (make_block:$ALLOC_SITE), URI relative to git's top level"
