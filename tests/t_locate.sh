@@ -3,14 +3,17 @@
 # (guard_page_sites) and mpcheck --locate.
 #
 # A small "test suite" (a shell script running tests/progs/lc_damage.c three
-# times, only the middle process guilty) runs under mpcheck --locate: an
+# times, only the middle process guilty) runs under mpcheck, which locates
+# by default (--locate forces it, --no-locate turns it off): an
 # overflow by 1 of a 10, 16 and 5000-byte block (the last a large block),
 # an underflow and a write after free, each found late (at free or exit).
 # mpcheck must rerun that one process, once, with a guard page at the
 # block's allocation site, and put the access (write_at, its line) into the
 # text summary, the JSON finding and the SARIF location; the gate stays the
 # original run's.  A program that does not repeat its bug (flaky) and one
-# whose rerun hangs are reported honestly.  A read after free, invisible to
+# whose rerun hangs are reported honestly; a program that read a pipe is
+# not rerun by default; the time budget is kept.  Not located, the SARIF
+# result sits at the allocation, never at the free that found the damage.  A read after free, invisible to
 # guard bytes and poison, is caught with the option the late reports print.
 # The overflow is built with gcc -O0 and with clang (else gcc) -O2.
 set -u
@@ -32,6 +35,7 @@ $CC2 -O2 -g -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra -Werror -I"$P" \
 
 ACCESS_WRITE=$(line_of "$SRC" "ACCESS_WRITE")
 ACCESS_READ=$(line_of "$SRC" "ACCESS_READ")
+ALLOC_SITE=$(line_of "$SRC" "ALLOC_SITE")
 
 # the suite: the guilty process between two clean ones
 cat >"$T/suite.sh" <<'EOF'
@@ -116,7 +120,7 @@ mcase() {
 	shift
 	local W=$T/$name
 	mkdir -p "$W"
-	(cd "$W" && LC=$bin timeout -k 5 60 python3 "$MPCHECK" --locate "${opts[@]}" \
+	(cd "$W" && LC=$bin timeout -k 5 60 python3 "$MPCHECK" "${opts[@]}" \
 		--json "$W/r.json" --sarif "$W/r.sarif" -- sh "$T/suite.sh" "$@" \
 		>"$W/out" 2>"$W/err")
 	rc=$?
@@ -132,7 +136,8 @@ mcase() {
 	fi
 }
 
-mcase "overflow by 1 of a 10-byte block, located" "$B/lc.O0" heap-buffer-overflow located "$ACCESS_WRITE" -- over 10
+mcase "overflow by 1 of a 10-byte block, located (by default)" "$B/lc.O0" heap-buffer-overflow located "$ACCESS_WRITE" -- over 10
+mcase "overflow by 1 of a 10-byte block, located (--locate)" "$B/lc.O0" heap-buffer-overflow located "$ACCESS_WRITE" --locate -- over 10
 mcase "overflow by 1 of a 16-byte block, located" "$B/lc.O0" heap-buffer-overflow located "$ACCESS_WRITE" -- over 16
 mcase "overflow by 1 of a 5000-byte (large) block, located" "$B/lc.O0" heap-buffer-overflow located "$ACCESS_WRITE" -- over 5000
 mcase "overflow by 1 of a 10-byte block, $CC2 -O2, located" "$B/lc.O2" heap-buffer-overflow located "$ACCESS_WRITE" -- over 10
@@ -213,6 +218,85 @@ PY
 else
 	fail "mpcheck: a read after free in the suite, caught with guard_page_sites" "exit $rc" "$out" "$(grep ^mpcheck "$W/err")"
 fi
+
+mcase "a rerun past --locate-budget is killed: not reproduced" "$B/lc.O0" heap-buffer-overflow \
+	"did not end within 1 s and was killed (--locate-budget)" "$ACCESS_WRITE" --locate-budget 1 -- hang "$T/hang2.once"
+
+# ---- --no-locate: no rerun; the result at the allocation, not the free
+W=$T/nolocate
+mkdir -p "$W"
+(cd "$W" && LC=$B/lc.O0 timeout -k 5 60 python3 "$MPCHECK" --no-locate --json "$W/r.json" \
+	--sarif "$W/r.sarif" -- sh "$T/suite.sh" over 10 >"$W/out" 2>"$W/err")
+rc=$?
+top=$(git -C "$MPWRAP_ROOT" rev-parse --show-toplevel 2>/dev/null)
+if out=$(python3 - "$W" "$ALLOC_SITE" "$top" "$SRC" <<'PY' 2>&1
+import json, os, sys
+w, line, top, src = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+J = json.load(open(w + "/r.json"))
+S = json.load(open(w + "/r.sarif"))
+err = open(w + "/err").read()
+f, = J["findings"]
+assert f["kind"] == "heap-buffer-overflow" and "located" not in f, f.get("located")
+assert J["summary"]["located"] == 0 and J["summary"]["not_located"] == 0, J["summary"]
+assert "located by a rerun" not in err and "on rerun" not in err, err
+r = S["runs"][0]["results"][0]
+loc = r["locations"][0]
+assert loc["logicalLocations"][0]["fullyQualifiedName"] == "make_block", loc
+assert loc["physicalLocation"]["region"]["startLine"] == line, loc
+art = loc["physicalLocation"]["artifactLocation"]
+if top:     # the repository's top level, from a directory outside it
+    assert art == {"uri": os.path.relpath(src, top), "uriBaseId": "SRCROOT"}, art
+    base = S["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"]
+    assert base == "file://" + os.path.realpath(top) + "/", base
+# the text summary: the finding, where it was allocated
+assert "): heap-buffer-overflow: " in err and "mpcheck:   allocated by:" in err, err
+assert "#0 make_block in " in err.split("mpcheck:   allocated by:", 1)[1].split("\n")[1], err
+PY
+) && [ "$rc" = 23 ]; then
+	pass "--no-locate: no rerun; SARIF at the allocation (make_block:$ALLOC_SITE), URI relative to git's top level"
+else
+	fail "--no-locate: no rerun; SARIF at the allocation" "exit $rc" "$out" "$(grep ^mpcheck "$W/err" | head)"
+fi
+
+# ---- the program's own stdin: a pipe is not replayed by default (not
+# rerun, and said so), --locate reruns it with /dev/null; a regular file is
+# given again from its start
+# dcase NAME WANT STDIN-KIND [MPCHECK OPTIONS]
+dcase() {
+	local name=$1 want=$2 kind=$3 W=$T/$4
+	shift 4
+	mkdir -p "$W"
+	local run=(timeout -k 5 60 python3 "$MPCHECK" "$@" --json "$W/r.json" --sarif "$W/r.sarif" -- "$B/lc.O0" over 10)
+	echo data >"$W/in"
+	case $kind in
+	pipe) (cd "$W" && echo data | "${run[@]}" >"$W/out" 2>"$W/err") ;;
+	file) (cd "$W" && "${run[@]}" <"$W/in" >"$W/out" 2>"$W/err") ;;
+	esac
+	rc=$?
+	if out=$(python3 - "$W" "$want" <<'PY' 2>&1
+import json, sys
+w, want = sys.argv[1], sys.argv[2]
+J = json.load(open(w + "/r.json"))
+err = open(w + "/err").read()
+f, = J["findings"]
+loc = f.get("located", {})
+if want == "located":
+    assert loc.get("status") == "located", loc
+else:
+    assert loc.get("status") == "not rerun" and want in loc.get("reason", ""), loc
+    assert "heap-buffer-overflow not located (not rerun: " + want in err, err
+    assert J["summary"]["not_located"] == 1, J["summary"]
+PY
+) && [ "$rc" = 23 ]; then
+		pass "$name"
+	else
+		fail "$name" "exit $rc" "$out" "$(grep ^mpcheck "$W/err" | head)"
+	fi
+}
+dcase "stdin a pipe: not rerun by default, and the summary says why" \
+	"its standard input was a pipe, which a rerun cannot replay" pipe stdin_pipe
+dcase "stdin a pipe, --locate: rerun with /dev/null, located" located pipe stdin_pipe_forced --locate
+dcase "stdin a regular file: rerun with the same file, located" located file stdin_file
 
 # every SARIF log validates against the SARIF 2.1.0 schema
 if python3 -c "import jsonschema" 2>/dev/null; then

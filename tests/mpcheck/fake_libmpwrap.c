@@ -10,7 +10,8 @@
  *
  * In the chosen text "@PID@" becomes the pid and "@CMD@" the command line
  * (argv joined by spaces, JSON-escaped).  A one-line text report goes to
- * log_path (%p = pid) or stderr, so --quiet and --log-file can be checked.
+ * log_path (%p = pid) or stderr, before the JSON report as the real library
+ * writes it, so --quiet, --log-file and the relay can be checked.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -88,6 +89,15 @@ __attribute__((destructor)) static void fake_report(void)
 	if (!report)
 		report = clean_report;
 
+	/* the text report first, as the real library writes it: complete once
+	 * the JSON report is in place */
+	FILE *out = option("log_path", log, sizeof log) ? fopen(log, "a") : stderr;
+	if (out) {
+		fprintf(out, "fake-mpwrap: report for pid %d (%s)\n", (int)getpid(), cmd);
+		if (out != stderr)
+			fclose(out);
+	}
+
 	snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
 	FILE *f = fopen(tmp, "w");
 	if (!f)
@@ -105,11 +115,4 @@ __attribute__((destructor)) static void fake_report(void)
 	}
 	fclose(f);
 	rename(tmp, path);
-
-	FILE *out = option("log_path", log, sizeof log) ? fopen(log, "a") : stderr;
-	if (out) {
-		fprintf(out, "fake-mpwrap: report for pid %d (%s)\n", (int)getpid(), cmd);
-		if (out != stderr)
-			fclose(out);
-	}
 }

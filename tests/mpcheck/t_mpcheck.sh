@@ -131,7 +131,7 @@ check "libmpwrap.so is prepended to an existing LD_PRELOAD" \
 LD_PRELOAD="/elsewhere/libmpwrap.so $W/lib/libother.so" run -- sh -c 'echo "$LD_PRELOAD"'
 check "an inherited libmpwrap.so is replaced, not loaded twice" \
 	test "$(cat "$T/out")" = "$MPWRAP_LIB:$W/lib/libother.so"
-check "MPWRAP_OPTIONS carries json_path, exitcode=0, report_at_exit, leak_kinds, stack_depth" \
+check "MPWRAP_OPTIONS carries json_path, exitcode=0, report_at_exit, leak_kinds, stack_depth, log_path in the run directory" \
 	python3 -c '
 import re, sys
 o = dict(p.split("=", 1) for p in sys.argv[1].split(":"))
@@ -139,7 +139,7 @@ assert re.fullmatch(r"/.+/mpwrap\.%p\.json", o["json_path"]), o
 assert o["exitcode"] == "0" and o["report_at_exit"] == "1", o
 assert o["detect_leaks"] == "1", o
 assert o["leak_kinds"] == "definite,indirect" and o["stack_depth"] == "7", o
-assert "log_path" not in o, o' "$options"
+assert re.fullmatch(r"/.+/mpwrap\.%p\.log", o["log_path"]), o' "$options"
 
 MPWRAP_OPTIONS='abort_on_error=1:exitcode=9 verbosity=2' run -- sh -c 'echo "$MPWRAP_OPTIONS"'
 check "the user's own MPWRAP_OPTIONS survive unless mpcheck needs the key" \
@@ -396,6 +396,53 @@ got = {r["ruleId"]: uri(r) for r in d["runs"][0]["results"]}
 assert got == {"heap-buffer-overflow": ("src/widget.c", 42), "use-after-free": ("src/twice.c", 7),
                "definite": ("src/config.c", 88)}, got'
 
+# Damage found late (at the free): placed at the user frame of the
+# allocation, never at the free path (cleanup code) that found it.  URIs
+# relative to git's top level of the sources, '..' resolved, from any
+# working directory; --source-root overrides.
+if command -v git >/dev/null 2>&1; then
+	R=$T/repo
+	mkdir -p "$R/src" "$R/build/tests" "$T/elsewhere"
+	git -C "$R" init -q
+	ALLOC_USER=$(frame cJSON_New_Item "$R/build/tests/../../src/cJSON.c" 205 "$R/build/tests/misc_tests")
+	CLEANUP=$(frame cJSON_Delete "$R/build/tests/../../src/cJSON.c" 260 "$R/build/tests/misc_tests")
+	TESTMAIN=$(frame main "$R/build/tests/../../tests/misc_tests.c" 31 "$R/build/tests/misc_tests")
+	LATE=$(printf '{"kind":"heap-buffer-overflow","address":"0x7f000000101a","block_size":10,"offset":10,"count":1,"description":"1 guard byte changed","stack":[%s],"alloc_stack":[%s],"free_stack":[]}' \
+		"$FREE,$CLEANUP,$TESTMAIN" "$MALLOC,$ALLOC_USER,$TESTMAIN")
+	(cd "$T/elsewhere" && FAKE_MPWRAP_JSON=$(report_json "$LATE" "") \
+		"$MPCHECK" --sarif "$T/late.sarif" "$W/tprog" >"$T/out" 2>"$T/err")
+	rc=$?
+	expect "a late overflow gates; the summary says why it was not rerun" 23 \
+		"heap-buffer-overflow not located (not rerun: its allocation site has no module+offset to target)"
+	check "SARIF: late damage at the allocation's user frame; URI relative to git's top level, '..' resolved, SRCROOT" py "$T/late.sarif" '
+run = d["runs"][0]
+r, = run["results"]
+loc = r["locations"][0]
+assert loc["logicalLocations"][0]["fullyQualifiedName"] == "cJSON_New_Item", loc
+assert loc["physicalLocation"] == {"artifactLocation": {"uri": "src/cJSON.c", "uriBaseId": "SRCROOT"},
+                                   "region": {"startLine": 205}}, loc
+assert run["originalUriBaseIds"] == {"SRCROOT": {"uri": "file://'"$(cd "$R" && pwd -P)"'/"}}, run["originalUriBaseIds"]
+uris = [l["location"]["physicalLocation"]["artifactLocation"] for f in r["codeFlows"]
+        for l in f["threadFlows"][0]["locations"] if "misc_tests.c" in json.dumps(l["location"].get("physicalLocation"))]
+assert uris and all(u == {"uri": "tests/misc_tests.c", "uriBaseId": "SRCROOT"} for u in uris), uris'
+	(cd "$T/elsewhere" && FAKE_MPWRAP_JSON=$(report_json "$LATE" "") \
+		"$MPCHECK" --source-root "$R/src" --sarif "$T/root.sarif" "$W/tprog" >"$T/out" 2>"$T/err")
+	check "--source-root: URIs relative to it; files outside it absolute" py "$T/root.sarif" '
+run = d["runs"][0]
+r, = run["results"]
+assert r["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "cJSON.c", "uriBaseId": "SRCROOT"}
+assert run["originalUriBaseIds"]["SRCROOT"]["uri"].endswith("/repo/src/")
+tf = r["codeFlows"][0]["threadFlows"][0]["locations"]
+outside = [l["location"]["physicalLocation"]["artifactLocation"] for l in tf
+           if "misc_tests.c" in json.dumps(l)]
+assert outside and outside[0]["uri"].startswith("file:///") and outside[0]["uri"].endswith("/repo/tests/misc_tests.c") \
+    and "uriBaseId" not in outside[0], outside'
+	run --source-root "$T/nodir" ./tprog
+	expect_error "--source-root that is not a directory" "mpcheck: --source-root: '$T/nodir' is not a directory"
+else
+	skip "SARIF URIs relative to git's top level (no git)"
+fi
+
 # ------------------------------------------- one finding per distinct problem
 
 # 150 processes with the same 200 leak stacks: 200 results, not 30,000
@@ -455,6 +502,9 @@ assert (s["processes"], s["findings"], s["occurrences"], s["findings_not_listed"
 assert len(d["findings"]) == 10000 and s["leak_bytes"] == 16000000
 assert all(p["leaks_not_listed"]["groups"] == 990 for p in d["processes"] if p["leaks"])
 assert len(json.load(open(t + "/big.sarif"))["runs"][0]["results"]) == 10000
+err = open(t + "/big.err").read().splitlines()
+assert len(err) < 200 and err[-1].endswith("gate: FAIL"), (len(err), err[-3:])
+assert err[-2].startswith("mpcheck: ... and 10980 more gating findings"), err[-2]
 PY
 scale_rc=$?
 head -n 1 "$T/scale"
@@ -495,11 +545,133 @@ check "--log-file sends the library report there (%p = pid)" \
 check "--log-file keeps it off stderr" test "$(grep -c fake-mpwrap "$T/err")" = 0
 
 run --quiet ./tprog
-expect "--quiet: only the total line" 23 "gate: FAIL"
-check "--quiet: no library report, no per-process lines" \
-	test "$(wc -l <"$T/err")" = 1
+expect "--quiet: a failing gate shows the gating findings' stacks" 23 "gate: FAIL" \
+	"mpcheck: pid " " (./tprog): double-free: at 0x7f0000001010: offset 0 of a 32-byte block [in 1 process]" \
+	"mpcheck:     #0 free_twice in $W/src/twice.c:7 ($W/app+0x11d6)" \
+	"mpcheck:     #0 make_widget in $W/src/widget.c:42 ($W/app+0x11d6)"
+check "--quiet: no library report, no per-process lines, the total line last" \
+	sh -c "! grep -q -e fake-mpwrap -e ': 1 heap-buffer-overflow, 1 double-free' '$T/err' &&
+		tail -n 1 '$T/err' | grep -q '^mpcheck: 2 errors, 3 leaks .*gate: FAIL$'"
 FAKE_MPWRAP_JSON=$CLEAN run -q ./tprog
 check "--quiet and no findings: silent" test "$rc" = 0 -a ! -s "$T/err"
+
+# ------------------------------------- stacks in the summary, relayed reports
+
+FAKE_MPWRAP_JSON=$MIXED run ./tprog
+check "the summary lists each gating finding with its process and stack, malloc's frame left out" python3 -c '
+import sys
+err = open(sys.argv[1]).read().splitlines()
+w = sys.argv[2]
+i = next(i for i, l in enumerate(err) if l.endswith("(./tprog): definite leak of 48 bytes in 1 blocks [in 1 process]"))
+assert err[i + 1] == "mpcheck:     #0 make_widget in %s/src/widget.c:42 (%s/app+0x11d6)" % (w, w), err[i + 1]
+assert err[i + 2].startswith("mpcheck:     #1 main in "), err[i + 2]
+d = next(i for i, l in enumerate(err) if ": double-free: " in l)
+assert err[d + 1].startswith("mpcheck:     #0 free_twice in "), err[d + 1]
+assert err[d + 3] == "mpcheck:   allocated by:" and "#0 parse_config" in err[d + 4], err[d:d + 5]
+assert "freed by:" in "\n".join(err[d:d + 9])
+assert err[-1].endswith("gate: FAIL"), err[-1]' "$T/err" "$W"
+
+many=""
+for i in $(seq 1 15); do
+	many="$many${many:+,}$(leak definite $((100 + i)) 1 "$MALLOC,$(frame "leaker_$i" "$W/src/l.c" "$i" "$W/app"),$MAIN")"
+done
+FAKE_MPWRAP_JSON=$(report_json "" "$many") run ./tprog
+expect "15 gating findings: the 10 largest with stacks, then a count" 23 \
+	"mpcheck: ... and 5 more gating findings (--stacks N shows more; --json and --sarif list them)"
+check "... the 10 largest, largest first" sh -c "
+	[ \"\$(grep -o 'leaker_[0-9]*' '$T/err' | tr '\n' ' ')\" = 'leaker_15 leaker_14 leaker_13 leaker_12 leaker_11 leaker_10 leaker_9 leaker_8 leaker_7 leaker_6 ' ]"
+FAKE_MPWRAP_JSON=$(report_json "" "$many") run --stacks 2 ./tprog
+expect "--stacks 2" 23 "mpcheck: ... and 13 more gating findings"
+check "--stacks 2: two stacks" test "$(grep -c 'leaker_' "$T/err")" = 2
+FAKE_MPWRAP_JSON=$(report_json "" "$many") run --stacks 0 ./tprog
+check "--stacks 0: no stacks, the count" sh -c "! grep -q leaker_ '$T/err' &&
+	grep -qx 'mpcheck: ... and 15 more gating findings (--json and --sarif list them)' '$T/err'"
+run --stacks 10001 ./tprog
+expect_error "--stacks range" "$(usage_line "--stacks: expected an integer 0..10000, got '10001'")"
+
+# The library's text report: relayed for the processes with gating findings
+# only; a clean process's report never reaches the program's stderr.
+FAKE_MPWRAP_JSON=$CLEAN FAKE_MPWRAP_JSON_prog1=$WIDGET_ONLY \
+	run -- sh -c './tprog; ./prog1; ./prog2'
+check "only the text report of the process with a gating finding is relayed" sh -c "
+	[ \"\$(grep -c fake-mpwrap '$T/err')\" = 1 ] && grep -q '^fake-mpwrap: report for pid [0-9]* (./prog1)$' '$T/err'"
+check "... before the summary" sh -c "
+	[ \"\$(grep -n fake-mpwrap '$T/err' | cut -d: -f1)\" -lt \"\$(grep -n '^mpcheck: ' '$T/err' | head -1 | cut -d: -f1)\" ]"
+FAKE_MPWRAP_JSON=$CLEAN FAKE_MPWRAP_JSON_prog1=$WIDGET_ONLY \
+	run -q -- sh -c './tprog; ./prog1'
+check "--quiet: no report relayed" test "$(grep -c fake-mpwrap "$T/err")" = 0
+FAKE_MPWRAP_JSON=$CLEAN FAKE_MPWRAP_JSON_tprog=$WIDGET_ONLY \
+	run -- sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do ./tprog; done'
+check "reports relayed for the first 3 processes, the other 7 counted" sh -c "
+	[ \"\$(grep -c fake-mpwrap '$T/err')\" = 3 ] &&
+	grep -qxF 'mpcheck: ... and 7 more processes with gating findings, whose reports are not shown (--log-file PATH.%p keeps every one)' '$T/err'"
+
+# ------------------------------------------ the program's own status
+FAKE_MPWRAP_JSON=$CLEAN run --json "$T/st8.json" ./tprog 8
+expect "a failing program is named beside the gate's verdict" 8 \
+	"0 suppressed; gate: PASS (no unsuppressed findings); the program itself failed: status 8"
+check "... and in the JSON summary" py "$T/st8.json" '
+s = d["summary"]
+assert s["program_failed"] is True and s["program_status"] == 8, s
+assert s["program_verdict"] == "the program itself failed: status 8", s'
+FAKE_MPWRAP_JSON=$CLEAN run -q ./tprog 8
+check "--quiet: a failing program still gets the total line" sh -c "
+	[ \"\$(wc -l <'$T/err')\" = 1 ] && grep -q 'the program itself failed: status 8$' '$T/err'"
+run ./tprog 8
+expect "a failing gate and a failing program" 23 "gate: FAIL; the program itself failed: status 8"
+FAKE_MPWRAP_JSON=$CLEAN run --json "$T/st0.json" ./tprog
+check "a program that passed: nothing said, program_failed false" sh -c "
+	! grep -q 'the program itself' '$T/err' &&
+	python3 -c 'import json,sys; s = json.load(open(sys.argv[1]))[\"summary\"]; assert s[\"program_failed\"] is False and s[\"program_verdict\"] is None' '$T/st0.json'"
+FAKE_MPWRAP_JSON=$CLEAN run ./tprog kill
+expect "a program killed by a signal" 137 "gate: PASS (no unsuppressed findings); the program itself was killed by SIGKILL: status 137"
+
+# ---------------------------------------- progress on a terminal
+# A pty as mpcheck's stderr: the progress line is drawn with \r, at most 4
+# times a second, and erased before the summary; into a file, nothing.
+cat >"$T/ptyrun.py" <<'PY'
+import os, pty, subprocess, sys, time
+master, slave = pty.openpty()
+start = time.monotonic()
+p = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=slave)
+os.close(slave)
+out = b""
+while True:
+    try:
+        chunk = os.read(master, 65536)
+    except OSError:             # EIO: every writer has closed the pty
+        break
+    if not chunk:
+        break
+    out += chunk
+rc = p.wait()
+elapsed = time.monotonic() - start
+sys.stdout.buffer.write(b"%d %.2f\n" % (rc, elapsed) + out)
+PY
+FAKE_MPWRAP_JSON=$WIDGET_ONLY python3 "$T/ptyrun.py" "$MPCHECK" -- sh -c \
+	'for i in 1 2 3 4 5 6 7 8; do ./tprog sleep 200; done' >"$T/pty.out" 2>"$T/err"
+check "on a terminal: a progress line redrawn with \\r, at most 4 times a second, erased at the end" python3 -c '
+import re, sys
+raw = open(sys.argv[1], "rb").read()
+head, out = raw.split(b"\n", 1)
+rc, elapsed = head.split()
+out = out.decode()
+draws = re.findall(r"\rmpcheck: (\d+) processes, (\d+) findings? so far\x1b\[K\r", out)
+assert int(rc) == 23, rc
+assert len(draws) >= 2, out[:300]
+assert len(draws) <= float(elapsed) * 4 + 2, (len(draws), elapsed)
+n = [int(p) for p, _ in draws]
+assert n == sorted(n) and n[-1] >= 3 and int(draws[-1][1]) == 1, draws
+last = out.rindex("so far")
+assert out[last:].startswith("so far\x1b[K\r\r\x1b[K"), repr(out[last:last + 30])
+assert "\r" not in out[last + 14:].replace("\r\n", ""), repr(out[last:])
+assert out.rstrip().endswith("gate: FAIL"), repr(out[-80:])' "$T/pty.out"
+FAKE_MPWRAP_JSON=$WIDGET_ONLY run -- sh -c 'for i in 1 2 3 4 5 6 7 8; do ./tprog sleep 200; done'
+check "stderr not a terminal: no progress line" sh -c "! grep -q -e 'so far' -e \"\$(printf '\\r')\" '$T/err'"
+FAKE_MPWRAP_JSON=$WIDGET_ONLY python3 "$T/ptyrun.py" "$MPCHECK" --no-progress -- sh -c \
+	'for i in 1 2 3 4 5 6; do ./tprog sleep 200; done' >"$T/pty.out" 2>"$T/err"
+check "--no-progress: none on a terminal either" sh -c "! grep -q 'so far' '$T/pty.out'"
 
 # ------------------------------------------------ broken reports
 
