@@ -1,0 +1,189 @@
+/* rb_smallstack.c - the library's work on small stacks (issue 24, items 1
+ * and 6): a report, the exit report and the first capture at a new pc must
+ * not need more stack than the program gave the thread or the handler.
+ *
+ *   rb_smallstack exit KIB      a thread with a KIB stack leaks, exit(6)
+ *   rb_smallstack dfree KIB     a double free on a thread with a KIB stack
+ *   rb_smallstack alt MODE KIB  a SIGUSR1 handler on a KIB sigaltstack:
+ *                               MODE exit (exit(7)), _exit (_exit(7)) or
+ *                               malloc (malloc and free, then main returns)
+ *                               or dfree (a double free, main returns)
+ *   rb_smallstack overflow      gnulib c-stack style: main recurses until
+ *                               its stack overflows, a SIGSEGV handler on
+ *                               a 32 KiB sigaltstack says so, _exit(4)
+ *   rb_smallstack thread16      pthread_create with a 16 KiB stack (EINVAL
+ *                               when static TLS is large), malloc in it
+ *
+ * Every allocating function has a name of its own, so that the test can
+ * look for it in the report's stacks.
+ */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static void say(const char *s)
+{
+	ssize_t r = write(1, s, strlen(s));
+	(void)r;
+}
+
+static void *keep;
+
+__attribute__((noinline)) void small_leaker(void)
+{
+	keep = malloc(40);
+	memset(keep, 1, 40);
+	keep = NULL; /* definitely lost */
+}
+
+__attribute__((noinline)) void small_double_free(void)
+{
+	char *p = malloc(24);
+	memset(p, 2, 24);
+	free(p);
+	free(p);
+}
+
+static void *exit_thread(void *a)
+{
+	(void)a;
+	small_leaker();
+	say("exiting\n");
+	exit(6);
+}
+
+static void *dfree_thread(void *a)
+{
+	(void)a;
+	small_double_free();
+	say("freed twice\n");
+	return NULL;
+}
+
+static void run_thread(void *(*fn)(void *), size_t kib)
+{
+	pthread_attr_t at;
+	pthread_t t;
+	pthread_attr_init(&at);
+	int rc = pthread_attr_setstacksize(&at, kib * 1024);
+	if (rc == 0)
+		rc = pthread_create(&t, &at, fn, NULL);
+	if (rc != 0) {
+		printf("pthread_create: %s\n", strerror(rc));
+		exit(2);
+	}
+	pthread_join(t, NULL);
+}
+
+static const char *alt_mode;
+
+__attribute__((noinline)) void small_handler_malloc(void)
+{
+	void *p = malloc(100);
+	memset(p, 3, 100);
+	free(p);
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	say("handler\n");
+	if (strcmp(alt_mode, "exit") == 0)
+		exit(7);
+	if (strcmp(alt_mode, "_exit") == 0)
+		_exit(7);
+	if (strcmp(alt_mode, "malloc") == 0)
+		small_handler_malloc();
+	if (strcmp(alt_mode, "dfree") == 0)
+		small_double_free();
+	say("handler done\n");
+}
+
+static void set_altstack(size_t bytes)
+{
+	stack_t ss;
+	/* mmap'd with nothing around it: an overflow faults at once */
+	ss.ss_sp = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+	ss.ss_size = bytes;
+	ss.ss_flags = 0;
+	if (ss.ss_sp == MAP_FAILED || sigaltstack(&ss, NULL) != 0) {
+		perror("sigaltstack");
+		exit(2);
+	}
+}
+
+static void run_alt(const char *mode, size_t kib)
+{
+	alt_mode = mode;
+	set_altstack(kib * 1024);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_usr1;
+	sa.sa_flags = SA_ONSTACK;
+	sigaction(SIGUSR1, &sa, NULL);
+	small_leaker();
+	raise(SIGUSR1);
+	say("main done\n");
+}
+
+/* ---- c-stack */
+
+static void on_overflow(int sig)
+{
+	(void)sig;
+	say("rb_smallstack: stack overflow\n");
+	_exit(4);
+}
+
+__attribute__((noinline)) int recurse(int d)
+{
+	volatile char buf[1024];
+	buf[0] = (char)d;
+	buf[sizeof buf - 1] = (char)d;
+	return recurse(d + 1) + buf[0] + buf[sizeof buf - 1];
+}
+
+static void run_overflow(void)
+{
+	set_altstack(32 * 1024);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_overflow;
+	sa.sa_flags = SA_ONSTACK | SA_NODEFER | SA_RESETHAND;
+	sigaction(SIGSEGV, &sa, NULL);
+	small_leaker();
+	printf("%d\n", recurse(0));
+}
+
+static void *thread16(void *a)
+{
+	(void)a;
+	small_handler_malloc();
+	say("thread ran\n");
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc == 3 && strcmp(argv[1], "exit") == 0)
+		run_thread(exit_thread, strtoul(argv[2], NULL, 10));
+	else if (argc == 3 && strcmp(argv[1], "dfree") == 0)
+		run_thread(dfree_thread, strtoul(argv[2], NULL, 10));
+	else if (argc == 4 && strcmp(argv[1], "alt") == 0)
+		run_alt(argv[2], strtoul(argv[3], NULL, 10));
+	else if (argc == 2 && strcmp(argv[1], "overflow") == 0)
+		run_overflow();
+	else if (argc == 2 && strcmp(argv[1], "thread16") == 0)
+		run_thread(thread16, 16);
+	else
+		return 2;
+	return 0;
+}
