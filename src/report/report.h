@@ -79,6 +79,9 @@ void _mp_report_prefix(struct mp_out *o);
  * writers: pair with _mp_report_end. */
 void _mp_report_begin(struct mp_out *o);
 void _mp_report_end(struct mp_out *o);
+/* This thread is writing a report (a fatal signal met there must not wait
+ * for the report lock, nor trust the symbolizer). */
+int _mp_report_inside(void);
 
 /* Errors reported so far, and the recorded verdicts (bounded log). */
 size_t _mp_report_error_count(void);
