@@ -172,7 +172,10 @@ void _mp_signals_install(void)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = handler;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	/* SA_ONSTACK: where the program set a sigaltstack, a stack overflow
+	 * is reported too (the handler needs little: the report runs on the
+	 * library's stack); without one, the flag changes nothing */
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < NFATAL; i++) {
 		if (sigaction(fatal[i], NULL, &old[i]) != 0)

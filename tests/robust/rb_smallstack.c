@@ -11,6 +11,9 @@
  *   rb_smallstack overflow      gnulib c-stack style: main recurses until
  *                               its stack overflows, a SIGSEGV handler on
  *                               a 32 KiB sigaltstack says so, _exit(4)
+ *   rb_smallstack overflow_ours the same with no handler of the program's:
+ *                               the library's reports the overflow (on
+ *                               the program's sigaltstack: SA_ONSTACK)
  *   rb_smallstack thread16      pthread_create with a 16 KiB stack (EINVAL
  *                               when static TLS is large), malloc in it
  *
@@ -150,14 +153,15 @@ __attribute__((noinline)) int recurse(int d)
 	return recurse(d + 1) + buf[0] + buf[sizeof buf - 1];
 }
 
-static void run_overflow(void)
+static void run_overflow(int handler)
 {
 	set_altstack(32 * 1024);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_overflow;
 	sa.sa_flags = SA_ONSTACK | SA_NODEFER | SA_RESETHAND;
-	sigaction(SIGSEGV, &sa, NULL);
+	if (handler)
+		sigaction(SIGSEGV, &sa, NULL);
 	small_leaker();
 	printf("%d\n", recurse(0));
 }
@@ -180,7 +184,9 @@ int main(int argc, char **argv)
 	else if (argc == 4 && strcmp(argv[1], "alt") == 0)
 		run_alt(argv[2], strtoul(argv[3], NULL, 10));
 	else if (argc == 2 && strcmp(argv[1], "overflow") == 0)
-		run_overflow();
+		run_overflow(1);
+	else if (argc == 2 && strcmp(argv[1], "overflow_ours") == 0)
+		run_overflow(0);
 	else if (argc == 2 && strcmp(argv[1], "thread16") == 0)
 		run_thread(thread16, 16);
 	else

@@ -10,6 +10,8 @@
 #   double free, 128 KiB thread     hung, the same way
 #   exit/_exit/double free in a handler on an 8-32 KiB sigaltstack: 139
 #   c-stack's overflow handler      killed by SIGSEGV in the exit report
+#   an overflow, sigaltstack set, no handler of the program's: no report
+#                                   (the library's handler was not SA_ONSTACK)
 #   pthread_create, 16 KiB stack    EINVAL (21 KB of static TLS)
 # A hang is a failure: prun's timeout (30 s) ends it.
 set -u
@@ -78,6 +80,10 @@ done
 prun overflow "$S" overflow
 expect "a c-stack style overflow handler on a 32 KiB sigaltstack prints, exits 4, the report is written" \
 	4 "rb_smallstack: stack overflow|" "LEAK SUMMARY:" "ERROR SUMMARY: 0 errors"
+
+prun overflow_ours "$S" overflow_ours
+expect "a stack overflow with a sigaltstack and no handler of the program's: reported, dies of SIGSEGV" \
+	139 "" "the program is dying of SIGSEGV" "in recurse" "LEAK SUMMARY:"
 
 prun thread16 "$S" thread16
 expect "pthread_create with a 16 KiB stack succeeds (small static TLS); malloc in it" \
