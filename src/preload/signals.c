@@ -130,7 +130,7 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		/* inside the pool, pool locks may be held; inside a report of
 		 * this thread's, the symbolizer's may, and the report's half
 		 * written: say what can be said without them */
-		int in_pool = _mp_tls.in_pool || _mp_report_inside();
+		int in_pool = _mp_report_inside() ? 2 : _mp_tls.in_pool != 0;
 		_mp_exit_dying(); /* errors met from here on: no abort_on_error */
 		_mp_tls.raw_stacks = in_pool; /* symbolizing would take locks */
 		if (!in_pool && _mp_opt.stack_depth) {

@@ -135,6 +135,7 @@ void _mp_report_stats(const struct mp_stats *st);
  * address A" for a fault, "sent by pid P" for a sent one, "inside the
  * allocator" when the scan is skipped), then the stack it was raised at
  * (raised_at, 0: none printed). */
+/* in_pool: 1 inside the allocator, 2 inside a report of this thread's */
 void _mp_report_dying(int sig, const void *fault_addr, int sender, int in_pool,
 		      uint32_t raised_at);
 

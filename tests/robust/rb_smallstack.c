@@ -14,6 +14,15 @@
  *   rb_smallstack overflow_ours the same with no handler of the program's:
  *                               the library's reports the overflow (on
  *                               the program's sigaltstack: SA_ONSTACK)
+ *   rb_smallstack lockself      a signal inside the library's own report on
+ *                               the same thread: a child whose stderr is
+ *                               a full pipe blocks in its double free's
+ *                               report; a SIGUSR1 handler of its own that
+ *                               calls abort() interrupts it there; the
+ *                               parent then drains the pipe and prints
+ *                               what came and how the child died (before:
+ *                               the SIGABRT report waited for the report
+ *                               lock its own thread held, for ever)
  *   rb_smallstack thread16      pthread_create with a 16 KiB stack (EINVAL
  *                               when static TLS is large), malloc in it
  *
@@ -21,6 +30,7 @@
  * look for it in the report's stacks.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,6 +38,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void say(const char *s)
@@ -166,6 +179,98 @@ static void run_overflow(int handler)
 	printf("%d\n", recurse(0));
 }
 
+/* ---- a signal inside our own report */
+
+static pid_t main_tid;
+static int sync_fd;
+
+static void on_usr1_abort(int sig)
+{
+	(void)sig;
+	abort();
+}
+
+/* In the child: wait until the main thread sleeps in write(2) (the report
+ * on the full pipe), interrupt it, then let the parent drain the pipe. */
+static void *interrupter(void *a)
+{
+	(void)a;
+	char path[64], buf[64];
+	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)main_tid);
+	for (;;) {
+		int fd = open(path, O_RDONLY);
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			buf[n] = 0;
+			if (strncmp(buf, "1 ", 2) == 0) /* SYS_write */
+				break;
+		}
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	pthread_kill(*(pthread_t *)a, SIGUSR1);
+	if (write(sync_fd, "g", 1) != 1)
+		_exit(3);
+	return NULL;
+}
+
+static void lockself_child(void)
+{
+	/* fill stderr (the pipe, as the library found it at start) */
+	fcntl(2, F_SETPIPE_SZ, 4096);
+	int fl = fcntl(2, F_GETFL);
+	fcntl(2, F_SETFL, fl | O_NONBLOCK);
+	char junk[512];
+	memset(junk, '.', sizeof junk);
+	while (write(2, junk, sizeof junk) > 0)
+		;
+	fcntl(2, F_SETFL, fl);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_usr1_abort;
+	sigaction(SIGUSR1, &sa, NULL);
+	main_tid = (pid_t)syscall(SYS_gettid);
+	static pthread_t self;
+	self = pthread_self();
+	pthread_t t;
+	pthread_create(&t, NULL, interrupter, &self);
+	small_double_free();
+	say("not reached\n");
+}
+
+static void run_lockself(const char *self)
+{
+	int p[2], s[2];
+	if (pipe(p) != 0 || pipe(s) != 0)
+		exit(2);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 2);
+		dup2(s[1], 3);
+		close(p[0]);
+		close(p[1]);
+		close(s[0]);
+		close(s[1]);
+		execl(self, self, "lockself_child", (char *)NULL);
+		_exit(2);
+	}
+	close(p[1]);
+	close(s[1]);
+	char c, buf[4096];
+	if (read(s[0], &c, 1) != 1) /* the child's report is interrupted */
+		exit(2);
+	ssize_t n;
+	while ((n = read(p[0], buf, sizeof buf)) > 0)
+		if (write(1, buf, (size_t)n) != n)
+			exit(2);
+	int st;
+	waitpid(pid, &st, 0);
+	printf("\nchild: %s %d\n", WIFSIGNALED(st) ? "signal" : "exit",
+	       WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+}
+
 static void *thread16(void *a)
 {
 	(void)a;
@@ -187,7 +292,12 @@ int main(int argc, char **argv)
 		run_overflow(1);
 	else if (argc == 2 && strcmp(argv[1], "overflow_ours") == 0)
 		run_overflow(0);
-	else if (argc == 2 && strcmp(argv[1], "thread16") == 0)
+	else if (argc == 2 && strcmp(argv[1], "lockself") == 0)
+		run_lockself(argv[0]);
+	else if (argc == 2 && strcmp(argv[1], "lockself_child") == 0) {
+		sync_fd = 3;
+		lockself_child();
+	} else if (argc == 2 && strcmp(argv[1], "thread16") == 0)
 		run_thread(thread16, 16);
 	else
 		return 2;

@@ -13,6 +13,8 @@
 #   an overflow, sigaltstack set, no handler of the program's: no report
 #                                   (the library's handler was not SA_ONSTACK)
 #   pthread_create, 16 KiB stack    EINVAL (21 KB of static TLS)
+#   abort() in a handler that interrupted the thread's own report: hung
+#                                   (its SIGABRT waited for its report lock)
 # A hang is a failure: prun's timeout (30 s) ends it.
 set -u
 
@@ -84,6 +86,18 @@ expect "a c-stack style overflow handler on a 32 KiB sigaltstack prints, exits 4
 prun overflow_ours "$S" overflow_ours
 expect "a stack overflow with a sigaltstack and no handler of the program's: reported, dies of SIGSEGV" \
 	139 "" "the program is dying of SIGSEGV" "in recurse" "LEAK SUMMARY:"
+
+# the report must go to stderr, the full pipe: no log_path
+RAWOPTS="json_path=@RD@/r.%p.json" prun lockself "$S" lockself
+out=$(tr -d . <"$RD/out")
+if [ "$rc" = 0 ] && grep -q "^child: signal 6$" <<<"$out" &&
+   grep -q "ERROR: double-free" <<<"$out" && grep -q "in small_double_free" <<<"$out" &&
+   grep -q "mpwrap: the program is dying of SIGABRT (6); inside the checker's own report" <<<"$out"; then
+	pass "abort() in a handler that interrupted the thread's own report: reported, dies of SIGABRT, no wait for its own lock"
+else
+	fail "abort() in a handler that interrupted the thread's own report: reported, dies of SIGABRT, no wait for its own lock" \
+		"exit $rc (124/137: hung)" "output: $(head -c 800 <<<"$out")"
+fi
 
 prun thread16 "$S" thread16
 expect "pthread_create with a 16 KiB stack succeeds (small static TLS); malloc in it" \
