@@ -90,9 +90,11 @@ expect "a stack overflow with a sigaltstack and no handler of the program's: rep
 # the report must go to stderr, the full pipe: no log_path
 RAWOPTS="json_path=@RD@/r.%p.json" prun lockself "$S" lockself
 out=$(tr -d . <"$RD/out")
+# (the interrupted write of the double free's report is lost or not,
+# depending on where the signal met it: not asserted)
 if [ "$rc" = 0 ] && grep -q "^child: signal 6$" <<<"$out" &&
-   grep -q "ERROR: double-free" <<<"$out" && grep -q "in small_double_free" <<<"$out" &&
-   grep -q "mpwrap: the program is dying of SIGABRT (6); inside the checker's own report" <<<"$out"; then
+   grep -q "mpwrap: the program is dying of SIGABRT (6); inside the checker's own report" <<<"$out" &&
+   grep -q "ERROR SUMMARY: 1 error" <<<"$out"; then
 	pass "abort() in a handler that interrupted the thread's own report: reported, dies of SIGABRT, no wait for its own lock"
 else
 	fail "abort() in a handler that interrupted the thread's own report: reported, dies of SIGABRT, no wait for its own lock" \
