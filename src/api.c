@@ -17,6 +17,7 @@
 #include "quarantine.h"
 #include "real.h"
 #include "reent.h"
+#include "deepstack.h"
 #include "report.h"
 #include "slab.h"
 #include "stack.h"
@@ -44,7 +45,23 @@ void _mp_api_on_leak_check(int (*fn)(const char *trigger, int checker,
 	atomic_store(&leak_check_fn, fn);
 }
 
+struct check_args {
+	struct mp_leak_counts *out;
+	long ret;
+};
+
+static void leak_check_deep(void *a);
+
+/* The scan and the report go deeper than a small thread's stack: on the
+ * library's own (deepstack.c). */
 API long mp_leak_check(struct mp_leak_counts *out)
+{
+	struct check_args ca = { out, -1 };
+	_mp_deep_call(leak_check_deep, &ca);
+	return ca.ret;
+}
+
+static long leak_check(struct mp_leak_counts *out)
 {
 	static atomic_ulong seq;
 	struct mp_leak_counts c;
@@ -70,6 +87,12 @@ API long mp_leak_check(struct mp_leak_counts *out)
 	if (out)
 		*out = c;
 	return (long)c.gated_blocks;
+}
+
+static void leak_check_deep(void *a)
+{
+	struct check_args *ca = a;
+	ca->ret = leak_check(ca->out);
 }
 
 API int mp_init(void)
@@ -127,14 +150,20 @@ API void mp_dump_stats(void)
 	_mp_report_stats(&st);
 }
 
-API size_t mp_dump_leaks(void)
+static void dump_leaks_deep(void *a)
 {
 	struct mp_leak_set ls;
 	if (_mp_leaks_collect(&ls, 0) != 0)
-		return 0;
+		return;
 	_mp_report_live_blocks(&ls);
-	size_t blocks = ls.total_blocks;
+	*(size_t *)a = ls.total_blocks;
 	_mp_leaks_release(&ls);
+}
+
+API size_t mp_dump_leaks(void)
+{
+	size_t blocks = 0;
+	_mp_deep_call(dump_leaks_deep, &blocks); /* symbolizes: see above */
 	return blocks;
 }
 

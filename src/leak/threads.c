@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "threads.h"
+#include "deepstack.h"
 #include "out.h"
 #include "procgate.h"
 #include "reent.h"
@@ -191,6 +192,12 @@ static void stop_handler(int sig, siginfo_t *si, void *ucp)
 				r = &recs[i];
 		if (r && !atomic_load(&r->parked)) {
 			const ucontext_t *uc = ucp;
+			/* stopped on the library's stack: the program's
+			 * registers and stack are those saved at the switch */
+			const ucontext_t *prog = _mp_deep_caller(
+				(uintptr_t)uc->uc_mcontext.gregs[REG_RSP]);
+			if (prog)
+				uc = prog;
 			_Static_assert(NGREG == MP_THREAD_REGS, "register count");
 			for (int k = 0; k < MP_THREAD_REGS; k++)
 				r->regs[k] = (uintptr_t)uc->uc_mcontext.gregs[k];

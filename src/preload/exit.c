@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "exit.h"
+#include "deepstack.h"
 #include "mempool.h"
 #include "json.h"
 #include "leaks.h"
@@ -140,11 +141,25 @@ static void report_body(int fatal, int leaks)
 	}
 }
 
+struct report_args {
+	int fatal, leaks;
+};
+
+static void report_deep(void *a)
+{
+	const struct report_args *ra = a;
+	report_body(ra->fatal, ra->leaks);
+}
+
 static void report(int fatal, int leaks)
 {
 	int me = (int)getpid();
 	int outer = atomic_exchange(&busy_pid, me) != me;
-	report_body(fatal, leaks);
+	/* the leak scan, the symbolizer and the JSON writer need more stack
+	 * than a small thread or a handler's sigaltstack has (exit(6) from a
+	 * 32 KiB thread died of SIGSEGV) */
+	struct report_args ra = { fatal, leaks };
+	_mp_deep_call(report_deep, &ra);
 	if (outer && !fatal) /* a fatal report's process is dying */
 		atomic_store(&busy_pid, 0);
 }

@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include "longrun.h"
+#include "deepstack.h"
 #include "api.h"
 #include "depot.h"
 #include "exit.h"
@@ -154,7 +155,32 @@ static void counts(const struct mp_leak_set *ls, const struct mp_check_info *ci,
 	c->growing_sites = ci->grow_total;
 }
 
+static int check_body(const char *trigger, int checker,
+		      struct mp_leak_counts *out);
+
+struct check_args {
+	const char *trigger;
+	int checker, rc;
+	struct mp_leak_counts *out;
+};
+
+static void check_deep(void *a)
+{
+	struct check_args *ca = a;
+	ca->rc = check_body(ca->trigger, ca->checker, ca->out);
+}
+
+/* The scan and its report go deep: on the library's stack (a program's
+ * thread may call mp_leak_check with little of its own left). */
 int _mp_longrun_check(const char *trigger, int checker,
+		      struct mp_leak_counts *out)
+{
+	struct check_args ca = { trigger, checker, -1, out };
+	_mp_deep_call(check_deep, &ca);
+	return ca.rc;
+}
+
+static int check_body(const char *trigger, int checker,
 		      struct mp_leak_counts *out)
 {
 	struct mp_leak_counts c;

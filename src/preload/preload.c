@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "exit.h"
+#include "deepstack.h"
 #include "gpsites.h"
 #include "json.h"
 #include "longrun.h"
@@ -288,13 +289,19 @@ SHIM void *dlopen(const char *file, int flags)
 	return real_dlopen(file, flags);
 }
 
+static void before_dlclose(void *handle)
+{
+	_mp_symbolize_before_dlclose(handle);
+}
+
 /* Remember a module before it goes, so frames in it stay symbolizable. */
 SHIM int dlclose(void *handle)
 {
 	static int (*real_dlclose)(void *);
 	if (!real_dlclose)
 		real_dlclose = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
-	_mp_symbolize_before_dlclose(handle);
+	/* libdw reads its tables: on the library's stack */
+	_mp_deep_call(before_dlclose, handle);
 	int rc = real_dlclose ? real_dlclose(handle) : -1;
 	/* its addresses may now be reused: no cached unwind rule may outlive it */
 	int saved = errno;

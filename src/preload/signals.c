@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include "signals.h"
 #include "exit.h"
+#include "deepstack.h"
 #include "guardpage.h"
 #include "handoff.h"
 #include "options.h"
@@ -82,6 +83,37 @@ static int fault_access(const void *uc)
 #endif
 }
 
+/* What the report of a fatal signal needs, on the library's stack. */
+struct fatal_args {
+	int sig, fault, in_pool;
+	siginfo_t *si;
+	void *uc;
+	uintptr_t *pcs;
+	unsigned n;
+};
+
+static void fatal_deep(void *a)
+{
+	struct fatal_args *fa = a;
+	int sig = fa->sig, fault = fa->fault, in_pool = fa->in_pool;
+	siginfo_t *si = fa->si;
+	unsigned n = fa->n;
+	uint32_t id = n ? _mp_depot_put(fa->pcs, n) : 0;
+	struct mp_verdict v;
+	if (sig == SIGSEGV &&
+	    _mp_gp_fault((uintptr_t)si->si_addr, id, fault_access(fa->uc), &v)) {
+		/* a guard page caught it: this is the real report */
+		_mp_report_error(&v);
+		n = 0; /* the stack was in it */
+	}
+	_mp_report_dying(sig, fault ? si->si_addr : NULL,
+			 si->si_code <= 0 && sig != SIGABRT ? (int)si->si_pid : 0,
+			 in_pool, n ? id : 0);
+	/* the leak scan starts where the signal stopped the program */
+	_mp_handoff_set_context(fa->uc);
+	_mp_fatal_report(!in_pool);
+}
+
 static void handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
@@ -95,7 +127,10 @@ static void handler(int sig, siginfo_t *si, void *uc)
 	if (!_mp_exit_aborting() && !atomic_exchange(&once, 1)) {
 		uintptr_t pcs[MP_MAX_DEPTH];
 		unsigned n = 0;
-		int in_pool = _mp_tls.in_pool;
+		/* inside the pool, pool locks may be held; inside a report of
+		 * this thread's, the symbolizer's may, and the report's half
+		 * written: say what can be said without them */
+		int in_pool = _mp_report_inside() ? 2 : _mp_tls.in_pool != 0;
 		_mp_exit_dying(); /* errors met from here on: no abort_on_error */
 		_mp_tls.raw_stacks = in_pool; /* symbolizing would take locks */
 		if (!in_pool && _mp_opt.stack_depth) {
@@ -114,21 +149,11 @@ static void handler(int sig, siginfo_t *si, void *uc)
 			if (n && fault)
 				pcs[0]++;
 		}
-		uint32_t id = n ? _mp_depot_put(pcs, n) : 0;
-		struct mp_verdict v;
-		if (sig == SIGSEGV &&
-		    _mp_gp_fault((uintptr_t)si->si_addr, id, fault_access(uc),
-				 &v)) {
-			/* a guard page caught it: this is the real report */
-			_mp_report_error(&v);
-			n = 0; /* the stack was in it */
-		}
-		_mp_report_dying(sig, fault ? si->si_addr : NULL,
-				 si->si_code <= 0 && sig != SIGABRT ? (int)si->si_pid : 0,
-				 in_pool, n ? id : 0);
-		/* the leak scan starts where the signal stopped the program */
-		_mp_handoff_set_context(uc);
-		_mp_fatal_report(!in_pool);
+		/* the stack was captured here, on the program's stack; the
+		 * report runs on the library's (the program's may be nearly
+		 * used up: a handler on a small sigaltstack, an overflow) */
+		struct fatal_args fa = { sig, fault, in_pool, si, uc, pcs, n };
+		_mp_deep_call(fatal_deep, &fa);
 	}
 	/* The report said "dying": make it so.  A sent signal (or abort) is
 	 * sent again.  A fault is retried with the old disposition, which
@@ -147,7 +172,10 @@ void _mp_signals_install(void)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = handler;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	/* SA_ONSTACK: where the program set a sigaltstack, a stack overflow
+	 * is reported too (the handler needs little: the report runs on the
+	 * library's stack); without one, the flag changes nothing */
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < NFATAL; i++) {
 		if (sigaction(fatal[i], NULL, &old[i]) != 0)

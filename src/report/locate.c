@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "locate.h"
+#include "deepstack.h"
 #include "gpsites.h"
 #include "loaderprobe.h"
 #include "depot.h"
@@ -97,7 +98,9 @@ static void heap_text(struct mp_verdict *v)
 
 /* The function whose frame holds addr: libunwind walks this thread's
  * stack (the pool's own frames keep no frame-pointer chain) and a frame
- * owns [its sp, its caller's sp). */
+ * owns [its sp, its caller's sp).  On the library's stack (deepstack.c)
+ * the walk starts from the context saved at the switch: the program's
+ * frames are above that one, not above ours. */
 static int frame_pc(uintptr_t addr, uintptr_t *pc)
 {
 	unw_context_t ctx;
@@ -105,7 +108,10 @@ static int frame_pc(uintptr_t addr, uintptr_t *pc)
 	unw_word_t sp, ip, prev_sp = 0, prev_ip = 0;
 	int found = 0;
 	_mp_loader_gate_enter();
-	if (unw_getcontext(&ctx) == 0 && unw_init_local(&cur, &ctx) == 0) {
+	const void *caller = _mp_deep_caller((uintptr_t)&ctx);
+	if (caller)
+		memcpy(&ctx, caller, sizeof ctx);
+	if ((caller || unw_getcontext(&ctx) == 0) && unw_init_local(&cur, &ctx) == 0) {
 		for (int i = 0; i < MAX_FRAMES; i++) {
 			if (unw_get_reg(&cur, UNW_REG_SP, &sp) != 0 ||
 			    unw_get_reg(&cur, UNW_REG_IP, &ip) != 0)

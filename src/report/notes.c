@@ -234,8 +234,10 @@ void _mp_report_dying(int sig, const void *fault_addr, int sender, int in_pool,
 		_mp_out_printf(&o, " at address %p", fault_addr);
 	else if (sender)
 		_mp_out_printf(&o, " sent by pid %d", sender);
-	_mp_out_str(&o, in_pool ? "; inside the allocator, leak scan skipped\n"
-				: "\n");
+	/* in_pool 2: the signal came inside a report of this thread's */
+	_mp_out_str(&o, in_pool == 2   ? "; inside the checker's own report, leak scan skipped\n"
+			: in_pool ? "; inside the allocator, leak scan skipped\n"
+				  : "\n");
 	_mp_report_end(&o);
 	if (raised_at) {
 		_mp_report_begin(&o);

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "report.h"
 #include "mempool.h"
+#include "deepstack.h"
 #include "depot.h"
 #include "gpsites.h"
 #include "loaderprobe.h"
@@ -345,10 +346,20 @@ static int log_failed(struct mp_out *o)
 	return _mp_report_stderr();
 }
 
+/* How deep this thread is in report_lock: a fatal signal that hits while
+ * this thread writes a report reports on it without waiting for the lock
+ * it holds itself (a double free on a 128 KiB thread hung so: the stack
+ * overflow's SIGSEGV came inside the report); its lines may land inside
+ * the interrupted report's, which is better than no report and a hang. */
+static __thread int report_depth __attribute__((tls_model("initial-exec")));
+/* inside _mp_report_error on this thread */
+static __thread int in_report __attribute__((tls_model("initial-exec")));
+
 void _mp_report_begin(struct mp_out *o)
 {
 	_mp_nocancel_enter(); /* write(2) is a cancellation point */
-	pthread_mutex_lock(&report_lock);
+	if (report_depth++ == 0)
+		pthread_mutex_lock(&report_lock);
 	_mp_out_init(o, sink_fd());
 	if (o->fd >= 0 && o->fd == log_copy.fd)
 		o->on_fail = log_failed;
@@ -357,8 +368,14 @@ void _mp_report_begin(struct mp_out *o)
 void _mp_report_end(struct mp_out *o)
 {
 	_mp_out_flush(o);
-	pthread_mutex_unlock(&report_lock);
+	if (--report_depth == 0)
+		pthread_mutex_unlock(&report_lock);
 	_mp_nocancel_leave();
+}
+
+int _mp_report_inside(void)
+{
+	return report_depth > 0 || in_report;
 }
 
 void _mp_report_prefix(struct mp_out *o)
@@ -622,13 +639,30 @@ void _mp_report_on_abort(void (*hook)(void))
 	atomic_store(&abort_hook, hook);
 }
 
-static __thread int in_report __attribute__((tls_model("initial-exec")));
+static void report_error_deep(void *given);
 
 void _mp_report_error(const struct mp_verdict *given)
 {
 	atomic_fetch_add(&nerrors, 1);
 	if (in_report) /* an error met while writing a report: count only */
 		return;
+	/* locating, symbolizing and printing go deeper than a small thread's
+	 * stack (the stacks in the report were captured already) */
+	_mp_deep_call(report_error_deep, (void *)given);
+	if (_mp_opt.abort_on_error) {
+		/* the preload library writes the leak report and the JSON
+		 * file first (abort() in here lost them) */
+		void (*hook)(void) = atomic_load(&abort_hook);
+		if (!hook)
+			abort();
+		hook(); /* returns when a report in progress (exit, fatal
+			 * signal) ends it */
+	}
+}
+
+static void report_error_deep(void *given_)
+{
+	const struct mp_verdict *given = given_;
 	in_report = 1;
 	/* located now, before the report lock: the stack or frame an address
 	 * points into may be gone by the time the JSON is written */
@@ -678,15 +712,6 @@ void _mp_report_error(const struct mp_verdict *given)
 	_mp_out_str(&o, "\n");
 	_mp_report_end(&o);
 	in_report = 0;
-	if (_mp_opt.abort_on_error) {
-		/* the preload library writes the leak report and the JSON
-		 * file first (abort() in here lost them) */
-		void (*hook)(void) = atomic_load(&abort_hook);
-		if (!hook)
-			abort();
-		hook(); /* returns when a report in progress (exit, fatal
-			 * signal) ends it */
-	}
 }
 
 size_t _mp_report_error_count(void) { return atomic_load(&nerrors); }

@@ -79,6 +79,9 @@ void _mp_report_prefix(struct mp_out *o);
  * writers: pair with _mp_report_end. */
 void _mp_report_begin(struct mp_out *o);
 void _mp_report_end(struct mp_out *o);
+/* This thread is writing a report (a fatal signal met there must not wait
+ * for the report lock, nor trust the symbolizer). */
+int _mp_report_inside(void);
 
 /* Errors reported so far, and the recorded verdicts (bounded log). */
 size_t _mp_report_error_count(void);
@@ -140,6 +143,7 @@ void _mp_report_stats(const struct mp_stats *st);
  * address A" for a fault, "sent by pid P" for a sent one, "inside the
  * allocator" when the scan is skipped), then the stack it was raised at
  * (raised_at, 0: none printed). */
+/* in_pool: 1 inside the allocator, 2 inside a report of this thread's */
 void _mp_report_dying(int sig, const void *fault_addr, int sender, int in_pool,
 		      uint32_t raised_at);
 

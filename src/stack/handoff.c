@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
 #include "handoff.h"
+#include "deepstack.h"
 #include "reent.h"
 #include "procgate.h"
 #include "stack.h"
@@ -59,7 +60,14 @@ int _mp_handoff_here(struct mp_handoff *h)
 	unw_cursor_t cur;
 	_mp_enter(); /* libunwind may allocate */
 	_mp_loader_gate_enter();
-	if (unw_getcontext(&uc) == 0 && unw_init_local(&cur, &uc) == 0) {
+	/* on the library's stack (deepstack.c) the program's frames are not
+	 * above ours: start from the context saved at the switch
+	 * (libunwind's context on x86-64 is a ucontext_t) */
+	_Static_assert(sizeof(unw_context_t) == sizeof(ucontext_t), "context");
+	const void *caller = _mp_deep_caller((uintptr_t)&uc);
+	if (caller)
+		memcpy(&uc, caller, sizeof uc);
+	if ((caller || unw_getcontext(&uc) == 0) && unw_init_local(&cur, &uc) == 0) {
 		for (int i = 0; i < MAX_WALK; i++) {
 			unw_word_t ip = 0, sp = 0;
 			unw_get_reg(&cur, UNW_REG_IP, &ip);

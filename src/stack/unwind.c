@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "unwind.h"
+#include "deepstack.h"
 #include "loaderprobe.h"
 #include "procgate.h"
 #include "vm.h"
@@ -117,7 +118,7 @@ static inline uint64_t tab_get(struct slot *t, uint64_t h, uint64_t key)
 	return R_NONE;
 }
 
-/* ---- per thread (~18 KiB of TLS) ---------------------------------------------
+/* ---- per thread (~21 KiB, mapped at the thread's first walk) -------------
  *
  * Stack bounds: every address the walk reads lies in [sp, top of this
  * thread's stack), and the first sp must lie in the stack itself (a handler
@@ -179,10 +180,41 @@ struct uw_cache {
 };
 
 static __thread struct uw_thread uw_me __attribute__((tls_model("initial-exec")));
-/* The caches take the default TLS model: 18 KiB of initial-exec TLS would
- * not fit the loader's static TLS reserve if libmempool.a were linked into
- * a library that is dlopen'd.  One TLS lookup per capture. */
-static __thread struct uw_cache uw_cache;
+/* The caches live in a mapping of their own, reached by one pointer of
+ * static TLS: 21 KB of TLS in every thread made a 16 KiB pthread_create
+ * fail with EINVAL (glibc takes static TLS from the thread's stack).  No
+ * malloc (we are inside it); unmapped at the thread's exit by a key
+ * destructor; a thread that allocates again after it gets a new one. */
+static __thread struct uw_cache *uw_cache_p __attribute__((tls_model("initial-exec")));
+static pthread_key_t uw_key;
+static int uw_key_ok;
+
+static void cache_free(void *p)
+{
+	if (p && p == uw_cache_p) {
+		uw_cache_p = NULL;
+		_mp_unmap(p, sizeof(struct uw_cache));
+	}
+}
+
+__attribute__((constructor)) static void cache_key_init(void)
+{
+	/* made this early, the key has a low index: setspecific then needs
+	 * no memory */
+	uw_key_ok = pthread_key_create(&uw_key, cache_free) == 0;
+}
+
+__attribute__((noinline, cold)) static struct uw_cache *cache_new(unsigned gen)
+{
+	struct uw_cache *c = _mp_map(sizeof *c, 0); /* zeros: every slot empty */
+	if (!c)
+		return NULL;
+	uw_me.gen = gen; /* empty is right for any generation */
+	uw_cache_p = c;
+	if (uw_key_ok)
+		pthread_setspecific(uw_key, c);
+	return c;
+}
 
 /* ---- derivation state: all under uw_lock, taken only inside stack.c's fork
  * gate (the loader's counters, /proc/self/maps, ELF files; see
@@ -457,18 +489,36 @@ static uint64_t derive(uintptr_t addr)
 }
 
 
-/* A pc not in the table: derive its rule (cached, failures too). */
+struct derive_args {
+	uint64_t key, rule;
+};
+
+static void slow_rule_deep(void *a);
+
+/* A pc not in the table: derive its rule (cached, failures too).  libdw
+ * goes deep: on the library's stack (the walk itself only reads the
+ * program's, whose words it already has). */
 static uint64_t slow_rule(uint64_t key)
 {
-	unsigned long long c[2];
-	const unsigned long long *cp;
-	uint64_t r;
-
 	if (uw_me.deriving)
 		return R_UNSUP; /* a signal handler's capture, inside our own */
 	if (!_mp_loader_ok())
 		return R_UNSUP; /* a forked child's loader is locked for good */
+	struct derive_args da = { key, R_UNSUP };
 	uw_me.deriving = 1;
+	_mp_deep_call(slow_rule_deep, &da);
+	uw_me.deriving = 0;
+	return da.rule;
+}
+
+static void slow_rule_deep(void *a)
+{
+	struct derive_args *da = a;
+	uint64_t key = da->key;
+	unsigned long long c[2];
+	const unsigned long long *cp;
+	uint64_t r;
+
 	_mp_loader_gate_enter();
 	/* libdw keeps the module files it opens: above 0..2 (out.h) */
 	unsigned held = _mp_lowfd_hold();
@@ -489,8 +539,7 @@ static uint64_t slow_rule(uint64_t key)
 	pthread_mutex_unlock(&uw_lock);
 	_mp_lowfd_release(held);
 	_mp_loader_gate_leave();
-	uw_me.deriving = 0;
-	return r;
+	da->rule = r;
 }
 
 /* ---- per-thread helpers ------------------------------------------------- */
@@ -609,8 +658,9 @@ int _mp_unwind_fast(uintptr_t *out, unsigned max, uintptr_t caller_pc)
 	if (max == 0 || !stack_bounds(&lo, &hi) || sp < lo || sp >= hi)
 		return MP_UW_OFF_STACK;
 	unsigned gen = atomic_load_explicit(&tab_gen, memory_order_acquire);
-	struct uw_cache *c = &uw_cache;
-	__asm__("" : "+r"(c)); /* one lookup: gcc would redo it per frame */
+	struct uw_cache *c = uw_cache_p;
+	if (__builtin_expect(!c, 0) && !(c = cache_new(gen)))
+		return MP_UW_NO_RULE; /* no memory: libunwind, which needs none */
 	if (__builtin_expect(uw_me.gen != gen, 0)) {
 		memset(c, 0, sizeof *c);
 		uw_me.gen = gen;
