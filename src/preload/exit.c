@@ -13,6 +13,7 @@
 #include "loaderprobe.h"
 #include "lsanhooks.h"
 #include "options.h"
+#include "passthru.h"
 #include "pool.h"
 #include "reent.h"
 #include "report.h"
@@ -142,6 +143,8 @@ static void report_body(int fatal, int leaks)
 
 static void report(int fatal, int leaks)
 {
+	if (_mp_passthrough()) /* nothing of this image's is ours to report */
+		return;
 	int me = (int)getpid();
 	int outer = atomic_exchange(&busy_pid, me) != me;
 	report_body(fatal, leaks);
