@@ -139,8 +139,8 @@ assert re.fullmatch(r"/.+/mpwrap\.%p\.json", o["json_path"]), o
 assert o["exitcode"] == "0" and o["report_at_exit"] == "1", o
 assert o["detect_leaks"] == "1", o
 assert o["leak_kinds"] == "definite,indirect" and o["stack_depth"] == "7", o
-# nothing of the library on the program's stderr: the text reports wait in
-# mpcheck's directory, a clean process writes none
+# nothing of the library on the stderr of the program: the text reports
+# wait in the directory of mpcheck, a clean process writes none
 assert re.fullmatch(r"/.+/mpwrap\.%p\.log", o["log_path"]), o
 assert o["verbosity"] == "0", o
 # system programs pass through, leaving one line each beside the reports
