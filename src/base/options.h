@@ -59,7 +59,8 @@ enum {
 	  "interior pointers that keep a block reachable, as memcheck's: " \
 	  "stdstring,length64,newarray,multipleinheritance,all,none") \
 	X(max_leak_groups, max_leak_groups, INT, 1000, 0, 1000000000, \
-	  "leak groups listed with stacks in the text report (0: all; JSON has all)") \
+	  "leak groups listed with stacks in the text report (0: all; the JSON " \
+	  "lists every group of its kinds)") \
 	X(check_every, check_every, INT, 0, 0, 1000000000, \
 	  "validate every guard and quarantined block every N allocator calls") \
 	X(guard_page_rate, guard_page_rate, INT, 0, 0, 1000000000, \
