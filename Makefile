@@ -37,7 +37,7 @@ PROGRAM_DEPS := php-cli:/usr/bin/php emacs-nox:/usr/bin/emacs \
 # and the includes).  libmempool.a is everything up to api; libmpwrap.so
 # adds the leak scan, the exit report and the shims.
 LAYERS      := base heap stack leak report detect api preload
-BASE_SRC    := out options real vm procmaps loaderprobe procgate gpsites deepstack
+BASE_SRC    := out options real vm procmaps loaderprobe procgate gpsites deepstack passthru
 HEAP_SRC    := slab guard guardpage large quarantine
 STACK_SRC   := depot stack unwind symindex symbolize
 LEAK_SRC    := leaks

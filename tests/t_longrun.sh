@@ -369,13 +369,16 @@ if have lr_service "a daemon under mpcheck"; then
 		# with SIGTERM, one periodic check first (--check-every 1)
 		every=()
 		[ $sig = TERM ] && every=(--check-every 1)
+		# (the library's text goes to --log-file: mpcheck keeps it off
+		# the program's stderr)
 		(cd "$RD" && exec env --default-signal=INT,QUIT MPWRAP_LIB="$MPWRAP_LIB" \
-			"$MPCHECK" "${every[@]}" \
+			"$MPCHECK" "${every[@]}" --log-file "$RD/text.%p.log" \
 			--json "$RD/agg.json" -- "$B/lr_service" serve "$RD" >"$RD/out" 2>"$RD/err") &
 		pid=$!
 		for ((i = 0; i < 1000; i++)); do
 			grep -q ready "$RD/out" 2>/dev/null &&
-				{ [ $sig != TERM ] || grep -q "end of leak check #1:" "$RD/err"; } && break
+				{ [ $sig != TERM ] || cat "$RD"/text.*.log 2>/dev/null |
+					grep -q "end of leak check #1:"; } && break
 			sleep 0.01
 		done
 		kill -$sig "$pid" # mpcheck's pid: it passes the signal on
@@ -383,9 +386,11 @@ if have lr_service "a daemon under mpcheck"; then
 		status_is "mpcheck: a service stopped by SIG$sig, gate fails" 23 &&
 		lr "mpcheck passes SIG$sig on; the service reports and dies of it; the verdict is written" "
 err = open(RD + '/err').read()
-need(re.search(r'mpwrap: the program is dying of SIG$sig', err), 'no dying line')
-need(('$sig' != 'TERM') == (re.search(r'mpwrap: leak check #1 \\(periodic, every 1 s\\)', err) is None),
+text = ''.join(open(p).read() for p in glob.glob(RD + '/text.*.log'))
+need(re.search(r'mpwrap: the program is dying of SIG$sig', text), 'no dying line')
+need(('$sig' != 'TERM') == (re.search(r'mpwrap: leak check #1 \\(periodic, every 1 s\\)', text) is None),
      'periodic check with --check-every only')
+need('==' not in err, 'library text on the stderr of mpcheck: %r' % err[:300])
 need(re.search(r'mpcheck: .*2 leaks \\(300 bytes\\).*gate: FAIL', err), 'summary: %r' % err[-400:])
 A = json.load(open(RD + '/agg.json'))
 need(A['summary']['gate'] == 'FAIL', 'gate %s' % A['summary'].get('gate'))

@@ -19,7 +19,9 @@
 #include "depot.h"
 #include "large.h"
 #include "mpassert.h"
+#include "options.h"
 #include "out.h"
+#include "passthru.h"
 #include "pool.h"
 #include "procgate.h"
 #include "quarantine.h"
@@ -799,6 +801,43 @@ static void test_mp_check_aborts(void **state)
 	assert_string_equal(buf, want);
 }
 
+/* system_passthrough's two questions: is the executable a system program
+ * (and no interpreter), and what value does MPWRAP_OPTIONS give a key,
+ * read before the options are parsed. */
+static void test_passthrough_decision(void **state)
+{
+	(void)state;
+	assert_true(_mp_passthrough_is_system("/usr/bin/sed"));
+	assert_true(_mp_passthrough_is_system("/usr/bin/dash"));
+	assert_true(_mp_passthrough_is_system("/usr/libexec/gcc/x86_64-linux-gnu/12/cc1"));
+	assert_true(_mp_passthrough_is_system("/usr/lib/gcc/x86_64-linux-gnu/12/collect2"));
+	assert_true(_mp_passthrough_is_system("/bin/true"));
+	/* interpreters load the project's C extensions: checked */
+	assert_false(_mp_passthrough_is_system("/usr/bin/python3.11"));
+	assert_false(_mp_passthrough_is_system("/usr/bin/perl5.36.0"));
+	assert_false(_mp_passthrough_is_system("/usr/bin/ruby3.1"));
+	assert_false(_mp_passthrough_is_system("/usr/lib/jvm/java-17-openjdk-amd64/bin/java"));
+	/* the user's own builds */
+	assert_false(_mp_passthrough_is_system("/usr/local/bin/sed"));
+	assert_false(_mp_passthrough_is_system("/opt/app/bin/app"));
+	assert_false(_mp_passthrough_is_system("/home/u/src/build/tests/t_pool"));
+	assert_false(_mp_passthrough_is_system("/usr/binx/sed"));
+
+	size_t len = 0;
+	const char *v = _mp_options_peek("a=1:system_passthrough=0 system_passthrough=1",
+					 "system_passthrough", &len);
+	assert_non_null(v);
+	assert_int_equal(len, 1);
+	assert_int_equal(v[0], '1'); /* the last one wins, as in the parser */
+	assert_null(_mp_options_peek("xsystem_passthrough=1", "system_passthrough", &len));
+	assert_null(_mp_options_peek("system_passthrough", "system_passthrough", &len));
+	assert_null(_mp_options_peek(NULL, "system_passthrough", &len));
+	v = _mp_options_peek("passthrough_path=/d/x.%p:log_path=y", "passthrough_path", &len);
+	assert_non_null(v);
+	assert_int_equal(len, strlen("/d/x.%p"));
+	assert_memory_equal(v, "/d/x.%p", len);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], CHILD_ARG) == 0)
@@ -821,6 +860,7 @@ int main(int argc, char **argv)
 		T(test_procgate_order),
 		T(test_internal_realloc),
 		T(test_mp_check_aborts),
+		T(test_passthrough_decision),
 #undef T
 	};
 	return cmocka_run_group_tests_name("unit_internals", tests, NULL, NULL);

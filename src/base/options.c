@@ -278,6 +278,25 @@ int _mp_options_parse(const char *spec, int warn_fd)
 	return warnings;
 }
 
+const char *_mp_options_peek(const char *spec, const char *name, size_t *len)
+{
+	const char *found = NULL;
+	size_t nlen = strlen(name);
+	for (const char *p = spec; p && *p;) {
+		while (*p == ':' || *p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		const char *key = p;
+		while (*p && *p != ':' && *p != ' ' && *p != '\t' && *p != '\n')
+			p++;
+		size_t n = (size_t)(p - key);
+		if (n > nlen && key[nlen] == '=' && memcmp(key, name, nlen) == 0) {
+			found = key + nlen + 1;
+			*len = n - nlen - 1;
+		}
+	}
+	return found;
+}
+
 void _mp_options_help(int fd)
 {
 	struct mp_out o;

@@ -59,7 +59,8 @@ enum {
 	  "interior pointers that keep a block reachable, as memcheck's: " \
 	  "stdstring,length64,newarray,multipleinheritance,all,none") \
 	X(max_leak_groups, max_leak_groups, INT, 1000, 0, 1000000000, \
-	  "leak groups listed with stacks in the text report (0: all; JSON has all)") \
+	  "leak groups listed with stacks in the text report (0: all; the JSON " \
+	  "lists every group of its kinds)") \
 	X(check_every, check_every, INT, 0, 0, 1000000000, \
 	  "validate every guard and quarantined block every N allocator calls") \
 	X(guard_page_rate, guard_page_rate, INT, 0, 0, 1000000000, \
@@ -95,7 +96,15 @@ enum {
 	  "a site whose reachable bytes grew at each of the last N leak checks " \
 	  "is reported as growing (0: off)") \
 	X(verbosity, verbosity, INT, 1, 0, 2, \
-	  "0: errors and leaks only, 1: also statistics at exit, 2: chatty") \
+	  "0: findings only, nothing for a clean process; 1: also one line for " \
+	  "a clean process; 2: statistics too") \
+	X(system_passthrough, system_passthrough, INT, 0, 0, 1, \
+	  "a process whose executable is a system program (/usr/bin, /bin, " \
+	  "/usr/lib...; not an interpreter) runs unchecked, every call passed " \
+	  "to the C library's allocator (mpcheck sets it)") \
+	X(passthrough_path, passthrough_path, PATH, 0, 0, 0, \
+	  "file a process run unchecked by system_passthrough appends its " \
+	  "executable's path to (%p = pid; mpcheck counts them); default none") \
 	X(log_path, log_path, PATH, 0, 0, 0, \
 	  "text report file (%p = pid), a regular file of the user's, new, empty " \
 	  "or a log of ours; /dev/stderr, /dev/null as named; a relative path " \
@@ -135,6 +144,11 @@ extern struct mp_options _mp_opt;
  * Warnings go to fd `warn_fd` (one line each).  Returns the number of
  * warnings.  Never allocates. */
 int _mp_options_parse(const char *spec, int warn_fd);
+
+/* The last value spec gives `name` (length in *len), or NULL; nothing is
+ * parsed, set or warned about: for the pass-through decision (passthru.c),
+ * made at the first allocation, before the options are parsed. */
+const char *_mp_options_peek(const char *spec, const char *name, size_t *len);
 
 /* "definite", "indirect", "possible", "reachable" for leak-kind bit k
  * (1 << k; enum mp_leak_kind has the same order): the one table of the

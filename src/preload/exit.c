@@ -14,6 +14,7 @@
 #include "loaderprobe.h"
 #include "lsanhooks.h"
 #include "options.h"
+#include "passthru.h"
 #include "pool.h"
 #include "reent.h"
 #include "report.h"
@@ -153,6 +154,8 @@ static void report_deep(void *a)
 
 static void report(int fatal, int leaks)
 {
+	if (_mp_passthrough()) /* nothing of this image's is ours to report */
+		return;
 	int me = (int)getpid();
 	int outer = atomic_exchange(&busy_pid, me) != me;
 	/* the leak scan, the symbolizer and the JSON writer need more stack

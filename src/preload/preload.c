@@ -12,6 +12,8 @@
 #include "gpsites.h"
 #include "json.h"
 #include "longrun.h"
+#include "options.h"
+#include "passthru.h"
 #include "pool.h"
 #include "procgate.h"
 #include "real.h"
@@ -23,6 +25,7 @@
 #include "unwind.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -43,9 +46,10 @@ static size_t page_size(void)
 	return ps;
 }
 
-/* In a set-user-ID program (AT_SECURE) every call goes straight to the real
- * allocator: no options are read, nothing is tracked or written. */
-#define SECURE() __builtin_expect(_mp_secure(), 0)
+/* In a set-user-ID program (AT_SECURE), and in a system program with
+ * system_passthrough=1, every call goes straight to the real allocator:
+ * no options are parsed, nothing is tracked or reported (passthru.c). */
+#define SECURE() __builtin_expect(_mp_passthrough(), 0)
 
 static void *secure_alloc(size_t n, size_t align)
 {
@@ -281,10 +285,9 @@ SHIM void *dlopen(const char *file, int flags)
 	if (!real_dlopen)
 		real_dlopen = (void *(*)(const char *, int))dlsym(RTLD_NEXT,
 								   "dlopen");
-	if (flags & RTLD_DEEPBIND) {
-		flags &= ~RTLD_DEEPBIND;
-		if (!SECURE())
-			_mp_report_deepbind(file);
+	if ((flags & RTLD_DEEPBIND) && !SECURE()) {
+		flags &= ~RTLD_DEEPBIND; /* glibc's malloc alone: harmless */
+		_mp_report_deepbind(file);
 	}
 	return real_dlopen(file, flags);
 }
@@ -300,6 +303,8 @@ SHIM int dlclose(void *handle)
 	static int (*real_dlclose)(void *);
 	if (!real_dlclose)
 		real_dlclose = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+	if (SECURE())
+		return real_dlclose ? real_dlclose(handle) : -1;
 	/* libdw reads its tables: on the library's stack */
 	_mp_deep_call(before_dlclose, handle);
 	int rc = real_dlclose ? real_dlclose(handle) : -1;
@@ -324,7 +329,7 @@ SHIM int pthread_create(pthread_t *t, const pthread_attr_t *attr,
 			dlsym(RTLD_NEXT, "pthread_create");
 	if (!real_create)
 		return EAGAIN;
-	void *box = _mp_thread_box(fn, arg);
+	void *box = SECURE() ? NULL : _mp_thread_box(fn, arg);
 	if (!box)
 		return real_create(t, attr, fn, arg);
 	int rc = real_create(t, attr, _mp_thread_start, box);
@@ -363,10 +368,44 @@ SHIM void _Exit(int status)
 	exit_now(status);
 }
 
+/* A system program passed through says so, cheaply: one line, its
+ * executable's path, appended to passthrough_path (mpcheck counts them and
+ * names them; an exec under the same pid appends another line). */
+static void passthrough_trace(void)
+{
+	size_t len = 0;
+	const char *v = _mp_options_peek(getenv("MPWRAP_OPTIONS"),
+					 "passthrough_path", &len);
+	char tmpl[MP_PATH_MAX], path[MP_PATH_MAX + 32], line[4096 + 2];
+	if (!v || !len || len >= sizeof tmpl)
+		return;
+	memcpy(tmpl, v, len);
+	tmpl[len] = '\0';
+	_mp_expand_path(path, sizeof path, tmpl);
+	size_t n = strlen(_mp_passthrough_exe());
+	if (n > sizeof line - 2)
+		n = sizeof line - 2;
+	memcpy(line, _mp_passthrough_exe(), n);
+	line[n++] = '\n';
+	int saved = errno;
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW |
+			    O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+	if (fd >= 0) {
+		if (write(fd, line, n) < 0) {
+			/* nothing to do: the trace is a courtesy */
+		}
+		close(fd);
+	}
+	errno = saved;
+}
+
 __attribute__((constructor)) static void mpwrap_start(void)
 {
-	if (SECURE())
+	if (SECURE()) {
+		if (_mp_passthrough_system())
+			passthrough_trace();
 		return;
+	}
 	report_pid = getpid();
 	/* Every block of the program's is ours; glibc's heap holds only large
 	 * blocks' chunks and our own helpers' data.  One arena keeps all of

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "block.h"
 #include "pool.h"
+#include "passthru.h"
 #include "real.h"
 #include "report.h"
 
@@ -82,7 +83,7 @@ static void *cxx_new(size_t n, size_t align, unsigned family, int nothrow,
 	if (align && own_anew)
 		return own_anew(n, align);
 	int saved = errno;
-	int secure = _mp_secure();
+	int secure = _mp_passthrough();
 	if (align && !pow2(align)) {
 		/* as libstdc++: fails at once, the new-handler is not called */
 		if (!secure)
@@ -134,7 +135,7 @@ static void cxx_delete(void *p, unsigned family, const char *where, int sized,
 		return;
 	}
 	int saved = errno;
-	if (_mp_secure()) {
+	if (_mp_passthrough()) {
 		_mp_real_free(p);
 	} else {
 		struct mp_dealloc d = { .where = where, .family = family,
@@ -267,7 +268,7 @@ __attribute__((constructor)) static void cxx_start(void)
 		"_ZdaPvmSt11align_val_t",
 	};
 	Dl_info mine;
-	if (_mp_secure() || !dladdr((void *)&cxx_start, &mine))
+	if (_mp_passthrough() || !dladdr((void *)&cxx_start, &mine))
 		return;
 	/* by module, not address: &_Znwm here would be the winner's too */
 	for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++)

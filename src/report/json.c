@@ -290,13 +290,24 @@ static void json_keeper(struct mp_out *o, const struct mp_keeper *k)
 	_mp_out_str(o, "}");
 }
 
+/* The groups the text report lists, and those of the kinds leak_kinds
+ * gates on: still-reachable groups (a shell's or an interpreter's hundreds)
+ * only when asked for, since each costs a symbolized stack and nobody
+ * gates on them; "summary" counts every kind. */
+static int json_lists(int kind)
+{
+	return _mp_leak_kind_listed(kind) || (_mp_opt.leak_kinds & (1L << kind));
+}
+
 static void json_leaks(struct mp_out *o, const struct mp_leak_set *ls)
 {
 	_mp_out_str(o, "\"leaks\":[");
-	for (size_t i = 0; i < ls->n; i++) {
+	for (size_t i = 0, shown = 0; i < ls->n; i++) {
 		const struct mp_leak_group *g = &ls->g[i];
+		if (!json_lists(g->kind))
+			continue;
 		_mp_out_printf(o, "%s\n{\"kind\":\"%s\",\"bytes\":%zu,\"blocks\":%zu,"
-			       "\"stack\":", i ? "," : "",
+			       "\"stack\":", shown++ ? "," : "",
 			       _mp_leak_kind_name(g->kind), g->bytes, g->blocks);
 		json_stack(o, g->stack);
 		json_keeper(o, &g->keeper);

@@ -27,7 +27,7 @@ for cc in "gcc -O0" "clang -O2"; do
 	bad=""
 	for run in 1 2 3; do
 		rm -f "$T/r.json"
-		out=$(timeout 60 env MPWRAP_OPTIONS="json_path=$T/r.json:log_path=$T/r.log" \
+		out=$(timeout 60 env MPWRAP_OPTIONS="json_path=$T/r.json:log_path=$T/r.log:show_reachable=1" \
 			LD_PRELOAD="$LIB" "$bin" 2>&1)
 		rc=$?
 		res=$(python3 - "$T/r.json" <<'PY' 2>&1

@@ -357,6 +357,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		     w, rw, uncertain);
 	compare(&first, &ref, "against the reference parser");
 
+	/* the pass-through decision's peek (passthru.c): a value inside the
+	 * text, right after its key's '=', never past the end */
+	static const char *const peeked[] = { "system_passthrough",
+					      "passthrough_path", "log_path" };
+	for (size_t i = 0; i < sizeof peeked / sizeof *peeked; i++) {
+		size_t len = 0, klen = strlen(peeked[i]);
+		const char *v = _mp_options_peek(spec, peeked[i], &len);
+		if (v && (v < spec + klen + 1 || v + len > spec + size ||
+			  v[-1] != '=' || memcmp(v - klen - 1, peeked[i], klen)))
+			FAIL("peek of %s: a value outside the text", peeked[i]);
+	}
+
 	/* deterministic: a second parse of the same text, from other state */
 	_mp_opt.stack_depth = 63;
 	_mp_opt.log_path[0] = 'x';

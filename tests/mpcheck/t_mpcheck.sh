@@ -139,7 +139,21 @@ assert re.fullmatch(r"/.+/mpwrap\.%p\.json", o["json_path"]), o
 assert o["exitcode"] == "0" and o["report_at_exit"] == "1", o
 assert o["detect_leaks"] == "1", o
 assert o["leak_kinds"] == "definite,indirect" and o["stack_depth"] == "7", o
-assert re.fullmatch(r"/.+/mpwrap\.%p\.log", o["log_path"]), o' "$options"
+# nothing of the library on the stderr of the program: the text reports
+# wait in the directory of mpcheck, a clean process writes none
+assert re.fullmatch(r"/.+/mpwrap\.%p\.log", o["log_path"]), o
+assert o["verbosity"] == "0", o
+# system programs pass through, leaving one line each beside the reports
+assert o["system_passthrough"] == "1", o
+assert o["passthrough_path"] == o["json_path"][:-len("json")] + "sys", o' "$options"
+
+run --system-leaks --log-file "$T/my.%p.log" -- sh -c 'echo "$MPWRAP_OPTIONS"'
+check "--system-leaks checks system programs too; --log-file is the text reports' path" \
+	python3 -c '
+import sys
+o = dict(p.split("=", 1) for p in sys.argv[1].split(":"))
+assert "system_passthrough" not in o and "passthrough_path" not in o, o
+assert o["log_path"] == sys.argv[2], o' "$(cat "$T/out")" "$T/my.%p.log"
 
 MPWRAP_OPTIONS='abort_on_error=1:exitcode=9 verbosity=2' run -- sh -c 'echo "$MPWRAP_OPTIONS"'
 check "the user's own MPWRAP_OPTIONS survive unless mpcheck needs the key" \

@@ -1,0 +1,28 @@
+/* passthru.h - whether this process image is checked at all.
+ *
+ * Decided once, at the first allocator call (before any block is served),
+ * so no pointer ever crosses between the pool and the C library's
+ * allocator: a set-user-ID program (AT_SECURE), and with
+ * system_passthrough=1 a system program, pass every call through.  A fork
+ * inherits the decision; an exec makes it again for the new image. */
+#ifndef MP_PASSTHRU_H
+#define MP_PASSTHRU_H
+
+#include <stddef.h>
+
+/* Nonzero: every shim forwards to the real allocator, nothing is tracked,
+ * reported or written (except the passthrough_path line, preload.c). */
+int _mp_passthrough(void);
+
+/* Nonzero when the pass-through is system_passthrough's (not AT_SECURE's). */
+int _mp_passthrough_system(void);
+
+/* The executable's path (from /proc/self/exe) read by the decision, "" if
+ * unknown or AT_SECURE. */
+const char *_mp_passthrough_exe(void);
+
+/* Exposed for the unit test: is this executable path one system_passthrough
+ * leaves unchecked (a system directory, and no interpreter)? */
+int _mp_passthrough_is_system(const char *exe);
+
+#endif
