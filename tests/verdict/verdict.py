@@ -184,13 +184,13 @@ def main():
                          else "varies", mcv))
             if problems:
                 bad += 1
-                print("not ok %d - %s" % (n, name))
+                print("not ok %d - %s" % (n, name), flush=True)
                 for p in problems:
-                    print("#   " + p)
+                    print("#   " + p, flush=True)
             else:
                 print("ok %d - %s: %s in %d runs%s" % (
                     n, name, "/".join(map(str, distinct[0])), runs,
-                    ", = memcheck" if mcv is not None else ""))
+                    ", = memcheck" if mcv is not None else ""), flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
     if table:
         with open(table, "w") as t:
