@@ -145,6 +145,7 @@ reap() {
 	running=$still
 }
 
+# shellcheck disable=SC2086  # one word per running suite
 count() { set -- $running; echo $#; }
 
 for suite in $order; do

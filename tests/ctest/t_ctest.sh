@@ -67,7 +67,7 @@ report "leaky's MemoryChecker log: the loss record with make_buffer at leaky.c:$
 
 why=""
 grep -q '^==' "$B/Testing/Temporary/MemoryChecker.1.log" && why="tidy's log has a record"
-xml=$(ls "$B"/Testing/*/DynamicAnalysis.xml 2>/dev/null | head -n 1)
+xml=$(find "$B/Testing" -name DynamicAnalysis.xml | head -n 1)
 python3 - "$xml" >"$T/py" 2>&1 <<'EOF' || why="$why; $(cat "$T/py")"
 import sys, xml.etree.ElementTree as E
 root = E.parse(sys.argv[1]).getroot()
