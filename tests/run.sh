@@ -136,7 +136,9 @@ reap() {
 		if [ "$every" -gt 0 ] && [ $((now - last)) -ge "$every" ]; then
 			log=$dir/$k.log
 			p=$(grep -c '^ok ' "$log"); f=$(grep -c '^not ok ' "$log")
-			lastcheck=$(grep -E '^(not )?ok ' "$log" | tail -n 1 | cut -c1-90)
+			# the last check, or the last phase a suite names in a
+			# comment ("# memcheck comparison: python ... done")
+			lastcheck=$(grep -E '^((not )?ok |# [a-z])' "$log" | tail -n 1 | cut -c1-90)
 			echo "     $t: $p ok, $f not ok so far ($((now - t0))s)${lastcheck:+; last: $lastcheck}"
 			last=$now
 		fi
