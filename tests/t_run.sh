@@ -69,6 +69,14 @@ check "suites run two at a time (MPWRAP_TEST_JOBS=2)" grep -q "^ok   $T/par/t_fi
 check "an ALONE suite runs with nothing beside it, and nothing starts beside it" \
 	[ "$rc" = 0 -a "$(tail -n 1 "$T/out")" = "5 passed, 0 failed" ]
 
+# a SLOW suite (any name of run.sh's SLOW list) starts first, and once
+mkdir -p "$T/slow"
+for s in t_unwind.sh t_longrun.sh t_plain.sh; do echo 'echo "ok 1 - once"' >"$T/slow/$s"; done
+sh "$ROOT/tests/run.sh" "$T/slow/t_plain.sh" "$T/slow/t_longrun.sh" "$T/slow/t_unwind.sh" >"$T/out" 2>&1
+check "SLOW suites start first (in SLOW's order), each suite runs once" \
+	[ "$(grep '^\.\.\.  ' "$T/out" | sed 's|.*/||' | tr '\n' ' ')" = "t_unwind.sh t_longrun.sh t_plain.sh " \
+	-a "$(tail -n 1 "$T/out")" = "3 passed, 0 failed" ]
+
 # progress while a suite runs; SIGINT and SIGQUIT at default inside it
 cat >"$T/t_slow.sh" <<EOF
 echo "ok 1 - first"
