@@ -21,12 +21,13 @@ DEPS := libunwind-dev:/usr/include/libunwind.h \
 # what the test suite runs: the real-program matrix and the memcheck
 # comparison (valgrind), the C++ tests (g++, clang), the installed pkg-config file
 # (pkgconf), the SARIF schema check (python3-jsonschema) and the CI recipe
-# check (python3-yaml)
+# check (python3-yaml), the CTest recipe (cmake)
 TEST_DEPS := g++:/usr/bin/g++ clang:/usr/bin/clang pkgconf:/usr/bin/pkg-config git:/usr/bin/git sqlite3:/usr/bin/sqlite3 \
         perl:/usr/bin/perl openssl:/usr/bin/openssl valgrind:/usr/bin/valgrind \
         tar:/usr/bin/tar gzip:/usr/bin/gzip \
         python3-jsonschema:/usr/lib/python3/dist-packages/jsonschema/__init__.py \
-        python3-yaml:/usr/lib/python3/dist-packages/yaml/__init__.py
+        python3-yaml:/usr/lib/python3/dist-packages/yaml/__init__.py \
+        cmake:/usr/bin/ctest
 # real programs tests/robust runs as they are, where they can be installed
 # (as root, make test installs them; elsewhere their checks are skipped)
 PROGRAM_DEPS := php-cli:/usr/bin/php emacs-nox:/usr/bin/emacs \
@@ -177,13 +178,14 @@ install: all
 	install -m 644 libmempool.a $(INST)/lib/libmempool.a
 	install -m 644 include/mempool.h $(INST)/include/mempool.h
 	install -m 755 scripts/mpcheck $(INST)/bin/mpcheck
+	install -m 755 scripts/mpcheck-ctest $(INST)/bin/mpcheck-ctest
 	install -m 644 scripts/mpcheck.1 $(INST)/share/man/man1/mpcheck.1
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS@|$(LIBS)|' mpwrap.pc.in \
 		> $(INST)/lib/pkgconfig/mpwrap.pc
 
 uninstall:
 	rm -f $(INST)/lib/mpwrap/libmpwrap.so $(INST)/lib/libmempool.a \
-		$(INST)/include/mempool.h $(INST)/bin/mpcheck \
+		$(INST)/include/mempool.h $(INST)/bin/mpcheck $(INST)/bin/mpcheck-ctest \
 		$(INST)/share/man/man1/mpcheck.1 $(INST)/lib/pkgconfig/mpwrap.pc
 	-rmdir $(INST)/lib/mpwrap 2>/dev/null
 

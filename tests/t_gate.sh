@@ -181,11 +181,16 @@ check "--no-default-suppressions: the C library's own allocations gate" [ $? = 2
 # 7. make install / uninstall: the installed mpcheck finds its library
 make -s -C "$ROOT" install PREFIX="$T/inst" >/dev/null 2>&1
 check "make install puts mpcheck, the libraries, header, man page, pkg-config in place" \
-	bash -c "cd '$T/inst' && test -x bin/mpcheck && test -f lib/mpwrap/libmpwrap.so \
+	bash -c "cd '$T/inst' && test -x bin/mpcheck && test -x bin/mpcheck-ctest \
+	&& test -f lib/mpwrap/libmpwrap.so \
 	&& test -f lib/libmempool.a && test -f include/mempool.h \
 	&& test -f share/man/man1/mpcheck.1 && test -f lib/pkgconfig/mpwrap.pc"
 env -u MPWRAP_LIB "$T/inst/bin/mpcheck" --quiet ./test_format >/dev/null 2>&1
 check "the installed mpcheck runs the gate (status 23 on test_format)" [ $? = 23 ]
+env -u MPWRAP_LIB "$T/inst/bin/mpcheck-ctest" --error-exitcode=23 --log-file="$T/ctest.log" \
+	./test_format >/dev/null 2>&1
+check "the installed mpcheck-ctest finds mpcheck beside it (status 23, the leak's memcheck record in its log)" \
+	bash -c "[ $? = 23 ] && grep -q '^==[0-9]*== 32 bytes in 1 blocks are definitely lost' '$T/ctest.log'"
 # the command line pkg-config prints, used as printed, links and runs
 export PKG_CONFIG_PATH=$T/inst/lib/pkgconfig
 # shellcheck disable=SC2046  # pkg-config's words are separate arguments

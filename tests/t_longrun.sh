@@ -236,9 +236,10 @@ need(LOG.count('leak_check_signal=SIGUSR2: the program handles or ignores it; no
 start_service() {
 	local i
 	# a background job of a shell without job control starts with SIGINT
-	# and SIGQUIT ignored, which the library rightly leaves alone: the
-	# service gets the default back, as a program started from a terminal
-	(cd "$1" && exec env --default-signal=INT,QUIT LD_PRELOAD="$MPWRAP_LIB" \
+	# and SIGQUIT ignored, and under nohup (make test's too) with SIGHUP
+	# ignored, which the library rightly leaves alone: the service gets the
+	# default back, as a program started from a terminal
+	(cd "$1" && exec env --default-signal=HUP,INT,QUIT LD_PRELOAD="$MPWRAP_LIB" \
 		MPWRAP_OPTIONS="json_path=$1/r.%p.json:log_path=$1/r.%p.log${OPTS:+:$OPTS}" \
 		"$B/lr_service" "$2" "$1" >"$1/out" 2>"$1/err") &
 	pid=$!
@@ -371,7 +372,7 @@ if have lr_service "a daemon under mpcheck"; then
 		[ $sig = TERM ] && every=(--check-every 1)
 		# (the library's text goes to --log-file: mpcheck keeps it off
 		# the program's stderr)
-		(cd "$RD" && exec env --default-signal=INT,QUIT MPWRAP_LIB="$MPWRAP_LIB" \
+		(cd "$RD" && exec env --default-signal=HUP,INT,QUIT MPWRAP_LIB="$MPWRAP_LIB" \
 			"$MPCHECK" "${every[@]}" --log-file "$RD/text.%p.log" \
 			--json "$RD/agg.json" -- "$B/lr_service" serve "$RD" >"$RD/out" 2>"$RD/err") &
 		pid=$!

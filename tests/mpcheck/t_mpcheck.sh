@@ -707,7 +707,9 @@ expect "a report left half-written is noted" 137 ": report incomplete (died whil
 
 "$MPCHECK" -- sh -c ": >'$T/started'; exec sleep 5" >"$T/out" 2>"$T/err" &
 mpcheck_pid=$!
-for _ in $(seq 100); do [ -e "$T/started" ] && break; sleep 0.05; done
+# up to 30 s for the program to start (5 s was too short on a loaded
+# machine: mpcheck got the signal before its handler, and said nothing)
+for _ in $(seq 600); do [ -e "$T/started" ] && break; sleep 0.05; done
 kill -TERM "$mpcheck_pid"
 wait "$mpcheck_pid"
 rc=$?

@@ -53,7 +53,7 @@ fi
 # prun ID PROG ARGS...: run PROG under the preload; reports, stdout and
 # stderr land in $T/run/ID (= $RD); exit status in $rc.  Extra options come
 # from $OPTS (colon-separated) and may replace the whole option string when
-# $RAWOPTS is set.
+# $RAWOPTS is set.  $PRUN_TIMEOUT (default 30 s) bounds a run that hangs.
 prun() {
 	local id=$1
 	shift
@@ -63,7 +63,7 @@ prun() {
 	local o="json_path=$RD/r.%p.json:log_path=$RD/r.%p.log${OPTS:+:$OPTS}"
 	[ -n "${RAWOPTS:-}" ] && o=${RAWOPTS//@RD@/$RD}
 	# (the outer braces keep bash's "Aborted" notices off our output)
-	{ (cd "$RD" && exec timeout -k 5 30 env LD_PRELOAD="$MPWRAP_LIB" \
+	{ (cd "$RD" && exec timeout -k 5 "${PRUN_TIMEOUT:-30}" env LD_PRELOAD="$MPWRAP_LIB" \
 		MPWRAP_OPTIONS="$o" "$@" >"$RD/out" 2>"$RD/err"); } 2>/dev/null
 	rc=$?
 }

@@ -89,6 +89,10 @@ one_run() {
 		"$run" >"$d/out" 2>"$d/err"
 		echo "$t0 $(date +%s.%N)" | awk '{ printf "%.1f\n", $2 - $1 }' >"$d/time"
 	)
+	# progress as it happens (the TAP lines come when every run is done;
+	# stderr reaches make test's progress line at once)
+	echo "# memcheck comparison: $name under $([ "$tool" = vg ] && echo memcheck || echo mpwrap):" \
+		"done in $(cat "$d/time" 2>/dev/null || echo '?') s" >&2
 }
 
 # all runs, REALPROG_JOBS at a time, the slowest (python under valgrind) first
