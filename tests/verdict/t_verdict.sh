@@ -68,7 +68,8 @@ python3 "$V/verdict.py" --runs "${MPWRAP_VERDICT_RUNS:-10}" \
 # in SHAPE's run has a kept_by for which PYEXPR (over k) holds
 kept() {
 	local name=$1 shape=$2 size=$3 expr=$4 out
-	prun "kept-$shape" "$B/dt_gcc-O0" "$shape"
+	# (reachable groups are listed in the JSON only when asked for)
+	OPTS=show_reachable=1 prun "kept-$shape" "$B/dt_gcc-O0" "$shape"
 	if out=$(python3 - "$RD" "$size" "$expr" <<'PY' 2>&1
 import glob, json, sys
 rd, size, expr = sys.argv[1], int(sys.argv[2]), sys.argv[3]
