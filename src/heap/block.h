@@ -119,6 +119,22 @@ enum mp_aux {
 	MP_AUX_SEEN = 2,    /* judged by an earlier leak check */
 	MP_AUX_FRESH = 4,   /* first judged by the latest check (leak_check_mode=new) */
 };
+#define MP_AUX_BITS 7u
+/* Bits 3-31 of a live slot's aux word (and struct mp_large's gen): the
+ * fork generation of the process that allocated the block.  A forked child
+ * counts one more than its parent (_mp_heap_fork_child), so a block is the
+ * child's own when its generation is the current one, and the inherited
+ * ones are told apart without writing into them (their metadata pages stay
+ * shared with the parent).  Generation 0: never forked, every block own. */
+#define MP_AUX_GEN_SHIFT 3
+extern unsigned _mp_heap_gen;
+/* Whether this process forked a child of its own since it was forked:
+ * pages it wrote may then be shared with that child (leakscan.c). */
+extern int _mp_heap_forked_again;
+static inline unsigned _mp_gen_of_aux(uint32_t aux)
+{
+	return aux >> MP_AUX_GEN_SHIFT;
+}
 
 /* The allocating family of a block: a deallocation must come from the same
  * one (alloc-dealloc-mismatch).  The whole malloc family (malloc, calloc,
