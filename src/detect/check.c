@@ -56,7 +56,8 @@ static void check_class(struct mp_class *c, struct batch *b)
 		again = 0;
 		pthread_mutex_lock(&c->lock);
 		for (struct mp_slab *s = c->slabs; s && !again; s = s->next)
-			for (uint32_t i = 0; i < s->bump; i++) {
+			for (uint32_t i = 0; i < s->bump &&
+			     (!b->own || _mp_slab_has_own(s)); i++) {
 				struct mp_meta *m = &s->meta[i];
 				if (m->state != MP_ST_LIVE || (m->flags & MP_F_REPORTED) ||
 				    (b->own && !_mp_slot_own(m)))

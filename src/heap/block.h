@@ -180,6 +180,9 @@ struct mp_slab {
 	uint32_t free_head;      /* FREED slot list, MP_NO_SLOT = empty */
 	uint32_t in_use;         /* live + quarantined slots */
 	uint32_t populated;      /* slots [0, populated) have their pages */
+	uint32_t gen;            /* latest fork generation that allocated a
+				  * slot here: a forked child's exit report
+				  * skips the slabs it never allocated from */
 	uint8_t cls;
 	uint8_t arena;
 	uint8_t on_avail;

@@ -244,6 +244,8 @@ void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
 	m->flags = flags | MP_F_KIND_UNJUDGED;
 	m->aux = (_mp_tls.lsan_off > 0 ? MP_AUX_IGNORED : 0) |
 		 _mp_heap_gen << MP_AUX_GEN_SHIFT;
+	if (s->gen != _mp_heap_gen) /* a child's first slot here */
+		s->gen = _mp_heap_gen;
 	cl->live++;
 	cl->allocs++;
 	/* fill before unlocking: mp_check must never see a LIVE slot whose

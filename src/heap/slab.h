@@ -53,6 +53,12 @@ void _mp_slab_fork_child(void);
  * report's stats: in a forked child, the ones it made. */
 extern size_t _mp_exit_live_checked;
 
+/* Whether slab s may hold a block of this process's own (below). */
+static inline int _mp_slab_has_own(const struct mp_slab *s)
+{
+	return s->gen == _mp_heap_gen;
+}
+
 /* A live block's owner: made by this process since its fork (or the
  * process was never forked). */
 static inline int _mp_slot_own(const struct mp_meta *m)

@@ -94,7 +94,9 @@ int _mp_leaks_collect(struct mp_leak_set *ls, int by_kind)
 		struct mp_class *cl = _mp_class_at(k);
 		pthread_mutex_lock(&cl->lock);
 		for (struct mp_slab *s = cl->slabs; s; s = s->next)
-			for (uint32_t i = 0; i < s->bump; i++) {
+			for (uint32_t i = 0; i < s->bump &&
+			     (!(by_kind & MP_COLLECT_OWN) || _mp_slab_has_own(s));
+			     i++) {
 				const struct mp_meta *m = &s->meta[i];
 				if (m->state != MP_ST_LIVE || (m->flags & MP_F_INTERNAL) ||
 				    ((by_kind & MP_COLLECT_OWN) && !_mp_slot_own(m)))

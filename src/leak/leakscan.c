@@ -409,7 +409,8 @@ static void each_block(void (*fn)(struct bref *, void *), void *arg)
 {
 	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++)
 		for (struct mp_slab *s = _mp_class_at(k)->slabs; s; s = s->next)
-			for (uint32_t i = 0; i < s->bump; i++) {
+			for (uint32_t i = 0; i < s->bump &&
+			     (!own_only || _mp_slab_has_own(s)); i++) {
 				struct mp_meta *m = &s->meta[i];
 				if (m->state != MP_ST_LIVE || (m->flags & MP_F_INTERNAL) ||
 				    (own_only && !_mp_slot_own(m)))
