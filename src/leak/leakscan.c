@@ -23,11 +23,11 @@
 #include "roots.h"
 #include "depot.h"
 #include "handoff.h"
+#include "inherit.h"
 #include "procmaps.h"
 #include "threads.h"
 #include "vm.h"
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -72,7 +72,7 @@ static void set_aux(struct bref *b, unsigned aux)
 /* A forked child's exit report (_mp_leakscan_classify_own): the graph's
  * nodes are the child's own blocks only; the inherited ones are its
  * parent's, which judges them at its own exit, and count here as roots,
- * read where the child wrote them (inherited_roots). */
+ * read where the child wrote them (inherit.c). */
 static int own_only;
 static size_t own_blocks, inherited_pages;
 
@@ -607,101 +607,12 @@ static void root_regs(const uintptr_t *regs, int n, int tid)
 	}
 }
 
-/* ---- a forked child's inherited blocks, as roots ----------------------
- * A word the child never wrote cannot point to a block the child made
- * (the block did not exist when the word was written), so only the pages
- * of inherited blocks the child wrote since the fork are read.  A page the
- * child wrote is its own copy since (copy-on-write): /proc/self/pagemap
- * calls it exclusively mapped; one it never wrote is still shared with the
- * parent.  Read whole (every page counts as written) when pagemap cannot
- * tell: unreadable, a page in swap, or this process forked a child of its
- * own since (then pages it wrote are shared with that child too).  A page
- * the parent dropped meanwhile (it exited, or wrote its own copy) reads
- * as exclusive: read for nothing, never missed. */
-#define PM_BATCH 512
-#define PM_PRESENT (1ull << 63)
-#define PM_SWAP (1ull << 62)
-#define PM_EXCLUSIVE (1ull << 56)
-static int pm_fd = -1;
-static uint64_t pm_buf[PM_BATCH];
-static uintptr_t pm_lo, pm_hi; /* pages pm_buf holds */
-
-static int page_written(uintptr_t page)
+/* A forked child's inherited blocks, as roots (inherit.c): the parts
+ * the child wrote since its fork. */
+static void inherited_cb(uintptr_t lo, uintptr_t hi, void *arg)
 {
-	if (pm_fd < 0)
-		return 1;
-	if (page < pm_lo || page >= pm_hi) {
-		ssize_t n = pread(pm_fd, pm_buf, sizeof pm_buf,
-				  (off_t)(page / 4096 * sizeof(uint64_t)));
-		if (n < (ssize_t)sizeof(uint64_t))
-			return 1;
-		pm_lo = page;
-		pm_hi = page + (uintptr_t)(n / (ssize_t)sizeof(uint64_t)) * 4096;
-	}
-	uint64_t e = pm_buf[(page - pm_lo) / 4096];
-	if (e & PM_SWAP)
-		return 1;
-	return (e & PM_PRESENT) && (e & PM_EXCLUSIVE);
-}
-
-/* Read [lo, hi) of an inherited block where the child wrote it. */
-static void inherited_range(uintptr_t lo, uintptr_t hi)
-{
-	while (lo < hi) {
-		uintptr_t page = lo & ~(uintptr_t)4095, end = page + 4096;
-		if (end > hi)
-			end = hi;
-		if (page_written(page)) {
-			inherited_pages++;
-			root_range(lo, end, MP_ROOT_INHERITED, 0);
-		}
-		lo = end;
-	}
-}
-
-static void inherited_roots(void)
-{
-	pm_fd = _mp_heap_forked_again ? -1
-		: open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	pm_lo = pm_hi = 0;
-	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++)
-		for (struct mp_slab *s = _mp_class_at(k)->slabs; s; s = s->next) {
-			uintptr_t end = s->base + (uintptr_t)s->bump * s->stride;
-			for (uintptr_t page = s->base; page < end; page += 4096) {
-				if (!page_written(page))
-					continue;
-				inherited_pages++;
-				/* the live inherited slots on this page */
-				long off;
-				uint32_t i = page == s->base ? 0
-					: _mp_slab_locate(s, page, &off);
-				for (; i < s->bump; i++) {
-					uintptr_t u = _mp_slot_user(s, i);
-					struct mp_meta *m = &s->meta[i];
-					if (u - MP_GUARD_SIZE >= page + 4096)
-						break;
-					if (m->state != MP_ST_LIVE ||
-					    (m->flags & MP_F_INTERNAL) ||
-					    _mp_slot_own(m))
-						continue;
-					uintptr_t lo = u > page ? u : page;
-					uintptr_t hi = u + m->size;
-					if (hi > page + 4096)
-						hi = page + 4096;
-					if (hi > lo)
-						root_range(lo, hi, MP_ROOT_INHERITED, 0);
-				}
-			}
-		}
-	size_t pos = 0;
-	struct mp_large *e;
-	while ((e = _mp_large_next_locked(&pos)))
-		if (e->state == MP_ST_LIVE && !(e->flags & MP_F_INTERNAL) &&
-		    !_mp_large_own(e))
-			inherited_range(e->user, e->user + e->size);
-	if (pm_fd >= 0)
-		close(pm_fd);
-	pm_fd = -1;
+	(void)arg;
+	root_range(lo, hi, MP_ROOT_INHERITED, 0);
 }
 
 /* Mark what the program can reach: roots, registers, stopped threads. */
@@ -768,7 +679,7 @@ static void mark_reachable(const struct mp_handoff *h)
 	}
 	each_block(ignored_cb, NULL);
 	if (own_only)
-		inherited_roots();
+		inherited_pages = _mp_inherited_parts(inherited_cb, NULL);
 }
 
 static int classify(void)
