@@ -48,7 +48,7 @@ API_SRC     := api
 # the preload build only: reachability scan, thread registry, JSON, exit
 # report, signals and the shims
 SO_STACK_SRC  := handoff
-SO_LEAK_SRC   := roots threads leakscan scangate lsanhooks
+SO_LEAK_SRC   := roots threads leakscan inherit scangate lsanhooks
 SO_REPORT_SRC := json leakreport
 PRELOAD_SRC   := exit signals longrun lsan preload preload_cxx
 

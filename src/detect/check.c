@@ -25,7 +25,14 @@ struct batch {
 	uint32_t stack;
 	const char *where;
 	int sweep;
+	int own;      /* a forked child's exit: its own blocks only */
+	size_t live;  /* live blocks whose guards were read */
 };
+
+/* A forked child's exit check reads the guards of the blocks it made: the
+ * inherited ones are its parent's, which checks them at its own exit (and
+ * a free or realloc of one in the child checks it then).  The live blocks
+ * read go to the JSON report's stats (_mp_exit_live_checked, slab.h). */
 
 /* The program may have made pages of its heap inaccessible: such a block
  * cannot be checked (reading it would fault inside the check). */
@@ -49,10 +56,13 @@ static void check_class(struct mp_class *c, struct batch *b)
 		again = 0;
 		pthread_mutex_lock(&c->lock);
 		for (struct mp_slab *s = c->slabs; s && !again; s = s->next)
-			for (uint32_t i = 0; i < s->bump; i++) {
+			for (uint32_t i = 0; i < s->bump &&
+			     (!b->own || _mp_slab_has_own(s)); i++) {
 				struct mp_meta *m = &s->meta[i];
-				if (m->state != MP_ST_LIVE || (m->flags & MP_F_REPORTED))
+				if (m->state != MP_ST_LIVE || (m->flags & MP_F_REPORTED) ||
+				    (b->own && !_mp_slot_own(m)))
 					continue;
+				b->live++;
 				struct mp_block blk;
 				_mp_slab_block(s, i, &blk);
 				if (!readable_block(blk.user, blk.size, MP_GUARD_SIZE,
@@ -88,8 +98,10 @@ static void check_large(struct batch *b)
 		_mp_large_lock();
 		while ((e = _mp_large_next_locked(&pos))) {
 			if (e->state != MP_ST_LIVE ||
-			    (e->flags & (MP_F_INTERNAL | MP_F_REPORTED)))
+			    (e->flags & (MP_F_INTERNAL | MP_F_REPORTED)) ||
+			    (b->own && !_mp_large_own(e)))
 				continue;
+			b->live++;
 			struct mp_block blk;
 			_mp_large_block(e, &blk);
 			size_t fl, rl;
@@ -175,6 +187,8 @@ int _mp_check_all(uintptr_t caller, const char *where)
 	b.stack = _mp_stack_here(caller);
 	b.where = where;
 	b.sweep = caller == 0;
+	int at_exit = b.sweep && !strcmp(where, "exit");
+	b.own = at_exit && _mp_heap_gen != 0;
 	_mp_readable_begin();
 	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++)
 		check_class(_mp_class_at(k), &b);
@@ -182,7 +196,7 @@ int _mp_check_all(uintptr_t caller, const char *where)
 	int more;
 	do { /* a full batch leaves the rest for another pass */
 		int before = b.blocks;
-		if (b.sweep && !strcmp(where, "exit"))
+		if (at_exit)
 			_mp_quarantine_foreach_own(check_poison, &b);
 		else
 			_mp_quarantine_foreach(check_poison, &b);
@@ -190,5 +204,7 @@ int _mp_check_all(uintptr_t caller, const char *where)
 		flush(&b);
 	} while (more);
 	_mp_readable_end();
+	if (at_exit)
+		_mp_exit_live_checked = b.live;
 	return b.blocks;
 }

@@ -35,7 +35,7 @@ static void register_fork_handlers(void)
 	_mp_procgate_on_fork(MP_FORK_DEPOT, _mp_depot_lock, _mp_depot_unlock,
 			     _mp_depot_unlock);
 	_mp_procgate_on_fork(MP_FORK_CLASSES, _mp_slab_lock_all,
-			     _mp_slab_unlock_all, _mp_slab_unlock_all);
+			     _mp_slab_fork_parent, _mp_slab_fork_child);
 	_mp_procgate_on_fork(MP_FORK_LARGE, _mp_large_lock, _mp_large_unlock,
 			     _mp_large_unlock);
 	_mp_procgate_on_fork(MP_FORK_VM, _mp_vm_lock, _mp_vm_unlock, _mp_vm_unlock);

@@ -302,6 +302,7 @@ void *_mp_resize_in_place(void *ptr, size_t n, uintptr_t caller, int *regrown)
 		old = e->size;
 		e->size = n;
 		e->alloc_stack = stack;
+		e->gen = _mp_heap_gen; /* the move's new block: this process's */
 		_mp_guard_fill_rear(p, n, MP_GUARD_SIZE);
 		large_bytes += n;
 		large_bytes -= old;

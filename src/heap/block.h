@@ -119,6 +119,22 @@ enum mp_aux {
 	MP_AUX_SEEN = 2,    /* judged by an earlier leak check */
 	MP_AUX_FRESH = 4,   /* first judged by the latest check (leak_check_mode=new) */
 };
+#define MP_AUX_BITS 7u
+/* Bits 3-31 of a live slot's aux word (and struct mp_large's gen): the
+ * fork generation of the process that allocated the block.  A forked child
+ * counts one more than its parent (_mp_heap_fork_child), so a block is the
+ * child's own when its generation is the current one, and the inherited
+ * ones are told apart without writing into them (their metadata pages stay
+ * shared with the parent).  Generation 0: never forked, every block own. */
+#define MP_AUX_GEN_SHIFT 3
+extern unsigned _mp_heap_gen;
+/* Whether this process forked a child of its own since it was forked:
+ * pages it wrote may then be shared with that child (leakscan.c). */
+extern int _mp_heap_forked_again;
+static inline unsigned _mp_gen_of_aux(uint32_t aux)
+{
+	return aux >> MP_AUX_GEN_SHIFT;
+}
 
 /* The allocating family of a block: a deallocation must come from the same
  * one (alloc-dealloc-mismatch).  The whole malloc family (malloc, calloc,
@@ -164,6 +180,9 @@ struct mp_slab {
 	uint32_t free_head;      /* FREED slot list, MP_NO_SLOT = empty */
 	uint32_t in_use;         /* live + quarantined slots */
 	uint32_t populated;      /* slots [0, populated) have their pages */
+	uint32_t gen;            /* latest fork generation that allocated a
+				  * slot here: a forked child's exit report
+				  * skips the slabs it never allocated from */
 	uint8_t cls;
 	uint8_t arena;
 	uint8_t on_avail;

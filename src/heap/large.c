@@ -65,6 +65,7 @@ int _mp_large_insert_locked(const struct mp_large *e)
 	tab[j] = *e;
 	tab[j].flags |= MP_F_KIND_UNJUDGED;
 	tab[j].aux = _mp_tls.lsan_off > 0 ? MP_AUX_IGNORED : 0;
+	tab[j].gen = _mp_heap_gen;
 	count++;
 	return 0;
 }

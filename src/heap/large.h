@@ -20,6 +20,7 @@ struct mp_large {
 	uint8_t family : MP_FAM_BITS;          /* enum mp_family */
 	uint8_t align_log : 8 - MP_FAM_BITS;   /* aligned new: log2(alignment) */
 	uint32_t map_pages;
+	uint32_t gen;         /* fork generation that made it (block.h) */
 };
 
 /* Copy an entry's facts into a block description (verdicts, reports). */
@@ -30,6 +31,12 @@ static inline void _mp_large_block(const struct mp_large *e, struct mp_block *b)
 				.free_stack = e->free_stack, .state = e->state,
 				.flags = e->flags, .family = e->family,
 				.align_log = e->align_log };
+}
+
+/* Made by this process since its fork (block.h: fork generations). */
+static inline int _mp_large_own(const struct mp_large *e)
+{
+	return e->gen == _mp_heap_gen;
 }
 
 /* Every function below takes the table lock unless it says _locked. */

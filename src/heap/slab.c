@@ -242,7 +242,10 @@ void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
 	m->family = family & MP_FAM_MASK;
 	m->state = MP_ST_LIVE;
 	m->flags = flags | MP_F_KIND_UNJUDGED;
-	m->aux = _mp_tls.lsan_off > 0 ? MP_AUX_IGNORED : 0;
+	m->aux = (_mp_tls.lsan_off > 0 ? MP_AUX_IGNORED : 0) |
+		 _mp_heap_gen << MP_AUX_GEN_SHIFT;
+	if (s->gen != _mp_heap_gen) /* a child's first slot here */
+		s->gen = _mp_heap_gen;
 	cl->live++;
 	cl->allocs++;
 	/* fill before unlocking: mp_check must never see a LIVE slot whose
@@ -317,4 +320,26 @@ void _mp_slab_unlock_all(void)
 	for (int k = MP_ARENAS * MP_NUM_CLASSES - 1; k >= 0; k--)
 		pthread_mutex_unlock(&_mp_class_at(k)->lock);
 	pthread_mutex_unlock(&pagemap_lock);
+}
+
+unsigned _mp_heap_gen;
+int _mp_heap_forked_again;
+size_t _mp_exit_live_checked;
+
+void _mp_slab_fork_parent(void)
+{
+	if (_mp_heap_gen)
+		_mp_heap_forked_again = 1;
+	_mp_slab_unlock_all();
+}
+
+void _mp_slab_fork_child(void)
+{
+	/* 29 bits: a chain of 500 million forks wraps, harmlessly (a block
+	 * of an ancestor counts as own: judged as before) */
+	_mp_heap_gen = (_mp_heap_gen + 1) & ((1u << (32 - MP_AUX_GEN_SHIFT)) - 1);
+	if (!_mp_heap_gen)
+		_mp_heap_gen = 1;
+	_mp_heap_forked_again = 0;
+	_mp_slab_unlock_all();
 }

@@ -44,5 +44,26 @@ void _mp_slab_destroy_all(void);
 /* fork support: take / drop every class lock in a fixed order. */
 void _mp_slab_lock_all(void);
 void _mp_slab_unlock_all(void);
+/* ... and the fork's parent and child handlers: unlock, and count the
+ * child's fork generation (block.h). */
+void _mp_slab_fork_parent(void);
+void _mp_slab_fork_child(void);
+
+/* Live blocks whose guards the exit check read (check.c), for the JSON
+ * report's stats: in a forked child, the ones it made. */
+extern size_t _mp_exit_live_checked;
+
+/* Whether slab s may hold a block of this process's own (below). */
+static inline int _mp_slab_has_own(const struct mp_slab *s)
+{
+	return s->gen == _mp_heap_gen;
+}
+
+/* A live block's owner: made by this process since its fork (or the
+ * process was never forked). */
+static inline int _mp_slot_own(const struct mp_meta *m)
+{
+	return _mp_gen_of_aux(m->aux) == _mp_heap_gen;
+}
 
 #endif

@@ -22,7 +22,7 @@ const char *_mp_leak_kind_name(int kind)
 
 static int kind_of(uint8_t flags, int by_kind)
 {
-	return by_kind ? (flags >> MP_F_KIND_SHIFT) & 3 : MP_K_DEFINITE;
+	return by_kind & 1 ? (flags >> MP_F_KIND_SHIFT) & 3 : MP_K_DEFINITE;
 }
 
 /* MP_COLLECT_FRESH: a lost block the latest check did not judge first is
@@ -94,9 +94,12 @@ int _mp_leaks_collect(struct mp_leak_set *ls, int by_kind)
 		struct mp_class *cl = _mp_class_at(k);
 		pthread_mutex_lock(&cl->lock);
 		for (struct mp_slab *s = cl->slabs; s; s = s->next)
-			for (uint32_t i = 0; i < s->bump; i++) {
+			for (uint32_t i = 0; i < s->bump &&
+			     (!(by_kind & MP_COLLECT_OWN) || _mp_slab_has_own(s));
+			     i++) {
 				const struct mp_meta *m = &s->meta[i];
-				if (m->state != MP_ST_LIVE || (m->flags & MP_F_INTERNAL))
+				if (m->state != MP_ST_LIVE || (m->flags & MP_F_INTERNAL) ||
+				    ((by_kind & MP_COLLECT_OWN) && !_mp_slot_own(m)))
 					continue;
 				int kind = kind_of(m->flags, by_kind);
 				if (wanted(kind, m->aux, by_kind))
@@ -110,6 +113,7 @@ int _mp_leaks_collect(struct mp_leak_set *ls, int by_kind)
 	struct mp_large *e;
 	while ((e = _mp_large_next_locked(&pos)))
 		if (e->state == MP_ST_LIVE && !(e->flags & MP_F_INTERNAL) &&
+		    (!(by_kind & MP_COLLECT_OWN) || _mp_large_own(e)) &&
 		    wanted(kind_of(e->flags, by_kind), e->aux, by_kind))
 			add(acc, nstacks, e->alloc_stack, kind_of(e->flags, by_kind),
 			    e->size);

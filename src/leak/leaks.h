@@ -30,6 +30,7 @@ enum mp_root_kind {
 	MP_ROOT_POSSIBLE,   /* another possibly lost block */
 	MP_ROOT_IGNORED,    /* a block LeakSanitizer's interface ignores */
 	MP_ROOT_REGION,     /* __lsan_register_root_region */
+	MP_ROOT_INHERITED,  /* a forked child: a block its parent made */
 	MP_ROOT_NKINDS
 };
 
@@ -86,6 +87,9 @@ struct mp_check_info {
  * if the last classification was the first to judge them.  Memory is
  * mmap'd; 0 or -1. */
 #define MP_COLLECT_FRESH 2
+/* by_kind | MP_COLLECT_OWN: only the blocks this process made since its
+ * fork (a forked child's exit report; block.h) */
+#define MP_COLLECT_OWN 4
 int _mp_leaks_collect(struct mp_leak_set *ls, int by_kind);
 void _mp_leaks_release(struct mp_leak_set *ls);
 

@@ -23,6 +23,7 @@
 #include "roots.h"
 #include "depot.h"
 #include "handoff.h"
+#include "inherit.h"
 #include "procmaps.h"
 #include "threads.h"
 #include "vm.h"
@@ -62,11 +63,18 @@ static unsigned get_aux(const struct bref *b)
 
 static void set_aux(struct bref *b, unsigned aux)
 {
-	if (b->aux)
-		*b->aux = aux;
+	if (b->aux) /* the fork generation above the aux bits stays */
+		*b->aux = (*b->aux & ~MP_AUX_BITS) | (aux & MP_AUX_BITS);
 	else if (b->le)
 		b->le->aux = aux & 7;
 }
+
+/* A forked child's exit report (_mp_leakscan_classify_own): the graph's
+ * nodes are the child's own blocks only; the inherited ones are its
+ * parent's, which judges them at its own exit, and count here as roots,
+ * read where the child wrote them (inherit.c). */
+static int own_only;
+static size_t own_blocks, inherited_pages;
 
 static struct mp_roots rt;
 static uintptr_t *work;
@@ -93,7 +101,8 @@ static int find_block(uintptr_t w, struct bref *b)
 			return 0;
 		struct mp_meta *m = &s->meta[i];
 		if (m->state != MP_ST_LIVE || (m->flags & MP_F_INTERNAL) ||
-		    off < 0 || (off > 0 && (size_t)off >= m->size))
+		    off < 0 || (off > 0 && (size_t)off >= m->size) ||
+		    (own_only && !_mp_slot_own(m)))
 			return 0;
 		*b = (struct bref){ w - (uintptr_t)off, m->size, &m->flags,
 				    m->alloc_stack, &m->aux, NULL };
@@ -400,9 +409,11 @@ static void each_block(void (*fn)(struct bref *, void *), void *arg)
 {
 	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++)
 		for (struct mp_slab *s = _mp_class_at(k)->slabs; s; s = s->next)
-			for (uint32_t i = 0; i < s->bump; i++) {
+			for (uint32_t i = 0; i < s->bump &&
+			     (!own_only || _mp_slab_has_own(s)); i++) {
 				struct mp_meta *m = &s->meta[i];
-				if (m->state != MP_ST_LIVE || (m->flags & MP_F_INTERNAL))
+				if (m->state != MP_ST_LIVE || (m->flags & MP_F_INTERNAL) ||
+				    (own_only && !_mp_slot_own(m)))
 					continue;
 				struct bref b = { _mp_slot_user(s, i), m->size, &m->flags,
 						  m->alloc_stack, &m->aux, NULL };
@@ -444,6 +455,7 @@ static void drain(enum mode m)
 static void reset_cb(struct bref *b, void *arg)
 {
 	(void)arg;
+	own_blocks++;
 	*b->flags &= (uint8_t)~F_SCAN; /* kind 0 = definite */
 	/* judged now: fresh unless an earlier check judged it (mode new) */
 	unsigned aux = get_aux(b);
@@ -531,7 +543,8 @@ static int build_larges(void)
 		if (!(e->flags & MP_F_GUARDPAGE) && nexcl < n)
 			excl[nexcl++] = (struct mp_range){
 				e->real, e->user + e->size + MP_GUARD_SIZE };
-		if (e->state != MP_ST_LIVE || (e->flags & MP_F_INTERNAL))
+		if (e->state != MP_ST_LIVE || (e->flags & MP_F_INTERNAL) ||
+		    (own_only && !_mp_large_own(e)))
 			continue;
 		larges[nlarges++] = (struct lrange){ e->user, e->size, &e->flags,
 						     e->alloc_stack, e };
@@ -592,6 +605,14 @@ static void root_regs(const uintptr_t *regs, int n, int tid)
 		in_root = 0;
 		drain(M_REACH);
 	}
+}
+
+/* A forked child's inherited blocks, as roots (inherit.c): the parts
+ * the child wrote since its fork. */
+static void inherited_cb(uintptr_t lo, uintptr_t hi, void *arg)
+{
+	(void)arg;
+	root_range(lo, hi, MP_ROOT_INHERITED, 0);
 }
 
 /* Mark what the program can reach: roots, registers, stopped threads. */
@@ -657,9 +678,11 @@ static void mark_reachable(const struct mp_handoff *h)
 		drain(M_REACH);
 	}
 	each_block(ignored_cb, NULL);
+	if (own_only)
+		inherited_pages = _mp_inherited_parts(inherited_cb, NULL);
 }
 
-int _mp_leakscan_classify(void)
+static int classify(void)
 {
 	struct mp_handoff h;
 	if (!_mp_handoff_context(&h))
@@ -705,4 +728,26 @@ int _mp_leakscan_classify(void)
 	heur = NULL;
 	_mp_unmap(work, WORK_CAP * sizeof *work);
 	return rc;
+}
+
+int _mp_leakscan_classify(void)
+{
+	own_only = 0;
+	own_blocks = inherited_pages = 0;
+	return classify();
+}
+
+int _mp_leakscan_classify_own(void)
+{
+	own_only = _mp_heap_gen != 0;
+	own_blocks = inherited_pages = 0;
+	int rc = classify();
+	own_only = 0;
+	return rc;
+}
+
+void _mp_leakscan_own_counts(size_t *blocks, size_t *pages)
+{
+	*blocks = own_blocks;
+	*pages = inherited_pages;
 }

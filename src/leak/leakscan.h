@@ -11,6 +11,16 @@
  * or -1 when the scan could not run (then every block stays definite). */
 int _mp_leakscan_classify(void);
 
+/* The same for a forked child's exit report: only the blocks it made since
+ * the fork are classified (the parent judges the inherited ones at its own
+ * exit); the inherited blocks count as roots, read only where the child
+ * wrote them, so the work grows with what the child did, not with the
+ * heap it inherited.  In a process never forked: _mp_leakscan_classify. */
+int _mp_leakscan_classify_own(void);
+/* After it: blocks classified, and inherited pages the child wrote (read
+ * as roots); for the JSON report's stats. */
+void _mp_leakscan_own_counts(size_t *blocks, size_t *pages);
+
 /* After a classification: bytes and blocks kept reachable by each of
  * memcheck's leak heuristics (index k: MP_HEUR_* bit 1 << k). */
 void _mp_leakscan_heuristics(size_t bytes[], size_t blocks[]);

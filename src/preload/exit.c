@@ -94,8 +94,9 @@ static void report_body(int fatal, int leaks)
 		/* no leak check runs any more (the checker thread, an API call):
 		 * this report is the last word */
 		_mp_scan_gate_final();
-		_mp_leakscan_classify();
-		have_leaks = _mp_leaks_collect(&ls, 1) == 0;
+		/* a forked child judges what it made (leakscan.h) */
+		_mp_leakscan_classify_own();
+		have_leaks = _mp_leaks_collect(&ls, 1 | MP_COLLECT_OWN) == 0;
 		_mp_leakscan_heuristics(ls.heur_bytes, ls.heur_blocks);
 		for (size_t i = 0; have_leaks && i < ls.n; i++)
 			_mp_leakscan_keeper(ls.g[i].stack, ls.g[i].kind,

@@ -9,6 +9,8 @@
 #include "json.h"
 #include "large.h"
 #include "quarantine.h"
+#include "leakscan.h"
+#include "slab.h"
 #include "loaderprobe.h"
 #include "depot.h"
 #include "gpsites.h"
@@ -341,13 +343,18 @@ static void json_summary_stats(struct mp_out *o, const struct mp_leak_set *ls,
 			       st.cls[c].quarantined, st.cls[c].free);
 	size_t copied, in_place;
 	_mp_large_realloc_counts(&copied, &in_place);
+	size_t scanned, pages;
+	_mp_leakscan_own_counts(&scanned, &pages);
 	_mp_out_printf(o, "],\"large\":{\"blocks\":%zu,\"bytes\":%zu},"
 		       "\"allocations\":%zu,\"frees\":%zu,\"peak_bytes\":%zu,"
 		       "\"realloc\":{\"copied_bytes\":%zu,\"in_place\":%zu},"
-		       "\"exit_check\":{\"quarantined_blocks\":%zu}}",
+		       "\"exit_check\":{\"quarantined_blocks\":%zu,"
+		       "\"live_blocks\":%zu,\"leak_scan_blocks\":%zu,"
+		       "\"inherited_pages\":%zu,\"fork_generation\":%u}}",
 		       st.large_blocks, st.large_bytes, st.allocs, st.frees,
 		       st.peak_bytes, copied, in_place,
-		       _mp_quarantine_own_visited());
+		       _mp_quarantine_own_visited(), _mp_exit_live_checked,
+		       scanned, pages, _mp_heap_gen);
 }
 
 /* A temporary name no one can guess and plant first: pid and 64 random

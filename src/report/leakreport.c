@@ -184,6 +184,7 @@ static const char *const root_names[MP_ROOT_NKINDS] = {
 	[MP_ROOT_POSSIBLE] = "possibly lost block",
 	[MP_ROOT_IGNORED] = "ignored block",
 	[MP_ROOT_REGION] = "root region",
+	[MP_ROOT_INHERITED] = "inherited block",
 };
 
 /* the roots that need no more than a phrase */
@@ -196,6 +197,8 @@ static const char *const root_phrases[MP_ROOT_NKINDS] = {
 	[MP_ROOT_IGNORED] = "a block ignored by __lsan_ignore_object or "
 			    "__lsan_disable",
 	[MP_ROOT_REGION] = "a root region (__lsan_register_root_region)",
+	[MP_ROOT_INHERITED] = "a block this forked process inherited from its "
+			      "parent",
 };
 
 /* x86-64 mcontext gregs order */

@@ -15,6 +15,13 @@
 #   rb_fork_quarantine a forked child's exit check visits the blocks it
 #                      freed itself (5), not the parent's 20,000; its own
 #                      write after free is still reported
+#   rb_fork_exit_scan  with 100,000 inherited live blocks, a child that
+#                      made 9 blocks classifies and guard-checks those 9
+#                      and reads the few inherited pages it wrote (the
+#                      JSON's stats.exit_check); its leaked list is still
+#                      definite + indirect, its overflow of an inherited
+#                      block caught at the free; with a grandchild alive
+#                      at the child's exit (pages shared), the same verdict
 # Bounds are counts from the reports, never wall time.
 set -u
 
@@ -25,7 +32,7 @@ TEST_NAME=t_scale
 R=$MPWRAP_ROOT/tests/robust
 
 errs=""
-for p in rb_aslimit rb_realloc_grow rb_fork_quarantine; do
+for p in rb_aslimit rb_realloc_grow rb_fork_quarantine rb_fork_exit_scan; do
 	$CC -g -O0 -fno-omit-frame-pointer "$R/$p.c" -o "$B/$p" 2>&1 || errs="$errs $p"
 done
 if [ -z "$errs" ]; then pass "build the reproducers"
@@ -102,6 +109,47 @@ if len(got) != 2 or got[0] != (5, ["use-after-free"]) or got[1][0] is None or go
 PY
 then pass "a forked child's exit check visits its own 5 freed blocks, not the parent's 20,000"
 else fail "a forked child's exit check visits its own 5 freed blocks, not the parent's 20,000" "exit $rc"
+fi
+
+prun forkscan "$B/rb_fork_exit_scan"
+if [ "$rc" = 0 ] && python3 - "$RD" <<'PY2'
+import glob, json, sys
+procs = {}
+for f in glob.glob(sys.argv[1] + "/r.*.json"):
+    J = json.load(open(f))
+    x = J["stats"].get("exit_check") or {}
+    L = J["summary"]["leaks"]
+    procs[x.get("fork_generation")] = (x, tuple(L[k]["bytes"] for k in ("definite", "indirect", "possible")),
+                                       [e["kind"] for e in J["errors"]])
+parent, child = procs.get(0), procs.get(1)
+ok = parent and child and parent[0].get("leak_scan_blocks", 0) >= 100000
+if ok:
+    x = child[0]
+    ok = (x.get("leak_scan_blocks") == 9 and x.get("live_blocks") == 9 and
+          0 < x.get("inherited_pages", 0) <= 64 and x.get("quarantined_blocks", 99) <= 5 and
+          child[1] == (32, 64, 0) and child[2] == ["heap-buffer-overflow"])
+if not ok:
+    print("parent %s\nchild %s" % (parent, child))
+    sys.exit(1)
+PY2
+then pass "a forked child of a 100,000-block heap classifies its 9 blocks and reads few inherited pages"
+else fail "a forked child of a 100,000-block heap classifies its 9 blocks and reads few inherited pages" "exit $rc"
+fi
+prun forkscan2 "$B/rb_fork_exit_scan" again
+if [ "$rc" = 0 ] && python3 - "$RD" <<'PY2'
+import glob, json, sys
+got = {}
+for f in glob.glob(sys.argv[1] + "/r.*.json"):
+    J = json.load(open(f))
+    L = J["summary"]["leaks"]
+    got[(J["stats"].get("exit_check") or {}).get("fork_generation")] = tuple(
+        L[k]["bytes"] for k in ("definite", "indirect", "possible"))
+if got != {0: (0, 0, 0), 1: (32, 64, 0), 2: (0, 0, 0)}:
+    print("verdicts by fork generation: %s" % got)
+    sys.exit(1)
+PY2
+then pass "a child whose grandchild shares its pages at exit: the same verdicts"
+else fail "a child whose grandchild shares its pages at exit: the same verdicts" "exit $rc"
 fi
 
 echo "1..$n"

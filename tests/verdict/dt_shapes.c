@@ -4,6 +4,10 @@
  * definite/indirect/possible bytes must be the same on every run and equal
  * memcheck's.  No shape scrubs the stack: a verdict that needs it is wrong.
  *
+ * The fork-* shapes judge a forked child's own blocks: the parent leaks
+ * nothing before the fork (memcheck, which reports a child's whole heap,
+ * then agrees), the child's blocks hang from inherited structures.
+ *
  * Usage: dt_shapes SHAPE [EXIT], EXIT one of return (default), exit, _exit,
  * thread-exit (another thread calls exit while main waits in join), abort.
  */
@@ -227,6 +231,103 @@ static void *stack_hole(void *arg)
 	return NULL;
 }
 
+/* ---- forked children ----------------------------------------------------
+ * g_tab: a structure the parent builds and keeps (a global points to it):
+ * a slab block, a large block of 64 slots, and a chain of inherited
+ * blocks; the child hangs its own blocks from them. */
+struct tab {
+	void **big;          /* 512 bytes: a large block's array */
+	struct node *chain;  /* 3 inherited nodes deep */
+	void *slot;          /* in this (slab) block */
+};
+static struct tab *volatile g_tab;
+
+static void build_tab(void)
+{
+	struct tab *t = calloc(1, sizeof *t);
+	t->big = calloc(1024, sizeof(void *)); /* 8 KiB: a large block */
+	t->chain = node();
+	t->chain->next = node();
+	t->chain->next->next = node();
+	g_tab = t;
+}
+
+static TP_NOINLINE struct node *child_list(int n)
+{
+	struct node *head = NULL;
+	for (int i = 0; i < n; i++) {
+		struct node *x = node();
+		x->next = head;
+		head = x;
+	}
+	return head;
+}
+
+/* the child's blocks: reachable only through inherited blocks (a slab
+ * block, a large block, the end of an inherited chain), one leaked list
+ * (definite 32, indirect 288) and one interior pointer from an inherited
+ * block (possibly lost 64) */
+static TP_NOINLINE void fork_child_shapes(const char *s)
+{
+	struct tab *t = g_tab;
+	t->slot = malloc(24);
+	t->big[700] = child_list(3);
+	t->chain->next->next->right = node();
+	if (!strcmp(s, "fork-lost"))
+		(void)child_list(10);
+	if (!strcmp(s, "fork-interior")) {
+		char *p = calloc(1, 64);
+		tp_escape(p);
+		t->big[5] = p + 16; /* no leak heuristic's offset */
+	}
+}
+
+/* A child that forks a child of its own after linking its blocks into
+ * inherited ones: the pages it wrote are then shared with that
+ * grandchild, alive while the child exits. */
+static TP_NOINLINE void fork_again(int hold)
+{
+	int q[2];
+	if (pipe(q) != 0)
+		_exit(3);
+	fflush(NULL);
+	pid_t g = fork();
+	if (g == 0) { /* waits for the child's exit, keeps `hold` open */
+		char c;
+		close(q[1]);
+		while (read(q[0], &c, 1) > 0)
+			;
+		close(hold);
+		exit(0);
+	}
+	close(q[0]);
+	single(); /* the child's one leak: 40 bytes, definite */
+}
+
+static void forked(const char *s)
+{
+	build_tab();
+	int hold[2]; /* the parent waits until every descendant has exited */
+	if (pipe(hold) != 0)
+		return;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(hold[0]);
+		fork_child_shapes(s);
+		if (!strcmp(s, "fork-again"))
+			fork_again(hold[1]);
+		exit(0);
+	}
+	close(hold[1]);
+	int st;
+	waitpid(pid, &st, 0);
+	char c;
+	while (read(hold[0], &c, 1) > 0)
+		;
+	close(hold[0]);
+}
+
 static int run_shape(const char *s)
 {
 	if (!strcmp(s, "single")) single();
@@ -271,6 +372,8 @@ static int run_shape(const char *s)
 	} else if (!strcmp(s, "unstarted")) {
 		pthread_t t;
 		pthread_create(&t, NULL, take_arg, malloc(80));
+	} else if (!strncmp(s, "fork-", 5)) {
+		forked(s);
 	} else if (!strcmp(s, "fork")) {
 		fflush(NULL);
 		pid_t pid = fork();

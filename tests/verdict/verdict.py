@@ -36,6 +36,12 @@ CASES = [
     ("threads", "return", (576, 0, 0)),
     ("unstarted", "return", (0, 0, 0)),
     ("fork", "return", (40, 0, 0)),
+    # a forked child's own blocks, hung from inherited ones (its exit
+    # report reads only the inherited pages it wrote)
+    ("fork-reach", "return", (0, 0, 0)),
+    ("fork-lost", "return", (32, 288, 0)),
+    ("fork-interior", "return", (0, 0, 64)),
+    ("fork-again", "return", (40, 0, 0)),
     ("protnone", "return", (40, 0, 0)),
     ("stackhole", "return", (40, 0, 0)),
     ("shared", "return", (0, 0, 0)),
