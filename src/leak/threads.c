@@ -165,6 +165,14 @@ void _mp_thread_register_self(void)
 static const int stop_sigs[] = { 4, 5, 6 }; /* SIGRTMAX - n */
 static int stop_sig;
 static struct sigaction stop_old;
+
+int _mp_threads_stop_candidate(int sig)
+{
+	for (size_t i = 0; i < sizeof stop_sigs / sizeof stop_sigs[0]; i++)
+		if (sig == SIGRTMAX - stop_sigs[i])
+			return 1;
+	return 0;
+}
 static _Atomic int stopping;
 static _Atomic int acks;         /* futex word: threads parked */
 static _Atomic int inside;       /* threads in the handler */

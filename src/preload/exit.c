@@ -16,6 +16,7 @@
 #include "pool.h"
 #include "reent.h"
 #include "report.h"
+#include "signals.h"
 #include "stack.h"
 
 #include <stdatomic.h>
@@ -55,6 +56,39 @@ static atomic_int aborting;
 int _mp_exit_aborting(void)
 {
 	return atomic_load(&aborting);
+}
+
+/* The pid whose normal exit report runs (a forked child has its own), and
+ * the first termination signal that came meanwhile. */
+static atomic_int exit_pid, term_sig;
+static siginfo_t term_si;
+
+int _mp_exit_defer_term(int sig, const siginfo_t *si)
+{
+	if (atomic_load(&exit_pid) != (int)getpid())
+		return 0;
+	int none = 0;
+	if (atomic_compare_exchange_strong(&term_sig, &none, -1)) {
+		term_si = *si;
+		atomic_store(&term_sig, sig);
+	}
+	return 1;
+}
+
+/* A termination signal came during the exit report, which is written now:
+ * flush the program's stdio as exit() would have (it comes after the
+ * destructors), then die of the signal as it asked. */
+static void die_of_deferred(void)
+{
+	int sig = atomic_load(&term_sig);
+	if (sig <= 0)
+		return;
+	_mp_report_dying(sig, NULL,
+			 term_si.si_code <= 0 ? (int)term_si.si_pid : 0, 0, 0);
+	_mp_enter();
+	fflush(NULL);
+	_mp_leave();
+	_mp_signals_die_of(sig, &term_si);
 }
 
 /* abort_on_error, after everything is written */
@@ -130,6 +164,8 @@ static void report_body(int fatal, int leaks)
 	 * everything is written, abort (exitcode does not apply) */
 	if (!fatal && atomic_load(&abort_pid) == me)
 		abort_now();
+	if (!fatal)
+		die_of_deferred();
 	if (!fatal && _mp_opt.exitcode && (errors || gated)) {
 		/* _exit skips stdio's own flush at exit: do it first */
 		_mp_enter();
@@ -144,7 +180,13 @@ static void report(int fatal, int leaks)
 {
 	int me = (int)getpid();
 	int outer = atomic_exchange(&busy_pid, me) != me;
+	if (!fatal)
+		atomic_store(&exit_pid, me);
 	report_body(fatal, leaks);
+	if (!fatal) {
+		atomic_store(&exit_pid, 0);
+		die_of_deferred(); /* the report returned early */
+	}
 	if (outer && !fatal) /* a fatal report's process is dying */
 		atomic_store(&busy_pid, 0);
 }

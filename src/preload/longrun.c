@@ -1,6 +1,7 @@
 /* longrun.c - servers and daemons rarely return from main: they are killed,
  * or run for weeks.  Here: the full exit report when SIGTERM, SIGINT,
- * SIGHUP or SIGQUIT kills the program (then it dies of that signal), and
+ * SIGHUP, SIGQUIT, SIGPIPE or any other signal whose default action ends
+ * the process kills the program (then it dies of that signal), and
  * classified leak checks while it runs: on leak_check_signal, every
  * leak_check_interval seconds, from mp_leak_check and LSan's interface,
  * with leak_check_mode=new and the sites whose reachable bytes keep growing.
@@ -31,6 +32,7 @@
 #include "reent.h"
 #include "report.h"
 #include "signals.h"
+#include "threads.h"
 #include "vm.h"
 
 #include <dlfcn.h>
@@ -197,13 +199,31 @@ int _mp_longrun_check(const char *trigger, int checker,
 
 /* ---- signals: which are ours, and the program's view of them -------- */
 
-static const int term_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+/* Every signal whose default action ends the process without a fault
+ * (signals.c has those): the real-time ones too (SIGRTMIN..SIGRTMAX, less
+ * the three the thread stop may take).  SIGTRAP is left to debuggers. */
+static const int term_sigs[] = {
+	SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2,
+	SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSYS, SIGSTKFLT
+};
 #define NTERM (sizeof term_sigs / sizeof term_sigs[0])
+
+static int is_term_sig(int sig)
+{
+	for (size_t i = 0; i < NTERM; i++)
+		if (term_sigs[i] == sig)
+			return 1;
+	return sig >= SIGRTMIN && sig <= SIGRTMAX &&
+	       !_mp_threads_stop_candidate(sig);
+}
 
 /* Our handler is installed for the signal in place of the default: the
  * program is shown SIG_DFL, and its own handler replaces ours. */
 static _Atomic int owned[NSIGS];
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
+static atomic_int installed; /* the termination handlers are in place */
+static void term_handler(int sig, siginfo_t *si, void *uc);
+static void install(int sig, void (*fn)(int, siginfo_t *, void *));
 
 static int resolve(void)
 {
@@ -228,8 +248,15 @@ SHIM int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 		errno = ENOSYS;
 		return -1;
 	}
-	if (!ours(sig))
-		return real_sigaction(sig, act, old);
+	if (!ours(sig)) {
+		int rc = real_sigaction(sig, act, old);
+		/* the default given back: ours again (the report with it) */
+		if (rc == 0 && act && !(act->sa_flags & SA_SIGINFO) &&
+		    act->sa_handler == SIG_DFL && atomic_load(&installed) &&
+		    sig != (int)_mp_opt.leak_check_signal && is_term_sig(sig))
+			install(sig, term_handler);
+		return rc;
+	}
 	if (old) { /* what the program would see without us */
 		memset(old, 0, sizeof *old);
 		old->sa_handler = SIG_DFL;
@@ -265,6 +292,8 @@ static siginfo_t deferred_si;
 static void terminate(int sig, const siginfo_t *si, const void *uc)
 {
 	int me = (int)syscall(SYS_gettid), none = 0;
+	if (_mp_exit_defer_term(sig, si))
+		return; /* the exit report runs: it dies of sig when written */
 	if (!atomic_compare_exchange_strong(&term_tid, &none, me)) {
 		if (none == me)
 			return; /* our own report runs: it ends the process */
@@ -287,6 +316,17 @@ static void terminate(int sig, const siginfo_t *si, const void *uc)
 static void term_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
+	if (_mp_exit_defer_term(sig, si)) {
+		errno = saved; /* the exit report runs: it acts on sig */
+		return;
+	}
+	if (sig == SIGPIPE && (_mp_busy() || _mp_tls.nocancel)) {
+		/* the kernel sends SIGPIPE to the thread whose write met a
+		 * closed pipe: here one of the library's report writes, which
+		 * fails with EPIPE; the program's pipes are the program's */
+		errno = saved;
+		return;
+	}
 	if (_mp_tls.in_pool || _mp_busy() || _mp_scan_gate_inside() || _mp_tls.nocancel) {
 		/* pool locks, the check lock or the report lock may be ours:
 		 * report when this thread has left (_mp_longrun_deferred) */
@@ -421,8 +461,9 @@ static void install(int sig, void (*fn)(int, siginfo_t *, void *))
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	if (fn == term_handler) /* one termination report at a time */
-		for (size_t i = 0; i < NTERM; i++)
-			sigaddset(&sa.sa_mask, term_sigs[i]);
+		for (int s = 1; s < NSIGS; s++)
+			if (is_term_sig(s))
+				sigaddset(&sa.sa_mask, s);
 	if (real_sigaction(sig, &sa, NULL) == 0)
 		atomic_store(&owned[sig], 1);
 }
@@ -435,9 +476,10 @@ void _mp_longrun_install(void)
 	int csig = (int)_mp_opt.leak_check_signal;
 	if (!resolve())
 		return;
-	for (size_t i = 0; i < NTERM; i++)
-		if (term_sigs[i] != csig)
-			install(term_sigs[i], term_handler);
+	for (int s = 1; s < NSIGS && s <= SIGRTMAX; s++)
+		if (s != csig && is_term_sig(s))
+			install(s, term_handler);
+	atomic_store(&installed, 1);
 	if (csig) {
 		install(csig, check_handler);
 		if (!ours(csig))

@@ -5,7 +5,7 @@
 
 #include "mempool.h"
 
-/* Install the termination handlers (SIGTERM, SIGINT, SIGHUP, SIGQUIT at
+/* Install the termination handlers (SIGTERM, SIGPIPE, every signal at
  * their default disposition), the leak_check_signal handler, and start
  * the checker thread when leak_check_signal or leak_check_interval asks
  * for one.  From the constructor, once. */

@@ -194,7 +194,20 @@ static const char *signame(int sig, char *buf, size_t cap)
 	case SIGFPE: return "SIGFPE";
 	case SIGILL: return "SIGILL";
 	case SIGABRT: return "SIGABRT";
-	default: return _mp_options_signal_name(sig, buf, cap);
+	case SIGPIPE: return "SIGPIPE";
+	case SIGXCPU: return "SIGXCPU";
+	case SIGXFSZ: return "SIGXFSZ";
+	case SIGIO: return "SIGIO";
+	case SIGSYS: return "SIGSYS";
+	case SIGSTKFLT: return "SIGSTKFLT";
+	default:
+		if (sig > SIGRTMIN && sig <= SIGRTMAX) {
+			_mp_snprintf(buf, cap, "SIGRTMIN+%d", sig - SIGRTMIN);
+			return buf;
+		}
+		if (sig == SIGRTMIN)
+			return "SIGRTMIN";
+		return _mp_options_signal_name(sig, buf, cap);
 	}
 }
 

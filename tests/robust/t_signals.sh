@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# t_signals.sh - signals, termination and the gate (issue 24, items 4, 7,
+# 9, 10, 11, 13): every outcome exact (exit status, report line, function
+# in the stack, mpcheck's status and reason).
+#   rb_sigdeath    death by SIGPIPE, SIGALRM, SIGUSR1/2, SIGXCPU, SIGVTALRM,
+#                  SIGPROF, SIGIO, SIGPWR, SIGSYS, real-time signals at their
+#                  default action writes the report as SIGTERM does; the
+#                  program's own handlers and ignored signals are its own
+#   rb_term_exit   SIGTERM while the exit report is written (on the reporting
+#                  thread, or another): the report whole, stdout flushed,
+#                  then death by SIGTERM; mpcheck fails on the leak
+set -u
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+TEST_NAME=t_signals
+# shellcheck source=../progs/harness.sh
+. "$here/progs/harness.sh"
+R=$MPWRAP_ROOT/tests/robust
+MPCHECK=$MPWRAP_ROOT/scripts/mpcheck
+
+errs=""
+for p in rb_sigdeath rb_term_exit; do
+	cc -g -O0 -fno-omit-frame-pointer -pthread -rdynamic "$R/$p.c" -o "$B/$p" 2>&1 || errs="$errs $p"
+done
+if [ -z "$errs" ]; then pass "build the reproducers"
+else fail "build the reproducers" "failed:$errs"; fi
+
+# log: the text report of the last run (one process)
+log() { cat "$RD"/r.*.log 2>/dev/null; }
+
+# ---- item 9: every default-fatal signal reports --------------------------
+SIGRTMIN=$(kill -l RTMIN 2>/dev/null || echo 34)
+for spec in PIPE:13:SIGPIPE ALRM:14:SIGALRM USR1:10:SIGUSR1 USR2:12:SIGUSR2 \
+	XCPU:24:SIGXCPU VTALRM:26:SIGVTALRM PROF:27:SIGPROF IO:29:SIGIO \
+	PWR:30:SIGPWR SYS:31:SIGSYS "RTMIN:$SIGRTMIN:SIGRTMIN" \
+	"RTMIN+3:$((SIGRTMIN + 3)):SIGRTMIN+3" "RTMAX:64:SIGRTMIN+$((64 - SIGRTMIN))"; do
+	IFS=: read -r short num name <<<"$spec"
+	what="death by SIG$short at its default action: the report, status $((128 + num))"
+	prun "sig$num" "$B/rb_sigdeath" raise "$num"
+	if [ "$rc" = $((128 + num)) ] &&
+	   log | grep -q "mpwrap: the program is dying of $name ($num) sent by pid" &&
+	   log | grep -q "40 bytes in 1 block is definitely lost" &&
+	   log | grep -q "in leaky_site .*rb_sigdeath.c" &&
+	   [ -s "$(ls "$RD"/r.*.json 2>/dev/null | head -1)" ]; then
+		pass "$what"
+	else
+		fail "$what" "exit $rc" "log: $(log | head -5)" "$(ls "$RD")"
+	fi
+done
+
+what="yes | head -1: the writer dies of SIGPIPE (141) with its report"
+RD=$T/run/pipe; mkdir -p "$RD"
+{ (cd "$RD" && timeout -k 5 30 env LD_PRELOAD="$MPWRAP_LIB" \
+	MPWRAP_OPTIONS="json_path=$RD/r.%p.json:log_path=$RD/r.%p.log" \
+	"$B/rb_sigdeath" pipe 2>"$RD/err"; echo $? >"$RD/rc") | head -1 >"$RD/out"; } 2>/dev/null
+rc=$(cat "$RD/rc")
+if [ "$rc" = 141 ] && [ "$(cat "$RD/out")" = y ] &&
+   log | grep -q "mpwrap: the program is dying of SIGPIPE (13) sent by pid" &&
+   log | grep -q "in leaky_site .*rb_sigdeath.c"; then
+	pass "$what"
+else
+	fail "$what" "exit $rc" "log: $(log | head -5)"
+fi
+
+what="the program's own SIGUSR1 handler runs, no report of a death"
+prun own "$B/rb_sigdeath" own 10
+if [ "$rc" = 0 ] && [ "$(cat "$RD/out")" = "handled 10" ] && ! log | grep -q "dying of"; then
+	pass "$what"
+else
+	fail "$what" "exit $rc" "stdout: $(cat "$RD/out")" "log: $(log | head -5)"
+fi
+
+what="signal(SIGALRM, handler) then SIG_DFL: dies of SIGALRM with the report"
+prun later "$B/rb_sigdeath" later 14
+if [ "$rc" = 142 ] && log | grep -q "dying of SIGALRM (14)" && [ ! -s "$RD/out" ]; then
+	pass "$what"
+else
+	fail "$what" "exit $rc" "stdout: $(cat "$RD/out")" "log: $(log | head -5)"
+fi
+
+what="SIGPIPE ignored by the program: write fails with EPIPE, status 0"
+prun ignore "$B/rb_sigdeath" ignore
+if [ "$rc" = 0 ] && [ "$(cat "$RD/out")" = EPIPE ] && ! log | grep -q "dying of"; then
+	pass "$what"
+else
+	fail "$what" "exit $rc" "stdout: $(cat "$RD/out")" "log: $(log | head -5)"
+fi
+
+# ---- item 4: a termination signal during the exit report -----------------
+for m in self thread; do
+	what="SIGTERM during the exit report ($m): report and JSON whole, stdout flushed, 143"
+	prun "te_$m" "$B/rb_term_exit" "$m"
+	if [ "$rc" = 143 ] && [ "$(cat "$RD/out")" = "buffered stdout" ] &&
+	   log | grep -q "in leaky_site .*rb_term_exit.c" &&
+	   log | grep -q "ERROR SUMMARY: 0 errors" &&
+	   log | tail -1 | grep -q "the program is dying of SIGTERM (15) sent by pid" &&
+	   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["summary"]["leaks"]["definite"]["blocks"]==1' "$(ls "$RD"/r.*.json)" 2>/dev/null; then
+		pass "$what"
+	else
+		fail "$what" "exit $rc" "stdout: $(cat "$RD/out")" "log: $(log | tail -3)" "$(ls "$RD")"
+	fi
+	what="mpcheck: SIGTERM during the exit report ($m) still fails the gate on the leak"
+	out=$(cd "$T" && MPWRAP_LIB=$MPWRAP_LIB timeout -k 5 60 "$MPCHECK" -- "$B/rb_term_exit" "$m" 2>&1 >/dev/null)
+	mrc=$?
+	if [ "$mrc" = 23 ] && grep -q "1 definite leak (40 bytes)" <<<"$out" &&
+	   grep -q "gate: FAIL" <<<"$out"; then
+		pass "$what"
+	else
+		fail "$what" "mpcheck exit $mrc" "$(tail -3 <<<"$out")"
+	fi
+done
+
+echo "1..$n"
+[ "$failed" = 0 ]
