@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -176,9 +177,26 @@ static void report_body(int fatal, int leaks)
 	}
 }
 
+/* A program that used every descriptor its soft RLIMIT_NOFILE allows would
+ * leave the report none for its JSON file or the symbolizer: the soft limit
+ * goes up (as far as the hard one lets it, by a few) while the report runs
+ * and back after.  *saved is what to restore; 0 when nothing changed. */
+#define REPORT_FDS 32
+static int raise_nofile(struct rlimit *saved)
+{
+	if (getrlimit(RLIMIT_NOFILE, saved) != 0 || saved->rlim_cur >= saved->rlim_max)
+		return 0;
+	struct rlimit more = *saved;
+	more.rlim_cur = saved->rlim_max - saved->rlim_cur > REPORT_FDS
+				? saved->rlim_cur + REPORT_FDS : saved->rlim_max;
+	return setrlimit(RLIMIT_NOFILE, &more) == 0;
+}
+
 static void report(int fatal, int leaks)
 {
 	int me = (int)getpid();
+	struct rlimit nofile;
+	int raised = raise_nofile(&nofile);
 	int outer = atomic_exchange(&busy_pid, me) != me;
 	if (!fatal)
 		atomic_store(&exit_pid, me);
@@ -189,6 +207,8 @@ static void report(int fatal, int leaks)
 	}
 	if (outer && !fatal) /* a fatal report's process is dying */
 		atomic_store(&busy_pid, 0);
+	if (raised)
+		setrlimit(RLIMIT_NOFILE, &nofile);
 }
 
 void _mp_exit_dying(void)

@@ -9,6 +9,10 @@
 #   rb_term_exit   SIGTERM while the exit report is written (on the reporting
 #                  thread, or another): the report whole, stdout flushed,
 #                  then death by SIGTERM; mpcheck fails on the leak
+#   rb_nofile      a double free where the library cannot write its report
+#                  (RLIMIT_NOFILE soft or hard 8, setpriv to nobody): the
+#                  report is written when the hard limit allows, else
+#                  mpcheck fails with "report not written"
 set -u
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +23,7 @@ R=$MPWRAP_ROOT/tests/robust
 MPCHECK=$MPWRAP_ROOT/scripts/mpcheck
 
 errs=""
-for p in rb_sigdeath rb_term_exit; do
+for p in rb_sigdeath rb_term_exit rb_nofile; do
 	cc -g -O0 -fno-omit-frame-pointer -pthread -rdynamic "$R/$p.c" -o "$B/$p" 2>&1 || errs="$errs $p"
 done
 if [ -z "$errs" ]; then pass "build the reproducers"
@@ -109,6 +113,34 @@ for m in self thread; do
 		fail "$what" "mpcheck exit $mrc" "$(tail -3 <<<"$out")"
 	fi
 done
+
+# ---- item 10: a process that started under the library and wrote no report
+# mcheck NAME STATUS LINE CMD...: mpcheck's status and one line of its stderr
+mcheck() {
+	local what=$1 want=$2 line=$3 out mrc
+	shift 3
+	out=$(cd "$T" && MPWRAP_LIB=$MPWRAP_LIB timeout -k 5 60 "$MPCHECK" -- "$@" 2>&1 >/dev/null)
+	mrc=$?
+	if [ "$mrc" = "$want" ] && grep -qF -- "$line" <<<"$out"; then
+		pass "$what"
+	else
+		fail "$what" "mpcheck exit $mrc (want $want), no line: $line" "$(tail -4 <<<"$out")"
+	fi
+}
+UNREP="no report from the program (libmpwrap.so started in it but could not write its report, so its findings are unknown;"
+mcheck "RLIMIT_NOFILE soft 8, every fd taken: the report is written anyway, the double free fails the gate" \
+	23 "1 double-free" "$B/rb_nofile" soft
+mcheck "RLIMIT_NOFILE hard 8, every fd taken: no report, the gate fails (report not written)" \
+	23 "$UNREP" "$B/rb_nofile" hard
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	chmod 711 "$T" "$B" # nobody runs the program, and the library in it
+	mcheck "setpriv --reuid=nobody: the double free is reported on stderr" \
+		23 "ERROR: double-free" setpriv --reuid=nobody --regid=nogroup --clear-groups "$B/rb_nofile" plain
+	mcheck "setpriv --reuid=nobody: no report, the gate fails (report not written)" \
+		23 "$UNREP" setpriv --reuid=nobody --regid=nogroup --clear-groups "$B/rb_nofile" plain
+else
+	pass "setpriv --reuid=nobody # SKIP needs root and setpriv"
+fi
 
 echo "1..$n"
 [ "$failed" = 0 ]
