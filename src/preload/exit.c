@@ -136,16 +136,24 @@ static void report_body(int fatal, int leaks)
 		if (have_leaks)
 			_mp_lsan_suppress(&ls);
 	}
+	if (fatal && !leaks && _mp_opt.detect_leaks)
+		_mp_report_set_unchecked("no leak check",
+					 "the program died inside the allocator, "
+					 "whose locks it may hold");
 	size_t errors = _mp_report_error_count();
 	size_t gated = have_leaks ? gated_blocks(&ls) : 0;
 	size_t listed_blocks = 0;
 	for (int k = 0; have_leaks && k < MP_K_NKINDS; k++)
 		if (_mp_leak_kind_listed(k))
 			listed_blocks += ls.blocks[k];
+	int unchecked = _mp_report_unchecked_reason() != NULL;
 	if (_mp_opt.report_at_exit) {
+		/* never "no leaks, no errors" for what was not checked */
+		if (unchecked && _mp_opt.verbosity >= 1)
+			_mp_report_unchecked();
 		if (!errors && !listed_blocks && _mp_opt.verbosity <= 1) {
 			/* a clean process says so in one line (none at 0) */
-			if (_mp_opt.verbosity == 1)
+			if (_mp_opt.verbosity == 1 && !unchecked)
 				_mp_report_clean(&ls);
 		} else {
 			if (have_leaks)

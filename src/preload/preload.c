@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "exit.h"
+#include "options.h"
 #include "gpsites.h"
 #include "json.h"
 #include "longrun.h"
@@ -22,6 +23,7 @@
 #include "unwind.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -336,6 +338,58 @@ SHIM void _Exit(int status)
 	exit_now(status);
 }
 
+/* Which of two modules comes first in the global scope (the link map's
+ * order, which dl_iterate_phdr walks): that one's malloc is the program's. */
+struct scope_order {
+	uintptr_t a, b;
+	int first; /* 1: a, 2: b, 0: not seen yet */
+};
+
+static int scope_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	struct scope_order *so = arg;
+	if (!so->first && info->dlpi_addr == so->a)
+		so->first = 1;
+	else if (!so->first && info->dlpi_addr == so->b)
+		so->first = 2;
+	return so->first != 0;
+}
+
+/* The malloc the program's calls bind to, when it is not ours (NULL when
+ * ours).  Programs ask for libc's version of it (malloc@GLIBC_2.2.5 on
+ * x86-64): glibc's libc_malloc_debug.so defines it as a non-default version
+ * only, which an unversioned look-up misses, and a versioned one finds
+ * libc's own even when ours (unversioned) is what binds.  So: a versioned
+ * definition that is neither ours nor libc's, in a module before ours. */
+static void *foreign_malloc(Dl_info *mine, Dl_info *theirs)
+{
+	static const char *const vers[] = { "GLIBC_2.2.5", "GLIBC_2.17",
+					    "GLIBC_2.0", "GLIBC_2.2" };
+	Dl_info libc;
+	if (!dladdr((void *)&foreign_malloc, mine))
+		return NULL;
+	if (!dladdr((void *)&getpid, &libc))
+		libc.dli_fbase = NULL;
+	for (size_t i = 0; i <= sizeof vers / sizeof vers[0]; i++) {
+		void *m = i ? dlvsym(RTLD_DEFAULT, "malloc", vers[i - 1])
+			    : dlsym(RTLD_DEFAULT, "malloc");
+		if (!m || !dladdr(m, theirs) || theirs->dli_fbase == mine->dli_fbase ||
+		    (i && theirs->dli_fbase == libc.dli_fbase))
+			continue;
+		struct scope_order so = { (uintptr_t)theirs->dli_fbase,
+					  (uintptr_t)mine->dli_fbase, 0 };
+		if (!i)
+			return m; /* the unversioned look-up found it first */
+		/* dlpi_addr is the load bias; dli_fbase the mapping's start:
+		 * equal for shared objects (linked at 0) */
+		dl_iterate_phdr(scope_cb, &so);
+		if (so.first == 1)
+			return m;
+	}
+	return NULL;
+}
+
 __attribute__((constructor)) static void mpwrap_start(void)
 {
 	if (SECURE())
@@ -360,9 +414,19 @@ __attribute__((constructor)) static void mpwrap_start(void)
 	_mp_signals_install();
 	_mp_longrun_install(); /* SIGTERM & co., leak checks while running */
 	Dl_info mine, theirs;
-	void *m = dlsym(RTLD_DEFAULT, "malloc");
-	if (m && dladdr((void *)&mpwrap_start, &mine) && dladdr(m, &theirs))
-		_mp_set_foreign_malloc(mine.dli_fbase != theirs.dli_fbase);
+	void *m = foreign_malloc(&mine, &theirs);
+	if (m) {
+		/* the program's malloc calls bind to another allocator (one
+		 * preloaded first, or the program's own): nothing is checked */
+		char why[MP_PATH_MAX + 128];
+		_mp_set_foreign_malloc(1);
+		_mp_snprintf(why, sizeof why, "malloc in this process is %s's, "
+			     "not libmpwrap.so's (preloaded before it, or the "
+			     "program's own): nothing is checked",
+			     theirs.dli_fname && theirs.dli_fname[0]
+				     ? theirs.dli_fname : "the program");
+		_mp_report_set_unchecked("the checker is inactive", why);
+	}
 }
 
 /* Runs from _dl_fini: after the program's atexit handlers and the

@@ -236,6 +236,38 @@ void _mp_report_dying(int sig, const void *fault_addr, int sender, int in_pool,
 	}
 }
 
+static const char *unchecked_reason;
+static char unchecked_why[MP_PATH_MAX + 160];
+
+void _mp_report_set_unchecked(const char *reason, const char *why)
+{
+	if (unchecked_reason)
+		return;
+	_mp_snprintf(unchecked_why, sizeof unchecked_why, "%s", why);
+	unchecked_reason = reason;
+}
+
+const char *_mp_report_unchecked_reason(void)
+{
+	return unchecked_reason;
+}
+
+const char *_mp_report_unchecked_why(void)
+{
+	return unchecked_reason ? unchecked_why : NULL;
+}
+
+void _mp_report_unchecked(void)
+{
+	struct mp_out o;
+	if (!unchecked_reason)
+		return;
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	_mp_out_printf(&o, "mpwrap: %s: %s\n", unchecked_reason, unchecked_why);
+	_mp_report_end(&o);
+}
+
 void _mp_report_lsan_off(void)
 {
 	struct mp_out o;

@@ -13,6 +13,9 @@
 #                  (RLIMIT_NOFILE soft or hard 8, setpriv to nobody): the
 #                  report is written when the hard limit allows, else
 #                  mpcheck fails with "report not written"
+#   inactive       jemalloc, tcmalloc or glibc's libc_malloc_debug.so
+#                  preloaded before us: "the checker is inactive" (one
+#                  line, never "no leaks, no errors"), mpcheck fails
 set -u
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -140,6 +143,40 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		23 "$UNREP" setpriv --reuid=nobody --regid=nogroup --clear-groups "$B/rb_nofile" plain
 else
 	pass "setpriv --reuid=nobody # SKIP needs root and setpriv"
+fi
+
+# ---- item 11: another allocator preloaded first ---------------------------
+nfound=0
+for so in libjemalloc.so.2 libtcmalloc_minimal.so.4 libc_malloc_debug.so.0; do
+	lib=$(ls /usr/lib/*/"$so" /lib/*/"$so" 2>/dev/null | head -1)
+	[ -n "$lib" ] || continue
+	nfound=$((nfound + 1))
+	what="$so preloaded first: the checker says it is inactive, in one line"
+	RAWOPTS="json_path=@RD@/r.%p.json:log_path=@RD@/r.%p.log" prun "inact_$so" \
+		env LD_PRELOAD="$lib $MPWRAP_LIB" "$B/rb_sigdeath" ignore
+	if [ "$rc" = 0 ] && [ "$(cat "$RD/out")" = EPIPE ] &&
+	   [ "$(log | grep -c .)" = 1 ] &&
+	   log | grep -qF "mpwrap: the checker is inactive: malloc in this process is $lib's, not libmpwrap.so's" &&
+	   grep -q '"unchecked":{"reason":"the checker is inactive"' "$RD"/r.*.json; then
+		pass "$what"
+	else
+		fail "$what" "exit $rc" "log: $(log | head -3)"
+	fi
+	mcheck "mpcheck: $so preloaded first fails the gate (the checker is inactive)" \
+		23 "the checker is inactive: malloc in this process is $lib's" \
+		env LD_PRELOAD="$lib $MPWRAP_LIB" "$B/rb_sigdeath" ignore
+done
+[ "$nfound" -gt 0 ] || pass "another allocator preloaded first # SKIP none installed"
+what="libc_malloc_debug.so preloaded after us: ours binds, the leak is found"
+lib=$(ls /usr/lib/*/libc_malloc_debug.so.0 2>/dev/null | head -1)
+if [ -n "$lib" ]; then
+	RAWOPTS="json_path=@RD@/r.%p.json:log_path=@RD@/r.%p.log" prun inact_after \
+		env LD_PRELOAD="$MPWRAP_LIB $lib" "$B/rb_sigdeath" ignore
+	if [ "$rc" = 0 ] && ! log | grep -q inactive && log | grep -q "in leaky_site"; then
+		pass "$what"
+	else
+		fail "$what" "exit $rc" "log: $(log | head -3)"
+	fi
 fi
 
 echo "1..$n"
