@@ -98,7 +98,7 @@ static void count_free(size_t n)
 				  memory_order_relaxed);
 }
 
-void _mp_counters_get(struct mp_counters *c)
+void _mp_counters_get(struct mp_counters *c, int lock)
 {
 	long t = bytes_total();
 	c->bytes_in_use = t > 0 ? (size_t)t : 0;
@@ -106,17 +106,21 @@ void _mp_counters_get(struct mp_counters *c)
 	c->allocs = c->frees = 0;
 	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++) {
 		struct mp_class *cl = _mp_class_at(k);
-		pthread_mutex_lock(&cl->lock);
+		if (lock)
+			pthread_mutex_lock(&cl->lock);
 		c->allocs += cl->allocs;
 		c->frees += cl->frees;
-		pthread_mutex_unlock(&cl->lock);
+		if (lock)
+			pthread_mutex_unlock(&cl->lock);
 	}
-	_mp_large_lock();
+	if (lock)
+		_mp_large_lock();
 	c->allocs += large_allocs;
 	c->frees += large_frees;
 	c->large_blocks = large_blocks;
 	c->large_bytes = large_bytes;
-	_mp_large_unlock();
+	if (lock)
+		_mp_large_unlock();
 }
 
 void _mp_counters_reset(void)

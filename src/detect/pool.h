@@ -71,7 +71,9 @@ void _mp_init_forget(void);
 struct mp_counters {
 	size_t bytes_in_use, peak_bytes, allocs, frees, large_blocks, large_bytes;
 };
-void _mp_counters_get(struct mp_counters *c);
+/* lock 0: a dying process, whose crash may hold any pool lock: the counts
+ * are read without them (a torn count beats a hang). */
+void _mp_counters_get(struct mp_counters *c, int lock);
 void _mp_counters_reset(void);
 
 /* mp_get_stats (stats.c); lock = 0 reads without the class locks (a

@@ -16,6 +16,9 @@
 #   inactive       jemalloc, tcmalloc or glibc's libc_malloc_debug.so
 #                  preloaded before us: "the checker is inactive" (one
 #                  line, never "no leaks, no errors"), mpcheck fails
+#   rb_pool_fault  SIGSEGV inside free (the program made its block's page
+#                  PROT_NONE): "no leak check", never "no leaks, no
+#                  errors"; no hang on the pool's locks; mpcheck fails
 set -u
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +29,7 @@ R=$MPWRAP_ROOT/tests/robust
 MPCHECK=$MPWRAP_ROOT/scripts/mpcheck
 
 errs=""
-for p in rb_sigdeath rb_term_exit rb_nofile; do
+for p in rb_sigdeath rb_term_exit rb_nofile rb_pool_fault; do
 	cc -g -O0 -fno-omit-frame-pointer -pthread -rdynamic "$R/$p.c" -o "$B/$p" 2>&1 || errs="$errs $p"
 done
 if [ -z "$errs" ]; then pass "build the reproducers"
@@ -178,6 +181,20 @@ if [ -n "$lib" ]; then
 		fail "$what" "exit $rc" "log: $(log | head -3)"
 	fi
 fi
+
+# ---- item 13: a fatal signal inside the allocator ---------------------------
+what="SIGSEGV inside free: 'no leak check' said in text and JSON, status 139"
+prun pool_fault "$B/rb_pool_fault"
+if [ "$rc" = 139 ] && log | grep -q "dying of SIGSEGV (11) at address .*; inside the allocator, leak scan skipped" &&
+   log | grep -qF "mpwrap: no leak check: the program died inside the allocator, whose locks it may hold" &&
+   ! log | grep -q "no leaks, no errors" &&
+   grep -q '"unchecked":{"reason":"no leak check"' "$RD"/r.*.json; then
+	pass "$what"
+else
+	fail "$what" "exit $rc (124: hung)" "log: $(log | head -4)"
+fi
+mcheck "mpcheck: SIGSEGV inside free with a real leak fails the gate (no leak check)" \
+	23 "no leak check (" "$B/rb_pool_fault"
 
 echo "1..$n"
 [ "$failed" = 0 ]
