@@ -567,6 +567,32 @@ static void free_impl(void *ptr, uintptr_t caller, const struct mp_dealloc *d)
 		large_free(p, stack, d);
 }
 
+int _mp_freed_block(const void *ptr)
+{
+	uintptr_t p = (uintptr_t)ptr;
+	if (!p || _mp_boot_owns(ptr) || !_mp_initialized())
+		return 0;
+	int freed = 0;
+	struct mp_slab *s = _mp_slab_of(p);
+	if (s) {
+		long off = 0;
+		uint32_t i = _mp_slab_locate(s, p, &off);
+		if (i < s->nslots && off == 0) {
+			struct mp_class *c = _mp_slab_class(s);
+			pthread_mutex_lock(&c->lock);
+			uint8_t st = s->meta[i].state;
+			pthread_mutex_unlock(&c->lock);
+			freed = st == MP_ST_QUAR || st == MP_ST_FREED;
+		}
+		return freed;
+	}
+	_mp_large_lock();
+	struct mp_large *e = _mp_large_find_locked(p);
+	freed = e && e->state == MP_ST_QUAR;
+	_mp_large_unlock();
+	return freed;
+}
+
 /* A termination signal came while this thread was inside the pool; it is
  * reported now that the thread left (reent.h, longrun.c).  ret: the block
  * about to be returned, held by no program frame yet. */

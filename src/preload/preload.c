@@ -23,11 +23,13 @@
 #include "unwind.h"
 
 #include <dlfcn.h>
+#include <gnu/libc-version.h>
 #include <link.h>
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -215,15 +217,75 @@ SHIM int posix_memalign(void **out, size_t align, size_t n)
 	return 0;
 }
 
+/* glibc before 2.38 serves aligned_alloc as memalign (an alignment that is
+ * not a power of two, or 0, is rounded up and memory returned); 2.38 and
+ * later fail a non-power-of-two (not 0) with EINVAL.  Reported either way,
+ * answered as the running glibc would. */
+static int aligned_alloc_strict(void)
+{
+	static int strict = -1;
+	if (strict < 0) {
+		const char *v = gnu_get_libc_version();
+		unsigned major = 0, minor = 0;
+		while (*v >= '0' && *v <= '9')
+			major = major * 10 + (unsigned)(*v++ - '0');
+		if (*v == '.')
+			v++;
+		while (*v >= '0' && *v <= '9')
+			minor = minor * 10 + (unsigned)(*v++ - '0');
+		strict = major > 2 || (major == 2 && minor >= 38);
+	}
+	return strict;
+}
+
 SHIM void *aligned_alloc(size_t align, size_t n)
 {
 	if (!pow2(align)) {
+		if (align && aligned_alloc_strict()) {
+			call_error(MP_E_INVALID_ALIGNMENT, "aligned_alloc",
+				   align, n, CALLER);
+			errno = EINVAL;
+			return NULL;
+		}
 		call_error(MP_E_INVALID_ALIGNMENT, "aligned_alloc", align, n,
 			   CALLER);
-		errno = EINVAL;
-		return NULL;
+		if (align > ((size_t)1 << 62)) {
+			errno = EINVAL;
+			return NULL;
+		}
+		size_t a = 16;
+		while (a < align)
+			a <<= 1;
+		align = a;
 	}
 	return alloc_keep_errno(n, align, CALLER, "aligned_alloc");
+}
+
+/* fclose of a FILE closed already (mawk does it): glibc's fclose reads the
+ * freed FILE, which our poison turns into wild pointers (an invalid free of
+ * 0xfdfd..., then SIGSEGV in its vtable check).  The FILE is a block of
+ * ours freed by the first fclose: say so as the double free it is (both
+ * stacks) and fail as on a bad stream, without touching it. */
+static int (*real_fclose)(FILE *);
+
+SHIM int fclose(FILE *f)
+{
+	if (!real_fclose) {
+		_mp_enter(); /* dlsym may allocate */
+		real_fclose = (int (*)(FILE *))dlsym(RTLD_NEXT, "fclose");
+		_mp_leave();
+		if (!real_fclose) {
+			errno = ENOSYS;
+			return EOF;
+		}
+	}
+	if (!SECURE() && !_mp_busy() && _mp_freed_block(f)) {
+		struct mp_dealloc d = { .where = "fclose", .family = MP_FAM_MALLOC };
+		_mp_free_as(f, CALLER, &d); /* reported: double free */
+		errno = EBADF;
+		return EOF;
+	}
+	return real_fclose(f);
 }
 
 SHIM void *valloc(size_t n)

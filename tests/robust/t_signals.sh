@@ -19,6 +19,12 @@
 #   rb_pool_fault  SIGSEGV inside free (the program made its block's page
 #                  PROT_NONE): "no leak check", never "no leaks, no
 #                  errors"; no hang on the pool's locks; mpcheck fails
+#   rb_libc_misc   aligned_alloc(3, 10) and (0, 10) return memory as glibc
+#                  2.36 does (reported); a double fclose is reported as the
+#                  double free of the FILE; setenv's tsearch nodes are not
+#                  "possibly lost" (memcheck: nothing)
+#   newline name   --gen-suppressions of a program named "x\nleak:*" emits
+#                  no live leak:* line
 set -u
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +35,7 @@ R=$MPWRAP_ROOT/tests/robust
 MPCHECK=$MPWRAP_ROOT/scripts/mpcheck
 
 errs=""
-for p in rb_sigdeath rb_term_exit rb_nofile rb_pool_fault; do
+for p in rb_sigdeath rb_term_exit rb_nofile rb_pool_fault rb_libc_misc; do
 	cc -g -O0 -fno-omit-frame-pointer -pthread -rdynamic "$R/$p.c" -o "$B/$p" 2>&1 || errs="$errs $p"
 done
 if [ -z "$errs" ]; then pass "build the reproducers"
@@ -195,6 +201,56 @@ else
 fi
 mcheck "mpcheck: SIGSEGV inside free with a real leak fails the gate (no leak check)" \
 	23 "no leak check (" "$B/rb_pool_fault"
+
+what="aligned_alloc(3, 10) and (0, 10): memory, as glibc 2.36 returns; both reported"
+prun aligned "$B/rb_libc_misc" aligned
+glibc_minor=$(getconf GNU_LIBC_VERSION | sed 's/.*2\.//')
+want="ok ok"
+[ "${glibc_minor:-0}" -ge 38 ] && want="null ok"
+if [ "$rc" = 0 ] && [ "$(cat "$RD/out")" = "$want" ] &&
+   [ "$(log | grep -c "ERROR: invalid-alignment")" = 2 ] &&
+   log | grep -q "aligned_alloc(alignment 3, size 10)" &&
+   log | grep -q "aligned_alloc(alignment 0, size 10)"; then
+	pass "$what"
+else
+	fail "$what" "exit $rc" "stdout: $(cat "$RD/out")" "log: $(log | head -4)"
+fi
+
+what="double fclose: reported as the double free of the FILE (fclose, both stacks), no crash"
+prun fclose2 "$B/rb_libc_misc" fclose2
+if [ "$rc" = 0 ] && [ "$(cat "$RD/out")" = survived ] &&
+   [ "$(log | grep -c "ERROR:")" = 1 ] && log | grep -q "ERROR: double-free" &&
+   log | grep -q "^==[0-9]*== fclose(0x[0-9a-f]*): the 472-byte block" &&
+   log | grep -A1 "bad call to fclose:" | grep -q "in main .*rb_libc_misc.c" &&
+   log | grep -A1 "first freed by:" | grep -q "in fclose"; then
+	pass "$what"
+else
+	fail "$what" "exit $rc" "stdout: $(cat "$RD/out")" "log: $(log | head -6)"
+fi
+
+what="setenv's tsearch nodes are not possibly lost (memcheck reports nothing)"
+prun setenv "$B/rb_libc_misc" setenv
+if [ "$rc" = 0 ] && [ "$(cat "$RD/out")" = "some value" ] &&
+   log | grep -q "no leaks, no errors" && ! log | grep -q "possibly lost"; then
+	pass "$what"
+else
+	fail "$what" "exit $rc" "log: $(log | head -6)"
+fi
+
+what="--gen-suppressions: a program named with a newline emits no live leak:* line"
+nl_prog="$T/x
+leak:*"
+cp "$B/rb_sigdeath" "$nl_prog"
+out=$(cd "$T" && MPWRAP_LIB=$MPWRAP_LIB timeout -k 5 60 "$MPCHECK" --gen-suppressions -- "$nl_prog" ignore 2>&1 >/dev/null)
+mrc=$?
+# (libdw reads the program's name from /proc/self/maps, escaped: no names)
+if [ "$mrc" = 23 ] && ! grep -q "^leak:" <<<"$out" &&
+   grep -qF "# definite, first in pid" <<<"$out" &&
+   [ "$(grep -cF '/x\nleak:* ignore' <<<"$out")" = 2 ]; then
+	pass "$what"
+else
+	fail "$what" "mpcheck exit $mrc" "$(grep -n "leak:" <<<"$out" | head -5)"
+fi
 
 echo "1..$n"
 [ "$failed" = 0 ]
