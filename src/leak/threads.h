@@ -44,6 +44,10 @@ void _mp_threads_resume(void);
  * handlers leave them alone (a stop handler installed over ours could not
  * give the program its default back). */
 int _mp_threads_stop_candidate(int sig);
+/* How many of the library's own signal handlers (the stop's, the leak
+ * check signal's) ran on the calling thread; note one. */
+unsigned _mp_threads_our_hits(void);
+void _mp_threads_note_our_signal(void);
 
 /* While stopped: the pending start arguments (roots) and every known
  * thread stack, live or dead (never anonymous roots: live ones are read

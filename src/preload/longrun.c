@@ -222,6 +222,26 @@ static int is_term_sig(int sig)
 static _Atomic int owned[NSIGS];
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
 static atomic_int installed; /* the termination handlers are in place */
+static atomic_int catches;   /* the program has a signal handler of its own */
+
+int _mp_longrun_program_catches(void)
+{
+	return atomic_load(&catches);
+}
+
+/* A handler of the program's (not one of ours: signals.c's, threads.c's) */
+static int catching(const struct sigaction *sa)
+{
+	static Dl_info self;
+	Dl_info h;
+	if (!(sa->sa_flags & SA_SIGINFO) &&
+	    (sa->sa_handler == SIG_DFL || sa->sa_handler == SIG_IGN))
+		return 0;
+	if (!self.dli_fbase && !dladdr((void *)&catching, &self))
+		return 1;
+	return !dladdr((void *)sa->sa_sigaction, &h) ||
+	       h.dli_fbase != self.dli_fbase;
+}
 static void term_handler(int sig, siginfo_t *si, void *uc);
 static void install(int sig, void (*fn)(int, siginfo_t *, void *));
 
@@ -248,6 +268,8 @@ SHIM int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 		errno = ENOSYS;
 		return -1;
 	}
+	if (act && catching(act))
+		atomic_store(&catches, 1);
 	if (!ours(sig)) {
 		int rc = real_sigaction(sig, act, old);
 		/* the default given back: ours again (the report with it) */
@@ -367,6 +389,7 @@ static void check_handler(int sig, siginfo_t *si, void *uc)
 	(void)si;
 	(void)uc;
 	int saved = errno;
+	_mp_threads_note_our_signal();
 	atomic_fetch_add(&sig_requests, 1);
 	atomic_fetch_add(&wake, 1);
 	futex(&wake, FUTEX_WAKE_PRIVATE, 1, NULL);
@@ -476,6 +499,14 @@ void _mp_longrun_install(void)
 	int csig = (int)_mp_opt.leak_check_signal;
 	if (!resolve())
 		return;
+	/* handlers installed before us (a library's constructor): the
+	 * program's; glibc's own (SIGCANCEL, SIGSETXID) are below SIGRTMIN */
+	for (int s = 1; s < NSIGS && s <= SIGRTMAX; s++) {
+		struct sigaction cur;
+		if ((s < 32 || s >= SIGRTMIN) && real_sigaction(s, NULL, &cur) == 0 &&
+		    catching(&cur))
+			atomic_store(&catches, 1);
+	}
 	for (int s = 1; s < NSIGS && s <= SIGRTMAX; s++)
 		if (s != csig && is_term_sig(s))
 			install(s, term_handler);

@@ -23,4 +23,9 @@ int _mp_longrun_check(const char *trigger, int checker,
  * ret is the block the pool call is returning (a root), or NULL. */
 void _mp_longrun_deferred(void *ret);
 
+/* The program has installed a signal handler of its own (through
+ * sigaction or signal, or before the library started): a system call
+ * interrupted with EINTR may then be its signal's. */
+int _mp_longrun_program_catches(void);
+
 #endif

@@ -23,6 +23,10 @@
 #                  2.36 does (reported); a double fclose is reported as the
 #                  double free of the FILE; setenv's tsearch nodes are not
 #                  "possibly lost" (memcheck: nothing)
+#   rb_stop_eintr  an on-demand leak check stops a thread asleep in
+#                  nanosleep, clock_nanosleep, usleep, poll, epoll_wait or
+#                  select: the call returns as if undisturbed (was EINTR);
+#                  the program's own signal still interrupts it
 #   newline name   --gen-suppressions of a program named "x\nleak:*" emits
 #                  no live leak:* line
 set -u
@@ -35,7 +39,7 @@ R=$MPWRAP_ROOT/tests/robust
 MPCHECK=$MPWRAP_ROOT/scripts/mpcheck
 
 errs=""
-for p in rb_sigdeath rb_term_exit rb_nofile rb_pool_fault rb_libc_misc; do
+for p in rb_sigdeath rb_term_exit rb_nofile rb_pool_fault rb_libc_misc rb_stop_eintr; do
 	cc -g -O0 -fno-omit-frame-pointer -pthread -rdynamic "$R/$p.c" -o "$B/$p" 2>&1 || errs="$errs $p"
 done
 if [ -z "$errs" ]; then pass "build the reproducers"
@@ -251,6 +255,20 @@ if [ "$mrc" = 23 ] && ! grep -q "^leak:" <<<"$out" &&
 else
 	fail "$what" "mpcheck exit $mrc" "$(grep -n "leak:" <<<"$out" | head -5)"
 fi
+
+# ---- item 7: a leak check's thread stop is invisible to the program's calls
+for m in nanosleep clock_nanosleep usleep poll epoll_wait select ownsig; do
+	want="$m 0"
+	[ "$m" = ownsig ] && want="ownsig EINTR"
+	what="leak check while a thread waits in $m: it returns '$want'"
+	[ "$m" = ownsig ] && what="the program's own SIGUSR1 still interrupts nanosleep (EINTR)"
+	OPTS="verbosity=0" prun "eintr_$m" "$B/rb_stop_eintr" "$m"
+	if [ "$rc" = 0 ] && [ "$(cat "$RD/out")" = "$want" ]; then
+		pass "$what"
+	else
+		fail "$what" "exit $rc" "stdout: $(cat "$RD/out")" "stderr: $(head -c 300 "$RD/err")"
+	fi
+done
 
 echo "1..$n"
 [ "$failed" = 0 ]
