@@ -16,7 +16,6 @@
 #include "pool.h"
 #include "reent.h"
 #include "report.h"
-#include "signals.h"
 #include "stack.h"
 
 #include <stdatomic.h>
@@ -63,6 +62,12 @@ int _mp_exit_aborting(void)
  * the first termination signal that came meanwhile. */
 static atomic_int exit_pid, term_sig;
 static siginfo_t term_si;
+static void (*term_die)(int, const siginfo_t *); /* longrun.c's */
+
+void _mp_exit_on_term(void (*die)(int sig, const siginfo_t *si))
+{
+	term_die = die;
+}
 
 int _mp_exit_defer_term(int sig, const siginfo_t *si)
 {
@@ -82,14 +87,14 @@ int _mp_exit_defer_term(int sig, const siginfo_t *si)
 static void die_of_deferred(void)
 {
 	int sig = atomic_load(&term_sig);
-	if (sig <= 0)
+	if (sig <= 0 || !term_die)
 		return;
 	_mp_report_dying(sig, NULL,
 			 term_si.si_code <= 0 ? (int)term_si.si_pid : 0, 0, 0);
 	_mp_enter();
 	fflush(NULL);
 	_mp_leave();
-	_mp_signals_die_of(sig, &term_si);
+	term_die(sig, &term_si);
 }
 
 /* abort_on_error, after everything is written */

@@ -31,6 +31,9 @@ int _mp_exit_aborting(void);
  * 0: no exit report runs, the caller reports the death itself. */
 #include <signal.h>
 int _mp_exit_defer_term(int sig, const siginfo_t *si);
+/* How to die of it (signals.c's _mp_signals_die_of, given by longrun.c:
+ * signals.c calls into this file, not the other way round). */
+void _mp_exit_on_term(void (*die)(int sig, const siginfo_t *si));
 
 /* A leak check while the program runs (longrun.c): the text report, and
  * the JSON file with the check's number when json_path is set. */

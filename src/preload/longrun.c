@@ -335,6 +335,15 @@ static void terminate(int sig, const siginfo_t *si, const void *uc)
 	_mp_signals_die_of(sig, si);
 }
 
+/* A termination signal the exit report held: it is written, die of it
+ * with SIG_DFL really in place (ours is the program's view of the default) */
+static void term_die_of(int sig, const siginfo_t *si)
+{
+	if (sig > 0 && sig < NSIGS)
+		atomic_store(&owned[sig], 0);
+	_mp_signals_die_of(sig, si);
+}
+
 static void term_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
@@ -494,6 +503,7 @@ static void install(int sig, void (*fn)(int, siginfo_t *, void *))
 void _mp_longrun_install(void)
 {
 	_mp_reent_on_deferred(_mp_longrun_deferred);
+	_mp_exit_on_term(term_die_of);
 	_mp_api_on_leak_check(_mp_longrun_check);
 	char name[32];
 	int csig = (int)_mp_opt.leak_check_signal;

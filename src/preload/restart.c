@@ -151,29 +151,16 @@ SHIM int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
 	}
 }
 
-/* Linux writes the time left into *tv: calling again with it goes on */
+/* Linux writes the time left into *tv, and leaves the sets alone when it
+ * fails (EINTR): calling again with them goes on where it was */
 SHIM int select(int n, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
 {
 	REAL(select);
-	fd_set r0, w0, x0;
-	if (r)
-		r0 = *r;
-	if (w)
-		w0 = *w;
-	if (x)
-		x0 = *x;
 	for (;;) {
 		unsigned hits = _mp_threads_our_hits();
 		int rc = real_select(n, r, w, x, tv);
 		if (rc >= 0 || !ours_only(hits))
 			return rc;
-		/* the sets are undefined after an error: the program's again */
-		if (r)
-			*r = r0;
-		if (w)
-			*w = w0;
-		if (x)
-			*x = x0;
 	}
 }
 
