@@ -222,14 +222,17 @@ static int is_term_sig(int sig)
 static _Atomic int owned[NSIGS];
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
 static atomic_int installed; /* the termination handlers are in place */
-static atomic_int catches;   /* the program has a signal handler of its own */
+static atomic_int catches;   /* a handler we did not see installed */
 
 int _mp_longrun_program_catches(void)
 {
 	return atomic_load(&catches);
 }
 
-/* A handler of the program's (not one of ours: signals.c's, threads.c's) */
+static void tramp(int sig, siginfo_t *si, void *uc);
+
+/* A handler of the program's (not one of ours: signals.c's, threads.c's,
+ * tramp) */
 static int catching(const struct sigaction *sa)
 {
 	static Dl_info self;
@@ -262,16 +265,81 @@ static int ours(int sig)
 	return sig > 0 && sig < NSIGS && atomic_load(&owned[sig]);
 }
 
+/* ---- the program's handlers, counted --------------------------------
+ * A handler the program installs runs through tramp(), which counts it on
+ * the thread it runs on: restart.c then knows whether an EINTR was the
+ * program's signal (given back) or only the library's (the call goes on).
+ * The program is shown its own handler and flags. */
+struct prog_handler {
+	void *_Atomic fn;
+	_Atomic int flags; /* the program's sa_flags */
+};
+static struct prog_handler prog[NSIGS];
+static __thread unsigned prog_hits __attribute__((tls_model("initial-exec")));
+
+unsigned _mp_longrun_program_hits(void)
+{
+	return __atomic_load_n(&prog_hits, __ATOMIC_RELAXED);
+}
+
+static void tramp(int sig, siginfo_t *si, void *uc)
+{
+	__atomic_add_fetch(&prog_hits, 1, __ATOMIC_RELAXED);
+	if (sig <= 0 || sig >= NSIGS)
+		return;
+	void *fn = atomic_load(&prog[sig].fn);
+	int flags = atomic_load(&prog[sig].flags);
+	if (flags & SA_RESETHAND) /* the kernel put SIG_DFL back already */
+		atomic_store(&prog[sig].fn, NULL);
+	if (!fn)
+		return;
+	if (flags & SA_SIGINFO)
+		((void (*)(int, siginfo_t *, void *))fn)(sig, si, uc);
+	else
+		((void (*)(int))fn)(sig);
+}
+
+/* real_sigaction, with a catching handler of the program's run through
+ * tramp and the program's own shown in *old where tramp is installed */
+static int wrapped_sigaction(int sig, const struct sigaction *act,
+			     struct sigaction *old)
+{
+	struct sigaction w, prev;
+	int wrap = act && sig > 0 && sig < NSIGS && catching(act);
+	void *prev_fn = sig > 0 && sig < NSIGS ? atomic_load(&prog[sig].fn) : NULL;
+	int prev_flags = sig > 0 && sig < NSIGS ? atomic_load(&prog[sig].flags) : 0;
+	if (wrap) {
+		w = *act;
+		w.sa_sigaction = tramp;
+		w.sa_flags |= SA_SIGINFO;
+		atomic_store(&prog[sig].flags, act->sa_flags);
+		atomic_store(&prog[sig].fn, (void *)act->sa_sigaction);
+	}
+	int rc = real_sigaction(sig, wrap ? &w : act, &prev);
+	if (rc != 0) {
+		if (wrap) {
+			atomic_store(&prog[sig].fn, prev_fn);
+			atomic_store(&prog[sig].flags, prev_flags);
+		}
+		return rc;
+	}
+	if ((prev.sa_flags & SA_SIGINFO) && prev.sa_sigaction == tramp) {
+		prev.sa_flags = prev_flags;
+		prev.sa_sigaction = (void (*)(int, siginfo_t *, void *))prev_fn;
+	}
+	if (old)
+		*old = prev;
+	return 0;
+}
+
 SHIM int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	if (!resolve()) {
 		errno = ENOSYS;
 		return -1;
 	}
-	if (act && catching(act))
-		atomic_store(&catches, 1);
 	if (!ours(sig)) {
-		int rc = real_sigaction(sig, act, old);
+		int rc = wrapped_sigaction(sig, act, old);
 		/* the default given back: ours again (the report with it) */
 		if (rc == 0 && act && !(act->sa_flags & SA_SIGINFO) &&
 		    act->sa_handler == SIG_DFL && atomic_load(&installed) &&
@@ -287,7 +355,7 @@ SHIM int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 	if (!act || (!(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL))
 		return 0;
 	atomic_store(&owned[sig], 0);
-	return real_sigaction(sig, act, NULL);
+	return wrapped_sigaction(sig, act, NULL);
 }
 
 /* glibc's signal() calls its internal sigaction, not ours: the same with

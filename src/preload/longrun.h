@@ -23,9 +23,11 @@ int _mp_longrun_check(const char *trigger, int checker,
  * ret is the block the pool call is returning (a root), or NULL. */
 void _mp_longrun_deferred(void *ret);
 
-/* The program has installed a signal handler of its own (through
- * sigaction or signal, or before the library started): a system call
- * interrupted with EINTR may then be its signal's. */
+/* A signal handler of the program's was installed before the library
+ * started (not counted): an EINTR may then be its signal's. */
 int _mp_longrun_program_catches(void);
+/* How many of the program's own handlers ran on the calling thread (each
+ * one the program installs through sigaction or signal is counted). */
+unsigned _mp_longrun_program_hits(void);
 
 #endif

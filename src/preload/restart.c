@@ -4,10 +4,12 @@
  * epoll_wait, select or pause returns EINTR when any handler has run,
  * SA_RESTART or not.  These shims call the real function again for the
  * time that is left when the EINTR came from our handlers only: this
- * thread's count of them moved, and the program has no handler of its own
- * (with one, the EINTR may be its signal's and is given back).
+ * thread's count of them moved, and the count of the program's handlers
+ * (longrun.c runs each through a counting trampoline) did not: an EINTR
+ * of the program's own signal is given back.
  *
- * What is not covered: a program with handlers of its own, and the calls
+ * What is not covered: handlers installed before the library started or
+ * through the raw system call (then no EINTR is hidden), and the calls
  * not shimmed here (ppoll, pselect, epoll_pwait2, sigsuspend, sigtimedwait,
  * sem_wait and sem_timedwait, msgrcv, semop, read on a socket with
  * SO_RCVTIMEO, io_getevents...).  The full fix stops threads without a
@@ -47,10 +49,22 @@ static void *next(const char *name)
 		return -1;                                      \
 	}
 
-/* EINTR, and only the library's handlers ran since `hits` was read */
-static int ours_only(unsigned hits)
+/* EINTR, and only the library's handlers ran since `hits` was read:
+ * ours moved and the program's did not (those it installed before the
+ * library started are not counted: then never) */
+struct hits {
+	unsigned ours, prog;
+};
+
+static struct hits hits_now(void)
 {
-	return errno == EINTR && _mp_threads_our_hits() != hits &&
+	return (struct hits){ _mp_threads_our_hits(), _mp_longrun_program_hits() };
+}
+
+static int ours_only(struct hits h)
+{
+	return errno == EINTR && _mp_threads_our_hits() != h.ours &&
+	       _mp_longrun_program_hits() == h.prog &&
 	       !_mp_longrun_program_catches();
 }
 
@@ -66,7 +80,7 @@ SHIM int nanosleep(const struct timespec *req, struct timespec *rem)
 	REAL(nanosleep);
 	struct timespec want = req ? *req : (struct timespec){ 0, 0 }, left;
 	for (;;) {
-		unsigned hits = _mp_threads_our_hits();
+		struct hits hits = hits_now();
 		int rc = real_nanosleep(req ? &want : NULL, &left);
 		if (rc == 0 || !ours_only(hits)) {
 			if (rc != 0 && rem && errno == EINTR)
@@ -89,7 +103,7 @@ SHIM int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
 		return ENOSYS;
 	struct timespec want = req ? *req : (struct timespec){ 0, 0 }, left;
 	for (;;) {
-		unsigned hits = _mp_threads_our_hits();
+		struct hits hits = hits_now();
 		int rc = real_cn(clk, flags, req ? &want : NULL, &left);
 		errno = rc; /* ours_only reads it; clock_nanosleep keeps errno */
 		if (rc == 0 || !ours_only(hits)) {
@@ -132,7 +146,7 @@ SHIM int poll(struct pollfd *fds, nfds_t n, int timeout)
 	REAL(poll);
 	long long t0 = timeout > 0 ? now_ms() : 0;
 	for (;;) {
-		unsigned hits = _mp_threads_our_hits();
+		struct hits hits = hits_now();
 		int rc = real_poll(fds, n, left_ms(timeout, t0));
 		if (rc >= 0 || !ours_only(hits))
 			return rc;
@@ -144,7 +158,7 @@ SHIM int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
 	REAL(epoll_wait);
 	long long t0 = timeout > 0 ? now_ms() : 0;
 	for (;;) {
-		unsigned hits = _mp_threads_our_hits();
+		struct hits hits = hits_now();
 		int rc = real_epoll_wait(ep, ev, max, left_ms(timeout, t0));
 		if (rc >= 0 || !ours_only(hits))
 			return rc;
@@ -157,7 +171,7 @@ SHIM int select(int n, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
 {
 	REAL(select);
 	for (;;) {
-		unsigned hits = _mp_threads_our_hits();
+		struct hits hits = hits_now();
 		int rc = real_select(n, r, w, x, tv);
 		if (rc >= 0 || !ours_only(hits))
 			return rc;
@@ -168,7 +182,7 @@ SHIM int pause(void)
 {
 	REAL(pause);
 	for (;;) {
-		unsigned hits = _mp_threads_our_hits();
+		struct hits hits = hits_now();
 		int rc = real_pause();
 		if (!ours_only(hits))
 			return rc;

@@ -8,6 +8,9 @@
  *   rb_stop_eintr nanosleep|clock_nanosleep|usleep|poll|epoll_wait|select
  *   rb_stop_eintr ownsig   the program's own SIGUSR1 handler, and SIGUSR1
  *                          sent to the sleeping thread: "ownsig EINTR"
+ *   rb_stop_eintr handler  the program has its own SIGUSR1 handler (and
+ *                          sees it as it installed it), the leak check
+ *                          interrupts nanosleep: "handler 0"
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,7 +42,8 @@ static void *sleeper(void *arg)
 	(void)arg;
 	long rc;
 	atomic_store(&tid, (int)syscall(SYS_gettid));
-	if (!strcmp(mode, "nanosleep") || !strcmp(mode, "ownsig")) {
+	if (!strcmp(mode, "nanosleep") || !strcmp(mode, "ownsig") ||
+	    !strcmp(mode, "handler")) {
 		struct timespec ts = { 0, 400000000 };
 		rc = nanosleep(&ts, NULL);
 	} else if (!strcmp(mode, "clock_nanosleep")) {
@@ -88,8 +92,17 @@ int main(int argc, char **argv)
 		return 2;
 	mode = argv[1];
 	pthread_t th;
-	if (!strcmp(mode, "ownsig"))
-		signal(SIGUSR1, on_usr1);
+	if (!strcmp(mode, "ownsig") || !strcmp(mode, "handler")) {
+		struct sigaction sa, old;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_usr1;
+		sa.sa_flags = SA_RESTART;
+		sigaction(SIGUSR1, &sa, NULL);
+		sigaction(SIGUSR1, NULL, &old);
+		if (old.sa_handler != on_usr1 || (old.sa_flags & SA_SIGINFO) ||
+		    !(old.sa_flags & SA_RESTART))
+			printf("the program does not see its own handler\n");
+	}
 	pthread_create(&th, NULL, sleeper, NULL);
 	while (!atomic_load(&tid) || !blocked(atomic_load(&tid)))
 		sched_yield();

@@ -26,7 +26,8 @@
 #   rb_stop_eintr  an on-demand leak check stops a thread asleep in
 #                  nanosleep, clock_nanosleep, usleep, poll, epoll_wait or
 #                  select: the call returns as if undisturbed (was EINTR);
-#                  the program's own signal still interrupts it
+#                  the program's own signal still interrupts it; the same
+#                  with a handler of the program's installed
 #   newline name   --gen-suppressions of a program named "x\nleak:*" emits
 #                  no live leak:* line
 set -u
@@ -257,11 +258,12 @@ else
 fi
 
 # ---- item 7: a leak check's thread stop is invisible to the program's calls
-for m in nanosleep clock_nanosleep usleep poll epoll_wait select ownsig; do
+for m in nanosleep clock_nanosleep usleep poll epoll_wait select handler ownsig; do
 	want="$m 0"
 	[ "$m" = ownsig ] && want="ownsig EINTR"
 	what="leak check while a thread waits in $m: it returns '$want'"
 	[ "$m" = ownsig ] && what="the program's own SIGUSR1 still interrupts nanosleep (EINTR)"
+	[ "$m" = handler ] && what="leak check while a thread of a program with its own SIGUSR1 handler sleeps: nanosleep returns 0, sigaction shows the program its handler"
 	OPTS="verbosity=0" prun "eintr_$m" "$B/rb_stop_eintr" "$m"
 	if [ "$rc" = 0 ] && [ "$(cat "$RD/out")" = "$want" ]; then
 		pass "$what"
