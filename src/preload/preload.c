@@ -476,7 +476,14 @@ __attribute__((constructor)) static void mpwrap_start(void)
 	_mp_signals_install();
 	_mp_longrun_install(); /* SIGTERM & co., leak checks while running */
 	Dl_info mine, theirs;
+	/* a failed dlvsym keeps its error text in memory of the real
+	 * malloc: taken while busy, and given back here (the second dlerror
+	 * frees what the first returned), not by the program's next dl call */
+	_mp_enter();
 	void *m = foreign_malloc(&mine, &theirs);
+	dlerror();
+	dlerror();
+	_mp_leave();
 	if (m) {
 		/* the program's malloc calls bind to another allocator (one
 		 * preloaded first, or the program's own): nothing is checked */
