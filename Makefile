@@ -50,7 +50,7 @@ API_SRC     := api
 SO_STACK_SRC  := handoff
 SO_LEAK_SRC   := roots threads leakscan inherit scangate lsanhooks
 SO_REPORT_SRC := json leakreport
-PRELOAD_SRC   := exit signals longrun lsan preload preload_cxx
+PRELOAD_SRC   := exit signals longrun restart lsan preload preload_cxx
 
 CORE_SRC := $(BASE_SRC) $(HEAP_SRC) $(STACK_SRC) $(LEAK_SRC) $(REPORT_SRC) $(DETECT_SRC) $(API_SRC)
 SO_SRC   := $(SO_STACK_SRC) $(SO_LEAK_SRC) $(SO_REPORT_SRC) $(PRELOAD_SRC)

@@ -98,7 +98,7 @@ static void count_free(size_t n)
 				  memory_order_relaxed);
 }
 
-void _mp_counters_get(struct mp_counters *c)
+void _mp_counters_get(struct mp_counters *c, int lock)
 {
 	long t = bytes_total();
 	c->bytes_in_use = t > 0 ? (size_t)t : 0;
@@ -106,17 +106,21 @@ void _mp_counters_get(struct mp_counters *c)
 	c->allocs = c->frees = 0;
 	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++) {
 		struct mp_class *cl = _mp_class_at(k);
-		pthread_mutex_lock(&cl->lock);
+		if (lock)
+			pthread_mutex_lock(&cl->lock);
 		c->allocs += cl->allocs;
 		c->frees += cl->frees;
-		pthread_mutex_unlock(&cl->lock);
+		if (lock)
+			pthread_mutex_unlock(&cl->lock);
 	}
-	_mp_large_lock();
+	if (lock)
+		_mp_large_lock();
 	c->allocs += large_allocs;
 	c->frees += large_frees;
 	c->large_blocks = large_blocks;
 	c->large_bytes = large_bytes;
-	_mp_large_unlock();
+	if (lock)
+		_mp_large_unlock();
 }
 
 void _mp_counters_reset(void)
@@ -626,6 +630,32 @@ static void free_impl(void *ptr, uintptr_t caller, const struct mp_dealloc *d)
 		slab_free(s, p, i, off, stack, d);
 	else
 		large_free(p, stack, d);
+}
+
+int _mp_freed_block(const void *ptr)
+{
+	uintptr_t p = (uintptr_t)ptr;
+	if (!p || _mp_boot_owns(ptr) || !_mp_initialized())
+		return 0;
+	int freed = 0;
+	struct mp_slab *s = _mp_slab_of(p);
+	if (s) {
+		long off = 0;
+		uint32_t i = _mp_slab_locate(s, p, &off);
+		if (i < s->nslots && off == 0) {
+			struct mp_class *c = _mp_slab_class(s);
+			pthread_mutex_lock(&c->lock);
+			uint8_t st = s->meta[i].state;
+			pthread_mutex_unlock(&c->lock);
+			freed = st == MP_ST_QUAR || st == MP_ST_FREED;
+		}
+		return freed;
+	}
+	_mp_large_lock();
+	struct mp_large *e = _mp_large_find_locked(p);
+	freed = e && e->state == MP_ST_QUAR;
+	_mp_large_unlock();
+	return freed;
 }
 
 /* A termination signal came while this thread was inside the pool; it is

@@ -56,6 +56,9 @@ int _mp_too_big(size_t n, const char *where, uintptr_t caller);
 void _mp_set_foreign_new(int yes);
 void *_mp_realloc(void *p, size_t n, uintptr_t caller);
 size_t _mp_usable_size(const void *p);
+/* p is the start of one of our blocks that was freed (quarantined, or back
+ * on a free list not yet reused): a FILE fclose'd already, say. */
+int _mp_freed_block(const void *p);
 /* Verify all guards and quarantined poison; `where` names the caller in
  * reports ("mp_check", "exit", "check_every"). */
 int _mp_check_all(uintptr_t caller, const char *where);
@@ -82,7 +85,9 @@ void _mp_init_forget(void);
 struct mp_counters {
 	size_t bytes_in_use, peak_bytes, allocs, frees, large_blocks, large_bytes;
 };
-void _mp_counters_get(struct mp_counters *c);
+/* lock 0: a dying process, whose crash may hold any pool lock: the counts
+ * are read without them (a torn count beats a hang). */
+void _mp_counters_get(struct mp_counters *c, int lock);
 void _mp_counters_reset(void);
 
 /* mp_get_stats (stats.c); lock = 0 reads without the class locks (a

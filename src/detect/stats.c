@@ -27,7 +27,7 @@ void _mp_stats_read(struct mp_stats *st, int lock)
 		}
 		cs->free = cs->total - cs->in_use - cs->quarantined;
 	}
-	_mp_counters_get(&k);
+	_mp_counters_get(&k, lock);
 	st->large_blocks = k.large_blocks;
 	st->large_bytes = k.large_bytes;
 	st->bytes_in_use = k.bytes_in_use;

@@ -277,6 +277,14 @@ void _mp_leakscan_keeper(uint32_t stack, int kind, struct mp_keeper *out)
 		*out = keepers[(size_t)stack * 2 + (size_t)poss];
 }
 
+/* Allocated by libc's tsearch (roots.h: a node pointed to as node + 1). */
+static int tsearch_node(const struct bref *b)
+{
+	const uintptr_t *pcs;
+	return rt.tsearch_text.hi && _mp_depot_get(b->stack, &pcs) &&
+	       pcs[0] >= rt.tsearch_text.lo && pcs[0] < rt.tsearch_text.hi;
+}
+
 static void scan_words(const uintptr_t *w, size_t n, enum mode m)
 {
 	static int depth; /* nested drains */
@@ -307,6 +315,8 @@ static void scan_words(const uintptr_t *w, size_t n, enum mode m)
 					heur_forget(b.user);
 				continue;
 			}
+			if (hit == 2 && w[k] == b.user + 1 && tsearch_node(&b))
+				hit = 1; /* tsearch's coloured pointer */
 			int h = hit == 1 ? 0 : heuristic(&b, w[k]);
 			if (hit == 1 || h) {
 				*b.flags |= MP_F_MARK;

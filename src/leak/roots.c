@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <dlfcn.h>
+#include <search.h>
 #include <elf.h>
 #include <errno.h>
 #include <link.h>
@@ -174,6 +175,17 @@ void _mp_roots_collect(struct mp_roots *rt, uintptr_t sp)
 	rt->nroot = rt->nanon = rt->nmods = 0;
 	rt->ldso_text = (struct mp_range){ 0, 0 };
 	dl_iterate_phdr(phdr_cb, &arg);
+	/* glibc's tsearch keeps a node's colour in the low bit of the
+	 * pointer to it (setenv's tree of names, the program's own trees):
+	 * memcheck reports nothing of setenv's (its __libc_freeres frees
+	 * them), LSan counts interior pointers */
+	const ElfW(Sym) *sym = NULL;
+	rt->tsearch_text = (struct mp_range){ 0, 0 };
+	if (dladdr1((void *)&tsearch, &di, (void **)&sym, RTLD_DL_SYMENT) &&
+	    sym && sym->st_size)
+		rt->tsearch_text = (struct mp_range){
+			(uintptr_t)di.dli_fbase + sym->st_value,
+			(uintptr_t)di.dli_fbase + sym->st_value + sym->st_size };
 
 	/* the exiting thread's stack, from where the program left it; the
 	 * other threads' (the main thread's among them) are read while they

@@ -20,6 +20,9 @@ struct mp_roots {
 	size_t nanon;
 	struct mp_range ldso_text;          /* blocks the dynamic linker
 					     * allocated (TLS) are roots */
+	struct mp_range tsearch_text;       /* libc's tsearch: its nodes are
+					     * pointed to as node + 1 (the
+					     * colour bit), a start pointer */
 	struct mp_range mods[MP_MAX_ROOTS]; /* loaded modules' writable
 					     * segments, page-rounded: never
 					     * anonymous roots (our own bss

@@ -166,6 +166,29 @@ void _mp_thread_register_self(void)
 static const int stop_sigs[] = { 4, 5, 6 }; /* SIGRTMAX - n */
 static int stop_sig;
 static struct sigaction stop_old;
+
+/* Handlers of ours that ran on this thread (the stop's, the leak check
+ * signal's): a system call they interrupt returns EINTR to the program,
+ * which preload/restart.c hides. */
+static __thread unsigned our_hits __attribute__((tls_model("initial-exec")));
+
+unsigned _mp_threads_our_hits(void)
+{
+	return __atomic_load_n(&our_hits, __ATOMIC_RELAXED);
+}
+
+void _mp_threads_note_our_signal(void)
+{
+	__atomic_add_fetch(&our_hits, 1, __ATOMIC_RELAXED);
+}
+
+int _mp_threads_stop_candidate(int sig)
+{
+	for (size_t i = 0; i < sizeof stop_sigs / sizeof stop_sigs[0]; i++)
+		if (sig == SIGRTMAX - stop_sigs[i])
+			return 1;
+	return 0;
+}
 static _Atomic int stopping;
 static _Atomic int acks;         /* futex word: threads parked */
 static _Atomic int inside;       /* threads in the handler */
@@ -182,6 +205,7 @@ static void stop_handler(int sig, siginfo_t *si, void *ucp)
 	(void)sig;
 	(void)si;
 	int saved = errno;
+	_mp_threads_note_our_signal();
 	atomic_fetch_add(&inside, 1);
 	int seq = atomic_load(&resume_seq);
 	if (atomic_load(&stopping)) {

@@ -40,6 +40,14 @@ struct mp_thread_view {
  * stdio or malloc call may be made until _mp_threads_resume. */
 size_t _mp_threads_stop(struct mp_thread_view *out, size_t max);
 void _mp_threads_resume(void);
+/* One of the real-time signals the stop may take: the termination
+ * handlers leave them alone (a stop handler installed over ours could not
+ * give the program its default back). */
+int _mp_threads_stop_candidate(int sig);
+/* How many of the library's own signal handlers (the stop's, the leak
+ * check signal's) ran on the calling thread; note one. */
+unsigned _mp_threads_our_hits(void);
+void _mp_threads_note_our_signal(void);
 
 /* While stopped: the pending start arguments (roots) and every known
  * thread stack, live or dead (never anonymous roots: live ones are read

@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -57,6 +58,45 @@ static atomic_int aborting;
 int _mp_exit_aborting(void)
 {
 	return atomic_load(&aborting);
+}
+
+/* The pid whose normal exit report runs (a forked child has its own), and
+ * the first termination signal that came meanwhile. */
+static atomic_int exit_pid, term_sig;
+static siginfo_t term_si;
+static void (*term_die)(int, const siginfo_t *); /* longrun.c's */
+
+void _mp_exit_on_term(void (*die)(int sig, const siginfo_t *si))
+{
+	term_die = die;
+}
+
+int _mp_exit_defer_term(int sig, const siginfo_t *si)
+{
+	if (atomic_load(&exit_pid) != (int)getpid())
+		return 0;
+	int none = 0;
+	if (atomic_compare_exchange_strong(&term_sig, &none, -1)) {
+		term_si = *si;
+		atomic_store(&term_sig, sig);
+	}
+	return 1;
+}
+
+/* A termination signal came during the exit report, which is written now:
+ * flush the program's stdio as exit() would have (it comes after the
+ * destructors), then die of the signal as it asked. */
+static void die_of_deferred(void)
+{
+	int sig = atomic_load(&term_sig);
+	if (sig <= 0 || !term_die)
+		return;
+	_mp_report_dying(sig, NULL,
+			 term_si.si_code <= 0 ? (int)term_si.si_pid : 0, 0, 0);
+	_mp_enter();
+	fflush(NULL);
+	_mp_leave();
+	term_die(sig, &term_si);
 }
 
 /* abort_on_error, after everything is written */
@@ -104,16 +144,24 @@ static void report_body(int fatal, int leaks)
 		if (have_leaks)
 			_mp_lsan_suppress(&ls);
 	}
+	if (fatal && !leaks && _mp_opt.detect_leaks)
+		_mp_report_set_unchecked("no leak check",
+					 "the program died inside the allocator, "
+					 "whose locks it may hold");
 	size_t errors = _mp_report_error_count();
 	size_t gated = have_leaks ? gated_blocks(&ls) : 0;
 	size_t listed_blocks = 0;
 	for (int k = 0; have_leaks && k < MP_K_NKINDS; k++)
 		if (_mp_leak_kind_listed(k))
 			listed_blocks += ls.blocks[k];
+	int unchecked = _mp_report_unchecked_reason() != NULL;
 	if (_mp_opt.report_at_exit) {
+		/* never "no leaks, no errors" for what was not checked */
+		if (unchecked && _mp_opt.verbosity >= 1)
+			_mp_report_unchecked();
 		if (!errors && !listed_blocks && _mp_opt.verbosity <= 1) {
 			/* a clean process says so in one line (none at 0) */
-			if (_mp_opt.verbosity == 1)
+			if (_mp_opt.verbosity == 1 && !unchecked)
 				_mp_report_clean(&ls);
 		} else {
 			if (have_leaks)
@@ -133,6 +181,8 @@ static void report_body(int fatal, int leaks)
 	 * everything is written, abort (exitcode does not apply) */
 	if (!fatal && atomic_load(&abort_pid) == me)
 		abort_now();
+	if (!fatal)
+		die_of_deferred();
 	if (!fatal && _mp_opt.exitcode && (errors || gated)) {
 		/* _exit skips stdio's own flush at exit: do it first */
 		_mp_enter();
@@ -153,19 +203,44 @@ static void report_deep(void *a)
 	report_body(ra->fatal, ra->leaks);
 }
 
+/* A program that used every descriptor its soft RLIMIT_NOFILE allows would
+ * leave the report none for its JSON file or the symbolizer: the soft limit
+ * goes up (as far as the hard one lets it, by a few) while the report runs
+ * and back after.  *saved is what to restore; 0 when nothing changed. */
+#define REPORT_FDS 32
+static int raise_nofile(struct rlimit *saved)
+{
+	if (getrlimit(RLIMIT_NOFILE, saved) != 0 || saved->rlim_cur >= saved->rlim_max)
+		return 0;
+	struct rlimit more = *saved;
+	more.rlim_cur = saved->rlim_max - saved->rlim_cur > REPORT_FDS
+				? saved->rlim_cur + REPORT_FDS : saved->rlim_max;
+	return setrlimit(RLIMIT_NOFILE, &more) == 0;
+}
+
 static void report(int fatal, int leaks)
 {
 	if (_mp_passthrough()) /* nothing of this image's is ours to report */
 		return;
 	int me = (int)getpid();
+	struct rlimit nofile;
+	int raised = raise_nofile(&nofile);
 	int outer = atomic_exchange(&busy_pid, me) != me;
+	if (!fatal)
+		atomic_store(&exit_pid, me);
 	/* the leak scan, the symbolizer and the JSON writer need more stack
 	 * than a small thread or a handler's sigaltstack has (exit(6) from a
 	 * 32 KiB thread died of SIGSEGV) */
 	struct report_args ra = { fatal, leaks };
 	_mp_deep_call(report_deep, &ra);
+	if (!fatal) {
+		atomic_store(&exit_pid, 0);
+		die_of_deferred(); /* the report returned early */
+	}
 	if (outer && !fatal) /* a fatal report's process is dying */
 		atomic_store(&busy_pid, 0);
+	if (raised)
+		setrlimit(RLIMIT_NOFILE, &nofile);
 }
 
 void _mp_exit_dying(void)

@@ -25,6 +25,16 @@ void _mp_abort_after_error(void);
  * the fatal-signal handler lets the SIGABRT kill it without a report. */
 int _mp_exit_aborting(void);
 
+/* A termination signal (longrun.c) came while this process writes its exit
+ * report: it is kept (1 returned) and acted upon when the report is whole
+ * and stdio flushed, as exit() would have: the process then dies of it.
+ * 0: no exit report runs, the caller reports the death itself. */
+#include <signal.h>
+int _mp_exit_defer_term(int sig, const siginfo_t *si);
+/* How to die of it (signals.c's _mp_signals_die_of, given by longrun.c:
+ * signals.c calls into this file, not the other way round). */
+void _mp_exit_on_term(void (*die)(int sig, const siginfo_t *si));
+
 /* A leak check while the program runs (longrun.c): the text report, and
  * the JSON file with the check's number when json_path is set. */
 struct mp_check_info;

@@ -1,6 +1,7 @@
 /* longrun.c - servers and daemons rarely return from main: they are killed,
  * or run for weeks.  Here: the full exit report when SIGTERM, SIGINT,
- * SIGHUP or SIGQUIT kills the program (then it dies of that signal), and
+ * SIGHUP, SIGQUIT, SIGPIPE or any other signal whose default action ends
+ * the process kills the program (then it dies of that signal), and
  * classified leak checks while it runs: on leak_check_signal, every
  * leak_check_interval seconds, from mp_leak_check and LSan's interface,
  * with leak_check_mode=new and the sites whose reachable bytes keep growing.
@@ -32,6 +33,7 @@
 #include "reent.h"
 #include "report.h"
 #include "signals.h"
+#include "threads.h"
 #include "vm.h"
 
 #include <dlfcn.h>
@@ -223,13 +225,54 @@ static int check_body(const char *trigger, int checker,
 
 /* ---- signals: which are ours, and the program's view of them -------- */
 
-static const int term_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+/* Every signal whose default action ends the process without a fault
+ * (signals.c has those): the real-time ones too (SIGRTMIN..SIGRTMAX, less
+ * the three the thread stop may take).  SIGTRAP is left to debuggers. */
+static const int term_sigs[] = {
+	SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2,
+	SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSYS, SIGSTKFLT
+};
 #define NTERM (sizeof term_sigs / sizeof term_sigs[0])
+
+static int is_term_sig(int sig)
+{
+	for (size_t i = 0; i < NTERM; i++)
+		if (term_sigs[i] == sig)
+			return 1;
+	return sig >= SIGRTMIN && sig <= SIGRTMAX &&
+	       !_mp_threads_stop_candidate(sig);
+}
 
 /* Our handler is installed for the signal in place of the default: the
  * program is shown SIG_DFL, and its own handler replaces ours. */
 static _Atomic int owned[NSIGS];
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
+static atomic_int installed; /* the termination handlers are in place */
+static atomic_int catches;   /* a handler we did not see installed */
+
+int _mp_longrun_program_catches(void)
+{
+	return atomic_load(&catches);
+}
+
+static void tramp(int sig, siginfo_t *si, void *uc);
+
+/* A handler of the program's (not one of ours: signals.c's, threads.c's,
+ * tramp) */
+static int catching(const struct sigaction *sa)
+{
+	static Dl_info self;
+	Dl_info h;
+	if (!(sa->sa_flags & SA_SIGINFO) &&
+	    (sa->sa_handler == SIG_DFL || sa->sa_handler == SIG_IGN))
+		return 0;
+	if (!self.dli_fbase && !dladdr((void *)&catching, &self))
+		return 1;
+	return !dladdr((void *)sa->sa_sigaction, &h) ||
+	       h.dli_fbase != self.dli_fbase;
+}
+static void term_handler(int sig, siginfo_t *si, void *uc);
+static void install(int sig, void (*fn)(int, siginfo_t *, void *));
 
 static int resolve(void)
 {
@@ -248,14 +291,88 @@ static int ours(int sig)
 	return sig > 0 && sig < NSIGS && atomic_load(&owned[sig]);
 }
 
+/* ---- the program's handlers, counted --------------------------------
+ * A handler the program installs runs through tramp(), which counts it on
+ * the thread it runs on: restart.c then knows whether an EINTR was the
+ * program's signal (given back) or only the library's (the call goes on).
+ * The program is shown its own handler and flags. */
+struct prog_handler {
+	void *_Atomic fn;
+	_Atomic int flags; /* the program's sa_flags */
+};
+static struct prog_handler prog[NSIGS];
+static __thread unsigned prog_hits __attribute__((tls_model("initial-exec")));
+
+unsigned _mp_longrun_program_hits(void)
+{
+	return __atomic_load_n(&prog_hits, __ATOMIC_RELAXED);
+}
+
+static void tramp(int sig, siginfo_t *si, void *uc)
+{
+	__atomic_add_fetch(&prog_hits, 1, __ATOMIC_RELAXED);
+	if (sig <= 0 || sig >= NSIGS)
+		return;
+	void *fn = atomic_load(&prog[sig].fn);
+	int flags = atomic_load(&prog[sig].flags);
+	if (flags & SA_RESETHAND) /* the kernel put SIG_DFL back already */
+		atomic_store(&prog[sig].fn, NULL);
+	if (!fn)
+		return;
+	if (flags & SA_SIGINFO)
+		((void (*)(int, siginfo_t *, void *))fn)(sig, si, uc);
+	else
+		((void (*)(int))fn)(sig);
+}
+
+/* real_sigaction, with a catching handler of the program's run through
+ * tramp and the program's own shown in *old where tramp is installed */
+static int wrapped_sigaction(int sig, const struct sigaction *act,
+			     struct sigaction *old)
+{
+	struct sigaction w, prev;
+	int wrap = act && sig > 0 && sig < NSIGS && catching(act);
+	void *prev_fn = sig > 0 && sig < NSIGS ? atomic_load(&prog[sig].fn) : NULL;
+	int prev_flags = sig > 0 && sig < NSIGS ? atomic_load(&prog[sig].flags) : 0;
+	if (wrap) {
+		w = *act;
+		w.sa_sigaction = tramp;
+		w.sa_flags |= SA_SIGINFO;
+		atomic_store(&prog[sig].flags, act->sa_flags);
+		atomic_store(&prog[sig].fn, (void *)act->sa_sigaction);
+	}
+	int rc = real_sigaction(sig, wrap ? &w : act, &prev);
+	if (rc != 0) {
+		if (wrap) {
+			atomic_store(&prog[sig].fn, prev_fn);
+			atomic_store(&prog[sig].flags, prev_flags);
+		}
+		return rc;
+	}
+	if ((prev.sa_flags & SA_SIGINFO) && prev.sa_sigaction == tramp) {
+		prev.sa_flags = prev_flags;
+		prev.sa_sigaction = (void (*)(int, siginfo_t *, void *))prev_fn;
+	}
+	if (old)
+		*old = prev;
+	return 0;
+}
+
 SHIM int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	if (!resolve()) {
 		errno = ENOSYS;
 		return -1;
 	}
-	if (!ours(sig))
-		return real_sigaction(sig, act, old);
+	if (!ours(sig)) {
+		int rc = wrapped_sigaction(sig, act, old);
+		/* the default given back: ours again (the report with it) */
+		if (rc == 0 && act && !(act->sa_flags & SA_SIGINFO) &&
+		    act->sa_handler == SIG_DFL && atomic_load(&installed) &&
+		    sig != (int)_mp_opt.leak_check_signal && is_term_sig(sig))
+			install(sig, term_handler);
+		return rc;
+	}
 	if (old) { /* what the program would see without us */
 		memset(old, 0, sizeof *old);
 		old->sa_handler = SIG_DFL;
@@ -264,7 +381,7 @@ SHIM int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 	if (!act || (!(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL))
 		return 0;
 	atomic_store(&owned[sig], 0);
-	return real_sigaction(sig, act, NULL);
+	return wrapped_sigaction(sig, act, NULL);
 }
 
 /* glibc's signal() calls its internal sigaction, not ours: the same with
@@ -291,6 +408,8 @@ static siginfo_t deferred_si;
 static void terminate(int sig, const siginfo_t *si, const void *uc)
 {
 	int me = (int)syscall(SYS_gettid), none = 0;
+	if (_mp_exit_defer_term(sig, si))
+		return; /* the exit report runs: it dies of sig when written */
 	if (!atomic_compare_exchange_strong(&term_tid, &none, me)) {
 		if (none == me)
 			return; /* our own report runs: it ends the process */
@@ -310,9 +429,29 @@ static void terminate(int sig, const siginfo_t *si, const void *uc)
 	_mp_signals_die_of(sig, si);
 }
 
+/* A termination signal the exit report held: it is written, die of it
+ * with SIG_DFL really in place (ours is the program's view of the default) */
+static void term_die_of(int sig, const siginfo_t *si)
+{
+	if (sig > 0 && sig < NSIGS)
+		atomic_store(&owned[sig], 0);
+	_mp_signals_die_of(sig, si);
+}
+
 static void term_handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
+	if (_mp_exit_defer_term(sig, si)) {
+		errno = saved; /* the exit report runs: it acts on sig */
+		return;
+	}
+	if (sig == SIGPIPE && (_mp_busy() || _mp_tls.nocancel)) {
+		/* the kernel sends SIGPIPE to the thread whose write met a
+		 * closed pipe: here one of the library's report writes, which
+		 * fails with EPIPE; the program's pipes are the program's */
+		errno = saved;
+		return;
+	}
 	if (_mp_tls.in_pool || _mp_busy() || _mp_scan_gate_inside() || _mp_tls.nocancel) {
 		/* pool locks, the check lock or the report lock may be ours:
 		 * report when this thread has left (_mp_longrun_deferred) */
@@ -353,6 +492,7 @@ static void check_handler(int sig, siginfo_t *si, void *uc)
 	(void)si;
 	(void)uc;
 	int saved = errno;
+	_mp_threads_note_our_signal();
 	atomic_fetch_add(&sig_requests, 1);
 	atomic_fetch_add(&wake, 1);
 	futex(&wake, FUTEX_WAKE_PRIVATE, 1, NULL);
@@ -447,8 +587,9 @@ static void install(int sig, void (*fn)(int, siginfo_t *, void *))
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	if (fn == term_handler) /* one termination report at a time */
-		for (size_t i = 0; i < NTERM; i++)
-			sigaddset(&sa.sa_mask, term_sigs[i]);
+		for (int s = 1; s < NSIGS; s++)
+			if (is_term_sig(s))
+				sigaddset(&sa.sa_mask, s);
 	if (real_sigaction(sig, &sa, NULL) == 0)
 		atomic_store(&owned[sig], 1);
 }
@@ -456,14 +597,24 @@ static void install(int sig, void (*fn)(int, siginfo_t *, void *))
 void _mp_longrun_install(void)
 {
 	_mp_reent_on_deferred(_mp_longrun_deferred);
+	_mp_exit_on_term(term_die_of);
 	_mp_api_on_leak_check(_mp_longrun_check);
 	char name[32];
 	int csig = (int)_mp_opt.leak_check_signal;
 	if (!resolve())
 		return;
-	for (size_t i = 0; i < NTERM; i++)
-		if (term_sigs[i] != csig)
-			install(term_sigs[i], term_handler);
+	/* handlers installed before us (a library's constructor): the
+	 * program's; glibc's own (SIGCANCEL, SIGSETXID) are below SIGRTMIN */
+	for (int s = 1; s < NSIGS && s <= SIGRTMAX; s++) {
+		struct sigaction cur;
+		if ((s < 32 || s >= SIGRTMIN) && real_sigaction(s, NULL, &cur) == 0 &&
+		    catching(&cur))
+			atomic_store(&catches, 1);
+	}
+	for (int s = 1; s < NSIGS && s <= SIGRTMAX; s++)
+		if (s != csig && is_term_sig(s))
+			install(s, term_handler);
+	atomic_store(&installed, 1);
 	if (csig) {
 		install(csig, check_handler);
 		if (!ours(csig))

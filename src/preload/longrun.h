@@ -5,7 +5,7 @@
 
 #include "mempool.h"
 
-/* Install the termination handlers (SIGTERM, SIGINT, SIGHUP, SIGQUIT at
+/* Install the termination handlers (SIGTERM, SIGPIPE, every signal at
  * their default disposition), the leak_check_signal handler, and start
  * the checker thread when leak_check_signal or leak_check_interval asks
  * for one.  From the constructor, once. */
@@ -22,5 +22,12 @@ int _mp_longrun_check(const char *trigger, int checker,
  * check: report it now that it left (pool.c, after in_pool drops to 0);
  * ret is the block the pool call is returning (a root), or NULL. */
 void _mp_longrun_deferred(void *ret);
+
+/* A signal handler of the program's was installed before the library
+ * started (not counted): an EINTR may then be its signal's. */
+int _mp_longrun_program_catches(void);
+/* How many of the program's own handlers ran on the calling thread (each
+ * one the program installs through sigaction or signal is counted). */
+unsigned _mp_longrun_program_hits(void);
 
 #endif

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include "exit.h"
 #include "deepstack.h"
+#include "options.h"
 #include "gpsites.h"
 #include "json.h"
 #include "longrun.h"
@@ -26,10 +27,13 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <gnu/libc-version.h>
+#include <link.h>
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -218,15 +222,75 @@ SHIM int posix_memalign(void **out, size_t align, size_t n)
 	return 0;
 }
 
+/* glibc before 2.38 serves aligned_alloc as memalign (an alignment that is
+ * not a power of two, or 0, is rounded up and memory returned); 2.38 and
+ * later fail a non-power-of-two (not 0) with EINVAL.  Reported either way,
+ * answered as the running glibc would. */
+static int aligned_alloc_strict(void)
+{
+	static int strict = -1;
+	if (strict < 0) {
+		const char *v = gnu_get_libc_version();
+		unsigned major = 0, minor = 0;
+		while (*v >= '0' && *v <= '9')
+			major = major * 10 + (unsigned)(*v++ - '0');
+		if (*v == '.')
+			v++;
+		while (*v >= '0' && *v <= '9')
+			minor = minor * 10 + (unsigned)(*v++ - '0');
+		strict = major > 2 || (major == 2 && minor >= 38);
+	}
+	return strict;
+}
+
 SHIM void *aligned_alloc(size_t align, size_t n)
 {
 	if (!pow2(align)) {
+		if (align && aligned_alloc_strict()) {
+			call_error(MP_E_INVALID_ALIGNMENT, "aligned_alloc",
+				   align, n, CALLER);
+			errno = EINVAL;
+			return NULL;
+		}
 		call_error(MP_E_INVALID_ALIGNMENT, "aligned_alloc", align, n,
 			   CALLER);
-		errno = EINVAL;
-		return NULL;
+		if (align > ((size_t)1 << 62)) {
+			errno = EINVAL;
+			return NULL;
+		}
+		size_t a = 16;
+		while (a < align)
+			a <<= 1;
+		align = a;
 	}
 	return alloc_keep_errno(n, align, CALLER, "aligned_alloc");
+}
+
+/* fclose of a FILE closed already (mawk does it): glibc's fclose reads the
+ * freed FILE, which our poison turns into wild pointers (an invalid free of
+ * 0xfdfd..., then SIGSEGV in its vtable check).  The FILE is a block of
+ * ours freed by the first fclose: say so as the double free it is (both
+ * stacks) and fail as on a bad stream, without touching it. */
+static int (*real_fclose)(FILE *);
+
+SHIM int fclose(FILE *f)
+{
+	if (!real_fclose) {
+		_mp_enter(); /* dlsym may allocate */
+		real_fclose = (int (*)(FILE *))dlsym(RTLD_NEXT, "fclose");
+		_mp_leave();
+		if (!real_fclose) {
+			errno = ENOSYS;
+			return EOF;
+		}
+	}
+	if (!SECURE() && !_mp_busy() && _mp_freed_block(f)) {
+		struct mp_dealloc d = { .where = "fclose", .family = MP_FAM_MALLOC };
+		_mp_free_as(f, CALLER, &d); /* reported: double free */
+		errno = EBADF;
+		return EOF;
+	}
+	return real_fclose(f);
 }
 
 SHIM void *valloc(size_t n)
@@ -399,6 +463,58 @@ static void passthrough_trace(void)
 	errno = saved;
 }
 
+/* Which of two modules comes first in the global scope (the link map's
+ * order, which dl_iterate_phdr walks): that one's malloc is the program's. */
+struct scope_order {
+	uintptr_t a, b;
+	int first; /* 1: a, 2: b, 0: not seen yet */
+};
+
+static int scope_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	struct scope_order *so = arg;
+	if (!so->first && info->dlpi_addr == so->a)
+		so->first = 1;
+	else if (!so->first && info->dlpi_addr == so->b)
+		so->first = 2;
+	return so->first != 0;
+}
+
+/* The malloc the program's calls bind to, when it is not ours (NULL when
+ * ours).  Programs ask for libc's version of it (malloc@GLIBC_2.2.5 on
+ * x86-64): glibc's libc_malloc_debug.so defines it as a non-default version
+ * only, which an unversioned look-up misses, and a versioned one finds
+ * libc's own even when ours (unversioned) is what binds.  So: a versioned
+ * definition that is neither ours nor libc's, in a module before ours. */
+static void *foreign_malloc(Dl_info *mine, Dl_info *theirs)
+{
+	static const char *const vers[] = { "GLIBC_2.2.5", "GLIBC_2.17",
+					    "GLIBC_2.0", "GLIBC_2.2" };
+	Dl_info libc;
+	if (!dladdr((void *)&foreign_malloc, mine))
+		return NULL;
+	if (!dladdr((void *)&getpid, &libc))
+		libc.dli_fbase = NULL;
+	for (size_t i = 0; i <= sizeof vers / sizeof vers[0]; i++) {
+		void *m = i ? dlvsym(RTLD_DEFAULT, "malloc", vers[i - 1])
+			    : dlsym(RTLD_DEFAULT, "malloc");
+		if (!m || !dladdr(m, theirs) || theirs->dli_fbase == mine->dli_fbase ||
+		    (i && theirs->dli_fbase == libc.dli_fbase))
+			continue;
+		struct scope_order so = { (uintptr_t)theirs->dli_fbase,
+					  (uintptr_t)mine->dli_fbase, 0 };
+		if (!i)
+			return m; /* the unversioned look-up found it first */
+		/* dlpi_addr is the load bias; dli_fbase the mapping's start:
+		 * equal for shared objects (linked at 0) */
+		dl_iterate_phdr(scope_cb, &so);
+		if (so.first == 1)
+			return m;
+	}
+	return NULL;
+}
+
 __attribute__((constructor)) static void mpwrap_start(void)
 {
 	if (SECURE()) {
@@ -426,9 +542,26 @@ __attribute__((constructor)) static void mpwrap_start(void)
 	_mp_signals_install();
 	_mp_longrun_install(); /* SIGTERM & co., leak checks while running */
 	Dl_info mine, theirs;
-	void *m = dlsym(RTLD_DEFAULT, "malloc");
-	if (m && dladdr((void *)&mpwrap_start, &mine) && dladdr(m, &theirs))
-		_mp_set_foreign_malloc(mine.dli_fbase != theirs.dli_fbase);
+	/* a failed dlvsym keeps its error text in memory of the real
+	 * malloc: taken while busy, and given back here (the second dlerror
+	 * frees what the first returned), not by the program's next dl call */
+	_mp_enter();
+	void *m = foreign_malloc(&mine, &theirs);
+	dlerror();
+	dlerror();
+	_mp_leave();
+	if (m) {
+		/* the program's malloc calls bind to another allocator (one
+		 * preloaded first, or the program's own): nothing is checked */
+		char why[MP_PATH_MAX + 128];
+		_mp_set_foreign_malloc(1);
+		_mp_snprintf(why, sizeof why, "malloc in this process is %s's, "
+			     "not libmpwrap.so's (preloaded before it, or the "
+			     "program's own): nothing is checked",
+			     theirs.dli_fname && theirs.dli_fname[0]
+				     ? theirs.dli_fname : "the program");
+		_mp_report_set_unchecked("the checker is inactive", why);
+	}
 }
 
 /* Runs from _dl_fini: after the program's atexit handlers and the

@@ -572,6 +572,13 @@ static int json_write(const struct mp_leak_set *ls, const struct mp_stats *st,
 	_mp_out_json_str(&o, _mp_command_line());
 	_mp_out_str(&o, ",");
 	json_process(&o);
+	if (_mp_report_unchecked_reason()) { /* mpcheck fails these */
+		_mp_out_str(&o, "\"unchecked\":{\"reason\":");
+		_mp_out_json_str(&o, _mp_report_unchecked_reason());
+		_mp_out_str(&o, ",\"why\":");
+		_mp_out_json_str(&o, _mp_report_unchecked_why());
+		_mp_out_str(&o, "},\n");
+	}
 	if (ci)
 		json_check(&o, ci);
 	json_errors(&o);

@@ -217,7 +217,20 @@ static const char *signame(int sig, char *buf, size_t cap)
 	case SIGFPE: return "SIGFPE";
 	case SIGILL: return "SIGILL";
 	case SIGABRT: return "SIGABRT";
-	default: return _mp_options_signal_name(sig, buf, cap);
+	case SIGPIPE: return "SIGPIPE";
+	case SIGXCPU: return "SIGXCPU";
+	case SIGXFSZ: return "SIGXFSZ";
+	case SIGIO: return "SIGIO";
+	case SIGSYS: return "SIGSYS";
+	case SIGSTKFLT: return "SIGSTKFLT";
+	default:
+		if (sig > SIGRTMIN && sig <= SIGRTMAX) {
+			_mp_snprintf(buf, cap, "SIGRTMIN+%d", sig - SIGRTMIN);
+			return buf;
+		}
+		if (sig == SIGRTMIN)
+			return "SIGRTMIN";
+		return _mp_options_signal_name(sig, buf, cap);
 	}
 }
 
@@ -246,6 +259,38 @@ void _mp_report_dying(int sig, const void *fault_addr, int sender, int in_pool,
 		_mp_report_stack(&o, raised_at);
 		_mp_report_end(&o);
 	}
+}
+
+static const char *unchecked_reason;
+static char unchecked_why[MP_PATH_MAX + 160];
+
+void _mp_report_set_unchecked(const char *reason, const char *why)
+{
+	if (unchecked_reason)
+		return;
+	_mp_snprintf(unchecked_why, sizeof unchecked_why, "%s", why);
+	unchecked_reason = reason;
+}
+
+const char *_mp_report_unchecked_reason(void)
+{
+	return unchecked_reason;
+}
+
+const char *_mp_report_unchecked_why(void)
+{
+	return unchecked_reason ? unchecked_why : NULL;
+}
+
+void _mp_report_unchecked(void)
+{
+	struct mp_out o;
+	if (!unchecked_reason)
+		return;
+	_mp_report_begin(&o);
+	_mp_report_prefix(&o);
+	_mp_out_printf(&o, "mpwrap: %s: %s\n", unchecked_reason, unchecked_why);
+	_mp_report_end(&o);
 }
 
 void _mp_report_lsan_off(void)

@@ -157,6 +157,17 @@ void _mp_report_check_signal_taken(int sig);
 /* One line: the program's __lsan_is_turned_off() said no leak check. */
 void _mp_report_lsan_off(void);
 
+/* What this process's report cannot vouch for: the checker is inactive
+ * (another allocator's malloc is the one the program calls), or no leak
+ * check ran (the program died inside the allocator).  Set once, the first
+ * reason kept; said in one line by the exit report (_mp_report_unchecked)
+ * and in the JSON file ("unchecked": {"reason", "why"}), which mpcheck
+ * fails.  reason and why must be static strings (why may be copied). */
+void _mp_report_set_unchecked(const char *reason, const char *why);
+const char *_mp_report_unchecked_reason(void);
+const char *_mp_report_unchecked_why(void);
+void _mp_report_unchecked(void);
+
 /* One line before abort_on_error aborts the process. */
 void _mp_report_abort_note(void);
 
