@@ -24,13 +24,18 @@ def errs(J, kind):
 run_checks()
 PY
 
-PROGS="ac_uaf ac_poison"
+unset LSAN_OPTIONS
+PROGS="ac_uaf ac_poison ac_lsan"
 for p in $PROGS; do
+	# shellcheck disable=SC2086
 	compile "$B/$p" "$T/cc.$p.c" $CC $MPWRAP_TFLAGS -I"$P" "$P/$p.c" -o "$B/$p" -lm
 done
+# shellcheck disable=SC2086
+compile "$B/ac_lsan_def" "$T/cc.ac_lsan_def.c" $CC $MPWRAP_TFLAGS -I"$P" -rdynamic \
+	'-DDEFAULT_OPTIONS="use_globals=0"' "$P/ac_lsan.c" -o "$B/ac_lsan_def"
 wait
 # shellcheck disable=SC2086
-built "build the test programs" c $PROGS
+built "build the test programs" c $PROGS ac_lsan_def
 
 # ------------------------------------------------ one error per write after free
 # uaf CASE PYEXPR: the exit check reports use-after-free errors whose
@@ -79,6 +84,49 @@ if have ac_poison "$name"; then
 		fail "$name" "$(cat "$RD/out")"
 	fi
 fi
+
+# ------------------------------------------------ LeakSanitizer's flags and hooks
+# lsan BIN CASE LSAN_OPTIONS MPWRAP_OPTS WANT: WANT is the definitely lost
+# bytes (1337: the block is reported lost; 0: reachable), or "unscanned:WHY"
+# (no leak check ran: the clean line names WHY).  The LSan column is what
+# gcc -fsanitize=leak (LSan of gcc 12) reports on the same source.
+lsan() {
+	local bin=$1 c=$2 lo=$3 mo=$4 want=$5
+	local name="LSan flags: $bin $c, LSAN_OPTIONS='$lo' MPWRAP_OPTIONS='$mo': $want"
+	have "$bin" "$name" || return
+	LSAN_OPTIONS=$lo OPTS=$mo prun "lsan.$bin.$c" "$B/$bin" "$c"
+	status_is "$name" 0 || return
+	check "$name" '
+J, L, pid = load()
+w = V["want"]
+if str(w).startswith("unscanned:"):
+    want = "mpwrap: no errors (no leak check: %s)" % w.split(":", 1)[1]
+    need(want in L["raw"], "log lacks %r: %s" % (want, L["raw"][-400:]))
+    need("no leaks" not in L["raw"] and not J["leaks"],
+         "a leak verdict without a leak check: %s" % L["raw"][-400:])
+else:
+    summary_is(J, L, definite=(w, 1 if w else 0))
+    if w:
+        leak_group(J, L, "definite", "alloc_victim", "ac_lsan.c", V["la"], 1337, 1)
+' want="$want" la="$(line_of "$P/ac_lsan.c" "/* ALLOC_SITE */")"
+}
+for c in globals stacks tls region; do
+	lsan ac_lsan $c "" "" 0                      # LSan: no leak
+done
+lsan ac_lsan unreg "" "" 1337                    # LSan: Direct leak of 1337 (was: reachable, anonymous memory)
+lsan ac_lsan exit "" "" 1337                     # LSan: Direct leak of 1337
+lsan ac_lsan globals use_globals=0 "" 1337       # LSan: Direct leak
+lsan ac_lsan stacks use_stacks=0:use_registers=0 "" 1337   # LSan: Direct leak
+lsan ac_lsan tls use_tls=0 "" 1337               # LSan: Direct leak
+lsan ac_lsan region use_root_regions=0 "" 1337   # LSan: Direct leak
+lsan ac_lsan globals use_globals=false "" 1337   # LSan's booleans say true/false
+lsan ac_lsan globals "" use_globals=0 1337       # the same flag as our option
+lsan ac_lsan exit leak_check_at_exit=0 "" unscanned:leak_check_at_exit=0     # LSan: no leak report
+lsan ac_lsan globals leak_check_at_exit=0:use_globals=0 "" 1337              # LSan: the explicit check still reports
+lsan ac_lsan globals detect_leaks=0:use_globals=0 "" unscanned:detect_leaks=0 # LSan: nothing
+lsan ac_lsan_def globals "" "" 1337              # __lsan_default_options="use_globals=0"; LSan: Direct leak
+lsan ac_lsan_def globals use_globals=1 "" 0      # LSAN_OPTIONS wins over it; LSan: no leak
+lsan ac_lsan_def globals use_globals=0 use_globals=1 0   # MPWRAP_OPTIONS wins over both
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
