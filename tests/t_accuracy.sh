@@ -25,7 +25,7 @@ run_checks()
 PY
 
 unset LSAN_OPTIONS
-PROGS="ac_uaf ac_poison ac_lsan"
+PROGS="ac_uaf ac_poison ac_lsan ac_args"
 for p in $PROGS; do
 	# shellcheck disable=SC2086
 	compile "$B/$p" "$T/cc.$p.c" $CC $MPWRAP_TFLAGS -I"$P" "$P/$p.c" -o "$B/$p" -lm
@@ -33,9 +33,13 @@ done
 # shellcheck disable=SC2086
 compile "$B/ac_lsan_def" "$T/cc.ac_lsan_def.c" $CC $MPWRAP_TFLAGS -I"$P" -rdynamic \
 	'-DDEFAULT_OPTIONS="use_globals=0"' "$P/ac_lsan.c" -o "$B/ac_lsan_def"
+fx=" $MPWRAP_TFLAGS "
+fx=${fx// -std=gnu11 / -std=gnu++17 }
+# shellcheck disable=SC2086
+compile "$B/ac_args_cxx" "$T/cc.ac_args_cxx.c" $CXX $fx -I"$P" "$P/ac_args_cxx.cc" -o "$B/ac_args_cxx"
 wait
 # shellcheck disable=SC2086
-built "build the test programs" c $PROGS ac_lsan_def
+built "build the test programs" c $PROGS ac_lsan_def ac_args_cxx
 
 # ------------------------------------------------ one error per write after free
 # uaf CASE PYEXPR: the exit check reports use-after-free errors whose
@@ -127,6 +131,64 @@ lsan ac_lsan globals detect_leaks=0:use_globals=0 "" unscanned:detect_leaks=0 # 
 lsan ac_lsan_def globals "" "" 1337              # __lsan_default_options="use_globals=0"; LSan: Direct leak
 lsan ac_lsan_def globals use_globals=1 "" 0      # LSAN_OPTIONS wins over it; LSan: no leak
 lsan ac_lsan_def globals use_globals=0 use_globals=1 0   # MPWRAP_OPTIONS wins over both
+
+# ------------------------------------------------ argument checks (memcheck 3.22)
+# args BIN CASE OPTS OUT WANT: the program prints OUT (its own outcome,
+# glibc's or libstdc++'s, as without the preload) and the errors are WANT:
+# a python list of (kind, function, marker of the call's line, text regex).
+args() {
+	local bin=$1 c=$2 opts=$3 out=$4 want=$5
+	local name="argument checks: $bin $c${opts:+ ($opts)}"
+	have "$bin" "$name" || return
+	OPTS=$opts prun "args.$bin.$c.$opts" "$B/$bin" "$c"
+	status_is "$name" 0 || return
+	check "$name" '
+J, L, pid = load()
+out = open(os.path.join(RD, "out")).read()
+need(out == V["out"].replace("|", "\n"), "program printed %r, expected %r" % (out, V["out"]))
+want = eval(V["want"])
+errors_are(J, L, [w[0] for w in want])
+src = open(os.path.join(os.environ["PROGS"], V["src"])).read().splitlines()
+for (kind, fn, marker, text), e, t in zip(want, J["errors"], L["errors"]):
+    line = [n + 1 for n, l in enumerate(src) if "/* %s */" % marker in l][0]
+    need(e["function"] == fn and t["where"] == fn, "%s: reported for %s / %s" % (marker, e["function"], t["where"]))
+    need(any(re.fullmatch(text, l) for l in t["lines"]), "%s: text lacks /%s/: %s" % (marker, text, t["lines"]))
+    site("%s bad call" % marker, t["stack"], "main", V["src"], line)
+' out="$out" want="$want" src="$6"
+}
+# memcheck 3.19: nothing; 3.22: "Invalid size value: 100 alignment value: 64
+# (size should be a multiple of alignment)"
+args ac_args aa_mult "" "ok 1 0|" '[("invalid-alignment", "aligned_alloc", "AA_MULT",
+  r"aligned_alloc\(alignment 64, size 100\): size is not a multiple of the alignment")]' ac_args.c
+# memcheck 3.19: nothing; 3.22: "Unsafe allocation with size of zero is
+# implementation-defined" for each
+Z="unsafe allocation with size of zero \\(its result is implementation-defined\\)"
+args ac_args zero "" "ok pm 0 1 0|ok ma 1 0|ok aa 1 0|" "[
+  ('alloc-size-zero', 'posix_memalign', 'Z_PM', r'posix_memalign\(alignment 64, size 0\): $Z'),
+  ('alloc-size-zero', 'memalign', 'Z_MA', r'memalign\(alignment 256, size 0\): $Z'),
+  ('alloc-size-zero', 'aligned_alloc', 'Z_AA', r'aligned_alloc\(alignment 64, size 0\): $Z')]" ac_args.c
+args ac_args zero alloc_size_zero=0 "ok pm 0 1 0|ok ma 1 0|ok aa 1 0|" "[]" ac_args.c
+# memcheck 3.19: nothing; 3.21+: "realloc() with size 0" by default
+args ac_args realloc0 "" "ok 0 0|" '[("realloc-size-zero", "realloc", "R0_CALL",
+  r"realloc\(0x[0-9a-f]+, 0\): size 0 frees the 40-byte block at 0x[0-9a-f]+ and returns NULL")]' ac_args.c
+args ac_args realloc0 realloc_size_zero=0 "ok 0 0|" "[]" ac_args.c
+# memcheck 3.19: "Argument 'size' of function calloc has a fishy (possibly
+# negative) value: -1" (and its calloc returns NULL, ENOMEM: glibc's does not)
+args ac_args calloc_neg "" "ok 1 0|" '[("fishy-value", "calloc", "CN_CALL",
+  r"calloc\(nmemb 0, size 18446744073709551615\): argument .size. has a fishy \(possibly negative\) value: -1")]' ac_args.c
+# memcheck 3.19: nothing (and its aligned new of alignment 0 succeeds, where
+# libstdc++ throws); 3.22: "Invalid alignment value: 0 (should be non-zero
+# and a power of 2)" for each
+args ac_args_cxx new0 "" "bad_alloc|nothrow null|" '[
+  ("invalid-alignment", "aligned operator new", "NEW0", r"aligned operator new\(alignment 0, size 64\): alignment is not a power of two"),
+  ("invalid-alignment", "aligned operator new", "NEW0_NT", r"aligned operator new\(alignment 0, size 64\): alignment is not a power of two")]' ac_args_cxx.cc
+# memcheck 3.19: nothing; 3.22: invalid alignment, then the alignment mismatch
+args ac_args_cxx del_bad "" "deleted|" '[
+  ("invalid-alignment", "aligned operator delete", "DB_DELETE", r"aligned operator delete\(alignment 48, size 64\): alignment is not a power of two"),
+  ("new-delete-type-mismatch", "aligned operator delete", "DB_DELETE", r".*allocated by aligned operator new with alignment 64, freed with alignment 48")]' ac_args_cxx.cc
+# memcheck 3.19: nothing; 3.22: "Invalid alignment value: 48 (should be a power of 2)"
+args ac_args_cxx del_null "" "deleted|" '[
+  ("invalid-alignment", "aligned operator delete", "DN_DELETE", r"aligned operator delete\(alignment 48\): alignment is not a power of two")]' ac_args_cxx.cc
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -94,8 +94,13 @@ enum {
 	X(max_allocation_size, max_allocation_size, INT, 0, 0, PTRDIFF_MAX, \
 	  "larger requests are reported and fail with ENOMEM " \
 	  "(0: only sizes above PTRDIFF_MAX)") \
-	X(realloc_size_zero, realloc_size_zero, INT, 0, 0, 1, \
-	  "report realloc(p, 0), which frees p and returns NULL") \
+	X(alloc_size_zero, alloc_size_zero, INT, 1, 0, 1, \
+	  "report posix_memalign, memalign and aligned_alloc of size 0 " \
+	  "(alloc-size-zero: the result is implementation-defined), as " \
+	  "memcheck 3.22 does") \
+	X(realloc_size_zero, realloc_size_zero, INT, 1, 0, 1, \
+	  "report realloc(p, 0), which frees p and returns NULL (memcheck's " \
+	  "default since 3.21)") \
 	X(leak_check_signal, leak_check_signal, SIGNAL, 0, 0, 0, \
 	  "a signal (e.g. SIGUSR2) that runs a leak check while the program " \
 	  "keeps running, if the program has no handler of its own; default off") \

@@ -670,6 +670,8 @@ void _mp_call_error(int kind, const char *where, size_t a, size_t b,
 	/* our own helpers' calls are not the program's errors */
 	if (_mp_busy() || _mp_ensure_init() != 0)
 		return;
+	if (kind == MP_E_ALLOC_SIZE_ZERO && !_mp_opt.alloc_size_zero)
+		return;
 	struct mp_verdict v = _mp_verdict((enum mp_err)kind, 0, NULL, 0, 0,
 					  _mp_stack_here(caller), where);
 	v.arg = a;
