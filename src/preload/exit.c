@@ -88,8 +88,10 @@ static void report_body(int fatal, int leaks)
 		_mp_check_all(0, "exit");
 	struct mp_leak_set ls = { 0 };
 	int have_leaks = 0;
-	/* LeakSanitizer's leak_check_at_exit=0: only its explicit check scans */
-	_mp_lsan_options_load();
+	/* LeakSanitizer's leak_check_at_exit=0: only its explicit check scans
+	 * (its flags are read where the hooks were asked before: with leaks) */
+	if (leaks)
+		_mp_lsan_options_load();
 	int scan = _mp_opt.detect_leaks && leaks &&
 		   (_mp_opt.leak_check_at_exit || atomic_load(&explicit_pid) == me);
 	int off = scan && _mp_lsan_turned_off();
