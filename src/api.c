@@ -120,7 +120,7 @@ API void *mp_calloc(size_t nmemb, size_t size)
 
 API void *mp_realloc(void *p, size_t n)
 {
-	return _mp_realloc(p, n, CALLER);
+	return _mp_realloc_api(p, n, CALLER);
 }
 
 API void mp_free(void *p)

@@ -311,8 +311,8 @@ summary_is(J, L, definite=(0, 0), indirect=(0, 0), possible=(0, 0))
 		name="semantics: exits 0, only the argument errors, nothing lost (-$o)"
 		status_is "$name" 0 && check "$name" '
 J, L, pid = load()
-errors_are(J, L, ["calloc-overflow", "calloc-overflow", "allocation-size-too-big",
-                  "calloc-overflow"])
+errors_are(J, L, ["realloc-size-zero", "calloc-overflow", "calloc-overflow",
+                  "allocation-size-too-big", "calloc-overflow"])
 summary_is(J, L, definite=(0, 0), indirect=(0, 0), possible=(0, 0))
 '
 	fi
@@ -323,7 +323,7 @@ summary_is(J, L, definite=(0, 0), indirect=(0, 0), possible=(0, 0))
 		have "pl_argcheck.$o" "$name" || continue
 		case $mode in
 		limit) OPTS=max_allocation_size=1000000 ;;
-		realloc0) OPTS=realloc_size_zero=1 ;;
+		realloc0_off) OPTS=realloc_size_zero=0 ;;
 		*) OPTS= ;;
 		esac
 		prun "argcheck.$o.$mode" "$B/pl_argcheck.$o" "${mode%_off}"

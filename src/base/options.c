@@ -32,12 +32,17 @@ struct opt_def {
 static const struct opt_def table[] = { MP_OPTION_LIST(MP_OPT_ROW) };
 #undef MP_OPT_ROW
 
+/* which option string is being parsed (for warnings), and which options
+ * MPWRAP_OPTIONS gave: LeakSanitizer's option strings never override those */
+static const char *src_name = "MPWRAP_OPTIONS";
+static unsigned char given[sizeof table / sizeof table[0]];
+
 static void warn(int fd, const char *what, const char *key, size_t klen,
 		 const char *val, size_t vlen)
 {
 	struct mp_out o;
 	_mp_out_init(&o, fd);
-	_mp_out_printf(&o, "mpwrap: warning: MPWRAP_OPTIONS: %s '%.*s", what,
+	_mp_out_printf(&o, "mpwrap: warning: %s: %s '%.*s", src_name, what,
 		       (int)klen, key);
 	if (val) {
 		_mp_out_str(&o, "=");
@@ -168,6 +173,7 @@ static int parse_signal(const char *s, size_t n, long *out)
 
 static void set_defaults(void)
 {
+	memset(given, 0, sizeof given);
 	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
 		char *field = (char *)&_mp_opt + table[i].off;
 		if (table[i].type == OPT_PATH)
@@ -186,6 +192,7 @@ static int apply(const char *key, size_t klen, const char *val, size_t vlen,
 		const struct opt_def *d = &table[i];
 		if (!word_eq(key, klen, d->name))
 			continue;
+		given[i] = 1;
 		char *field = (char *)&_mp_opt + d->off;
 		long v;
 		if (d->type == OPT_PATH) {
@@ -295,6 +302,55 @@ const char *_mp_options_peek(const char *spec, const char *name, size_t *len)
 		}
 	}
 	return found;
+}
+
+/* LeakSanitizer's keys we share; its booleans may say true/false */
+static const char *const lsan_keys[] = { "use_stacks", "use_registers",
+					 "use_globals", "use_tls",
+					 "use_root_regions", "leak_check_at_exit",
+					 "detect_leaks" };
+
+int _mp_options_parse_lsan(const char *spec, int warn_fd, const char *src)
+{
+	int warnings = 0;
+	unsigned char mine[sizeof given];
+	memcpy(mine, given, sizeof mine); /* what MPWRAP_OPTIONS set */
+	src_name = src;
+	for (const char *p = spec; p && *p;) {
+		/* LSan separates with ':', ',' or white space */
+		while (*p == ':' || *p == ',' || *p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		const char *key = p;
+		while (*p && *p != ':' && *p != ',' && *p != ' ' && *p != '\t' &&
+		       *p != '\n')
+			p++;
+		size_t len = (size_t)(p - key);
+		const char *eq = memchr(key, '=', len);
+		if (!eq)
+			continue;
+		size_t klen = (size_t)(eq - key), vlen = len - klen - 1;
+		const char *val = eq + 1;
+		int ours = 0;
+		for (size_t k = 0; k < sizeof lsan_keys / sizeof lsan_keys[0]; k++)
+			ours |= word_eq(key, klen, lsan_keys[k]);
+		for (size_t i = 0; ours && i < sizeof table / sizeof table[0]; i++)
+			if (word_eq(key, klen, table[i].name) && mine[i])
+				ours = 0;
+		if (!ours)
+			continue;
+		if (word_eq(val, vlen, "true")) {
+			val = "1";
+			vlen = 1;
+		} else if (word_eq(val, vlen, "false")) {
+			val = "0";
+			vlen = 1;
+		}
+		warnings += apply(key, klen, val, vlen,
+				  warnings < MAX_WARNINGS ? warn_fd : -1);
+	}
+	memcpy(given, mine, sizeof given);
+	src_name = "MPWRAP_OPTIONS";
+	return warnings;
 }
 
 void _mp_options_help(int fd)

@@ -46,6 +46,19 @@ enum {
 	  "print errors summary and leak report when the program exits") \
 	X(detect_leaks, detect_leaks, INT, 1, 0, 1, \
 	  "look for leaks at exit") \
+	X(leak_check_at_exit, leak_check_at_exit, INT, 1, 0, 1, \
+	  "LeakSanitizer's: the leak check at exit (0: only an explicit " \
+	  "__lsan_do_leak_check or mp_leak_check checks; errors are still reported)") \
+	X(use_globals, use_globals, INT, 1, 0, 1, \
+	  "LeakSanitizer's: root set includes global variables (.data, .bss)") \
+	X(use_stacks, use_stacks, INT, 1, 0, 1, \
+	  "LeakSanitizer's: root set includes thread stacks") \
+	X(use_registers, use_registers, INT, 1, 0, 1, \
+	  "LeakSanitizer's: root set includes thread registers") \
+	X(use_tls, use_tls, INT, 1, 0, 1, \
+	  "LeakSanitizer's: root set includes TLS and thread-specific data") \
+	X(use_root_regions, use_root_regions, INT, 1, 0, 1, \
+	  "LeakSanitizer's: root set includes __lsan_register_root_region regions") \
 	X(abort_on_error, abort_on_error, INT, 0, 0, 1, \
 	  "after the first error report, write the leak report and JSON, then abort()") \
 	X(quarantine_mb, quarantine_mb, INT, 64, 0, 65536, \
@@ -82,8 +95,13 @@ enum {
 	X(max_allocation_size, max_allocation_size, INT, 0, 0, PTRDIFF_MAX, \
 	  "larger requests are reported and fail with ENOMEM " \
 	  "(0: only sizes above PTRDIFF_MAX)") \
-	X(realloc_size_zero, realloc_size_zero, INT, 0, 0, 1, \
-	  "report realloc(p, 0), which frees p and returns NULL") \
+	X(alloc_size_zero, alloc_size_zero, INT, 1, 0, 1, \
+	  "report posix_memalign, memalign and aligned_alloc of size 0 " \
+	  "(alloc-size-zero: the result is implementation-defined), as " \
+	  "memcheck 3.22 does") \
+	X(realloc_size_zero, realloc_size_zero, INT, 1, 0, 1, \
+	  "report realloc(p, 0), which frees p and returns NULL (memcheck's " \
+	  "default since 3.21)") \
 	X(leak_check_signal, leak_check_signal, SIGNAL, 0, 0, 0, \
 	  "a signal (e.g. SIGUSR2) that runs a leak check while the program " \
 	  "keeps running, if the program has no handler of its own; default off") \
@@ -149,6 +167,15 @@ int _mp_options_parse(const char *spec, int warn_fd);
  * parsed, set or warned about: for the pass-through decision (passthru.c),
  * made at the first allocation, before the options are parsed. */
 const char *_mp_options_peek(const char *spec, const char *name, size_t *len);
+
+/* LeakSanitizer's flags that are ours too (use_stacks, use_registers,
+ * use_globals, use_tls, use_root_regions, leak_check_at_exit,
+ * detect_leaks), from an
+ * LSan option string (`src` names it in warnings: "LSAN_OPTIONS",
+ * "__lsan_default_options"), applied over the current values except where
+ * MPWRAP_OPTIONS gave the key; LSan's other keys are left to LSan.  Called
+ * lowest precedence first.  Returns the number of warnings. */
+int _mp_options_parse_lsan(const char *spec, int warn_fd, const char *src);
 
 /* "definite", "indirect", "possible", "reachable" for leak-kind bit k
  * (1 << k; enum mp_leak_kind has the same order): the one table of the

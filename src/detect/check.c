@@ -132,7 +132,8 @@ static void check_large(struct batch *b)
 static void check_poison(const struct mp_qent *q, void *arg)
 {
 	struct batch *b = arg;
-	struct mp_damage d;
+	struct mp_damage d[MP_FREED_RUNS_MAX];
+	int runs;
 	size_t n = q->size < MP_POISON_MAX ? q->size : MP_POISON_MAX;
 	struct mp_slab *s = _mp_slab_of(q->user);
 	if (!s) { /* a freed guard-page block is inaccessible: nothing to read */
@@ -143,9 +144,9 @@ static void check_poison(const struct mp_qent *q, void *arg)
 		if (guarded)
 			return;
 	}
-	if (b->n >= BATCH ||
+	if (b->n > BATCH - MP_FREED_RUNS_MAX ||
 	    !readable_block(q->user, q->size, MP_GUARD_SIZE, MP_GUARD_SIZE) ||
-	    !_mp_freed_check(q->user, q->size, n, &d))
+	    !(runs = _mp_freed_runs(q->user, q->size, n, d, MP_FREED_RUNS_MAX)))
 		return;
 	struct mp_block blk;
 	int fresh = 0;
@@ -172,9 +173,12 @@ static void check_poison(const struct mp_qent *q, void *arg)
 	}
 	if (!fresh)
 		return;
-	b->v[b->n] = _mp_verdict(MP_E_USE_AFTER_FREE, q->user + (uintptr_t)d.first,
-				 &blk, d.first, d.count, b->stack, b->where);
-	b->v[b->n++].sweep = b->sweep;
+	for (int k = 0; k < runs; k++) { /* one error per write */
+		b->v[b->n] = _mp_verdict(MP_E_USE_AFTER_FREE,
+					 q->user + (uintptr_t)d[k].first, &blk,
+					 d[k].first, d[k].count, b->stack, b->where);
+		b->v[b->n++].sweep = b->sweep;
+	}
 	b->blocks++;
 }
 
@@ -200,7 +204,7 @@ int _mp_check_all(uintptr_t caller, const char *where)
 			_mp_quarantine_foreach_own(check_poison, &b);
 		else
 			_mp_quarantine_foreach(check_poison, &b);
-		more = b.n >= BATCH && b.blocks > before;
+		more = b.n > BATCH - MP_FREED_RUNS_MAX && b.blocks > before;
 		flush(&b);
 	} while (more);
 	_mp_readable_end();

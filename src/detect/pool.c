@@ -386,9 +386,9 @@ static void retire(uintptr_t user, size_t size, int guarded, int damaged)
 /* A block leaves quarantine: verify its poison, then make it reusable. */
 static void release(const struct mp_qent *q)
 {
-	struct mp_verdict v;
-	int bad = 0;
-	struct mp_damage d;
+	struct mp_block blk;
+	int bad = 0; /* runs of changed bytes, each one write */
+	struct mp_damage d[MP_FREED_RUNS_MAX];
 	size_t checked = q->size < MP_POISON_MAX ? q->size : MP_POISON_MAX;
 	struct mp_slab *s = _mp_slab_of(q->user);
 	if (s) {
@@ -398,10 +398,10 @@ static void release(const struct mp_qent *q)
 		uint32_t i = _mp_slab_locate(s, q->user, &off);
 		struct mp_meta *m = &s->meta[i];
 		if (!(m->flags & MP_F_REPORTED) &&
-		    _mp_freed_check(q->user, q->size, checked, &d)) {
-			bad = 1;
+		    (bad = _mp_freed_runs(q->user, q->size, checked, d,
+					  MP_FREED_RUNS_MAX)) > 0) {
 			m->flags |= MP_F_REPORTED;
-			_mp_slab_block(s, i, &v.blk);
+			_mp_slab_block(s, i, &blk);
 		}
 		m->flags &= (uint8_t)~MP_F_REPORTED;
 		_mp_slab_release_locked(c, s, i);
@@ -415,10 +415,9 @@ static void release(const struct mp_qent *q)
 		if (e) {
 			gone = *e;
 			if (!(e->flags & (MP_F_REPORTED | MP_F_GUARDPAGE)) &&
-			    _mp_freed_check(q->user, q->size, checked, &d)) {
-				bad = 1;
-				_mp_large_block(e, &v.blk);
-			}
+			    (bad = _mp_freed_runs(q->user, q->size, checked, d,
+						  MP_FREED_RUNS_MAX)) > 0)
+				_mp_large_block(e, &blk);
 			real = e->real;
 			_mp_large_remove_locked(e);
 		}
@@ -428,10 +427,9 @@ static void release(const struct mp_qent *q)
 		else if (real)
 			_mp_real_free((void *)real);
 	}
-	if (bad) {
-		struct mp_block blk = v.blk;
-		v = _mp_verdict(MP_E_USE_AFTER_FREE, q->user + (uintptr_t)d.first,
-				&blk, d.first, d.count, 0, "quarantine eviction");
+	for (int k = 0; k < bad; k++) {
+		struct mp_verdict v = _mp_verdict(MP_E_USE_AFTER_FREE, q->user + (uintptr_t)d[k].first,
+				&blk, d[k].first, d[k].count, 0, "quarantine eviction");
 		v.sweep = 1;
 		_mp_report_error(&v);
 	}
@@ -702,6 +700,8 @@ void _mp_call_error(int kind, const char *where, size_t a, size_t b,
 {
 	/* our own helpers' calls are not the program's errors */
 	if (_mp_busy() || _mp_ensure_init() != 0)
+		return;
+	if (kind == MP_E_ALLOC_SIZE_ZERO && !_mp_opt.alloc_size_zero)
 		return;
 	struct mp_verdict v = _mp_verdict((enum mp_err)kind, 0, NULL, 0, 0,
 					  _mp_stack_here(caller), where);

@@ -55,6 +55,9 @@ int _mp_too_big(size_t n, const char *where, uintptr_t caller);
  * itself: families cannot be trusted, mismatches are not reported. */
 void _mp_set_foreign_new(int yes);
 void *_mp_realloc(void *p, size_t n, uintptr_t caller);
+/* The same for mp_realloc, whose n == 0 is never reported (realloc_size_zero
+ * is about C's realloc, where that call is implementation-defined). */
+void *_mp_realloc_api(void *p, size_t n, uintptr_t caller);
 size_t _mp_usable_size(const void *p);
 /* p is the start of one of our blocks that was freed (quarantined, or back
  * on a free list not yet reused): a FILE fclose'd already, say. */

@@ -94,7 +94,20 @@ static void *internal_realloc(void *ptr, size_t n)
 	return q;
 }
 
+static void *realloc_as(void *ptr, size_t n, uintptr_t caller, int report_zero);
+
 void *_mp_realloc(void *ptr, size_t n, uintptr_t caller)
+{
+	return realloc_as(ptr, n, caller, _mp_opt.realloc_size_zero != 0);
+}
+
+/* mp_realloc: n == 0 frees, as its header documents: never an error */
+void *_mp_realloc_api(void *ptr, size_t n, uintptr_t caller)
+{
+	return realloc_as(ptr, n, caller, 0);
+}
+
+static void *realloc_as(void *ptr, size_t n, uintptr_t caller, int report_zero)
 {
 	if (!ptr)
 		return _mp_alloc(n, MP_ALIGN, caller);
@@ -113,7 +126,7 @@ void *_mp_realloc(void *ptr, size_t n, uintptr_t caller)
 		return NULL;
 	}
 	if (n == 0) { /* glibc: realloc(p, 0) frees p and returns NULL */
-		if (_mp_opt.realloc_size_zero && !_mp_boot_owns(ptr) &&
+		if (report_zero && !_mp_boot_owns(ptr) &&
 		    !_mp_busy()) {
 			struct mp_verdict v = _mp_verdict(MP_E_REALLOC_SIZE_ZERO,
 				(uintptr_t)ptr, &b, 0, 0, _mp_stack_here(caller),

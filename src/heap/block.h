@@ -22,7 +22,7 @@
  *   +-----------------+-----------------------+-------------+---------------+
  *   | front guard 16 B| user bytes [0, n)     | rear guard  | slack: never  |
  *   | all 0xAB        | freed: first 256 B    | 16 B, 0xAB  | written nor   |
- *   |                 | poisoned 0xFD         |             | checked       |
+ *   |                 | poisoned 0xA0         |             | checked       |
  *   +-----------------+-----------------------+-------------+---------------+
  *   stride = C + 32: the rear guard starts right after byte n-1, not after the
  *   class rounding, so a one-byte overflow of a 100-byte block is caught.
@@ -79,7 +79,12 @@
 
 #define MP_GUARD_SIZE 16
 #define MP_GUARD_BYTE 0xAB   /* guard zones */
-#define MP_FREE_BYTE 0xFD    /* user bytes of a freed, quarantined block */
+/* User bytes of a freed, quarantined block.  0xA0 (README, "Use after
+ * free"): every common read-modify-write changes it (as a double or float
+ * it is a tiny negative number, so `x += 3.0` stores 3.0's bytes, where
+ * 0xFD.. was a huge one that absorbs the addition; every byte even, so `|= 1`
+ * shows), and any 8 bytes of it are a non-canonical address that faults. */
+#define MP_FREE_BYTE 0xA0
 #define MP_ALIGN 16
 
 #define MP_SLAB_SHIFT 20

@@ -7,6 +7,7 @@
 #include "guard.h"
 #include "block.h"
 #include "verdict.h"
+#include "mpassert.h"
 
 #include <string.h>
 
@@ -107,6 +108,43 @@ int _mp_freed_check(uintptr_t user, size_t n, size_t poisoned,
 	d->count = front.count + in.count + back.count;
 	d->first = front.count ? front.first : in.count ? in.first : back.first;
 	return d->count != 0;
+}
+
+/* Damage to a freed block as maximal runs of changed bytes: each run is one
+ * write of the program's (found late, at eviction or a check, not at the
+ * access), reported as its own error as memcheck reports each invalid write.
+ * Bytes past the poisoned span are not checked and end a run. */
+int _mp_freed_runs(uintptr_t user, size_t n, size_t poisoned,
+		   struct mp_damage *d, int max)
+{
+	struct mp_damage all;
+	MP_DCHECK(max > 0 && poisoned <= n);
+	if (!_mp_freed_check(user, n, poisoned, &all))
+		return 0;
+	const unsigned char *p = (const unsigned char *)user;
+	const long end = (long)(n + MP_GUARD_SIZE);
+	int k = 0, inrun = 0;
+	for (long off = -(long)MP_GUARD_SIZE; off < end; off++) {
+		if (off == (long)poisoned && poisoned < n) {
+			inrun = 0;
+			off = (long)n - 1; /* the unchecked rest: resume at the guard */
+			continue;
+		}
+		unsigned char want = off < 0 || off >= (long)n ? MP_GUARD_BYTE
+							       : MP_FREE_BYTE;
+		if (p[off] == want) {
+			inrun = 0;
+		} else if (inrun || k == max) {
+			d[k - 1].count++; /* past max runs: the last one takes the rest */
+			inrun = 1;
+		} else {
+			d[k].first = off;
+			d[k++].count = 1;
+			inrun = 1;
+		}
+	}
+	MP_DCHECK(k > 0);
+	return k;
 }
 
 int _mp_guard_verdicts(const struct mp_block *b, size_t front_len, size_t rear,

@@ -49,6 +49,13 @@ int _mp_poison_check(uintptr_t user, size_t n, struct mp_damage *d);
 int _mp_freed_check(uintptr_t user, size_t n, size_t poisoned,
 		    struct mp_damage *d);
 
+/* The changed bytes of a freed block as up to max maximal runs, d[0..k)
+ * in address order (bytes of further runs are counted in d[max-1]);
+ * returns k, 0 when intact.  Each run is reported as one write. */
+#define MP_FREED_RUNS_MAX 8
+int _mp_freed_runs(uintptr_t user, size_t n, size_t poisoned,
+		   struct mp_damage *d, int max);
+
 /* Ask for the cache lines a free or an eviction is about to read and write
  * (front guard and the poisoned first 256 bytes) ahead of time: a block
  * freed or evicted long after it was touched is cold, and these misses

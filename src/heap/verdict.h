@@ -24,6 +24,9 @@ enum mp_err {
 	MP_E_SIZE_TOO_BIG,       /* arg = size, arg2 = the maximum */
 	MP_E_CALLOC_OVERFLOW,    /* arg = nmemb, arg2 = size */
 	MP_E_REALLOC_SIZE_ZERO,  /* realloc(p, 0), option realloc_size_zero */
+	MP_E_ALLOC_SIZE_ZERO,    /* aligned allocation of size 0 (option
+				  * alloc_size_zero): arg = alignment */
+	MP_E_FISHY_VALUE,        /* calloc(0, -1): arg = nmemb, arg2 = size */
 	MP_E_KINDS
 };
 

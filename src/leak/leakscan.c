@@ -87,6 +87,9 @@ static uintptr_t heap_lo, heap_hi, leader;
 
 static struct mp_thread_view views[MAX_VIEWS];
 static struct mp_range *excl; /* never anonymous roots, sorted */
+/* root regions registered now or before (roots.c): never anonymous roots */
+static struct mp_range known[2 * 256];
+static size_t nknown;
 static size_t nexcl, excl_bytes;
 
 static int find_block(uintptr_t w, struct bref *b)
@@ -543,7 +546,7 @@ static int build_larges(void)
 	size_t n = _mp_large_count_locked(), pos = 0;
 	larges_bytes = (n ? n : 1) * sizeof *larges;
 	larges = _mp_map(larges_bytes, 0);
-	excl_bytes = (n + MAX_VIEWS) * sizeof *excl;
+	excl_bytes = (n + MAX_VIEWS + nknown + MP_MAX_ROOTS) * sizeof *excl;
 	excl = _mp_map(excl_bytes, 0);
 	if (!larges || !excl)
 		return -1;
@@ -594,6 +597,7 @@ static void region_cb(const uintptr_t *w, size_t n, uintptr_t from, void *arg)
 static struct mp_range regions[MAX_REGIONS];
 static size_t nregions;
 
+
 /* Scan one root range, then everything it leads to, on behalf of it. */
 static void root_range(uintptr_t lo, uintptr_t hi, int kind, int tid)
 {
@@ -633,19 +637,37 @@ static void mark_reachable(const struct mp_handoff *h)
 	/* the memory map as it is now that nothing else runs */
 	_mp_readable_refresh();
 	nexcl += _mp_threads_all_stacks(excl + nexcl, MAX_VIEWS);
+	memcpy(excl + nexcl, known, nknown * sizeof *known);
+	nexcl += nknown;
+	/* use_tls=0: this thread's TLS and descriptor are no roots, though the
+	 * main thread's live in an anonymous mapping */
+	for (size_t i = 0; !_mp_opt.use_tls && i < rt.nroot; i++)
+		if (rt.root_kind[i] == MP_ROOT_TLS)
+			excl[nexcl++] = rt.root[i];
 	sort_ranges(excl, nexcl);
 	heap_lo = UINTPTR_MAX;
 	heap_hi = 0;
 	nwork = npending = 0;
 	each_block(reset_cb, NULL);
-	for (size_t i = 0; i < rt.nroot; i++)
-		root_range(rt.root[i].lo, rt.root[i].hi, rt.root_kind[i],
-			   rt.root_kind[i] == MP_ROOT_GLOBAL ? 0 : self);
-	root_regs(h->regs, h->nregs, self);
+	/* LeakSanitizer's use_globals, use_stacks, use_tls, use_registers
+	 * (another thread's TLS sits at the top of its stack, read with it) */
+	for (size_t i = 0; i < rt.nroot; i++) {
+		int k = rt.root_kind[i];
+		if ((k == MP_ROOT_GLOBAL && !_mp_opt.use_globals) ||
+		    (k == MP_ROOT_STACK && !_mp_opt.use_stacks) ||
+		    (k == MP_ROOT_TLS && !_mp_opt.use_tls))
+			continue;
+		root_range(rt.root[i].lo, rt.root[i].hi, k,
+			   k == MP_ROOT_GLOBAL ? 0 : self);
+	}
+	if (_mp_opt.use_registers)
+		root_regs(h->regs, h->nregs, self);
 	for (size_t i = 0; i < nthr; i++) {
-		root_range(views[i].stack.lo, views[i].stack.hi, MP_ROOT_STACK,
-			   views[i].tid);
-		root_regs(views[i].regs, views[i].nregs, views[i].tid);
+		if (_mp_opt.use_stacks)
+			root_range(views[i].stack.lo, views[i].stack.hi,
+				   MP_ROOT_STACK, views[i].tid);
+		if (_mp_opt.use_registers)
+			root_regs(views[i].regs, views[i].nregs, views[i].tid);
 	}
 	/* arguments of threads not started yet live only in the registry */
 	uintptr_t args[64];
@@ -680,7 +702,7 @@ static void mark_reachable(const struct mp_handoff *h)
 	each_block(ldso_cb, NULL);
 	in_root = 0;
 	drain(M_REACH);
-	for (size_t i = 0; i < nregions; i++) {
+	for (size_t i = 0; _mp_opt.use_root_regions && i < nregions; i++) {
 		croot = (struct mp_keeper){ .kind = MP_ROOT_REGION };
 		in_root = 1;
 		_mp_roots_read(regions[i].lo, regions[i].hi, region_cb, NULL);
@@ -699,6 +721,7 @@ static int classify(void)
 		_mp_handoff_here(&h); /* on failure: the highest frame reached */
 	_mp_roots_collect(&rt, h.sp);
 	nregions = _mp_roots_regions(regions, MAX_REGIONS);
+	nknown = _mp_roots_regions_known(known, sizeof known / sizeof known[0]);
 	work = _mp_map(WORK_CAP * sizeof *work, 1);
 	if (!work)
 		return -1;

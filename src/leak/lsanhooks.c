@@ -1,7 +1,9 @@
 /* lsanhooks.c - the program's own LeakSanitizer hooks, as LSan honours
- * them: __lsan_is_turned_off() (no leak check at all) and
+ * them: __lsan_is_turned_off() (no leak check at all),
  * __lsan_default_suppressions() (`leak:PATTERN` lines that drop lost
- * groups).  Below the reports and the exit path, which both ask. */
+ * groups) and __lsan_default_options() (with LSAN_OPTIONS: the LSan flags
+ * that are options of ours).  Below the reports and the exit path, which
+ * both ask. */
 #define _GNU_SOURCE
 #include "lsanhooks.h"
 #include "depot.h"
@@ -13,6 +15,7 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- the program's hooks ------------------------------------------- */
@@ -30,8 +33,34 @@ static void *program_hook(const char *name)
 
 int _mp_lsan_turned_off(void)
 {
+	_mp_lsan_options_load();
 	int (*off)(void) = (int (*)(void))program_hook("__lsan_is_turned_off");
 	return off && off() != 0;
+}
+
+/* ---- LSan's flags: __lsan_default_options, then LSAN_OPTIONS ---------- */
+
+static pthread_once_t options_once = PTHREAD_ONCE_INIT;
+
+/* LSan's precedence: the program's compiled-in defaults, then LSAN_OPTIONS;
+ * MPWRAP_OPTIONS (parsed at start-up) wins over both.  Read once, when a
+ * leak check or the exit report first needs them (the program's hook can
+ * only be looked up once the loader is ready). */
+static void load_options(void)
+{
+	const char *(*fn)(void) =
+		(const char *(*)(void))program_hook("__lsan_default_options");
+	if (fn)
+		_mp_options_parse_lsan(fn(), 2, "__lsan_default_options");
+	_mp_enter(); /* getenv needs no malloc, but keep it out of the pool */
+	const char *env = secure_getenv("LSAN_OPTIONS");
+	_mp_leave();
+	_mp_options_parse_lsan(env, 2, "LSAN_OPTIONS");
+}
+
+void _mp_lsan_options_load(void)
+{
+	pthread_once(&options_once, load_options);
 }
 
 /* ---- suppressions: `leak:PATTERN`, LSan's templates ------------------ */

@@ -6,8 +6,14 @@
 
 struct mp_leak_set;
 
-/* The program's __lsan_is_turned_off() says no leak checking: 1. */
+/* The program's __lsan_is_turned_off() says no leak checking: 1.  Loads
+ * the LSan flags first (_mp_lsan_options_load): every leak check asks. */
 int _mp_lsan_turned_off(void);
+
+/* Apply the program's __lsan_default_options() and then LSAN_OPTIONS to
+ * the LSan flags we share (options.h), once, where MPWRAP_OPTIONS did not
+ * set them.  Needs the loader (it looks the hook up); no lock held. */
+void _mp_lsan_options_load(void);
 
 /* Drop from ls the lost groups that the program's
  * __lsan_default_suppressions() suppresses (`leak:PATTERN` lines, matched

@@ -254,6 +254,12 @@ void _mp_roots_read(uintptr_t lo, uintptr_t hi,
 static pthread_mutex_t region_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mp_range regions[MAX_REGIONS];
 static size_t nregions;
+/* regions unregistered since: the program said they hold no roots, so the
+ * scan of anonymous memory leaves them out too (LSan reads no anonymous
+ * memory at all; without this, unregistering a region in an mmap'd area
+ * would change nothing) */
+static struct mp_range retired[MAX_REGIONS];
+static size_t nretired;
 
 int _mp_roots_region_add(uintptr_t lo, uintptr_t hi)
 {
@@ -274,6 +280,8 @@ int _mp_roots_region_remove(uintptr_t lo, uintptr_t hi)
 		if (regions[i].lo == lo && regions[i].hi == hi) {
 			regions[i] = regions[--nregions];
 			found = 1;
+			if (nretired < MAX_REGIONS)
+				retired[nretired++] = (struct mp_range){ lo, hi };
 		}
 	pthread_mutex_unlock(&region_lock);
 	return found ? 0 : -1;
@@ -286,4 +294,15 @@ size_t _mp_roots_regions(struct mp_range *out, size_t max)
 	memcpy(out, regions, n * sizeof *out);
 	pthread_mutex_unlock(&region_lock);
 	return n;
+}
+
+size_t _mp_roots_regions_known(struct mp_range *out, size_t max)
+{
+	pthread_mutex_lock(&region_lock);
+	size_t n = nregions < max ? nregions : max;
+	memcpy(out, regions, n * sizeof *out);
+	size_t m = nretired < max - n ? nretired : max - n;
+	memcpy(out + n, retired, m * sizeof *out);
+	pthread_mutex_unlock(&region_lock);
+	return n + m;
 }

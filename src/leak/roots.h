@@ -50,5 +50,9 @@ void _mp_roots_read(uintptr_t lo, uintptr_t hi,
 int _mp_roots_region_add(uintptr_t lo, uintptr_t hi);
 int _mp_roots_region_remove(uintptr_t lo, uintptr_t hi);
 size_t _mp_roots_regions(struct mp_range *out, size_t max);
+/* Every region registered now or unregistered since: never read as
+ * anonymous memory (a registered one is read as a region, when
+ * use_root_regions says so; an unregistered one not at all). */
+size_t _mp_roots_regions_known(struct mp_range *out, size_t max);
 
 #endif

@@ -107,6 +107,9 @@ __attribute__((noreturn)) static void abort_now(void)
 	abort();
 }
 
+/* Pid of a process whose exit report is __lsan_do_leak_check's */
+static atomic_int explicit_pid;
+
 static void report_body(int fatal, int leaks)
 {
 	static atomic_int done_pid;
@@ -127,10 +130,16 @@ static void report_body(int fatal, int leaks)
 		_mp_check_all(0, "exit");
 	struct mp_leak_set ls = { 0 };
 	int have_leaks = 0;
-	int off = _mp_opt.detect_leaks && leaks && _mp_lsan_turned_off();
+	/* LeakSanitizer's leak_check_at_exit=0: only its explicit check scans
+	 * (its flags are read where the hooks were asked before: with leaks) */
+	if (leaks)
+		_mp_lsan_options_load();
+	int scan = _mp_opt.detect_leaks && leaks &&
+		   (_mp_opt.leak_check_at_exit || atomic_load(&explicit_pid) == me);
+	int off = scan && _mp_lsan_turned_off();
 	if (off && _mp_opt.report_at_exit && _mp_opt.verbosity >= 1)
 		_mp_report_lsan_off();
-	if (_mp_opt.detect_leaks && leaks && !off) {
+	if (scan && !off) {
 		/* no leak check runs any more (the checker thread, an API call):
 		 * this report is the last word */
 		_mp_scan_gate_final();
@@ -162,7 +171,9 @@ static void report_body(int fatal, int leaks)
 		if (!errors && !listed_blocks && _mp_opt.verbosity <= 1) {
 			/* a clean process says so in one line (none at 0) */
 			if (_mp_opt.verbosity == 1 && !unchecked)
-				_mp_report_clean(&ls);
+				_mp_report_clean(&ls, scan || !leaks ? NULL
+					: !_mp_opt.detect_leaks ? "detect_leaks=0"
+					: "leak_check_at_exit=0");
 		} else {
 			if (have_leaks)
 				_mp_report_leaks(&ls, NULL);
@@ -274,6 +285,12 @@ __attribute__((constructor)) static void register_abort_hook(void)
 
 void _mp_exit_report(void)
 {
+	report(0, 1);
+}
+
+void _mp_exit_report_lsan(void)
+{
+	atomic_store(&explicit_pid, (int)getpid());
 	report(0, 1);
 }
 

@@ -6,6 +6,9 @@
  * when exitcode is set and something was found, _exit with it.  Runs once
  * per process (a forked child runs its own). */
 void _mp_exit_report(void);
+/* The same, run by __lsan_do_leak_check: it scans for leaks even with
+ * leak_check_at_exit=0, as LSan's explicit check does. */
+void _mp_exit_report_lsan(void);
 
 /* The same from a fatal-signal handler: no exit-status override, and no
  * leak scan when `leaks` is 0 (the crash may hold pool locks). */

@@ -190,7 +190,10 @@ static int check_body(const char *trigger, int checker,
 	if (out)
 		*out = c;
 	if (_mp_scan_gate_inside() || _mp_busy() || _mp_ensure_init() != 0 ||
-	    !_mp_opt.detect_leaks || !_mp_loader_ok() || _mp_lsan_turned_off())
+	    !_mp_loader_ok())
+		return -1;
+	_mp_lsan_options_load(); /* LSAN_OPTIONS may say detect_leaks=0 */
+	if (!_mp_opt.detect_leaks || _mp_lsan_turned_off())
 		return -1;
 	int rc = -1;
 	if (_mp_scan_gate_enter() == 0) {

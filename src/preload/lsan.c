@@ -109,9 +109,12 @@ API void __lsan_enable(void)
  * report itself (errors, leaks, JSON), which runs once per process. */
 API void __lsan_do_leak_check(void)
 {
-	if (_mp_lsan_turned_off())
+	/* as LSan: nothing at all with detect_leaks=0 (no report claiming
+	 * "no leaks" without a scan); leak_check_at_exit=0 does not stop it */
+	if (_mp_ensure_init() != 0 || _mp_lsan_turned_off() ||
+	    !_mp_opt.detect_leaks)
 		return;
-	_mp_exit_report();
+	_mp_exit_report_lsan();
 }
 
 /* A check now (the report says which); nonzero when lost blocks of the

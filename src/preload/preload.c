@@ -121,6 +121,8 @@ SHIM void *calloc(size_t nmemb, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (n == 0 && (ptrdiff_t)(nmemb | size) < 0) /* calloc(0, -1) */
+		call_error(MP_E_FISHY_VALUE, "calloc", nmemb, size, CALLER);
 	if (!SECURE()) { /* zeroed by the pool (see MP_ALLOC_ZERO) */
 		if (too_big(n, "calloc", CALLER)) {
 			errno = ENOMEM;
@@ -201,6 +203,8 @@ SHIM void *memalign(size_t align, size_t n)
 			a <<= 1;
 		align = a;
 	}
+	if (n == 0)
+		call_error(MP_E_ALLOC_SIZE_ZERO, "memalign", align, 0, CALLER);
 	return alloc_keep_errno(n, align, CALLER, "memalign");
 }
 
@@ -211,6 +215,8 @@ SHIM int posix_memalign(void **out, size_t align, size_t n)
 			   CALLER);
 		return EINVAL;
 	}
+	if (n == 0)
+		call_error(MP_E_ALLOC_SIZE_ZERO, "posix_memalign", align, 0, CALLER);
 	if (too_big(n, "posix_memalign", CALLER))
 		return ENOMEM;
 	int saved = errno;
@@ -263,6 +269,12 @@ SHIM void *aligned_alloc(size_t align, size_t n)
 			a <<= 1;
 		align = a;
 	}
+	/* memcheck 3.22's checks; glibc allocates all the same */
+	if (n % align)
+		call_error(MP_E_INVALID_ALIGNMENT, "aligned_alloc", align, n,
+			   CALLER);
+	else if (n == 0)
+		call_error(MP_E_ALLOC_SIZE_ZERO, "aligned_alloc", align, 0, CALLER);
 	return alloc_keep_errno(n, align, CALLER, "aligned_alloc");
 }
 

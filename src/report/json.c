@@ -196,8 +196,13 @@ static void json_error_facts(struct mp_out *o, const struct mp_verdict *v)
 			       v->arg, v->arg2);
 		break;
 	case MP_E_CALLOC_OVERFLOW:
+	case MP_E_FISHY_VALUE:
 		_mp_out_printf(o, "\"arguments\":{\"nmemb\":%zu,\"size\":%zu},",
 			       v->arg, v->arg2);
+		break;
+	case MP_E_ALLOC_SIZE_ZERO:
+		_mp_out_printf(o, "\"arguments\":{\"alignment\":%zu,\"size\":0},",
+			       v->arg);
 		break;
 	default:
 		break;

@@ -147,12 +147,18 @@ void _mp_report_leaks(const struct mp_leak_set *ls,
 	_mp_report_end(&o);
 }
 
-void _mp_report_clean(const struct mp_leak_set *ls)
+void _mp_report_clean(const struct mp_leak_set *ls, const char *unscanned)
 {
 	struct mp_out o;
 	size_t nb = ls->blocks[MP_K_REACHABLE];
 	_mp_report_begin(&o);
 	_mp_report_prefix(&o);
+	if (unscanned) { /* no leak check ran: claim nothing about leaks */
+		_mp_out_printf(&o, "mpwrap: no errors (no leak check: %s)\n",
+			       unscanned);
+		_mp_report_end(&o);
+		return;
+	}
 	_mp_out_printf(&o, "mpwrap: no leaks, no errors "
 		       "(%zu bytes in %zu block%s still reachable)\n",
 		       ls->bytes[MP_K_REACHABLE], nb, nb == 1 ? "" : "s");

@@ -47,6 +47,8 @@ static const char *const names[MP_E_KINDS] = {
 	[MP_E_SIZE_TOO_BIG] = "allocation-size-too-big",
 	[MP_E_CALLOC_OVERFLOW] = "calloc-overflow",
 	[MP_E_REALLOC_SIZE_ZERO] = "realloc-size-zero",
+	[MP_E_ALLOC_SIZE_ZERO] = "alloc-size-zero",
+	[MP_E_FISHY_VALUE] = "fishy-value",
 };
 
 const char *_mp_err_name(enum mp_err k)
@@ -546,12 +548,31 @@ static void locate_text(struct mp_out *o, const struct mp_verdict *v)
 	case MP_E_NEW_DELETE_TYPE_MISMATCH:
 		mismatch_line(o, v);
 		break;
-	case MP_E_INVALID_ALIGNMENT:
-		_mp_out_printf(o, "%s(alignment %zu, size %zu): alignment is %s\n",
-			       v->where, v->arg, v->arg2,
-			       v->arg && !(v->arg & (v->arg - 1))
+	case MP_E_INVALID_ALIGNMENT: {
+		int pow2 = v->arg && !(v->arg & (v->arg - 1));
+		if (strstr(v->where, "delete") && !v->arg2) /* an unsized delete */
+			_mp_out_printf(o, "%s(alignment %zu): ", v->where, v->arg);
+		else
+			_mp_out_printf(o, "%s(alignment %zu, size %zu): ", v->where,
+				       v->arg, v->arg2);
+		if (pow2 && !strcmp(v->where, "aligned_alloc")) /* memcheck 3.22 */
+			_mp_out_str(o, "size is not a multiple of the alignment\n");
+		else
+			_mp_out_printf(o, "alignment is %s\n", pow2
 				       ? "not a multiple of sizeof(void *) (8)"
 				       : "not a power of two");
+		break;
+	}
+	case MP_E_ALLOC_SIZE_ZERO:
+		_mp_out_printf(o, "%s(alignment %zu, size 0): unsafe allocation "
+			       "with size of zero (its result is "
+			       "implementation-defined)\n", v->where, v->arg);
+		break;
+	case MP_E_FISHY_VALUE:
+		_mp_out_printf(o, "%s(nmemb %zu, size %zu): argument '%s' has a "
+			       "fishy (possibly negative) value: %ld\n", v->where,
+			       v->arg, v->arg2, (long)v->arg < 0 ? "nmemb" : "size",
+			       (long)v->arg < 0 ? (long)v->arg : (long)v->arg2);
 		break;
 	case MP_E_SIZE_TOO_BIG:
 		_mp_out_printf(o, "%s(size %zu): requested size 0x%zx exceeds the "

@@ -129,7 +129,8 @@ void _mp_report_depot_full(void);
 struct mp_leak_set;
 struct mp_check_info;
 void _mp_report_leaks(const struct mp_leak_set *ls, const struct mp_check_info *ci);
-void _mp_report_clean(const struct mp_leak_set *ls);
+/* unscanned: why no leak check ran ("detect_leaks=0"), NULL when one did */
+void _mp_report_clean(const struct mp_leak_set *ls, const char *unscanned);
 void _mp_report_error_summary(size_t errors);
 
 /* mp_dump_leaks: every live block of ls (grouped by allocation stack,

@@ -677,7 +677,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!e->size)
 				break;
 			size_t o = off % e->size;
-			e->p[o] = (unsigned char)(v == 0xFD ? 0 : v);
+			e->p[o] = (unsigned char)(v == 0xA0 ? 0 : v); /* 0xA0: the poison */
 			if (o < POISON_MAX) /* only the first 256 bytes are poisoned */
 				e->uaf = 1;
 			break;

@@ -6,7 +6,8 @@
  *   toobig      malloc, calloc, realloc, posix_memalign of "negative" sizes
  *   limit       malloc(2000000) under max_allocation_size=1000000
  *   overflow    calloc and reallocarray whose nmemb * size overflows
- *   realloc0    realloc(p, 0) of a 40-byte block (realloc_size_zero=1)
+ *   realloc0    realloc(p, 0) of a 40-byte block (reported unless
+ *               realloc_size_zero=0)
  */
 #define _GNU_SOURCE
 #include <errno.h>
