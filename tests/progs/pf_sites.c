@@ -7,11 +7,15 @@
  *   small_temps: 1,000 x 64 bytes, each freed right away (temporaries);
  *   peak_site:   16 x 1 MiB live together (the process's peak: 16 MiB +
  *                1000 bytes), freed oldest first (none is a temporary).
- * With argument "check", mp_leak_check() runs at the end, before exit. */
+ * Argument "check": mp_leak_check() runs at the end, before exit; "term":
+ * the process ends by SIGTERM instead; "many": 100,000 more allocations
+ * (16 bytes, freed at once) for the heap-size series to fold. */
 #include "tprog.h"
 #include "mempool.h"
 
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 /* libmpwrap.so defines it; the program runs without it too */
 extern long mp_leak_check(struct mp_leak_counts *out) __attribute__((weak));
@@ -64,16 +68,27 @@ TP_NOINLINE static void peak_site(void)
 		free(tp_launder(b[i]));
 }
 
+TP_NOINLINE static void many(void)
+{
+	for (int i = 0; i < 100000; i++)
+		free(tp_launder(malloc(tp_size(16))));
+}
+
 int main(int argc, char **argv)
 {
-	leak_one();
-	hold_early();
-	big_temp();
+	const char *how = argc > 1 ? argv[1] : "";
+	leak_one(); /* CALL_LEAK */
+	hold_early(); /* CALL_EARLY */
+	big_temp(); /* CALL_BIG */
 	free(tp_launder(kept));
 	kept = NULL;
-	small_temps();
-	peak_site();
-	if (argc > 1 && strcmp(argv[1], "check") == 0 && mp_leak_check)
+	small_temps(); /* CALL_SMALL */
+	peak_site(); /* CALL_PEAK */
+	if (strcmp(how, "many") == 0)
+		many();
+	if (strcmp(how, "check") == 0 && mp_leak_check)
 		mp_leak_check(NULL);
+	if (strcmp(how, "term") == 0)
+		kill(getpid(), SIGTERM);
 	return 0;
 }
