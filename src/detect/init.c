@@ -8,7 +8,6 @@
 #include "large.h"
 #include "options.h"
 #include "procgate.h"
-#include "profile.h"
 #include "quarantine.h"
 #include "real.h"
 #include "reent.h"
@@ -71,8 +70,6 @@ int _mp_init(void)
 			_mp_stack_on_mismatch(_mp_report_unwind_mismatch);
 			_mp_depot_on_full(_mp_report_depot_full);
 			_mp_report_init();
-			if (_mp_opt.profile)
-				_mp_profile_start(_mp_live_bytes);
 			register_fork_handlers();
 			_mp_procgate_init();
 			atomic_store_explicit(&initialized, 1, memory_order_release);

@@ -101,18 +101,22 @@ static void count_free(size_t n)
 				  memory_order_relaxed);
 }
 
-size_t _mp_live_bytes(void)
+static size_t live_bytes(void)
 {
 	long t = bytes_total();
 	return t > 0 ? (size_t)t : 0;
 }
 
 /* A block counted in (n bytes made at `stack`): the profile first, so that
- * a new peak's snapshot includes it. */
+ * a new peak's snapshot includes it.  The profile starts at the first
+ * allocation it sees (its series reads the live bytes from here). */
 static inline void counted_alloc(size_t n, uint32_t stack, void *p)
 {
-	if (_mp_opt.profile)
+	if (_mp_opt.profile) {
+		if (__builtin_expect(!_mp_profile_on(), 0))
+			_mp_profile_start(live_bytes);
 		_mp_profile_alloc(stack, n, (uintptr_t)p);
+	}
 	if (count_alloc(n) && _mp_opt.profile)
 		_mp_profile_peak();
 }

@@ -84,8 +84,6 @@ struct mp_counters {
 };
 void _mp_counters_get(struct mp_counters *c);
 void _mp_counters_reset(void);
-/* Bytes the program holds now (the sum of the arenas' counters). */
-size_t _mp_live_bytes(void);
 
 /* mp_get_stats (stats.c); lock = 0 reads without the class locks (a
  * dying process, whose crashed thread may hold one). */

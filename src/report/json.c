@@ -150,7 +150,7 @@ static void json_process(struct mp_out *o)
 	_mp_out_str(o, ",\n");
 }
 
-void _mp_json_stack(struct mp_out *o, uint32_t id)
+static void json_stack(struct mp_out *o, uint32_t id)
 {
 	_mp_out_str(o, "[");
 	_mp_report_frames(id, json_frame, o);
@@ -245,13 +245,13 @@ static void json_errors(struct mp_out *o)
 				       "\"offset\":null,");
 		_mp_out_printf(o, "\"count\":%zu,\"function\":\"%s\",\"stack\":",
 			       v->count, v->where);
-		_mp_json_stack(o, v->access_stack);
+		json_stack(o, v->access_stack);
 		_mp_out_str(o, ",\"alloc_stack\":");
-		_mp_json_stack(o, v->has_block ? v->blk.alloc_stack : 0);
+		json_stack(o, v->has_block ? v->blk.alloc_stack : 0);
 		_mp_out_str(o, ",\"free_stack\":");
 		int freed = v->has_block && (v->blk.state == MP_ST_QUAR ||
 					     v->blk.state == MP_ST_FREED);
-		_mp_json_stack(o, freed ? v->blk.free_stack : 0);
+		json_stack(o, freed ? v->blk.free_stack : 0);
 		_mp_out_str(o, "}");
 	}
 	_mp_out_str(o, "]");
@@ -309,7 +309,7 @@ static void json_leaks(struct mp_out *o, const struct mp_leak_set *ls)
 		_mp_out_printf(o, "%s\n{\"kind\":\"%s\",\"bytes\":%zu,\"blocks\":%zu,"
 			       "\"stack\":", shown++ ? "," : "",
 			       _mp_leak_kind_name(g->kind), g->bytes, g->blocks);
-		_mp_json_stack(o, g->stack);
+		json_stack(o, g->stack);
 		json_keeper(o, &g->keeper);
 		_mp_out_str(o, "}");
 	}
@@ -489,7 +489,7 @@ static void json_check(struct mp_out *o, const struct mp_check_info *ci)
 			       "\"since_check\":%lu,\"checks\":%u,\"stack\":",
 			       i ? "," : "", g->bytes, g->blocks, g->from, g->since,
 			       g->checks);
-		_mp_json_stack(o, g->stack);
+		json_stack(o, g->stack);
 		_mp_out_str(o, "}");
 	}
 	_mp_out_str(o, "],\n");
@@ -571,7 +571,7 @@ static int json_write(const struct mp_leak_set *ls, const struct mp_stats *st,
 	_mp_out_str(&o, ",\n");
 	json_leaks(&o, ls);
 	json_summary_stats(&o, ls, st);
-	_mp_json_profile(&o, ls);
+	_mp_json_profile(&o, ls, json_stack);
 	_mp_out_str(&o, "}\n");
 	_mp_out_flush(&o);
 	if (o.failed) /* EFBIG past `ulimit -f`, ENOSPC: said as such */

@@ -67,7 +67,8 @@ static void json_series(struct mp_out *o)
 	_mp_out_str(o, "]}");
 }
 
-void _mp_json_profile(struct mp_out *o, const struct mp_leak_set *ls)
+void _mp_json_profile(struct mp_out *o, const struct mp_leak_set *ls,
+		      void (*stack)(struct mp_out *o, uint32_t id))
 {
 	if (!_mp_profile_on())
 		return;
@@ -91,7 +92,7 @@ void _mp_json_profile(struct mp_out *o, const struct mp_leak_set *ls)
 			       (unsigned long long)s.temp_bytes);
 		json_left(o, left ? &left[id] : NULL);
 		_mp_out_str(o, ",\"stack\":");
-		_mp_json_stack(o, (uint32_t)id);
+		stack(o, (uint32_t)id);
 		_mp_out_str(o, "}");
 		tot.allocs += s.allocs;
 		tot.bytes += s.bytes;

@@ -25,7 +25,8 @@ struct mp_prof_point {
 #define MP_PROF_POINTS 1000
 
 /* Turn the profile on; live() gives the bytes live now (the pool's
- * counters, for the series).  Before the first allocation is counted. */
+ * counters, for the series).  Before the first allocation is counted
+ * (two threads may both call it: the same values are stored). */
 void _mp_profile_start(size_t (*live)(void));
 int _mp_profile_on(void);
 
