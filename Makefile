@@ -40,7 +40,7 @@ PROGRAM_DEPS := php-cli:/usr/bin/php emacs-nox:/usr/bin/emacs \
 LAYERS      := base heap stack leak report detect api preload
 BASE_SRC    := out options real vm procmaps loaderprobe procgate gpsites deepstack passthru
 HEAP_SRC    := slab guard guardpage large quarantine
-STACK_SRC   := depot stack unwind symindex symbolize
+STACK_SRC   := depot stack unwind symindex symbolize profile
 LEAK_SRC    := leaks
 REPORT_SRC  := locate report notes
 DETECT_SRC  := init pool realloc check stats
@@ -49,7 +49,7 @@ API_SRC     := api
 # report, signals and the shims
 SO_STACK_SRC  := handoff
 SO_LEAK_SRC   := roots threads leakscan inherit scangate lsanhooks
-SO_REPORT_SRC := json leakreport
+SO_REPORT_SRC := json jsonprof leakreport
 PRELOAD_SRC   := exit signals longrun restart lsan preload preload_cxx
 
 CORE_SRC := $(BASE_SRC) $(HEAP_SRC) $(STACK_SRC) $(LEAK_SRC) $(REPORT_SRC) $(DETECT_SRC) $(API_SRC)

@@ -137,6 +137,9 @@ enum {
 	X(json_environ, json_environ, INT, 0, 0, 1, \
 	  "the JSON report lists the process's initial environment (mpcheck " \
 	  "--locate sets it, to rerun the process as it was run)") \
+	X(profile, profile, INT, 0, 0, 1, \
+	  "heap profile by allocation site (allocations, bytes, peak, " \
+	  "temporaries, heap size over time) in the JSON report's \"profile\"") \
 	X(start_path, start_path, PATH, 0, 0, 0, \
 	  "marker file made when a process starts (%p = pid) and removed once its " \
 	  "JSON report is in place: what remains names processes that died " \

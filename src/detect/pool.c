@@ -14,6 +14,7 @@
 #include "guardpage.h"
 #include "large.h"
 #include "options.h"
+#include "profile.h"
 #include "quarantine.h"
 #include "real.h"
 #include "reent.h"
@@ -74,7 +75,8 @@ static long bytes_total(void)
 	return t;
 }
 
-static void count_alloc(size_t n)
+/* 1 when this allocation raised the peak (the profile's snapshot) */
+static int count_alloc(size_t n)
 {
 	int a = _mp_arena();
 	long mine = atomic_fetch_add_explicit(&arena_bytes[a].bytes, (long)n,
@@ -82,20 +84,48 @@ static void count_alloc(size_t n)
 	size_t peak = atomic_load_explicit(&peak_bytes, memory_order_relaxed);
 	if (mine + peak_view.others <= (long)peak &&
 	    ++peak_view.tick % PEAK_REREAD != 0)
-		return;
+		return 0;
 	long t = bytes_total();
 	peak_view.others = t - atomic_load_explicit(&arena_bytes[a].bytes,
 						    memory_order_relaxed);
 	size_t now = t > 0 ? (size_t)t : 0;
-	while (now > peak &&
-	       !atomic_compare_exchange_weak(&peak_bytes, &peak, now))
-		;
+	while (now > peak)
+		if (atomic_compare_exchange_weak(&peak_bytes, &peak, now))
+			return 1;
+	return 0;
 }
 
 static void count_free(size_t n)
 {
 	atomic_fetch_sub_explicit(&arena_bytes[_mp_arena()].bytes, (long)n,
 				  memory_order_relaxed);
+}
+
+static size_t live_bytes(void)
+{
+	long t = bytes_total();
+	return t > 0 ? (size_t)t : 0;
+}
+
+/* A block counted in (n bytes made at `stack`): the profile first, so that
+ * a new peak's snapshot includes it.  The profile starts at the first
+ * allocation it sees (its series reads the live bytes from here). */
+static inline void counted_alloc(size_t n, uint32_t stack, void *p)
+{
+	if (_mp_opt.profile) {
+		if (__builtin_expect(!_mp_profile_on(), 0))
+			_mp_profile_start(live_bytes);
+		_mp_profile_alloc(stack, n, (uintptr_t)p);
+	}
+	if (count_alloc(n) && _mp_opt.profile)
+		_mp_profile_peak();
+}
+
+static inline void counted_free(size_t n, uint32_t stack, uintptr_t p)
+{
+	count_free(n);
+	if (_mp_opt.profile)
+		_mp_profile_free(stack, n, p);
 }
 
 void _mp_counters_get(struct mp_counters *c, int lock)
@@ -259,7 +289,7 @@ static void *alloc_impl(size_t n, size_t align, unsigned family,
 		p = c >= 0 ? _mp_slab_alloc(c, n, stack, 0, (uint8_t)family)
 			   : large_alloc(n, align, family, stack);
 	if (p)
-		count_alloc(n);
+		counted_alloc(n, stack, p);
 	return p && zero ? memset(p, 0, n) : p;
 }
 
@@ -300,10 +330,12 @@ void *_mp_resize_in_place(void *ptr, size_t n, uintptr_t caller, int *regrown)
 	_mp_tls.in_pool++;
 	uint32_t stack = _mp_stack_here(caller); /* no lock held */
 	size_t old = 0;
+	uint32_t old_stack = 0;
 	_mp_large_lock();
 	struct mp_large *e = resizable_locked(p, n, regrown); /* still? */
 	if (e) {
 		old = e->size;
+		old_stack = e->alloc_stack;
 		e->size = n;
 		e->alloc_stack = stack;
 		e->gen = _mp_heap_gen; /* the move's new block: this process's */
@@ -316,8 +348,8 @@ void *_mp_resize_in_place(void *ptr, size_t n, uintptr_t caller, int *regrown)
 	}
 	_mp_large_unlock();
 	if (e) {
-		count_free(old);
-		count_alloc(n);
+		counted_free(old, old_stack, p);
+		counted_alloc(n, stack, ptr);
 		_mp_large_note_realloc(0, 1);
 	}
 	_mp_tls.in_pool--;
@@ -445,6 +477,7 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 	struct mp_verdict v[3];
 	int nv = 0, freed = 0, damaged = 0;
 	size_t size = 0;
+	uint32_t made_at = 0;
 	pthread_mutex_lock(&c->lock);
 	struct mp_meta *m = i < s->nslots ? &s->meta[i] : NULL;
 	struct mp_block b;
@@ -481,6 +514,7 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 		c->live--;
 		c->frees++;
 		size = m->size;
+		made_at = m->alloc_stack;
 		freed = 1;
 		if (_mp_opt.quarantine_mb == 0) {
 			/* No quarantine: the block would be pushed and evicted
@@ -502,7 +536,7 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 	for (int k = 0; k < nv; k++)
 		_mp_report_error(&v[k]);
 	if (freed)
-		count_free(size);
+		counted_free(size, made_at, p);
 	if (freed == 1)
 		retire(p, size, 0, damaged);
 }
@@ -574,7 +608,7 @@ static void large_free(uintptr_t p, uint32_t stack, const struct mp_dealloc *d)
 	for (int k = 0; k < nv; k++)
 		_mp_report_error(&v[k]);
 	if (freed) {
-		count_free(size);
+		counted_free(size, gone.alloc_stack, p);
 		if ((gone.flags & MP_F_GUARDPAGE) && gone.state == MP_ST_FREED) {
 			_mp_gp_release(gone.real, gone.map_pages);
 			return;

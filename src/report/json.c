@@ -590,6 +590,7 @@ static int json_write(const struct mp_leak_set *ls, const struct mp_stats *st,
 	_mp_out_str(&o, ",\n");
 	json_leaks(&o, ls);
 	json_summary_stats(&o, ls, st);
+	_mp_json_profile(&o, ls, json_stack);
 	_mp_out_str(&o, "}\n");
 	_mp_out_flush(&o);
 	if (o.failed) /* EFBIG past `ulimit -f`, ENOSPC: said as such */

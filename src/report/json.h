@@ -22,4 +22,11 @@ const char *_mp_command_line(void);
  * directory the process starts in (the report's "cwd"). */
 void _mp_json_start_marker(int make);
 
+/* The "profile" member (jsonprof.c; nothing unless profile=1), written
+ * after "stats"; stack(o, id) writes a stack as json.c does (passed in:
+ * json.c calls jsonprof.c, never the other way). */
+struct mp_out;
+void _mp_json_profile(struct mp_out *o, const struct mp_leak_set *ls,
+		      void (*stack)(struct mp_out *o, uint32_t id));
+
 #endif
