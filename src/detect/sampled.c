@@ -18,7 +18,21 @@
 #include "report.h"
 #include "stack.h"
 
+#include <stdatomic.h>
 #include <string.h>
+
+/* Stacks taken (allocations and frees of sampled blocks): verbosity=2
+ * says how many, so a test can count that no unsampled call took one. */
+static atomic_ulong stacks_taken;
+
+static uint32_t stack_here(uintptr_t caller)
+{
+	atomic_fetch_add_explicit(&stacks_taken, 1, memory_order_relaxed);
+	_mp_tls.in_pool++;
+	uint32_t id = _mp_stack_here(caller);
+	_mp_tls.in_pool--;
+	return id;
+}
 
 int _mp_sampled_start(void)
 {
@@ -37,11 +51,7 @@ void *_mp_sampled_alloc(size_t n, size_t align, unsigned family,
 	 * the C library's */
 	if (_mp_busy() || !_mp_slots_lo)
 		return NULL;
-	_mp_tls.in_pool++;
-	uint32_t stack = _mp_stack_here(caller);
-	void *p = _mp_slots_take(n, align, stack, family);
-	_mp_tls.in_pool--;
-	return p;
+	return _mp_slots_take(n, align, stack_here(caller), family);
 }
 
 static void report_all(const struct mp_verdict *v, int nv)
@@ -54,9 +64,7 @@ static void report_all(const struct mp_verdict *v, int nv)
 static int release(void *p, unsigned family, uintptr_t caller,
 		   const char *where)
 {
-	_mp_tls.in_pool++;
-	uint32_t stack = _mp_stack_here(caller);
-	_mp_tls.in_pool--;
+	uint32_t stack = stack_here(caller);
 	struct mp_block b;
 	struct mp_verdict v[3];
 	int nv = 0, freed = 0;
@@ -164,6 +172,17 @@ size_t _mp_sampled_report(int fatal)
 			       "errors in %lu sampled allocation%s\n",
 			       _mp_slots_rate(), _mp_slots_sampled(),
 			       _mp_slots_sampled() == 1 ? "" : "s");
+		_mp_report_end(&o);
+	}
+	if (_mp_opt.verbosity >= 2) {
+		struct mp_out o;
+		_mp_report_begin(&o);
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "mpwrap: sampled mode statistics: %lu sampled "
+			       "allocations, %lu stacks taken, %zu sampled "
+			       "blocks (%zu bytes) live at exit\n",
+			       _mp_slots_sampled(),
+			       atomic_load(&stacks_taken), s.live, s.live_bytes);
 		_mp_report_end(&o);
 	}
 	return errors;
