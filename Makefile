@@ -39,11 +39,11 @@ PROGRAM_DEPS := php-cli:/usr/bin/php emacs-nox:/usr/bin/emacs \
 # adds the leak scan, the exit report and the shims.
 LAYERS      := base heap stack leak report detect api preload
 BASE_SRC    := out options real vm procmaps loaderprobe procgate gpsites deepstack passthru
-HEAP_SRC    := slab guard guardpage large quarantine
+HEAP_SRC    := slab guard guardpage large quarantine sampleslots
 STACK_SRC   := depot stack unwind symindex symbolize profile
 LEAK_SRC    := leaks
 REPORT_SRC  := locate report notes
-DETECT_SRC  := init pool realloc check stats
+DETECT_SRC  := init pool realloc check stats sampled
 API_SRC     := api
 # the preload build only: reachability scan, thread registry, JSON, exit
 # report, signals and the shims

@@ -125,6 +125,10 @@ class Config:
             env["LD_PRELOAD"] = LIB
             env["MPWRAP_OPTIONS"] = ("guard_page_rate=100:log_path=%s/mpwrap.%%p"
                                      % logdir)
+        elif n == "mpwrap-sample":
+            env["LD_PRELOAD"] = LIB
+            env["MPWRAP_OPTIONS"] = ("sample_rate=1000:log_path=%s/mpwrap.%%p"
+                                     % logdir)
         elif n == "mpwrap-noreport":
             env["LD_PRELOAD"] = LIB
             env["MPWRAP_OPTIONS"] = "report_at_exit=0:log_path=%s/mpwrap.%%p" % logdir
@@ -172,6 +176,11 @@ CONFIGS = [
            avail=lambda: LIB is not None and os.path.exists(LIB),
            note="MPWRAP_OPTIONS=guard_page_rate=100:log_path=FILE (one "
                 "allocation in 100 against an inaccessible page)"),
+    Config("mpwrap-sample", "mpwrap sample_rate=1000", quick=True,
+           avail=lambda: LIB is not None and os.path.exists(LIB),
+           note="MPWRAP_OPTIONS=sample_rate=1000:log_path=FILE (sampled mode: "
+                "glibc serves all but one allocation in 1000, which gets a "
+                "guarded slot)"),
     Config("lsan", "LSan", quick=True, avail=lambda: os.path.exists(LSAN),
            pkgs=("liblsan0",),
            note="LD_PRELOAD=liblsan.so.0, LSAN_OPTIONS=detect_leaks=1:exitcode=0:log_path=FILE"),

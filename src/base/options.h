@@ -84,6 +84,13 @@ enum {
 	  "every block allocated at these sites gets a guard page: " \
 	  "[under@]MODULE+0xOFFSET[/MODULE+0xOFFSET...], comma-separated, as " \
 	  "reports of late damage and mpcheck --locate name them") \
+	X(sample_rate, sample_rate, INT, 0, 0, 1000000000, \
+	  "sampled mode for production: the C library serves every allocation " \
+	  "but one in N on average, which gets a guarded slot and its stack " \
+	  "(0: off, the full checker)") \
+	X(sample_slots, sample_slots, INT, 128, 1, 4096, \
+	  "sampled mode: guarded slots (blocks of at most a page live at once; " \
+	  "when all are in use, allocations go unsampled)") \
 	X(unwinder, unwinder, INT, 1, 0, 2, \
 	  "1: fast walker with cached CFI rules (libunwind for what it declines); " \
 	  "0: libunwind only; 2: both, mismatches reported") \

@@ -58,7 +58,8 @@ int _mp_passthrough_is_system(const char *exe)
 }
 
 static char exe_path[4096];
-/* -1: not decided yet; 0: checked; 1: AT_SECURE; 2: system program */
+/* -1: not decided yet; 0: checked; 1: AT_SECURE; 2: system program;
+ * 3: sampled (sample_rate=N: passed through, but for the sampled blocks) */
 static atomic_int mode = -1;
 
 static int decide(void)
@@ -68,17 +69,22 @@ static int decide(void)
 	/* environ is set before any code of the program's runs; if it is
 	 * not yet (a call from the loader), the image stays checked */
 	size_t len = 0;
-	const char *v = _mp_options_peek(getenv("MPWRAP_OPTIONS"),
-					 "system_passthrough", &len);
+	const char *opts = getenv("MPWRAP_OPTIONS");
+	const char *v = _mp_options_peek(opts, "system_passthrough", &len);
+	/* sample_rate=N, N not 0: sampled mode, unless a system program
+	 * passes through wholly (below) */
+	size_t slen = 0;
+	const char *sr = _mp_options_peek(opts, "sample_rate", &slen);
+	int sampled = sr && slen && strspn(sr, "0") < slen;
 	if (!v || len != 1 || v[0] != '1')
-		return 0;
+		return sampled ? 3 : 0;
 	/* the kernel's own path of the image: links resolved, no malloc */
 	long n = syscall(SYS_readlink, "/proc/self/exe", exe_path,
 			 sizeof exe_path - 1);
 	if (n <= 0)
-		return 0;
+		return sampled ? 3 : 0;
 	exe_path[n] = '\0';
-	return _mp_passthrough_is_system(exe_path) ? 2 : 0;
+	return _mp_passthrough_is_system(exe_path) ? 2 : sampled ? 3 : 0;
 }
 
 static int get_mode(void)
@@ -101,6 +107,11 @@ int _mp_passthrough(void)
 int _mp_passthrough_system(void)
 {
 	return get_mode() == 2;
+}
+
+int _mp_passthrough_sampled(void)
+{
+	return get_mode() == 3;
 }
 
 const char *_mp_passthrough_exe(void)

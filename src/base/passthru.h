@@ -17,6 +17,11 @@ int _mp_passthrough(void);
 /* Nonzero when the pass-through is system_passthrough's (not AT_SECURE's). */
 int _mp_passthrough_system(void);
 
+/* Nonzero in sampled mode (sample_rate=N, N > 0): the shims forward as
+ * in pass-through, but one allocation in N goes to a guarded slot
+ * (detect/sampled.c).  _mp_passthrough() is nonzero then too. */
+int _mp_passthrough_sampled(void);
+
 /* The executable's path (from /proc/self/exe) read by the decision, "" if
  * unknown or AT_SECURE. */
 const char *_mp_passthrough_exe(void);

@@ -23,6 +23,7 @@
  *   MP_FORK_UNWIND     the fast walker's rule table (unwind.c)
  *   MP_FORK_QUARANTINE the quarantine shards
  *   MP_FORK_DEPOT      the stack depot's writer lock
+ *   MP_FORK_SAMPLE     sampled mode's slot list (sampleslots.c)
  *   MP_FORK_CLASSES    every (arena, class) lock, arena by arena
  *   MP_FORK_LARGE      the large-block table
  *   MP_FORK_VM         the anonymous-mapping registry
@@ -41,6 +42,7 @@ enum mp_fork_rank {
 	MP_FORK_UNWIND,
 	MP_FORK_QUARANTINE,
 	MP_FORK_DEPOT,
+	MP_FORK_SAMPLE,
 	MP_FORK_CLASSES,
 	MP_FORK_LARGE,
 	MP_FORK_VM,

@@ -17,6 +17,7 @@
 #include "passthru.h"
 #include "pool.h"
 #include "reent.h"
+#include "sampled.h"
 #include "report.h"
 #include "stack.h"
 
@@ -110,6 +111,22 @@ __attribute__((noreturn)) static void abort_now(void)
 /* Pid of a process whose exit report is __lsan_do_leak_check's */
 static atomic_int explicit_pid;
 
+/* Sampled mode: no pool, no JSON; the slots' findings, the summary and
+ * the exit status. */
+static void sampled_body(int fatal)
+{
+	size_t errors = _mp_sampled_report(fatal);
+	if (!fatal && atomic_load(&abort_pid) == (int)getpid())
+		abort_now();
+	if (!fatal && _mp_opt.exitcode && errors) {
+		_mp_enter();
+		fflush(NULL);
+		_mp_leave();
+		for (;;)
+			syscall(SYS_exit_group, (int)_mp_opt.exitcode);
+	}
+}
+
 static void report_body(int fatal, int leaks)
 {
 	static atomic_int done_pid;
@@ -120,6 +137,10 @@ static void report_body(int fatal, int leaks)
 	 * below needs the loader, whose locks that thread took with it */
 	if (!_mp_loader_ok()) {
 		_mp_report_loader_stuck();
+		return;
+	}
+	if (_mp_passthrough_sampled()) {
+		sampled_body(fatal);
 		return;
 	}
 	_mp_report_unwinder_note(); /* unwinder=2 counts, verbosity=2 statistics */
@@ -231,7 +252,8 @@ static int raise_nofile(struct rlimit *saved)
 
 static void report(int fatal, int leaks)
 {
-	if (_mp_passthrough()) /* nothing of this image's is ours to report */
+	/* nothing of this image's is ours to report (but sampled blocks) */
+	if (_mp_passthrough() && !_mp_passthrough_sampled())
 		return;
 	int me = (int)getpid();
 	struct rlimit nofile;

@@ -19,6 +19,7 @@
 #include "procgate.h"
 #include "real.h"
 #include "reent.h"
+#include "sampled.h"
 #include "report.h"
 #include "symbolize.h"
 #include "signals.h"
@@ -54,9 +55,20 @@ static size_t page_size(void)
  * system_passthrough=1, every call goes straight to the real allocator:
  * no options are parsed, nothing is tracked or reported (passthru.c). */
 #define SECURE() __builtin_expect(_mp_passthrough(), 0)
+/* Sampled mode (sample_rate=N) is the pass-through plus its slots: the
+ * shims forward as above, but one allocation in N (a thread-local
+ * countdown) goes to a guarded slot, and a free, realloc or size query
+ * of a pointer in the slots region (one range check) comes back to it. */
+#define SAMPLED() __builtin_expect(_mp_passthrough_sampled(), 0)
 
-static void *secure_alloc(size_t n, size_t align)
+static inline __attribute__((always_inline)) void *
+secure_alloc(size_t n, size_t align, uintptr_t caller)
 {
+	if (_mp_slots_tick()) {
+		void *p = _mp_sampled_alloc(n, align, MP_FAM_MALLOC, caller);
+		if (p)
+			return p;
+	}
 	_mp_real_resolve();
 	return align > 16 ? _mp_real_memalign(align, n) : _mp_real_malloc(n);
 }
@@ -90,7 +102,8 @@ static void *alloc_keep_errno(size_t n, size_t align, uintptr_t caller,
 		return NULL;
 	}
 	int saved = errno;
-	void *p = SECURE() ? secure_alloc(n, align) : _mp_alloc(n, align, caller);
+	void *p = SECURE() ? secure_alloc(n, align, caller)
+			   : _mp_alloc(n, align, caller);
 	if (p)
 		errno = saved;
 	else
@@ -106,10 +119,14 @@ SHIM void *malloc(size_t n)
 SHIM void free(void *p)
 {
 	int saved = errno;
-	if (SECURE())
-		_mp_real_free(p);
-	else
+	if (SECURE()) {
+		if (__builtin_expect(_mp_slots_owns(p), 0))
+			_mp_sampled_free(p, MP_FAM_MALLOC, CALLER, "free");
+		else
+			_mp_real_free(p);
+	} else {
 		_mp_free(p, CALLER, "free");
+	}
 	errno = saved;
 }
 
@@ -139,8 +156,10 @@ SHIM void *calloc(size_t nmemb, size_t size)
 	return p;
 }
 
-static void *secure_realloc(void *p, size_t n)
+static void *secure_realloc(void *p, size_t n, uintptr_t caller)
 {
+	if (__builtin_expect(_mp_slots_owns(p), 0))
+		return _mp_sampled_realloc(p, n, caller);
 	_mp_real_resolve();
 	if (!p || !_mp_boot_owns(p))
 		return _mp_real_realloc(p, n);
@@ -161,7 +180,8 @@ realloc_as(void *p, size_t n, const char *where, uintptr_t caller)
 		return NULL;
 	}
 	int saved = errno;
-	void *q = SECURE() ? secure_realloc(p, n) : _mp_realloc(p, n, caller);
+	void *q = SECURE() ? secure_realloc(p, n, caller)
+			   : _mp_realloc(p, n, caller);
 	if (q || (p && n == 0))
 		errno = saved;
 	return q;
@@ -220,7 +240,8 @@ SHIM int posix_memalign(void **out, size_t align, size_t n)
 	if (too_big(n, "posix_memalign", CALLER))
 		return ENOMEM;
 	int saved = errno;
-	void *p = SECURE() ? secure_alloc(n, align) : _mp_alloc(n, align, CALLER);
+	void *p = SECURE() ? secure_alloc(n, align, CALLER)
+			   : _mp_alloc(n, align, CALLER);
 	errno = saved;
 	if (!p)
 		return ENOMEM;
@@ -345,7 +366,10 @@ LIBC_ALIAS(__libc_pvalloc, pvalloc);
 /* The requested size: writing up to it never touches a guard. */
 SHIM size_t malloc_usable_size(void *p)
 {
-	return SECURE() ? _mp_real_usable_size(p) : _mp_usable_size(p);
+	if (SECURE())
+		return _mp_slots_owns(p) ? _mp_sampled_usable_size(p)
+					 : _mp_real_usable_size(p);
+	return _mp_usable_size(p);
 }
 
 /* RTLD_DEEPBIND makes a library look symbols up in itself and its own
@@ -405,7 +429,8 @@ SHIM int pthread_create(pthread_t *t, const pthread_attr_t *attr,
 			dlsym(RTLD_NEXT, "pthread_create");
 	if (!real_create)
 		return EAGAIN;
-	void *box = SECURE() ? NULL : _mp_thread_box(fn, arg);
+	/* sampled mode too: a thread's stack bounds for the fast walker */
+	void *box = SECURE() && !SAMPLED() ? NULL : _mp_thread_box(fn, arg);
 	if (!box)
 		return real_create(t, attr, fn, arg);
 	int rc = real_create(t, attr, _mp_thread_start, box);
@@ -428,7 +453,7 @@ static void child_pid(void)
  * exit (errors, leaks, JSON, exitcode), then leave the same way. */
 static __attribute__((noreturn)) void exit_now(int status)
 {
-	if (!SECURE() && getpid() == report_pid)
+	if ((!SECURE() || SAMPLED()) && getpid() == report_pid)
 		_mp_exit_report();
 	for (;;)
 		syscall(SYS_exit_group, status);
@@ -527,8 +552,29 @@ static void *foreign_malloc(Dl_info *mine, Dl_info *theirs)
 	return NULL;
 }
 
+/* Sampled mode's start: the slots, stacks, the fatal-signal report and
+ * the exit report; glibc keeps its arenas (no pool to feed). */
+static void sampled_start(void)
+{
+	report_pid = getpid();
+	if (_mp_sampled_start() != 0)
+		return; /* no slots: a plain pass-through */
+	_mp_enter();
+	_mp_unwind_prepare_thread();
+	_mp_leave();
+	_mp_procgate_on_fork(MP_FORK_PROCESS, NULL, NULL, child_pid);
+	_mp_unwind_no_lazy_bounds();
+	_mp_thread_register_self();
+	_mp_threads_atfork();
+	_mp_signals_install();
+}
+
 __attribute__((constructor)) static void mpwrap_start(void)
 {
+	if (SAMPLED()) {
+		sampled_start();
+		return;
+	}
 	if (SECURE()) {
 		if (_mp_passthrough_system())
 			passthrough_trace();
@@ -580,6 +626,6 @@ __attribute__((constructor)) static void mpwrap_start(void)
  * destructors of every object loaded after us. */
 __attribute__((destructor)) static void mpwrap_exit(void)
 {
-	if (!SECURE())
+	if (!SECURE() || SAMPLED())
 		_mp_exit_report();
 }

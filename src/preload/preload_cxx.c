@@ -11,6 +11,7 @@
 #include "passthru.h"
 #include "real.h"
 #include "report.h"
+#include "sampled.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -107,9 +108,15 @@ static void *cxx_new(size_t n, size_t align, unsigned family, int nothrow,
 		if (too_big) {
 			/* no attempt: such a size can never be had */
 		} else if (secure) {
-			_mp_real_resolve();
-			p = align > MP_ALIGN ? _mp_real_memalign(align, n)
-					     : _mp_real_malloc(n ? n : 1);
+			/* sampled mode: one in sample_rate to a slot */
+			if (_mp_slots_tick())
+				p = _mp_sampled_alloc(n, align ? align : MP_ALIGN,
+						      family, caller);
+			if (!p) {
+				_mp_real_resolve();
+				p = align > MP_ALIGN ? _mp_real_memalign(align, n)
+						     : _mp_real_malloc(n ? n : 1);
+			}
 		} else {
 			p = _mp_alloc_as(n, align, family, caller);
 		}
@@ -155,7 +162,10 @@ static void cxx_delete(void *p, unsigned family, const char *where, int sized,
 		return;
 	}
 	if (_mp_passthrough()) {
-		_mp_real_free(p);
+		if (__builtin_expect(_mp_slots_owns(p), 0))
+			_mp_sampled_free(p, family, caller, where);
+		else
+			_mp_real_free(p);
 	} else {
 		struct mp_dealloc d = { .where = where, .family = family,
 					.sized = sized, .size = size,

@@ -16,6 +16,7 @@
 #include "exit.h"
 #include "deepstack.h"
 #include "guardpage.h"
+#include "sampleslots.h"
 #include "handoff.h"
 #include "options.h"
 #include "reent.h"
@@ -101,7 +102,9 @@ static void fatal_deep(void *a)
 	uint32_t id = n ? _mp_depot_put(fa->pcs, n) : 0;
 	struct mp_verdict v;
 	if (sig == SIGSEGV &&
-	    _mp_gp_fault((uintptr_t)si->si_addr, id, fault_access(fa->uc), &v)) {
+	    (_mp_gp_fault((uintptr_t)si->si_addr, id, fault_access(fa->uc), &v) ||
+	     _mp_slots_fault((uintptr_t)si->si_addr, id, fault_access(fa->uc),
+			     &v))) {
 		/* a guard page caught it: this is the real report */
 		_mp_report_error(&v);
 		n = 0; /* the stack was in it */
