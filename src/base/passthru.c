@@ -33,6 +33,13 @@ static const char *const system_dirs[] = {
 static const char *const interpreters[] = {
 	"python", "perl", "ruby", "php", "lua", "luajit", "tclsh", "wish",
 	"node", "nodejs", "java", "guile", "R", "Rscript", "octave",
+	/* Not interpreters, but programs that drop privileges and exec the
+	 * next image in the same pid (`setpriv --reuid=nobody ./test`): run
+	 * checked, they leave the start marker (made while still privileged)
+	 * that tells mpcheck a checked image began there, so a test that can
+	 * no longer write its report fails the gate ("report not written")
+	 * instead of passing as one more unchecked system process. */
+	"setpriv", "su", "sudo", "runuser", "chroot", "capsh",
 };
 
 static int is_interpreter(const char *exe)

@@ -272,7 +272,8 @@ static int aligned_alloc_strict(void)
 
 SHIM void *aligned_alloc(size_t align, size_t n)
 {
-	if (!pow2(align)) {
+	int bad_align = !pow2(align); /* one error for it, not a second */
+	if (bad_align) {
 		if (align && aligned_alloc_strict()) {
 			call_error(MP_E_INVALID_ALIGNMENT, "aligned_alloc",
 				   align, n, CALLER);
@@ -291,7 +292,9 @@ SHIM void *aligned_alloc(size_t align, size_t n)
 		align = a;
 	}
 	/* memcheck 3.22's checks; glibc allocates all the same */
-	if (n % align)
+	if (bad_align)
+		; /* reported above with the alignment the program gave */
+	else if (n % align)
 		call_error(MP_E_INVALID_ALIGNMENT, "aligned_alloc", align, n,
 			   CALLER);
 	else if (n == 0)
@@ -608,6 +611,19 @@ __attribute__((constructor)) static void mpwrap_start(void)
 	dlerror();
 	dlerror();
 	_mp_leave();
+	if (m) {
+		/* An allocator that only wraps glibc's (libc_malloc_debug.so
+		 * calls __libc_malloc, which is ours too) still hands out our
+		 * blocks: a probe block tells.  One of its own (jemalloc,
+		 * tcmalloc) keeps the probe, 24 bytes of its heap. */
+		_mp_enter();
+		void *probe = ((void *(*)(size_t))m)(24);
+		_mp_leave();
+		if (probe && _mp_usable_size(probe) == 24) {
+			_mp_free(probe, CALLER, "free");
+			m = NULL;
+		}
+	}
 	if (m) {
 		/* the program's malloc calls bind to another allocator (one
 		 * preloaded first, or the program's own): nothing is checked */

@@ -161,7 +161,9 @@ fi
 
 # ---- item 11: another allocator preloaded first ---------------------------
 nfound=0
-for so in libjemalloc.so.2 libtcmalloc_minimal.so.4 libc_malloc_debug.so.0; do
+# (glibc's libc_malloc_debug.so wraps __libc_malloc, which is ours: it is
+# checked through, below)
+for so in libjemalloc.so.2 libtcmalloc_minimal.so.4; do
 	lib=$(ls /usr/lib/*/"$so" /lib/*/"$so" 2>/dev/null | head -1)
 	[ -n "$lib" ] || continue
 	nfound=$((nfound + 1))
@@ -177,9 +179,22 @@ for so in libjemalloc.so.2 libtcmalloc_minimal.so.4 libc_malloc_debug.so.0; do
 		fail "$what" "exit $rc" "log: $(log | head -3)"
 	fi
 	mcheck "mpcheck: $so preloaded first fails the gate (the checker is inactive)" \
-		23 "the checker is inactive: malloc in this process is $lib's" \
+		23 "the checker is inactive (" \
 		env LD_PRELOAD="$lib $MPWRAP_LIB" "$B/rb_sigdeath" ignore
 done
+what="libc_malloc_debug.so preloaded first: it wraps __libc_malloc, ours: checked through it, the leak found"
+lib=$(ls /usr/lib/*/libc_malloc_debug.so.0 2>/dev/null | head -1)
+if [ -n "$lib" ]; then
+	RAWOPTS="json_path=@RD@/r.%p.json:log_path=@RD@/r.%p.log" prun inact_debug \
+		env LD_PRELOAD="$lib $MPWRAP_LIB" "$B/rb_sigdeath" ignore
+	if [ "$rc" = 0 ] && ! log | grep -q inactive &&
+	   log | grep -q "40 bytes in 1 block is definitely lost" &&
+	   log | grep -q "in leaky_site"; then
+		pass "$what"
+	else
+		fail "$what" "exit $rc" "log: $(log | head -3)"
+	fi
+fi
 [ "$nfound" -gt 0 ] || pass "another allocator preloaded first # SKIP none installed"
 what="libc_malloc_debug.so preloaded after us: ours binds, the leak is found"
 lib=$(ls /usr/lib/*/libc_malloc_debug.so.0 2>/dev/null | head -1)
@@ -251,7 +266,7 @@ mrc=$?
 # (libdw reads the program's name from /proc/self/maps, escaped: no names)
 if [ "$mrc" = 23 ] && ! grep -q "^leak:" <<<"$out" &&
    grep -qF "# definite, first in pid" <<<"$out" &&
-   [ "$(grep -cF '/x\nleak:* ignore' <<<"$out")" = 2 ]; then
+   [ "$(grep -cF '/x\nleak:* ignore' <<<"$out")" -ge 2 ]; then
 	pass "$what"
 else
 	fail "$what" "mpcheck exit $mrc" "$(grep -n "leak:" <<<"$out" | head -5)"
