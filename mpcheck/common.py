@@ -1,0 +1,52 @@
+"""mpcheck.common - what every layer of mpcheck shares: its version, exit
+statuses, the error and leak kinds the library reports, the two exceptions
+that end a run with one line, and three small formatters."""
+
+import json
+import signal
+
+
+
+VERSION = "0.1.0"
+# mpcheck's own failures (usage, bad input, an output it could not write,
+# an internal error).  Chosen so no program it wraps is read as mpcheck:
+# make exits 2, sh 126/127/128+N, ctest 8; 125 is what env(1), timeout(1)
+# and `docker run` use for their own failures.
+EXIT_OWN = 125
+DEFAULT_GATE_STATUS = 23
+ERROR_KINDS = ("heap-buffer-overflow", "heap-buffer-underflow", "double-free",
+               "invalid-free", "use-after-free", "alloc-dealloc-mismatch",
+               "new-delete-type-mismatch", "invalid-alignment",
+               "allocation-size-too-big", "calloc-overflow",
+               "realloc-size-zero")
+LEAK_KINDS = ("definite", "indirect", "possible", "reachable")
+DEFAULT_LEAK_KINDS = ("definite", "indirect")
+# LeakSanitizer's syntax: one "leak" prefix covers every leak kind.
+SUPPRESSION_KINDS = ("leak",) + ERROR_KINDS
+# The error kinds found late (guard or poison bytes changed) that a rerun
+# with a guard page at the block's allocation site can catch at the access.
+LOCATABLE_KINDS = ("heap-buffer-overflow", "heap-buffer-underflow",
+                   "use-after-free")
+
+
+class UsageError(Exception):
+    """Bad command line: reported with a pointer to --help."""
+
+
+class InputError(Exception):
+    """Bad program, library, file or path: reported as a single line."""
+
+
+def signal_name(number):
+    try:
+        return signal.Signals(number).name
+    except ValueError:              # real-time signals have no name
+        return f"signal {number}"
+
+
+def compact(value):
+    return json.dumps(value, separators=(",", ":"))
+
+
+def short(command, limit=100):
+    return command if len(command) <= limit else command[:limit - 3] + "..."
