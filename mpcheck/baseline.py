@@ -2,14 +2,18 @@
 (one per gating finding, with the command that produced it) and reading the
 --baseline files back as rules."""
 
+from __future__ import annotations
+
 import os
 import shlex
+from typing import Any, List
 
 from .common import InputError
-from .suppress import load_rules
+from .cli import Options
+from .suppress import Rule, load_rules
 
 
-def baseline_text(aggregate, command):
+def baseline_text(aggregate: Any, command: List[str]) -> str:
     """Entries for every finding not already suppressed: the suppression
     files cover those, and the toolchain's findings would otherwise bring
     broad entries such as `leak:main` into the baseline."""
@@ -20,11 +24,11 @@ def baseline_text(aggregate, command):
     return "\n".join(lines + list(aggregate.entries)) + "\n"
 
 
-def baseline_entries(aggregate):
+def baseline_entries(aggregate: Any) -> int:
     return sum(not line.startswith("#") for line in aggregate.entries)
 
 
-def load_baselines(opts):
+def load_baselines(opts: Options) -> List[Rule]:
     for path in opts.baselines:
         if not os.path.exists(path):
             raise InputError(f"baseline file '{path}' does not exist; create"

@@ -3,9 +3,12 @@ checks, the --help text and parse_args, which turns argv into an Options or
 raises UsageError.  Nothing here touches the file system beyond the
 value checks."""
 
+from __future__ import annotations
+
 import os
 import re
 import sys
+from typing import List
 
 from .common import (
     DEFAULT_GATE_STATUS, DEFAULT_LEAK_KINDS, LEAK_KINDS, VERSION,
@@ -205,7 +208,7 @@ REPEATABLE = {"suppressions", "baselines"}
 SHORT_OPTIONS = {"-h": "--help", "-q": "--quiet"}
 
 
-def parse_args(argv):
+def parse_args(argv: List[str]) -> Options:
     """Parse mpcheck's own options; the first non-option starts the program.
 
     Hand-written rather than argparse so every error is one exact line and

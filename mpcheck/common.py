@@ -2,8 +2,19 @@
 statuses, the error and leak kinds the library reports, the two exceptions
 that end a run with one line, and three small formatters."""
 
+from __future__ import annotations
+
 import json
 import signal
+from typing import Any, Dict, List
+
+# The shapes passed between the modules, as JSON gives them: one frame of a
+# stack, a stack, a finding (one error or leak group, as raw_findings and
+# Aggregate make it) and a process report.
+Frame = Dict[str, Any]
+Stack = List[Frame]
+Finding = Dict[str, Any]
+Report = Dict[str, Any]
 
 
 
@@ -37,16 +48,16 @@ class InputError(Exception):
     """Bad program, library, file or path: reported as a single line."""
 
 
-def signal_name(number):
+def signal_name(number: int) -> str:
     try:
         return signal.Signals(number).name
     except ValueError:              # real-time signals have no name
         return f"signal {number}"
 
 
-def compact(value):
+def compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def short(command, limit=100):
+def short(command: str, limit: int = 100) -> str:
     return command if len(command) <= limit else command[:limit - 3] + "..."

@@ -3,12 +3,17 @@ the raw findings of one report, and Aggregate, which groups them across
 processes (suppressed, baseline, new), keeps examples and per-process lines
 within fixed bounds and spools the process list."""
 
+from __future__ import annotations
+
 import collections
 import hashlib
 import heapq
 import os
+from typing import Any, Counter, Dict, Iterator, Mapping, Optional, Sequence
 
-from .common import ERROR_KINDS, LEAK_KINDS, LOCATABLE_KINDS, compact, short
+from .common import (
+    ERROR_KINDS, LEAK_KINDS, LOCATABLE_KINDS, Finding, Report, compact,
+    short)
 from .frames import is_runtime, text
 from .suppress import first_match, suppression_lines, system_leak
 from .reports import _dicts, launch_of
@@ -24,7 +29,7 @@ EXAMPLES = 3
 LOCATE_MAX_PROCESSES = 10
 
 
-def finding_key(finding):
+def finding_key(finding: Finding) -> str:
     """What makes two findings one: their type, kind and every name a
     suppression can see (function, module and file of each frame), so all
     occurrences of a finding are suppressed or none.  Finer than the
@@ -35,7 +40,7 @@ def finding_key(finding):
                           .encode()).hexdigest()[:32]
 
 
-def fingerprint(finding):
+def fingerprint(finding: Finding) -> str:
     """Stable across runs and rebuilds: kind plus the names along the stack,
     without pids, addresses or line numbers (which move with every edit)."""
     parts = [finding["type"], finding["kind"]]
@@ -50,7 +55,7 @@ def _count(value):
     return value if isinstance(value, int) else 0
 
 
-def raw_findings(data, gated):
+def raw_findings(data: Report, gated: Sequence[str]) -> Iterator[Finding]:
     """The errors and the leaks of gating kinds in one process report, as
     finding dicts (leaks of other kinds were not asked for)."""
     for error in _dicts(data.get("errors")):
@@ -78,7 +83,7 @@ def raw_findings(data, gated):
                    "stack": _dicts(leak.get("stack"))}
 
 
-def capped_process(data, max_groups):
+def capped_process(data: Report, max_groups: int) -> Dict[str, Any]:
     """A process report for the aggregated JSON with at most max_groups
     errors and leak groups (the largest leaks), the rest counted: a process
     with a million leak groups must not make a million-entry report."""
@@ -141,13 +146,13 @@ class Aggregate:
         self.notes = Lines(PROCESS_LINES)
         # distinct findings per status and type, and what their occurrences
         # add up to
-        self.distinct = collections.Counter()
-        self.occurrences = collections.Counter()
-        self.bytes = collections.Counter()
-        self.unlisted_counts = collections.Counter()
-        self.without_report = collections.Counter()   # reason -> processes
+        self.distinct: Counter = collections.Counter()
+        self.occurrences: Counter = collections.Counter()
+        self.bytes: Counter = collections.Counter()
+        self.unlisted_counts: Counter = collections.Counter()
+        self.without_report: Counter = collections.Counter()   # reason -> processes
         self.ignored_reports = 0
-        self.unchecked = collections.Counter()  # system program -> processes
+        self.unchecked: Counter = collections.Counter()  # system program -> processes
         self.launches = {}              # pid -> how it started (--locate)
 
     def note(self, pid, message):
@@ -229,10 +234,12 @@ class Aggregate:
         if self.spool:
             self.spool.write(compact(capped_process(
                 data, self.opts.max_groups)) + "\n")
-        kinds, nbytes = collections.Counter(), collections.Counter()
+        kinds: Counter = collections.Counter()
+        nbytes: Counter = collections.Counter()
         for raw in raw_findings(data, self.gated):
             raw["key"] = finding_key(raw)
             finding = self.findings.get(raw["key"])
+            status: Optional[str]
             if finding is not None:
                 status = "suppressed" if finding["suppressed"] else \
                     "baseline" if finding["baseline"] else "new"
@@ -320,7 +327,7 @@ class Aggregate:
                 "notes_not_listed": self.notes.dropped}
 
 
-def kind_counts(counts, nbytes):
+def kind_counts(counts: Mapping[str, int], nbytes: Mapping[str, int]) -> str:
     """'1 double-free, 2 definite leaks (96 bytes)' in a fixed kind order."""
     order = ERROR_KINDS + LEAK_KINDS
     parts = []

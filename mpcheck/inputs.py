@@ -3,11 +3,14 @@
 command), the output paths (never replace a file mpcheck did not write),
 and write_atomic, which writes every output through a temporary file."""
 
+from __future__ import annotations
+
 import os
 import re
 import stat
 import struct
 import tempfile
+from typing import Any, Callable, IO
 
 from .common import InputError
 
@@ -21,7 +24,7 @@ UMASK = os.umask(0)
 os.umask(UMASK)
 
 
-def resolve_program(name):
+def resolve_program(name: str) -> str:
     """Find the program like a shell does; return the path to execute."""
     if "/" in name:
         if not os.path.exists(name):
@@ -40,7 +43,7 @@ def resolve_program(name):
     raise InputError(f"{name}: command not found")
 
 
-def is_static_elf(path):
+def is_static_elf(path: str) -> bool:
     """True for an ELF executable without PT_INTERP: the dynamic loader never
     runs for it, so LD_PRELOAD is silently ignored.  Anything unreadable or
     not ELF (a #! script, say) is left for the kernel to judge."""
@@ -70,7 +73,7 @@ def is_static_elf(path):
     return 3 not in p_types                               # PT_INTERP
 
 
-def command_dir():
+def command_dir() -> str:
     """The directory the mpcheck command is in, where libmpwrap.so is looked
     for from: scripts/ in a checkout (this package is at its root) or
     $PREFIX/bin when installed (the package in $PREFIX/lib/mpwrap/python)."""
@@ -81,7 +84,7 @@ def command_dir():
     return os.path.join(parent, "scripts")
 
 
-def find_library():
+def find_library() -> str:
     override = os.environ.get("MPWRAP_LIB")
     if override:
         if not os.path.isfile(override):
@@ -106,7 +109,7 @@ def find_library():
                      "mpcheck or set MPWRAP_LIB)")
 
 
-def check_output_path(option, path):
+def check_output_path(option: str, path: str) -> None:
     """Fail before the run rather than lose a report after it."""
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
@@ -132,7 +135,7 @@ OWN_OUTPUT = {
 }
 
 
-def refuse_to_replace(option, path):
+def refuse_to_replace(option: str, path: str) -> None:
     """Reports are new regular files or replace a regular file of ours: a
     rename over '/dev/stdout' (a link to a device) as root would turn it
     into a regular file, and one over another user's file would take it.
@@ -165,12 +168,13 @@ FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISLNK, "a symbolic link"),
               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
-def file_kind(mode):
+def file_kind(mode: int) -> str:
     return next((name for test, name in FILE_KINDS if test(mode)),
                 "not a regular file")
 
 
-def write_atomic(path, write, option="output"):
+def write_atomic(path: str, write: Callable[[IO[str]], Any],
+                 option: str = "output") -> None:
     """Temp file in the same directory + rename: readers never see a half
     written report, and a failed run leaves the previous file intact.
     `write` gets the open file."""

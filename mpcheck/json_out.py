@@ -2,12 +2,16 @@
 the order they are printed, and the process list read back from the
 spool."""
 
+from __future__ import annotations
+
 import json
+from typing import Any, Dict, IO
 
-from .common import VERSION, compact
+from .common import VERSION, Finding, compact
+from .findings import Aggregate
 
 
-def output_finding(finding):
+def output_finding(finding: Finding) -> Dict[str, Any]:
     """A listed finding as --json shows it: stacks decoded, bookkeeping out."""
     out = {k: v for k, v in finding.items()
            if k not in ("last_pid", "locate_pid", "locate_site", "late")}
@@ -22,7 +26,8 @@ def output_finding(finding):
     return out
 
 
-def write_json(f, aggregate, spool_path, summary):
+def write_json(f: IO[str], aggregate: Aggregate, spool_path: str,
+               summary: Dict[str, Any]) -> None:
     """The aggregated report, streamed: the spooled process entries are
     copied, never loaded."""
     f.write('{"version": 1, "tool": "mpwrap", "mpcheck_version": '

@@ -2,6 +2,8 @@
 error, alone, with a guard page at the allocation site, and record on the
 finding the faulting access the rerun caught (or why it could not)."""
 
+from __future__ import annotations
+
 import collections
 import contextlib
 import os
@@ -10,12 +12,19 @@ import signal
 import stat
 import subprocess
 import time
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from .common import compact, signal_name
+from .common import Finding, Stack, compact, signal_name
 from .frames import text
+from .cli import Options
 from .reports import REPORT_NAME, Ignored, _dicts, parse_report, read_report
-from .findings import LOCATE_MAX_PROCESSES
+from .findings import LOCATE_MAX_PROCESSES, Aggregate
+from .text import Progress
 from .run import build_env
+
+# a rerun: its pid, wait status and why it failed (None where it did not;
+# the status is None when it could not start)
+Rerun = Tuple[Optional[int], Any, Optional[str]]
 
 
 # The frames of an allocation stack that name its site (the library's
@@ -23,7 +32,7 @@ from .run import build_env
 SITE_FRAMES = 3
 
 
-def site_of(stack):
+def site_of(stack: Stack) -> str:
     """The site key of an allocation stack, as the library makes it
     (src/gpsites.c): its first SITE_FRAMES frames as module+offset, up to
     main."""
@@ -38,7 +47,8 @@ def site_of(stack):
     return "/".join(parts)
 
 
-def rerun_env(launch, opts, library, rundir, sites):
+def rerun_env(launch: Dict[str, Any], opts: Options, library: str, rundir: str,
+              sites: List[str]) -> Dict[bytes, bytes]:
     """The process's own environment (mpcheck's when the report has none),
     with the library first in LD_PRELOAD and the options of a rerun: its
     report in rundir, its text report out of the way, guard pages at the
@@ -68,13 +78,14 @@ def rerun_env(launch, opts, library, rundir, sites):
     return env
 
 
-def kill_group(pid):
+def kill_group(pid: int) -> None:
     with contextlib.suppress(OSError):
         os.killpg(pid, signal.SIGKILL)
 
 
-def rerun(launch, env, timeout, stdin=subprocess.DEVNULL,
-          limit="--locate-timeout"):
+def rerun(launch: Dict[str, Any], env: Dict[bytes, bytes], timeout: float,
+          stdin: Any = subprocess.DEVNULL,
+          limit: str = "--locate-timeout") -> Rerun:
     """Run the process again, alone in a session of its own (so a rerun
     that hangs is killed with everything it started), without a terminal
     or output.  Returns (pid, wait status, why it failed or None)."""
@@ -99,7 +110,7 @@ def rerun(launch, env, timeout, stdin=subprocess.DEVNULL,
     return child.pid, status, why
 
 
-def rerun_faults(rundir):
+def rerun_faults(rundir: str) -> Tuple[List[Dict[str, Any]], bool]:
     """The errors a guard page caught in the reports of a rerun: its own
     and its descendants' (a forked child runs the same code), and whether
     any report could be read."""
@@ -121,13 +132,15 @@ def rerun_faults(rundir):
     return faults, read
 
 
-def ended(status):
+def ended(status: int) -> str:
     return f"was killed by {signal_name(-status)}" if status < 0 else \
         f"exited with status {status}"
 
 
-def locate_process(pid, findings, launch, opts, library, tmpdir,
-                   timeout=None, stdin=None):
+def locate_process(pid: int, findings: List[Finding], launch: Dict[str, Any],
+                   opts: Options, library: str, tmpdir: str,
+                   timeout: Optional[float] = None,
+                   stdin: Optional[Dict[str, Any]] = None) -> None:
     """Rerun process pid once with guard pages at the sites of its late
     findings; record on each finding what the rerun found."""
     rundir = os.path.join(tmpdir, f"locate.{pid}")
@@ -135,6 +148,7 @@ def locate_process(pid, findings, launch, opts, library, tmpdir,
     sites = list(dict.fromkeys(f["locate_site"] for f in findings))
     limit = "--locate-timeout" if timeout is None or \
         timeout >= opts.locate_timeout else "--locate-budget"
+    status: Any                 # a wait status once the rerun ran
     with rerun_stdin(stdin) as (fd, why):
         if why:
             child, status = None, None
@@ -170,7 +184,7 @@ def locate_process(pid, findings, launch, opts, library, tmpdir,
                               "reason": why}
 
 
-def stdin_of_run():
+def stdin_of_run() -> Dict[str, Any]:
     """What the program's own process gets as stdin (mpcheck's): a regular
     file (its path and the offset it starts at: a rerun reads the same
     bytes), a pipe, FIFO or socket (consumed: a rerun cannot replay it),
@@ -192,7 +206,8 @@ def stdin_of_run():
 
 
 @contextlib.contextmanager
-def rerun_stdin(stdin):
+def rerun_stdin(stdin: Optional[Dict[str,
+                Any]]) -> Iterator[Tuple[Any, Optional[str]]]:
     """(fd or DEVNULL, why not) for a rerun: the same regular file from the
     offset the program started at, else /dev/null."""
     if not stdin or stdin["kind"] != "file":
@@ -215,7 +230,9 @@ def rerun_stdin(stdin):
         os.close(fd)
 
 
-def why_not_rerun(finding, pid, aggregate, opts, child_pid, stdin):
+def why_not_rerun(finding: Finding, pid: int, aggregate: Aggregate,
+                  opts: Options, child_pid: Optional[int],
+                  stdin: Dict[str, Any]) -> Optional[str]:
     """None when process pid can be rerun deterministically for this
     finding, else why not.  Deterministic here means: the report records
     argv, executable, working directory and (unless --locate asked
@@ -237,8 +254,10 @@ def why_not_rerun(finding, pid, aggregate, opts, child_pid, stdin):
     return None
 
 
-def locate_all(opts, aggregate, library, tmpdir, child_pid=None,
-               stdin=None, progress=None):
+def locate_all(opts: Options, aggregate: Aggregate, library: str, tmpdir: str,
+               child_pid: Optional[int] = None,
+               stdin: Optional[Dict[str, Any]] = None,
+               progress: Optional[Progress] = None) -> None:
     """Each process with late damage is rerun once, the first
     LOCATE_MAX_PROCESSES of them that can be rerun, within --locate-budget
     seconds in all; the gate is the original run's."""

@@ -2,18 +2,21 @@
 rules), check (run, collect, locate, print, write the outputs), and main,
 which turns every failure into one line and status 125."""
 
+from __future__ import annotations
+
 import os
 import re
 import shutil
 import sys
 import tempfile
+from typing import Any, Dict, List, Optional, Tuple
 
 from .common import EXIT_OWN, InputError, UsageError
-from .cli import parse_args
+from .cli import Options, parse_args
 from .inputs import (
     check_output_path, find_library, is_static_elf, resolve_program,
     write_atomic)
-from .suppress import DEFAULT_SUPPRESSIONS, load_suppressions
+from .suppress import DEFAULT_SUPPRESSIONS, Rule, load_suppressions
 from .baseline import baseline_entries, baseline_text, load_baselines
 from .findings import Aggregate
 from .text import (
@@ -24,14 +27,19 @@ from .locate import locate_all, stdin_of_run
 from .json_out import write_json
 from .sarif import write_sarif
 
+# what prepare hands to check: the options, the program, the library and
+# the suppression and baseline rules
+Prepared = Tuple[Options, str, str, List[Rule], List[Rule]]
+
 
 # The text reports of processes with gating findings relayed to stderr:
 # the first RELAY_LOGS, each up to text.RELAY_BYTES.
 RELAY_LOGS = 3
 
 
-def write_outputs(opts, aggregate, spool_path, summary, program_status,
-                  executable):
+def write_outputs(opts: Options, aggregate: Aggregate,
+                  spool_path: str, summary: Dict[str, Any],
+                  program_status: int, executable: str) -> List[str]:
     """Write the requested files; return the error lines of any that failed."""
     outputs = []
     if opts.json:
@@ -52,7 +60,7 @@ def write_outputs(opts, aggregate, spool_path, summary, program_status,
     return failures
 
 
-def prepare(argv):
+def prepare(argv: List[str]) -> Prepared:
     """Everything that can be wrong is found here, before the program runs."""
     opts = parse_args(argv)
     if opts.print_default_suppressions:
@@ -78,7 +86,8 @@ def prepare(argv):
     return opts, executable, library, suppressions, baseline
 
 
-def check(opts, executable, library, suppressions, baseline, tmpdir):
+def check(opts: Options, executable: str, library: str,
+          suppressions: List[Rule], baseline: List[Rule], tmpdir: str) -> int:
     """Run the program and write the outputs; returns the exit status."""
     if re.search(r"[:\s]", tmpdir):
         raise InputError(f"temporary directory '{tmpdir}' contains ':'"
@@ -132,7 +141,7 @@ FAST_TMPDIR = "/dev/shm"
 FAST_TMPDIR_MIN_FREE = 256 << 20
 
 
-def reports_parent():
+def reports_parent() -> Optional[str]:
     """Where mpcheck's temporary directory goes: TMPDIR when the user set
     one, else /dev/shm when it is a writable tmpfs with room (mpcheck reads
     and deletes each report as it comes), else the system's default."""
@@ -148,7 +157,7 @@ def reports_parent():
     return None
 
 
-def main(argv):
+def main(argv: List[str]) -> int:
     try:
         prepared = prepare(argv)
         tmpdir = tempfile.mkdtemp(prefix="mpcheck.", dir=reports_parent())

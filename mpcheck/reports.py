@@ -3,11 +3,15 @@ the run can write to: one report file (regular, bounded, opened without
 following links), its JSON parsed with a nesting bound and its shape
 checked, and the launch record of a report."""
 
+from __future__ import annotations
+
 import json
 import os
 import re
 import stat
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
+from .common import Frame, Report
 from .inputs import file_kind
 
 
@@ -34,7 +38,7 @@ class Ignored(Exception):
     """A report file mpcheck will not fold in; the message says why."""
 
 
-def read_report(dir_fd, name):
+def read_report(dir_fd: int, name: str) -> bytes:
     """The bytes of a report, read without following a link, blocking on a
     FIFO or device, or reading without bound: the directory is writable by
     every process of the run, which may plant anything there."""
@@ -65,7 +69,7 @@ def read_report(dir_fd, name):
         os.close(fd)
 
 
-def type_name(value):
+def type_name(value: Any) -> str:
     return {dict: "an object", list: "a list", str: "a string",
             bool: "a boolean", int: "a number", float: "a number",
             type(None): "null"}.get(type(value), type(value).__name__)
@@ -73,7 +77,7 @@ JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 
 
-def too_deep(raw):
+def too_deep(raw: bytes) -> bool:
     """True when the document nests more than MAX_REPORT_DEPTH levels,
     found before parsing it, without recursion and at the speed of C: with
     the strings and all but the brackets gone, each pass removes the
@@ -89,7 +93,8 @@ def too_deep(raw):
     return b"[]" in brackets or b"{}" in brackets
 
 
-def check_list(data, key, where, check_item):
+def check_list(data: Dict[str, Any], key: str, where: str,
+               check_item: Callable[[Any, str], None]) -> None:
     value = data.get(key, [])
     if not isinstance(value, list):
         raise Ignored(f"{where}{key} is {type_name(value)}, not a list")
@@ -100,37 +105,39 @@ def check_list(data, key, where, check_item):
         check_item(item, f"{where}{key}[{i}].")
 
 
-def check_fields(item, where, types):
+def check_fields(item: Dict[str, Any], where: str,
+                 types: Dict[str, Tuple[type, ...]]) -> None:
     for key, allowed in types.items():
         if key in item and not isinstance(item[key], allowed) or \
                 isinstance(item.get(key), bool) and bool not in allowed:
             raise Ignored(f"{where}{key} is {type_name(item[key])}")
 
 
-def check_frame(frame, where):
+def check_frame(frame: Frame, where: str) -> None:
     check_fields(frame, where, {"function": (str, type(None)),
                                 "file": (str, type(None)),
                                 "module": (str, type(None)),
                                 "line": (int, type(None))})
 
 
-def check_stacks(item, where, keys):
+def check_stacks(item: Dict[str, Any], where: str,
+                 keys: Sequence[str]) -> None:
     for key in keys:
         check_list(item, key, where, check_frame)
 
 
-def check_error(error, where):
+def check_error(error: Dict[str, Any], where: str) -> None:
     check_fields(error, where, {"kind": (str,)})
     check_stacks(error, where, ("stack", "alloc_stack", "free_stack"))
 
 
-def check_leak(leak, where):
+def check_leak(leak: Dict[str, Any], where: str) -> None:
     check_fields(leak, where, {"kind": (str,), "bytes": (int,),
                                "blocks": (int,)})
     check_stacks(leak, where, ("stack",))
 
 
-def parse_report(raw):
+def parse_report(raw: bytes) -> Report:
     """A process report from its bytes, or Ignored: the fields mpcheck reads
     must have their types, so a bad one is noted once, not met later."""
     if not raw.strip():
@@ -159,7 +166,7 @@ def parse_report(raw):
     return data
 
 
-def launch_of(data):
+def launch_of(data: Report) -> Optional[Dict[str, Any]]:
     """How a process was started, from its report: argv, executable, the
     working directory it started in and (json_environ=1) its environment,
     as bytes (the library writes each byte as one code point); None when

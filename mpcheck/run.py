@@ -3,6 +3,8 @@ preloaded, the report directory), the subreaper and the process tree,
 Collector (reads reports as they appear and accounts for every descendant)
 and run_program (signals forwarded, the terminal handed over)."""
 
+from __future__ import annotations
+
 import collections
 import contextlib
 import os
@@ -11,12 +13,17 @@ import signal
 import subprocess
 import threading
 import time
+from typing import Any, Dict, List, Optional, Tuple
 
 from .common import InputError, short, signal_name
+from .cli import Options
 from .reports import (
     PARTIAL_REPORT_NAME, PASSTHROUGH_NAME, REPORT_NAME, START_MARKER_NAME,
     Ignored, parse_report, read_report)
 from .text import progress_text
+
+# (name, state, privilege) of a process, all None once it is gone
+Status = Tuple[Optional[str], Optional[str], Optional[str]]
 
 
 # Seconds between looks for new reports.
@@ -29,7 +36,7 @@ MAX_WATCHED = 10000
 PR_SET_CHILD_SUBREAPER = 36         # linux/prctl.h
 
 
-def build_env(opts, library, tmpdir):
+def build_env(opts: Options, library: str, tmpdir: str) -> Dict[str, str]:
     env = dict(os.environ)
     # A libmpwrap.so inherited from an outer mpcheck would write its report
     # to the same json_path as ours; only one copy may be loaded.
@@ -77,7 +84,7 @@ def build_env(opts, library, tmpdir):
     return env
 
 
-def become_subreaper():
+def become_subreaper() -> bool:
     """Descendants orphaned by their parent are re-parented to mpcheck, not
     to init: it sees those that outlive the program and learns how each
     ended (a SIGKILL leaves no report but a wait status).  Linux only; where
@@ -90,9 +97,9 @@ def become_subreaper():
         return False
 
 
-def children_of(pid):
+def children_of(pid: int) -> List[int]:
     """The pids of pid's children (of all its threads), [] once it is gone."""
-    pids = []
+    pids: List[int] = []
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
@@ -106,7 +113,7 @@ def children_of(pid):
     return pids
 
 
-def process_status(pid):
+def process_status(pid: int) -> Status:
     """(name, state, privilege) of a live or zombie process, from
     /proc/PID/status (a zombie keeps its credentials); privilege is
     'set-user-ID' or 'set-group-ID' when the effective id is not the real
@@ -127,7 +134,7 @@ def process_status(pid):
             fields.get("State", "?").strip()[:1], privilege)
 
 
-def command_of(pid, name):
+def command_of(pid: int, name: Optional[str]) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             argv = f.read(4096).rstrip(b"\0").split(b"\0")
@@ -137,7 +144,8 @@ def command_of(pid, name):
     return short(command or name or "?")
 
 
-def without_report_reason(status, privilege):
+def without_report_reason(status: int,
+                          privilege: Optional[str]) -> Tuple[str, str]:
     """(reason, text) for a process mpcheck reaped that left no report."""
     if status < 0:
         return "killed", f"killed by {signal_name(-status)}"
@@ -234,6 +242,7 @@ class Collector:
 
     def descendants(self):
         """The live descendants of mpcheck, parents first (bounded)."""
+        found: List[int]
         found, queue = [], [p for p in children_of(os.getpid())
                             if p != self.child_pid]
         if self.child_pid:
@@ -295,6 +304,7 @@ class Collector:
         if len(self.recent) > RECENT_REPORTS:
             self.recent.popitem(last=False)
         self.privileged.pop(pid, None)  # it did report, after an exec
+        data: Any               # the report, or why it was ignored
         try:
             data = parse_report(read_report(self.dir_fd, name))
         except Ignored as e:
@@ -390,7 +400,7 @@ class Collector:
                                    f"no report from the program ({why})")
 
 
-def from_terminal():
+def from_terminal() -> bool:
     """mpcheck is in the foreground process group of its terminal, where
     a ^C is delivered to every member."""
     for fd in (0, 1, 2):
@@ -401,7 +411,8 @@ def from_terminal():
     return False
 
 
-def run_program(command, executable, env, collector):
+def run_program(command: List[str], executable: str, env: Dict[str, str],
+                collector: Collector) -> int:
     """Run with stdin, stdout and stderr inherited while the collector folds
     the reports; return the wait status."""
     try:

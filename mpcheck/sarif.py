@@ -2,15 +2,20 @@
 result per finding placed at the first frame a user can edit, with code
 flows for its stacks, paths relative to the source root (SRCROOT)."""
 
+from __future__ import annotations
+
 import json
 import os
 import pathlib
 import shlex
 import subprocess
 import urllib.parse
+from typing import Any, Dict, IO, List, Optional, Set
 
-from .common import LEAK_KINDS, VERSION, compact, short
+from .common import LEAK_KINDS, VERSION, Finding, Frame, Stack, compact, short
 from .frames import describe_frame, is_runtime, text
+from .cli import Options
+from .findings import Aggregate
 
 
 # Sources the user does not edit: a SARIF result is never placed here.
@@ -56,7 +61,7 @@ SRCROOT = "SRCROOT"                 # the uriBaseId of the source root
 ROOT_PROBES = 8                     # source directories asked of git
 
 
-def git_toplevel(directory):
+def git_toplevel(directory: str) -> Optional[str]:
     """git's top level of the work tree holding directory, or None (no git,
     not in a work tree, git too slow)."""
     try:
@@ -70,18 +75,18 @@ def git_toplevel(directory):
     return top if out.returncode == 0 and os.path.isabs(top) else None
 
 
-def source_root(opts, findings):
+def source_root(opts: Options, findings: List[Finding]) -> str:
     """The directory SARIF URIs are relative to: --source-root; else git's
     top level of the program's sources (the directory of the first user
     source files results are placed at); else of the current directory;
     else the current directory.  The same from any working directory."""
     if opts.source_root:
         return os.path.realpath(opts.source_root)
-    tried = set()
+    tried: Set[str] = set()
     for finding in findings[:100]:
         if len(tried) >= ROOT_PROBES:
             break
-        frame = result_anchor(finding)
+        frame: Any = result_anchor(finding)
         path = text(frame, "file") if frame else None
         if not path or not os.path.isabs(path) or is_system_source(frame):
             continue
@@ -96,7 +101,7 @@ def source_root(opts, findings):
     return os.path.realpath(top or os.getcwd())
 
 
-def artifact_location(path, root):
+def artifact_location(path: str, root: str) -> Dict[str, str]:
     """{"uri", "uriBaseId"} relative to root when the file is inside it,
     with '..' resolved (a CMake build's tests/../x.c is x.c), else an
     absolute file: URI; a relative path is kept as the compiler wrote it."""
@@ -111,11 +116,11 @@ def artifact_location(path, root):
     return {"uri": pathlib.PurePosixPath(normal).as_uri()}
 
 
-def root_uri(root):
+def root_uri(root: str) -> str:
     return pathlib.PurePosixPath(root).as_uri().rstrip("/") + "/"
 
 
-def anchor_stacks(finding):
+def anchor_stacks(finding: Finding) -> List[Stack]:
     """The stacks a result may be placed in, in order: the bad access a
     rerun located; for damage found late (at free or exit) the allocation
     only, never the free path or cleanup code that merely found it; else
@@ -130,15 +135,16 @@ def anchor_stacks(finding):
                      if key in finding]
 
 
-def result_anchor(finding):
+def result_anchor(finding: Finding) -> Optional[Frame]:
     return anchor_frame(anchor_stacks(finding))
 
 
-def sarif_location(frame, message=None, root=None):
-    location = {}
+def sarif_location(frame: Frame, message: Optional[str] = None,
+                   root: Optional[str] = None) -> Dict[str, Any]:
+    location: Dict[str, Any] = {}
     path = text(frame, "file") or text(frame, "module")
     if path:
-        physical = {"artifactLocation": artifact_location(
+        physical: Dict[str, Any] = {"artifactLocation": artifact_location(
             path, root or os.getcwd())}
         line = frame.get("line")
         if text(frame, "file") and isinstance(line, int) and line > 0:
@@ -153,12 +159,12 @@ def sarif_location(frame, message=None, root=None):
     return location
 
 
-def is_system_source(frame):
+def is_system_source(frame: Frame) -> bool:
     return any(name.startswith(SYSTEM_SOURCE_PREFIXES) for name in
                (text(frame, "file") or "", text(frame, "module") or ""))
 
 
-def anchor_frame(stacks):
+def anchor_frame(stacks: List[Stack]) -> Optional[Frame]:
     """Where a result points: the first frame with a source file in the
     user's code (not in the runtime, system headers or system libraries),
     else the first frame in a user's module, else any frame with a path
@@ -180,7 +186,7 @@ def anchor_frame(stacks):
     return None
 
 
-def sarif_code_flow(stack, label, root):
+def sarif_code_flow(stack: Stack, label: str, root: str) -> Dict[str, Any]:
     return {"message": {"text": label},
             "threadFlows": [{"locations": [
                 {"location": sarif_location(frame, describe_frame(i, frame),
@@ -188,7 +194,7 @@ def sarif_code_flow(stack, label, root):
                 for i, frame in enumerate(stack)]}]}
 
 
-def sarif_message(finding):
+def sarif_message(finding: Finding) -> str:
     example = finding["examples"][0]
     where = f"in {finding['processes']} process" + \
         "es" * (finding["processes"] != 1) + \
@@ -216,7 +222,7 @@ def sarif_message(finding):
             f"{where}")
 
 
-def sarif_rule(kind):
+def sarif_rule(kind: str) -> Dict[str, Any]:
     name, description = RULES.get(kind, (kind.title().replace("-", ""),
                                          f"mpwrap {kind} finding"))
     return {"id": kind, "name": name,
@@ -229,7 +235,8 @@ def sarif_rule(kind):
                                     else "memory-error"]}}
 
 
-def sarif_result(finding, kinds, opts, executable, root):
+def sarif_result(finding: Finding, kinds: List[str], opts: Options,
+                 executable: str, root: str) -> Dict[str, Any]:
     stacks = [json.loads(finding[key]) for key in
               ("stack", "alloc_stack", "free_stack") if key in finding]
     labels = ["stack of the finding", "allocated here", "freed here"]
@@ -266,7 +273,8 @@ def sarif_result(finding, kinds, opts, executable, root):
     return result
 
 
-def sarif_log(kinds, opts, program_status, root):
+def sarif_log(kinds: List[str], opts: Options, program_status: int,
+              root: str) -> Dict[str, Any]:
     """The log without its results."""
     return {"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
@@ -286,7 +294,8 @@ def sarif_log(kinds, opts, program_status, root):
                 "results": []}]}
 
 
-def write_sarif(f, aggregate, opts, program_status, executable):
+def write_sarif(f: IO[str], aggregate: Aggregate, opts: Options,
+                program_status: int, executable: str) -> None:
     """The SARIF log, its results written one at a time (ten thousand of
     them as objects would take more memory than the whole run)."""
     # Suppressed findings are left out: code scanning ignores SARIF's

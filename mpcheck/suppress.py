@@ -3,13 +3,17 @@
 lines, the linear-time wildcard matcher, the default suppressions, and the
 --gen-suppressions text of a finding."""
 
+from __future__ import annotations
+
 import os
 import select
 import stat
 import time
+from typing import Iterable, List, Optional, Sequence
 
-from .common import SUPPRESSION_KINDS, InputError
+from .common import SUPPRESSION_KINDS, Finding, InputError
 from .frames import frame_names, is_runtime, text
+from .cli import Options
 from .inputs import file_kind
 
 
@@ -60,7 +64,7 @@ class Wildcard:
         return last is None or (s.endswith(last) and len(s) - len(last) >= pos)
 
 
-def compile_pattern(pattern):
+def compile_pattern(pattern: str) -> Optional[Wildcard]:
     """LeakSanitizer template: matches a substring; '*' is any run of
     characters, a leading '^' and a trailing '$' anchor.  Returns None for a
     pattern that matches everything ('', '*'), which then also covers
@@ -95,7 +99,7 @@ MAX_RULES_BYTES = 16 << 20
 RULES_PIPE_SECONDS = 5
 
 
-def printable(text_):
+def printable(text_: str) -> str:
     """Text from a file as one safe line: control characters (an escape
     sequence would drive the user's terminal) shown as \\xNN."""
     return "".join(c if c.isprintable() or c == "\t" else
@@ -103,7 +107,7 @@ def printable(text_):
                    for c in text_)
 
 
-def read_rules_bytes(path, label):
+def read_rules_bytes(path: str, label: str) -> bytes:
     """The bytes of a suppression or baseline file: a regular file, or a
     pipe or socket that delivers its text within RULES_PIPE_SECONDS (shell
     process substitution); never a device (/dev/zero never ends, a terminal
@@ -146,7 +150,7 @@ def read_rules_bytes(path, label):
         os.close(fd)
 
 
-def load_rules(path, label):
+def load_rules(path: str, label: str) -> List[Rule]:
     raw = read_rules_bytes(path, label)
     if b"\0" in raw:
         raise InputError(f"cannot read {label} file '{printable(path)}': it "
@@ -156,7 +160,7 @@ def load_rules(path, label):
     return parse_rules(text_.splitlines(), path)
 
 
-def parse_rules(lines, path):
+def parse_rules(lines: Sequence[str], path: str) -> List[Rule]:
     """The rules of a suppression file's lines; `path` names it in errors
     and in each rule's `where`."""
     rules = []
@@ -180,7 +184,7 @@ def parse_rules(lines, path):
     return rules
 
 
-def first_match(rules, finding):
+def first_match(rules: Iterable[Rule], finding: Finding) -> Optional[Rule]:
     return next((rule for rule in rules if rule.matches(finding)), None)
 # Leaks whose whole stack lies here belong to the tools a test suite runs
 # (make, the shell, the compiler and their libraries), not to the project.
@@ -188,7 +192,7 @@ SYSTEM_PREFIXES = ("/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/", "/usr/lib/",
                    "/lib/", "/usr/lib64/", "/lib64/", "/usr/libexec/")
 
 
-def system_leak(finding):
+def system_leak(finding: Finding) -> bool:
     """A leak of a system program: every frame of its allocation stack is in
     an installed system binary or library.  One frame in the project's own
     code (a test, a Python extension it builds) makes it the project's."""
@@ -198,11 +202,11 @@ def system_leak(finding):
     return all(m and m.startswith(SYSTEM_PREFIXES) for m in modules)
 
 
-def suppression_kind(finding):
+def suppression_kind(finding: Finding) -> str:
     return "leak" if finding["type"] == "leak" else finding["kind"]
 
 
-def suppression_lines(finding):
+def suppression_lines(finding: Finding) -> List[str]:
     """The `kind:function` entry for a finding, naming its innermost named
     frame outside the runtime: the most specific name on the stack, and
     never a runtime function (`leak:malloc` would hide every leak).  A
@@ -216,14 +220,14 @@ def suppression_lines(finding):
     # '$' and a leading '^' are anchors in the pattern syntax (and '$' occurs
     # in Rust names as the demangler leaves them): make them wildcards so
     # the entry matches the name it was made from
-    function = text(named[0], "function").replace("$", "*").replace("^", "*")
+    function = (text(named[0], "function") or "").replace("$", "*").replace("^", "*")
     entry = f"{suppression_kind(finding)}:{function}"
     if function == "main":
         return ["# 'main' is on every stack: narrow this entry by hand", entry]
     return [entry]
 
 
-def load_suppressions(opts):
+def load_suppressions(opts: Options) -> List[Rule]:
     rules = [] if opts.no_default_suppressions else parse_rules(
         DEFAULT_SUPPRESSIONS.splitlines(), "default suppressions")
     return rules + [rule for path in opts.suppressions

@@ -2,6 +2,8 @@
 library's own log lines, the progress line, the summary with its findings
 and stacks, the program's verdict and --gen-suppressions output."""
 
+from __future__ import annotations
+
 import contextlib
 import json
 import os
@@ -9,9 +11,12 @@ import stat
 import sys
 import threading
 import time
+from typing import Any, Dict, IO, List, Optional
 
-from .common import short, signal_name
+from .common import Finding, Stack, short, signal_name
 from .frames import describe_frame, is_runtime, text
+from .cli import Options
+from .findings import Aggregate
 
 
 # Frames per stack in the summary, and the bytes of one process's text
@@ -77,7 +82,7 @@ class LogRelay:
                   "PATH.%p keeps every one)", file=err)
 
 
-def progress_text(aggregate):
+def progress_text(aggregate: Any) -> str:
     findings = aggregate.distinct["new", "error"] + \
         aggregate.distinct["new", "leak"]
     return (f"mpcheck: {aggregate.processes} processes, {findings} "
@@ -116,7 +121,7 @@ class Progress:
             os.write(self.fd, data.encode())
 
 
-def make_progress(opts):
+def make_progress(opts: Options) -> Optional[Progress]:
     """A Progress when stderr is a terminal (and not --quiet or
     --no-progress), else None: nothing is drawn into a file or a pipe."""
     if opts.quiet or not opts.progress:
@@ -127,7 +132,8 @@ def make_progress(opts):
         return None
 
 
-def print_summary(aggregate, summary, opts, relay=None):
+def print_summary(aggregate: Aggregate, summary: Dict[str, Any], opts: Options,
+                  relay: Optional[LogRelay] = None) -> None:
     """The text summary on stderr: the relayed text reports, the notes, a
     line per process with new findings, the gating findings with their
     stacks (the first --stacks of them), the total line.  --quiet keeps the
@@ -155,7 +161,7 @@ def print_summary(aggregate, summary, opts, relay=None):
     print(total_line(summary), file=err)
 
 
-def total_line(summary):
+def total_line(summary: Dict[str, Any]) -> str:
     """The last line: totals, the gate's verdict and, beside it, the
     program's own failure (its status is mpcheck's when the gate passes)."""
     line = (f"mpcheck: {summary['errors']} errors, {summary['leaks']} leaks "
@@ -172,7 +178,7 @@ def total_line(summary):
     return line + f"; {summary['program_verdict']}"
 
 
-def program_verdict(wait_status):
+def program_verdict(wait_status: int) -> Optional[str]:
     """What the program's own exit status says, or None when it is 0."""
     if wait_status < 0:
         return f"the program itself was killed by " \
@@ -182,7 +188,8 @@ def program_verdict(wait_status):
     return None
 
 
-def print_findings(aggregate, summary, limit, err):
+def print_findings(aggregate: Aggregate, summary: Dict[str, Any], limit: int,
+                   err: IO[str]) -> None:
     """The first `limit` gating findings (new: neither suppressed nor in the
     baseline), each with the process that produced it and its stacks (the
     bad access a rerun found first), then a count of the rest."""
@@ -202,7 +209,7 @@ def print_findings(aggregate, summary, limit, err):
                if limit else " (--json and --sarif list them)"), file=err)
 
 
-def finding_lines(finding):
+def finding_lines(finding: Finding) -> List[str]:
     """A gating finding as summary lines (without the 'mpcheck: ')."""
     located = finding.get("located") or {}
     pid = finding.get("locate_pid") if located else None
@@ -248,7 +255,7 @@ def finding_lines(finding):
     return lines
 
 
-def finding_text(finding):
+def finding_text(finding: Finding) -> str:
     """An error's own description, or what its address and block say."""
     if finding.get("description"):
         return finding["description"] + (
@@ -259,7 +266,7 @@ def finding_text(finding):
             f"a {finding['block_size']}-byte block")
 
 
-def stack_lines(stack, limit):
+def stack_lines(stack: Stack, limit: int) -> List[str]:
     """Frames numbered from the first outside the allocator (malloc, free
     and the library's own are on every stack), at most `limit`."""
     first = next((i for i, f in enumerate(stack) if not is_runtime(f)
@@ -272,7 +279,7 @@ def stack_lines(stack, limit):
     return lines
 
 
-def report_counts(summary):
+def report_counts(summary: Dict[str, Any]) -> str:
     """'N processes without a report; M reports ignored; ' for the total
     line, each part only when not 0: a complete run's line is unchanged."""
     parts = ""
@@ -286,7 +293,7 @@ def report_counts(summary):
     return parts
 
 
-def print_generated_suppressions(aggregate):
+def print_generated_suppressions(aggregate: Aggregate) -> None:
     for comment, lines in aggregate.generated:
         print(comment, file=sys.stderr)
         for line in lines:
