@@ -2,7 +2,8 @@
 # t_layers.sh - the architecture as the build sees it (TAP): every object
 # calls only into its own layer or the layers below it, the file graph of
 # the objects' symbols has no cycle, includes point downward too, only the
-# shims define the allocation symbols of libc and C++, and the public
+# shims define the allocation symbols of libc and C++, nothing below them
+# calls a shim by its libc name (allow-list aside), and the public
 # header and the library's exports hold only what they should.
 # Layers, lowest first (README "Design"): the folders of src/.
 set -u

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """fuzz_suppressions.py - random and mutation fuzzing of mpcheck's
-suppression/baseline file parser (scripts/mpcheck: load_rules).
+suppression/baseline file parser (mpcheck/suppress.py: load_rules).
 
 No coverage-guided engine for Python is installed (no atheris), so this is a
 plain generator: each round writes one file, made either from scratch (lines
