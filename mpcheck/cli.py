@@ -168,6 +168,8 @@ def _leak_kinds(option, value):
         if kind not in kinds:
             kinds.append(kind)
     return kinds
+
+
 FLAG_OPTIONS = {
     "--gen-suppressions": ("gen_suppressions", True),
     "--no-leaks": ("no_leaks", True),

@@ -17,7 +17,6 @@ Finding = Dict[str, Any]
 Report = Dict[str, Any]
 
 
-
 VERSION = "0.1.0"
 # mpcheck's own failures (usage, bad input, an output it could not write,
 # an internal error).  Chosen so no program it wraps is read as mpcheck:

@@ -12,8 +12,6 @@ from typing import List, Optional
 from .common import Frame, Stack
 
 
-
-
 # Frames in these objects are the allocator and the C/C++ runtime, never the
 # code a user would fix, so they are skipped when deciding where a finding is.
 RUNTIME_MODULE = re.compile(

@@ -121,6 +121,8 @@ def check_output_path(option: str, path: str) -> None:
     if os.path.isdir(path):
         raise InputError(f"{option}: cannot write '{path}': is a directory")
     refuse_to_replace(option, path)
+
+
 # The first bytes of each output of ours: a file that does not start so is
 # not replaced (or appended to): `--json /etc/passwd` as root would have
 # made the user database a report.
@@ -163,6 +165,8 @@ def refuse_to_replace(option: str, path: str) -> None:
     if why:
         raise InputError(f"{option}: not {'appending to' if log else 'replacing'}"
                          f" '{path}': {why}")
+
+
 FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISLNK, "a symbolic link"),
               (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))

@@ -134,6 +134,8 @@ def check(opts: Options, executable: str, library: str,
     if summary["gate"] == "FAIL":
         return opts.exitcode
     return program_status
+
+
 # tmpfs: every checked process of a suite makes its start marker, writes and
 # renames its report and unlinks the marker there; on ext4 each file made
 # costs 0.35 ms (median, loaded 2-core machine), on tmpfs 6 us

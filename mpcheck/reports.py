@@ -73,6 +73,8 @@ def type_name(value: Any) -> str:
     return {dict: "an object", list: "a list", str: "a string",
             bool: "a boolean", int: "a number", float: "a number",
             type(None): "null"}.get(type(value), type(value).__name__)
+
+
 JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 

@@ -92,6 +92,8 @@ class Rule:
             return True
         return any(self.regex.search(name) for frame in finding["stack"]
                    for name in frame_names(frame))
+
+
 # A suppression or baseline file larger than this is not one (a baseline of
 # 10,000 findings is about 1 MB); a pipe (`--suppressions <(...)`) gets this
 # long to deliver its text before mpcheck gives up instead of hanging.
@@ -186,6 +188,8 @@ def parse_rules(lines: Sequence[str], path: str) -> List[Rule]:
 
 def first_match(rules: Iterable[Rule], finding: Finding) -> Optional[Rule]:
     return next((rule for rule in rules if rule.matches(finding)), None)
+
+
 # Leaks whose whole stack lies here belong to the tools a test suite runs
 # (make, the shell, the compiler and their libraries), not to the project.
 SYSTEM_PREFIXES = ("/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/", "/usr/lib/",
