@@ -1,7 +1,8 @@
-"""The mpcheck package's shape: every module is in mpcheck.LAYERS, imports
-only the modules listed before it (read with ast, so a new upward import
-fails here before it can make a cycle), and nothing outside the standard
-library (CI runners have only python3)."""
+"""The shape of the mpcheck package (and of bench/mpbench, split the same
+way): every module is in its LAYERS, imports only the modules listed before
+it (read with ast, so a new upward import fails here before it can make a
+cycle), and nothing outside the standard library (CI runners have only
+python3)."""
 
 import ast
 import os
@@ -11,11 +12,12 @@ import unittest
 import mpcheck
 
 PACKAGE = os.path.dirname(os.path.abspath(mpcheck.__file__))
+BENCH = os.path.join(os.path.dirname(PACKAGE), "bench", "mpbench")
 
 
-def imports(module):
+def imports(module, package=PACKAGE):
     """(relative module names, absolute top-level names) it imports."""
-    with open(os.path.join(PACKAGE, module + ".py"), encoding="utf-8") as f:
+    with open(os.path.join(package, module + ".py"), encoding="utf-8") as f:
         tree = ast.parse(f.read())
     relative, absolute = set(), set()
     for node in ast.walk(tree):
@@ -63,6 +65,29 @@ class Layers(unittest.TestCase):
         self.assertGreater(order.index("main"), order.index("run"))
         relative, _ = imports("common")
         self.assertEqual(relative, set())
+
+
+class BenchLayers(unittest.TestCase):
+    def layers(self):
+        tree = ast.parse(open(os.path.join(BENCH, "__init__.py"),
+                              encoding="utf-8").read())
+        return next(ast.literal_eval(n.value) for n in tree.body
+                    if isinstance(n, ast.Assign) and
+                    n.targets[0].id == "LAYERS")
+
+    def test_bench_imports_only_downward_and_stdlib(self):
+        order = list(self.layers())
+        files = {name[:-3] for name in os.listdir(BENCH)
+                 if name.endswith(".py")} - {"__init__"}
+        self.assertEqual(files, set(order))
+        for module in order:
+            relative, absolute = imports(module, BENCH)
+            with self.subTest(module=module):
+                self.assertEqual({m for m in relative if m not in order or
+                                  order.index(m) >= order.index(module)},
+                                 set())
+                self.assertEqual(absolute - set(sys.stdlib_module_names),
+                                 set())
 
 
 class Annotations(unittest.TestCase):
