@@ -21,13 +21,14 @@ DEPS := libunwind-dev:/usr/include/libunwind.h \
 # what the test suite runs: the real-program matrix and the memcheck
 # comparison (valgrind), the C++ tests (g++, clang), the installed pkg-config file
 # (pkgconf), the SARIF schema check (python3-jsonschema) and the CI recipe
-# check (python3-yaml), the CTest recipe (cmake)
+# check (python3-yaml), the CTest recipe (cmake), the type check of
+# mpcheck's package (mypy)
 TEST_DEPS := g++:/usr/bin/g++ clang:/usr/bin/clang pkgconf:/usr/bin/pkg-config git:/usr/bin/git sqlite3:/usr/bin/sqlite3 \
         perl:/usr/bin/perl openssl:/usr/bin/openssl valgrind:/usr/bin/valgrind \
         tar:/usr/bin/tar gzip:/usr/bin/gzip \
         python3-jsonschema:/usr/lib/python3/dist-packages/jsonschema/__init__.py \
         python3-yaml:/usr/lib/python3/dist-packages/yaml/__init__.py \
-        cmake:/usr/bin/ctest
+        cmake:/usr/bin/ctest mypy:/usr/bin/mypy
 # real programs tests/robust runs as they are, where they can be installed
 # (as root, make test installs them; elsewhere their checks are skipped)
 PROGRAM_DEPS := php-cli:/usr/bin/php emacs-nox:/usr/bin/emacs \
@@ -170,6 +171,8 @@ bench-quick: all
 VERSION := 0.1.0
 DESTDIR ?=
 INST = $(DESTDIR)$(PREFIX)
+# mpcheck's package; scripts/mpcheck finds it in $(PREFIX)/lib/mpwrap/python
+MPCHECK_PY := $(wildcard mpcheck/*.py)
 
 install: all
 	install -d $(INST)/lib/mpwrap $(INST)/lib/pkgconfig $(INST)/include \
@@ -177,6 +180,8 @@ install: all
 	install -m 755 libmpwrap.so $(INST)/lib/mpwrap/libmpwrap.so
 	install -m 644 libmempool.a $(INST)/lib/libmempool.a
 	install -m 644 include/mempool.h $(INST)/include/mempool.h
+	install -d $(INST)/lib/mpwrap/python/mpcheck
+	install -m 644 $(MPCHECK_PY) $(INST)/lib/mpwrap/python/mpcheck/
 	install -m 755 scripts/mpcheck $(INST)/bin/mpcheck
 	install -m 755 scripts/mpcheck-ctest $(INST)/bin/mpcheck-ctest
 	install -m 644 scripts/mpcheck.1 $(INST)/share/man/man1/mpcheck.1
@@ -187,7 +192,8 @@ uninstall:
 	rm -f $(INST)/lib/mpwrap/libmpwrap.so $(INST)/lib/libmempool.a \
 		$(INST)/include/mempool.h $(INST)/bin/mpcheck $(INST)/bin/mpcheck-ctest \
 		$(INST)/share/man/man1/mpcheck.1 $(INST)/lib/pkgconfig/mpwrap.pc
-	-rmdir $(INST)/lib/mpwrap 2>/dev/null
+	rm -rf $(INST)/lib/mpwrap/python/mpcheck
+	-rmdir $(INST)/lib/mpwrap/python $(INST)/lib/mpwrap 2>/dev/null
 
 clean:
 	rm -rf $(BUILD) libmempool.a libmpwrap.so

@@ -232,16 +232,14 @@ fi
 # suppression prefix each (the kind names come from src/report/report.c)
 name="mpcheck: every error kind of src/report/report.c has a SARIF rule and is a suppression kind"
 out=$(python3 - "$MPWRAP_ROOT" <<'PY' 2>&1
-import importlib.machinery, importlib.util, re, sys
+import re, sys
 root = sys.argv[1]
-loader = importlib.machinery.SourceFileLoader("mpcheck", root + "/scripts/mpcheck")
-spec = importlib.util.spec_from_loader("mpcheck", loader)
-m = importlib.util.module_from_spec(spec)
-loader.exec_module(m)
+sys.path.insert(0, root)
+from mpcheck import common, sarif
 src = open(root + "/src/report/report.c").read()
 kinds = re.findall(r'\[MP_E_\w+\] = "([a-z-]+)"', src)
 kinds = [k for k in kinds if k != "none"]
-bad = [k for k in kinds if k not in m.RULES or k not in m.SUPPRESSION_KINDS]
+bad = [k for k in kinds if k not in sarif.RULES or k not in common.SUPPRESSION_KINDS]
 print("missing: %s" % bad if bad or len(kinds) < 11 else "ok")
 PY
 )

@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "loaderprobe.h"
+#include "real.h"
 
 #include <dlfcn.h>
 #include <stdatomic.h>
@@ -46,8 +47,8 @@ int _mp_loader_usable(void)
 	int sig = SIGRTMAX - PROBE_SIG_FROM_MAX;
 	struct sigaction sa = { .sa_handler = on_timer }, old;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
-	    sigaction(sig, &sa, NULL) != 0)
+	if (_mp_real_sigaction(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL ||
+	    _mp_real_sigaction(sig, &sa, NULL) != 0)
 		return 1; /* the program's signal: cannot tell, try anyway */
 	sigset_t only, saved;
 	sigemptyset(&only);
@@ -72,7 +73,7 @@ int _mp_loader_usable(void)
 		timer_delete(t);
 	}
 	pthread_sigmask(SIG_SETMASK, &saved, NULL);
-	sigaction(sig, &old, NULL);
+	_mp_real_sigaction(sig, &old, NULL);
 	return usable;
 }
 

@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -55,6 +56,15 @@ static void *(*real_realloc)(void *, size_t);
 static void *(*real_memalign)(size_t, size_t);
 static void (*real_free)(void *);
 static size_t (*real_usable)(void *);
+
+/* glibc exports sigaction under this name too (the one its own code calls);
+ * a preloaded shim named sigaction does not interpose on it. */
+extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
+int _mp_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	return __sigaction(sig, act, old);
+}
 
 int _mp_secure(void)
 {

@@ -14,6 +14,13 @@ void *_mp_real_realloc(void *p, size_t n);
 void *_mp_real_memalign(size_t align, size_t n);
 void _mp_real_free(void *p);
 
+/* libc's sigaction, never the shim of the same name (longrun.c), which
+ * shows the program its own view of the signals libmpwrap.so owns.  No
+ * dlsym: usable in a forked child whose loader locks another thread held
+ * (loaderprobe.c). */
+struct sigaction;
+int _mp_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
 /* Set-user-ID / set-group-ID process (AT_SECURE): the preload library then
  * passes every call through and writes nothing. */
 int _mp_secure(void);

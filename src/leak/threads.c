@@ -14,6 +14,7 @@
 #include "deepstack.h"
 #include "out.h"
 #include "procgate.h"
+#include "real.h"
 #include "reent.h"
 #include "unwind.h"
 
@@ -247,7 +248,7 @@ static int install_stop_handler(void)
 	for (size_t i = 0; i < sizeof stop_sigs / sizeof stop_sigs[0]; i++) {
 		int sig = SIGRTMAX - stop_sigs[i];
 		struct sigaction cur;
-		if (sigaction(sig, NULL, &cur) != 0)
+		if (_mp_real_sigaction(sig, NULL, &cur) != 0)
 			continue;
 		int ours = (cur.sa_flags & SA_SIGINFO) &&
 			   cur.sa_sigaction == stop_handler;
@@ -255,7 +256,7 @@ static int install_stop_handler(void)
 			continue; /* the program's: leave it */
 		if (!ours)
 			stop_old = cur;
-		if (ours || sigaction(sig, &sa, NULL) == 0) {
+		if (ours || _mp_real_sigaction(sig, &sa, NULL) == 0) {
 			stop_sig = sig;
 			return 0;
 		}
@@ -366,7 +367,7 @@ void _mp_threads_resume(void)
 	while (atomic_load(&inside) && ms_since(&t0) < STOP_WAIT_MS)
 		sched_yield();
 	if (all && stop_sig && !atomic_load(&inside))
-		sigaction(stop_sig, &stop_old, NULL);
+		_mp_real_sigaction(stop_sig, &stop_old, NULL);
 	pthread_mutex_unlock(&reg_lock);
 }
 

@@ -12,6 +12,7 @@
 #include "symbolize.h"
 #include "out.h"
 #include "procgate.h"
+#include "real.h"
 #include "reent.h"
 #include "symindex.h"
 
@@ -175,6 +176,9 @@ struct pc_memo {
 #define MP_MEMO_MAX (1 << 16)          /* slots; full: start over */
 #define MP_MEMO_STR_MAX (32u << 20)
 
+/* The memo is the library's own memory: taken from the real allocator
+ * (base/real.c), never through the malloc shims, so it is neither tracked
+ * nor reported whether or not the caller marked itself busy. */
 static struct pc_memo *memo;
 static size_t memo_cap, memo_n;         /* memo_cap: 0 or a power of two */
 static char *memo_str;
@@ -194,8 +198,8 @@ static struct pc_memo *memo_slot(struct pc_memo *t, size_t cap, uintptr_t pc)
 static void memo_clear(bool release)
 {
 	if (release) {
-		free(memo);
-		free(memo_str);
+		_mp_real_free(memo);
+		_mp_real_free(memo_str);
 		memo = NULL;
 		memo_str = NULL;
 		memo_cap = memo_str_cap = 0;
@@ -232,14 +236,14 @@ static bool memo_get(uintptr_t pc, demangle_fn dm, struct mp_symbol *out)
 static bool memo_grow(void)
 {
 	size_t cap = memo_cap ? 2 * memo_cap : MP_MEMO_MIN;
-	struct pc_memo *t = calloc(cap, sizeof *t);
+	struct pc_memo *t = _mp_real_calloc(cap, sizeof *t);
 
 	if (!t)
 		return false;
 	for (size_t i = 0; i < memo_cap; i++)
 		if (memo[i].pc)
 			*memo_slot(t, cap, memo[i].pc) = memo[i];
-	free(memo);
+	_mp_real_free(memo);
 	memo = t;
 	memo_cap = cap;
 	return true;
@@ -259,7 +263,7 @@ static void memo_put(uintptr_t pc, const struct mp_symbol *s)
 		return;
 	if (memo_len + need > memo_str_cap) {
 		size_t cap = memo_str_cap ? 2 * memo_str_cap : 64 * 1024;
-		char *p = realloc(memo_str, cap);
+		char *p = _mp_real_realloc(memo_str, cap);
 
 		if (!p)
 			return;

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "symindex.h"
+#include "real.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,7 @@ static struct sym_index *build_index(Dwfl_Module *mod)
 		return &no_symbols; /* dwfl_module_addrinfo answers NULL too */
 	/* ppc64 function descriptors give a symbol a second address to match. */
 	if (!elf || !gelf_getehdr(elf, &eh) || eh.e_machine == EM_PPC64 ||
-	    (x = malloc(sizeof *x + (size_t)n * sizeof x->e[0])) == NULL)
+	    (x = _mp_real_malloc(sizeof *x + (size_t)n * sizeof x->e[0])) == NULL)
 		return &unindexed;
 	x->n = 0;
 	x->first_global = first_global;
@@ -166,10 +167,12 @@ static int index_lookup(const struct sym_index *x, GElf_Addr addr, const char **
 	return 1;
 }
 
+/* The index is the library's own memory (base/real.c), never the
+ * program's: it stays out of the pool whether or not the caller is busy. */
 static void free_index(void **userdata)
 {
 	if (*userdata != &no_symbols && *userdata != &unindexed)
-		free(*userdata);
+		_mp_real_free(*userdata);
 	*userdata = NULL;
 }
 

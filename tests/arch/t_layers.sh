@@ -2,7 +2,8 @@
 # t_layers.sh - the architecture as the build sees it (TAP): every object
 # calls only into its own layer or the layers below it, the file graph of
 # the objects' symbols has no cycle, includes point downward too, only the
-# shims define the allocation symbols of libc and C++, and the public
+# shims define the allocation symbols of libc and C++, nothing below them
+# calls a shim by its libc name (allow-list aside), and the public
 # header and the library's exports hold only what they should.
 # Layers, lowest first (README "Design"): the folders of src/.
 set -u
@@ -119,6 +120,37 @@ alloc = re.compile(r"^(malloc|free|calloc|realloc|reallocarray|memalign|posix_me
 owners = sorted({f"{defs[s]}: {s}" for s in defs if alloc.match(s)
                  and defs[s] not in ("preload", "preload_cxx")})
 check("only src/preload defines allocation symbols", not owners, "\n".join(owners))
+
+# 4a. no object below src/preload uses a symbol src/preload defines, libc's
+# names included: the shims are the program's view of libc (sigaction shows
+# the program SIG_DFL where the library owns the signal; free of a pool
+# block returns it to the pool), and a lower layer calling them by their
+# libc name would bind to them at run time.  Internal calls go to the real
+# functions (base/real.c: _mp_real_malloc, _mp_real_sigaction, ...).  The
+# allow-list holds the calls meant to go through the shim, with the reason.
+ALLOWED = {
+    # the demangler's result: __cxa_demangle allocates it through the
+    # program's malloc (the shim), so it is freed through the same view
+    ("symbolize", "free"),
+    # a Dwarf_Frame libdw allocated through the program's malloc (the shim,
+    # busy: served by the real allocator), freed through the same view
+    ("unwind", "free"),
+}
+preload_defs = {}
+for name, o in objs.items():
+    if lay[name] == "preload":
+        out = subprocess.run(["nm", "--defined-only", o], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            f = line.split()
+            if len(f) == 3 and f[1] in "TWDBRV":
+                preload_defs[f[2]] = name
+below = sorted(f"{name} ({lay[name]}) uses {s}, defined by preload/{preload_defs[s]}"
+               for name in objs if lay[name] != "preload"
+               for s in uses[name] if s in preload_defs and (name, s) not in ALLOWED)
+check("no object below src/preload uses a symbol src/preload defines (libc names included)",
+      not below and len(preload_defs) > 20, "\n".join(below) or f"{len(preload_defs)} preload symbols")
+stale = sorted(f"{n}: {s}" for n, s in ALLOWED if s not in uses.get(n, ()))
+check("every entry of the shim allow-list is still used", not stale, "\n".join(stale))
 
 # 4b. one owner of the fork protocol: only procgate registers with pthread_atfork
 atfork = sorted(n for n, syms in uses.items() if "pthread_atfork" in syms and n != "procgate")

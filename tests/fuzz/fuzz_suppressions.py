@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """fuzz_suppressions.py - random and mutation fuzzing of mpcheck's
-suppression/baseline file parser (scripts/mpcheck: load_rules).
+suppression/baseline file parser (mpcheck/suppress.py: load_rules).
 
 No coverage-guided engine for Python is installed (no atheris), so this is a
 plain generator: each round writes one file, made either from scratch (lines
@@ -36,8 +36,6 @@ checks saved inputs only.  Exit status 1 when anything failed.
 
 import argparse
 import hashlib
-import importlib.machinery
-import importlib.util
 import os
 import random
 import sys
@@ -50,12 +48,16 @@ ROOT = os.environ.get("MPWRAP_ROOT") or os.path.dirname(os.path.dirname(HERE))
 
 
 def load_mpcheck():
-    path = os.path.join(ROOT, "scripts", "mpcheck")
-    loader = importlib.machinery.SourceFileLoader("mpcheck_under_fuzz", path)
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    """The package's suppression parser, with the names this fuzzer uses
+    (the kinds, InputError, load_rules, first_match, suppression_lines)."""
+    sys.path.insert(0, ROOT)
+    from mpcheck import common, suppress
+    return argparse.Namespace(
+        ERROR_KINDS=common.ERROR_KINDS, LEAK_KINDS=common.LEAK_KINDS,
+        SUPPRESSION_KINDS=common.SUPPRESSION_KINDS,
+        InputError=common.InputError, load_rules=suppress.load_rules,
+        first_match=suppress.first_match,
+        suppression_lines=suppress.suppression_lines)
 
 
 M = load_mpcheck()

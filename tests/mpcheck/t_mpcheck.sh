@@ -818,8 +818,10 @@ check "no bad-input run left a report" \
 # ------------------------------------------------- library lookup
 
 inst=$T/inst
-mkdir -p "$inst/bin" "$inst/lib/mpwrap"
+mkdir -p "$inst/bin" "$inst/lib/mpwrap/python/mpcheck"
 cp "$MPCHECK" "$inst/bin/mpcheck"
+# the package where make install puts it
+cp "$(dirname "$MPCHECK")"/../mpcheck/*.py "$inst/lib/mpwrap/python/mpcheck/"
 for d in bin . lib/mpwrap lib; do cp "$MPWRAP_LIB" "$inst/$d/libmpwrap.so"; done
 for d in bin . lib/mpwrap lib; do
 	(unset MPWRAP_LIB; "$inst/bin/mpcheck" -- sh -c 'echo "$LD_PRELOAD"') \

@@ -5,12 +5,10 @@
 # name once backtracked for minutes.
 set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
-python3 - "$here/scripts/mpcheck" <<'PY'
-import importlib.machinery, importlib.util, itertools, random, re, sys, time
-loader = importlib.machinery.SourceFileLoader("mpcheck", sys.argv[1])
-spec = importlib.util.spec_from_loader("mpcheck", loader)
-mp = importlib.util.module_from_spec(spec)
-loader.exec_module(mp)
+python3 - "$here" <<'PY'
+import itertools, random, re, sys, time
+sys.path.insert(0, sys.argv[1])
+from mpcheck import suppress as mp
 
 def reference(pattern, s):
     anchored = pattern.startswith("^")

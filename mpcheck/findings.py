@@ -1,0 +1,354 @@
+"""mpcheck.findings - the findings of a run: their keys and fingerprints,
+the raw findings of one report, and Aggregate, which groups them across
+processes (suppressed, baseline, new), keeps examples and per-process lines
+within fixed bounds and spools the process list."""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import heapq
+import os
+from typing import Any, Counter, Dict, Iterator, Mapping, Optional, Sequence
+
+from .common import (
+    ERROR_KINDS, LEAK_KINDS, LOCATABLE_KINDS, UNREPORTED, Finding, Report,
+    compact, one_line, short)
+from .frames import is_runtime, text
+from .suppress import first_match, suppression_lines, system_leak
+from .reports import _dicts, launch_of
+
+
+# Bounds that keep mpcheck's memory and output independent of the suite's
+# size: per-process lines printed, findings listed with their stacks,
+# example processes per finding.
+PROCESS_LINES = 20
+MAX_FINDINGS = 10000
+EXAMPLES = 3
+# --locate: processes rerun per run (each at most once).
+LOCATE_MAX_PROCESSES = 10
+
+
+def finding_key(finding: Finding) -> str:
+    """What makes two findings one: their type, kind and every name a
+    suppression can see (function, module and file of each frame), so all
+    occurrences of a finding are suppressed or none.  Finer than the
+    fingerprint, which leaves the runtime's frames out."""
+    names = "\n".join(f"{frame.get('function')}|{frame.get('module')}|"
+                      f"{frame.get('file')}" for frame in finding["stack"])
+    return hashlib.sha256(f"{finding['type']}|{finding['kind']}\n{names}"
+                          .encode()).hexdigest()[:32]
+
+
+def fingerprint(finding: Finding) -> str:
+    """Stable across runs and rebuilds: kind plus the names along the stack,
+    without pids, addresses or line numbers (which move with every edit)."""
+    parts = [finding["type"], finding["kind"]]
+    for frame in finding["stack"]:
+        if not is_runtime(frame):
+            parts.append(text(frame, "function") or
+                         os.path.basename(text(frame, "module") or "?"))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def _count(value):
+    return value if isinstance(value, int) else 0
+
+
+def raw_findings(data: Report, gated: Sequence[str]) -> Iterator[Finding]:
+    """The errors and the leaks of gating kinds in one process report, as
+    finding dicts (leaks of other kinds were not asked for)."""
+    for error in _dicts(data.get("errors")):
+        yield {"type": "error", "kind": str(error.get("kind", "unknown")),
+               "address": error.get("address"),
+               "description": error.get("description"),
+               "location": (error.get("location") or {}).get("text")
+               if isinstance(error.get("location"), dict) else None,
+               "block_size": error.get("block_size"),
+               "offset": error.get("offset"),
+               "guard_page_site": error.get("guard_page_site")
+               if isinstance(error.get("guard_page_site"), str) else None,
+               # damage found after the fact (guard or poison bytes), not
+               # at the access: what --locate reruns for
+               "late": error.get("kind") in LOCATABLE_KINDS and
+               _count(error.get("count")) > 0,
+               "stack": _dicts(error.get("stack")),
+               "alloc_stack": _dicts(error.get("alloc_stack")),
+               "free_stack": _dicts(error.get("free_stack"))}
+    for leak in _dicts(data.get("leaks")):
+        if leak.get("kind") in gated:
+            yield {"type": "leak", "kind": leak["kind"],
+                   "bytes": _count(leak.get("bytes")),
+                   "blocks": _count(leak.get("blocks")),
+                   "stack": _dicts(leak.get("stack"))}
+
+
+def capped_process(data: Report, max_groups: int) -> Dict[str, Any]:
+    """A process report for the aggregated JSON with at most max_groups
+    errors and leak groups (the largest leaks), the rest counted: a process
+    with a million leak groups must not make a million-entry report."""
+    # the environment (json_environ, for --locate) may hold secrets: it
+    # stays out of the aggregated report
+    entry = {k: v for k, v in data.items()
+             if k not in ("errors", "leaks", "environ")}
+    errors = _dicts(data.get("errors"))
+    leaks = sorted(_dicts(data.get("leaks")),
+                   key=lambda leak: -_count(leak.get("bytes")))
+    cut = max_groups or None
+    entry["errors"], entry["leaks"] = errors[:cut], leaks[:cut]
+    rest = leaks[len(entry["leaks"]):]
+    entry["errors_not_listed"] = len(errors) - len(entry["errors"])
+    entry["leaks_not_listed"] = {
+        "groups": len(rest),
+        "bytes": sum(_count(leak.get("bytes")) for leak in rest),
+        "blocks": sum(_count(leak.get("blocks")) for leak in rest)}
+    return entry
+
+
+class Lines:
+    """The first `limit` lines of something per process (the per-process
+    summary lines, the notes), by pid, and a count of the others."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.kept = []                  # heap of (-pid, text): drop largest
+        self.dropped = 0
+
+    def add(self, pid, text_):
+        heapq.heappush(self.kept, (-pid, text_))
+        if len(self.kept) > self.limit:
+            heapq.heappop(self.kept)
+            self.dropped += 1
+
+    def items(self):
+        return sorted((-neg, t) for neg, t in self.kept)
+
+
+class Aggregate:
+    """Every process report folded into one set of distinct findings, as the
+    reports arrive.  Memory grows with the number of distinct findings (their
+    stacks are kept for the first MAX_FINDINGS only), never with the number
+    of processes or occurrences; the per-process entries of --json go to a
+    spool file."""
+
+    def __init__(self, opts, suppressions, baseline, spool):
+        self.opts = opts
+        self.suppressions = suppressions
+        self.baseline = baseline
+        self.spool = spool
+        self.gated = () if opts.no_leaks else tuple(opts.leak_kinds)
+        self.findings = {}              # finding_key -> listed finding
+        self.unlisted = {}              # 64-bit key -> status, past the cap
+        self.entries = {}               # suppression line -> None, in order
+        self.generated = []             # (comment, lines) per new finding
+        self.processes = 0
+        self.lines = Lines(PROCESS_LINES)
+        self.notes = Lines(PROCESS_LINES)
+        # distinct findings per status and type, and what their occurrences
+        # add up to
+        self.distinct: Counter = collections.Counter()
+        self.occurrences: Counter = collections.Counter()
+        self.bytes: Counter = collections.Counter()
+        self.unlisted_counts: Counter = collections.Counter()
+        self.without_report: Counter = collections.Counter()   # reason -> processes
+        self.unchecked: Counter = collections.Counter()   # reason -> processes
+        self.ignored_reports = 0
+        self.passed: Counter = collections.Counter()     # system program -> processes
+        self.launches = {}              # pid -> how it started (--locate)
+
+    def note(self, pid, message):
+        self.notes.add(pid, message)
+
+    def passed_through(self, program):
+        """A system program's process run unchecked (system_passthrough)."""
+        self.passed[program] += 1
+
+    def missing(self, pid, reason, message):
+        """A process that left no report: its findings, if any, are not in
+        the verdict, which says how many there were and why."""
+        self.without_report[reason] += 1
+        self.note(pid, message)
+
+    def ignored(self, pid, name, reason):
+        """A report file that was not read: one note, never a traceback."""
+        self.ignored_reports += 1
+        self.note(pid, f"ignored report {name}: {reason}")
+
+    def classify(self, raw):
+        """(status, where) of a finding: suppressed, baseline or new."""
+        rule = first_match(self.suppressions, raw)
+        if rule:
+            return "suppressed", rule.where
+        if not self.opts.system_leaks and system_leak(raw):
+            return "suppressed", "system program (--system-leaks gates on these)"
+        known = first_match(self.baseline, raw)
+        return ("baseline", known.where) if known else ("new", None)
+
+    def first_sight(self, raw, pid, command):
+        """Classify a finding never seen before; returns its status."""
+        status, where = self.classify(raw)
+        self.distinct[status, raw["type"]] += 1
+        if status != "suppressed":
+            lines = suppression_lines(raw)
+            self.entries.update(dict.fromkeys(lines))
+            if status == "new" and self.opts.gen_suppressions:
+                self.generated.append(
+                    (f"# {raw['kind']}, first in pid {pid}: "
+                     f"{one_line(command)}", lines))
+        if len(self.findings) >= MAX_FINDINGS:
+            self.unlisted[int(raw["key"][:16], 16)] = status
+            self.unlisted_counts[status] += 1
+            return status
+        finding = {k: v for k, v in raw.items()
+                   if k not in ("key", "stack", "alloc_stack", "free_stack")}
+        finding["fingerprint"] = fingerprint(raw)
+        # a stack as compact JSON text costs a tenth of its dicts
+        for key in ("stack", "alloc_stack", "free_stack"):
+            if key in raw:
+                finding[key] = compact(raw[key])
+        finding.update(bytes=0, blocks=0, occurrences=0, processes=0,
+                       examples=[], last_pid=None,
+                       suppressed=status == "suppressed",
+                       suppressed_by=where if status == "suppressed" else None,
+                       baseline=status == "baseline",
+                       baseline_by=where if status == "baseline" else None)
+        self.findings[raw["key"]] = finding
+        return status
+
+    def count(self, finding, raw, pid, command):
+        """One more occurrence of a listed finding."""
+        finding["occurrences"] += 1
+        if raw["type"] == "leak":
+            finding["bytes"] += raw["bytes"]
+            finding["blocks"] += raw["blocks"]
+        if finding["last_pid"] != pid:  # one report arrives at a time
+            finding["last_pid"] = pid
+            finding["processes"] += 1
+            if len(finding["examples"]) < EXAMPLES:
+                finding["examples"].append({"pid": pid, "command": command})
+
+    def fold(self, pid, data):
+        """Fold one process report in; True when it had a new (gating)
+        finding."""
+        command = data.get("command")
+        command = command if isinstance(command, str) else "?"
+        self.processes += 1
+        if self.spool:
+            self.spool.write(compact(capped_process(
+                data, self.opts.max_groups)) + "\n")
+        kinds: Counter = collections.Counter()
+        nbytes: Counter = collections.Counter()
+        for raw in raw_findings(data, self.gated):
+            raw["key"] = finding_key(raw)
+            finding = self.findings.get(raw["key"])
+            status: Optional[str]
+            if finding is not None:
+                status = "suppressed" if finding["suppressed"] else \
+                    "baseline" if finding["baseline"] else "new"
+                self.count(finding, raw, pid, command)
+            else:
+                status = self.unlisted.get(int(raw["key"][:16], 16))
+                if status is None:
+                    status = self.first_sight(raw, pid, command)
+                    finding = self.findings.get(raw["key"])
+                    if finding is not None:
+                        self.count(finding, raw, pid, command)
+            self.occurrences[status] += 1
+            if finding is not None and status != "suppressed":
+                self.remember_locatable(finding, raw, pid, data)
+            if status == "new":
+                kinds[raw["kind"]] += 1
+                nbytes[raw["kind"]] += raw.get("bytes", 0)
+                self.bytes[raw["type"]] += raw.get("bytes", 0)
+        if kinds:
+            self.lines.add(pid, f"({short(command)}): "
+                                f"{kind_counts(kinds, nbytes)}")
+        unchecked = data.get("unchecked")
+        if isinstance(unchecked, dict):
+            # the library could not vouch for this process (another
+            # allocator's malloc, no leak check after a crash inside the
+            # allocator): its "nothing found" is no pass
+            reason = unchecked.get("reason")
+            reason = reason if isinstance(reason, str) else "not checked"
+            why = unchecked.get("why")
+            self.unchecked[reason] += 1
+            self.note(pid, f"{reason} ({short(command)})" +
+                      (f": {why}" if isinstance(why, str) else ""))
+        return bool(kinds)
+
+    def remember_locatable(self, finding, raw, pid, data):
+        """--locate: the first process with a late overflow, underflow or
+        use after free of this finding is the one to rerun; keep how it was
+        started (for at most LOCATE_MAX_PROCESSES processes)."""
+        if self.opts.locate is False or not raw.get("late") or \
+                "locate_pid" in finding:
+            return
+        finding["locate_pid"] = pid
+        finding["locate_site"] = raw.get("guard_page_site")
+        if pid not in self.launches and \
+                len(self.launches) < LOCATE_MAX_PROCESSES:
+            self.launches[pid] = launch_of(data)
+
+    def listed(self):
+        """The listed findings, kind by kind, largest first."""
+        order = ERROR_KINDS + LEAK_KINDS
+        return sorted(self.findings.values(), key=lambda f: (
+            order.index(f["kind"]) if f["kind"] in order else len(order),
+            -f["bytes"], f["fingerprint"]))
+
+    def summary(self, program_status, program_verdict=None):
+        new_errors = self.distinct["new", "error"]
+        new_leaks = self.distinct["new", "leak"]
+        without = sum(self.without_report.values())
+        gate = "FAIL" if new_errors or new_leaks or \
+            self.without_report[UNREPORTED] or self.unchecked or (
+                self.opts.strict_reports and (without or self.ignored_reports)) \
+            else "PASS"
+        if self.opts.baseline_out:
+            gate = "SKIPPED"    # adopting a baseline never fails the job
+        return {"processes": self.processes,
+                "errors": new_errors,
+                "leaks": new_leaks,
+                "leak_bytes": self.bytes["leak"],
+                "findings": new_errors + new_leaks,
+                "occurrences": self.occurrences["new"],
+                "suppressed": sum(n for (s, _), n in self.distinct.items()
+                                  if s == "suppressed"),
+                "baseline": sum(n for (s, _), n in self.distinct.items()
+                                if s == "baseline"),
+                "findings_not_listed": sum(self.unlisted_counts.values()),
+                "gated_leak_kinds": list(self.gated),
+                "without_report": without,
+                "without_report_by_reason": dict(sorted(
+                    self.without_report.items())),
+                "unchecked_by_reason": dict(sorted(self.unchecked.items())),
+                "ignored_reports": self.ignored_reports,
+                "unchecked_system_processes": sum(self.passed.values()),
+                "unchecked_system_programs": dict(
+                    self.passed.most_common(20)),
+                "strict_reports": self.opts.strict_reports,
+                "gate": gate,
+                "program_status": program_status,
+                # the program's own failure, beside the gate's verdict
+                "program_failed": program_status != 0,
+                "program_verdict": program_verdict,
+                "located": sum(f.get("located", {}).get("status") ==
+                               "located" for f in self.findings.values()),
+                "not_located": sum(f.get("located", {}).get("status") not in
+                                   (None, "located")
+                                   for f in self.findings.values()),
+                "notes": [{"pid": pid, "message": msg}
+                          for pid, msg in self.notes.items()],
+                "notes_not_listed": self.notes.dropped}
+
+
+def kind_counts(counts: Mapping[str, int], nbytes: Mapping[str, int]) -> str:
+    """'1 double-free, 2 definite leaks (96 bytes)' in a fixed kind order."""
+    order = ERROR_KINDS + LEAK_KINDS
+    parts = []
+    for kind in sorted(counts, key=lambda k: (
+            order.index(k) if k in order else len(order), k)):
+        n = counts[kind]
+        parts.append(f"{n} {kind} leak{'s' * (n != 1)} ({nbytes[kind]} bytes)"
+                     if kind in LEAK_KINDS else f"{n} {kind}")
+    return ", ".join(parts)
