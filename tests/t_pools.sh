@@ -75,9 +75,8 @@ def mpwrap(case):
         same(src + " leak groups", [(g["kind"], g.get("direct_bytes", g["bytes"]),
                                      g["blocks"], fns(g["stack"])) for g in gs], groups)
     for src, es in (("JSON", J["errors"]), ("text", L["errors"])):
-        got = [(e["kind"], fns(e.get("stack") or e.get("access_stack") or [])) for e in es]
-        need([k for k, _ in got] == [k for k, _ in errs],
-             "%s errors %s, expected %s" % (src, got, errs))
+        got = [(e["kind"], fns(e["stack"])) for e in es]
+        need(got == errs, "%s errors %s, expected %s" % (src, got, errs))
 
 KIND = {"definitely lost": "definite", "indirectly lost": "indirect",
         "possibly lost": "possible", "still reachable": "reachable"}

@@ -25,8 +25,8 @@
 #define MPWRAP_ACTIVE (mp_pools_active ? mp_pools_active() : 0)
 
 /* an expression of value 0 that still evaluates its arguments once */
-static inline void mpwrap_vg_eval_(int unused, ...) { (void)unused; }
-#define MPWRAP_VG_NOP(...) (mpwrap_vg_eval_(0, __VA_ARGS__), 0)
+static inline int mpwrap_vg_eval_(int unused, ...) { return unused; }
+#define MPWRAP_VG_NOP(...) mpwrap_vg_eval_(0, __VA_ARGS__)
 
 /* the raw request mechanism: no Valgrind, so the default value */
 #define VALGRIND_DO_CLIENT_REQUEST_EXPR(dflt, req, a1, a2, a3, a4, a5) (dflt)
