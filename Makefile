@@ -40,7 +40,7 @@ PROGRAM_DEPS := php-cli:/usr/bin/php emacs-nox:/usr/bin/emacs \
 # adds the leak scan, the exit report and the shims.
 LAYERS      := base heap stack leak report detect api preload
 BASE_SRC    := out options real vm procmaps loaderprobe procgate gpsites deepstack passthru
-HEAP_SRC    := slab guard guardpage large quarantine sampleslots
+HEAP_SRC    := slab guard guardpage large quarantine sampleslots custom
 STACK_SRC   := depot stack unwind symindex symbolize profile
 LEAK_SRC    := leaks
 REPORT_SRC  := locate report notes
@@ -51,7 +51,7 @@ API_SRC     := api
 SO_STACK_SRC  := handoff
 SO_LEAK_SRC   := roots threads leakscan inherit scangate lsanhooks
 SO_REPORT_SRC := json jsonprof leakreport
-PRELOAD_SRC   := exit signals longrun restart lsan preload preload_cxx
+PRELOAD_SRC   := exit signals longrun restart lsan clientreq preload preload_cxx
 
 CORE_SRC := $(BASE_SRC) $(HEAP_SRC) $(STACK_SRC) $(LEAK_SRC) $(REPORT_SRC) $(DETECT_SRC) $(API_SRC)
 SO_SRC   := $(SO_STACK_SRC) $(SO_LEAK_SRC) $(SO_REPORT_SRC) $(PRELOAD_SRC)

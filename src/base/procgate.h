@@ -26,6 +26,7 @@
  *   MP_FORK_SAMPLE     sampled mode's slot list (sampleslots.c)
  *   MP_FORK_CLASSES    every (arena, class) lock, arena by arena
  *   MP_FORK_LARGE      the large-block table
+ *   MP_FORK_CUSTOM     the program's described pools and blocks (custom.c)
  *   MP_FORK_VM         the anonymous-mapping registry
  *
  * Not fork participants: the leak-scan snapshot lock and the thread
@@ -45,6 +46,7 @@ enum mp_fork_rank {
 	MP_FORK_SAMPLE,
 	MP_FORK_CLASSES,
 	MP_FORK_LARGE,
+	MP_FORK_CUSTOM,
 	MP_FORK_VM,
 	MP_FORK_RANKS
 };

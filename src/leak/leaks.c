@@ -8,6 +8,7 @@
 #include "leaks.h"
 #include "options.h"
 #include "block.h"
+#include "custom.h"
 #include "depot.h"
 #include "large.h"
 #include "slab.h"
@@ -90,6 +91,11 @@ int _mp_leaks_collect(struct mp_leak_set *ls, int by_kind)
 	struct mp_leak_group *acc = _mp_map(bytes, 0);
 	if (!acc)
 		return -1;
+	/* heap blocks holding described blocks are their containers: not
+	 * counted (leakscan.c) */
+	struct mp_cstarts cs;
+	if (_mp_custom_starts(&cs) != 0)
+		cs.n = 0;
 	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++) {
 		struct mp_class *cl = _mp_class_at(k);
 		pthread_mutex_lock(&cl->lock);
@@ -100,6 +106,9 @@ int _mp_leaks_collect(struct mp_leak_set *ls, int by_kind)
 				const struct mp_meta *m = &s->meta[i];
 				if (m->state != MP_ST_LIVE || (m->flags & MP_F_INTERNAL) ||
 				    ((by_kind & MP_COLLECT_OWN) && !_mp_slot_own(m)))
+					continue;
+				if (cs.n && _mp_custom_starts_hold(&cs, _mp_slot_user(s, i),
+								   m->size))
 					continue;
 				int kind = kind_of(m->flags, by_kind);
 				if (wanted(kind, m->aux, by_kind))
@@ -114,10 +123,24 @@ int _mp_leaks_collect(struct mp_leak_set *ls, int by_kind)
 	while ((e = _mp_large_next_locked(&pos)))
 		if (e->state == MP_ST_LIVE && !(e->flags & MP_F_INTERNAL) &&
 		    (!(by_kind & MP_COLLECT_OWN) || _mp_large_own(e)) &&
+		    !(cs.n && _mp_custom_starts_hold(&cs, e->user, e->size)) &&
 		    wanted(kind_of(e->flags, by_kind), e->aux, by_kind))
 			add(acc, nstacks, e->alloc_stack, kind_of(e->flags, by_kind),
 			    e->size);
 	_mp_large_unlock();
+	_mp_custom_starts_release(&cs);
+	/* the described blocks, containers left out as by the scan */
+	struct mp_cindex ix;
+	_mp_custom_lock();
+	if (_mp_custom_index_locked(&ix) == 0)
+		for (size_t i = 0; i < ix.n; i++) {
+			const struct mp_cblock *c = ix.b[i];
+			int kind = kind_of(c->flags, by_kind);
+			if (wanted(kind, c->aux, by_kind))
+				add(acc, nstacks, c->alloc_stack, kind, c->size);
+		}
+	_mp_custom_index_release(&ix);
+	_mp_custom_unlock();
 
 	/* compact in place: group k lands at index <= k */
 	size_t n = 0;

@@ -12,10 +12,16 @@
  * indirect when another leaked block points to them, else definite.  In a
  * cycle of leaked blocks that nothing else points to, the first member met
  * in address-table order stays definite and the others are indirect.
+ *
+ * Blocks the program describes (pool annotations, memcheck's client
+ * requests: heap/custom.c) are graph nodes of their own, found before the
+ * heap block they lie in; a heap block holding one is their container and
+ * no node at all (memcheck's rule): marked at the start, never scanned.
  */
 #define _GNU_SOURCE
 #include "leakscan.h"
 #include "block.h"
+#include "custom.h"
 #include "large.h"
 #include "leaks.h"
 #include "options.h"
@@ -90,12 +96,19 @@ static struct mp_range *excl; /* never anonymous roots, sorted */
 /* root regions registered now or before (roots.c): never anonymous roots */
 static struct mp_range known[2 * 256];
 static size_t nknown;
+static struct mp_cindex cix;  /* described blocks, sorted, no containers */
 static size_t nexcl, excl_bytes;
 
 static int find_block(uintptr_t w, struct bref *b)
 {
 	if (w < heap_lo || w >= heap_hi)
 		return 0;
+	struct mp_cblock *c = cix.n ? _mp_custom_find(&cix, w) : NULL;
+	if (c) {
+		*b = (struct bref){ c->user, c->size, &c->flags, c->alloc_stack,
+				    &c->aux, NULL };
+		return w == c->user ? 1 : 2;
+	}
 	struct mp_slab *s = _mp_slab_of(w);
 	if (s) {
 		long off;
@@ -417,8 +430,8 @@ static void ldso_cb(struct bref *b, void *arg)
 	}
 }
 
-/* Visit every live user block: fn(block, arg). Locks are held. */
-static void each_block(void (*fn)(struct bref *, void *), void *arg)
+/* Visit every live heap block: fn(block, arg). Locks are held. */
+static void each_heap_block(void (*fn)(struct bref *, void *), void *arg)
 {
 	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++)
 		for (struct mp_slab *s = _mp_class_at(k)->slabs; s; s = s->next)
@@ -436,6 +449,29 @@ static void each_block(void (*fn)(struct bref *, void *), void *arg)
 		struct bref b = { larges[i].user, larges[i].size, larges[i].flags,
 				  larges[i].stack, NULL, larges[i].le };
 		fn(&b, arg);
+	}
+}
+
+/* Visit every live user block, heap and described. */
+static void each_block(void (*fn)(struct bref *, void *), void *arg)
+{
+	each_heap_block(fn, arg);
+	for (size_t i = 0; i < cix.n; i++) {
+		struct mp_cblock *c = cix.b[i];
+		struct bref b = { c->user, c->size, &c->flags, c->alloc_stack,
+				  &c->aux, NULL };
+		fn(&b, arg);
+	}
+}
+
+/* A heap block holding described blocks is their container: marked, so
+ * that nothing scans it or counts it (leaks.c leaves it out too). */
+static void container_cb(struct bref *b, void *arg)
+{
+	(void)arg;
+	if (_mp_custom_holds(&cix, b->user, b->size)) {
+		*b->flags |= MP_F_MARK;
+		set_kind(b->flags, MP_K_REACHABLE);
 	}
 }
 
@@ -649,6 +685,8 @@ static void mark_reachable(const struct mp_handoff *h)
 	heap_hi = 0;
 	nwork = npending = 0;
 	each_block(reset_cb, NULL);
+	if (cix.n)
+		each_heap_block(container_cb, NULL);
 	/* LeakSanitizer's use_globals, use_stacks, use_tls, use_registers
 	 * (another thread's TLS sits at the top of its stack, read with it) */
 	for (size_t i = 0; i < rt.nroot; i++) {
@@ -737,7 +775,10 @@ static int classify(void)
 	_mp_readable_begin();
 	_mp_slab_lock_all();
 	_mp_large_lock();
+	_mp_custom_lock();
 	int rc = build_larges();
+	if (rc == 0)
+		rc = _mp_custom_index_locked(&cix);
 	if (rc == 0) {
 		_mp_vm_lock();
 		mark_reachable(&h);
@@ -747,6 +788,8 @@ static int classify(void)
 		_mp_threads_resume();
 		_mp_vm_unlock();
 	}
+	_mp_custom_index_release(&cix);
+	_mp_custom_unlock();
 	_mp_large_unlock();
 	_mp_slab_unlock_all();
 	_mp_readable_end();

@@ -1,0 +1,637 @@
+/* custom.c - the program's own allocators as it describes them: pools
+ * (an anchor address, a redzone, flags), the blocks allocated in them and
+ * malloc-like blocks, kept in open-addressed tables keyed by address
+ * (mmap'd, no malloc: we are the malloc).  Freed blocks stay in the table
+ * for a while (the last FREED_KEEP of them) so that a second free names
+ * the first one's stack.  One lock guards both tables; lock order: after
+ * the large table, before the vm registry (block.h). */
+#define _GNU_SOURCE
+#include "custom.h"
+#include "block.h"
+#include "mpassert.h"
+#include "procgate.h"
+#include "vm.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#define FREED_KEEP 16384u /* freed records kept for double frees */
+
+struct cpool {
+	uintptr_t anchor; /* 0 = empty */
+	size_t rz;
+	unsigned flags;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mp_cblock *tab;  /* capacity ncap, a power of two */
+static size_t ncap, nused;     /* nused: live + freed records */
+static struct cpool *pools;
+static size_t pcap, pused;
+static uintptr_t freed_ring[FREED_KEEP];
+static size_t ring_head, ring_len;
+static struct mp_custom_stats st;
+static int fork_registered;
+
+static void fork_prepare(void) { pthread_mutex_lock(&lock); }
+static void fork_parent(void) { pthread_mutex_unlock(&lock); }
+static void fork_child(void) { pthread_mutex_init(&lock, NULL); }
+
+void _mp_custom_lock(void) { pthread_mutex_lock(&lock); }
+void _mp_custom_unlock(void) { pthread_mutex_unlock(&lock); }
+
+static size_t hash(uintptr_t a, size_t cap)
+{
+	return (size_t)((a >> 3) * 0x9E3779B97F4A7C15ull) & (cap - 1);
+}
+
+/* ---- blocks ----------------------------------------------------------- */
+
+static struct mp_cblock *bfind(uintptr_t user)
+{
+	if (!ncap)
+		return NULL;
+	for (size_t i = hash(user, ncap);; i = (i + 1) & (ncap - 1)) {
+		if (!tab[i].state)
+			return NULL;
+		if (tab[i].user == user)
+			return &tab[i];
+	}
+}
+
+/* Backward-shift deletion: no tombstones, lookups stay short. */
+static void bdelete(struct mp_cblock *e)
+{
+	size_t i = (size_t)(e - tab);
+	for (size_t j = (i + 1) & (ncap - 1); tab[j].state; j = (j + 1) & (ncap - 1)) {
+		size_t h = hash(tab[j].user, ncap);
+		/* move j into the hole at i when its home is not in (i, j] */
+		if ((j > i && (h <= i || h > j)) || (j < i && h <= i && h > j)) {
+			tab[i] = tab[j];
+			i = j;
+		}
+	}
+	memset(&tab[i], 0, sizeof tab[i]);
+	nused--;
+}
+
+static void binsert_raw(struct mp_cblock *t, size_t cap, const struct mp_cblock *b)
+{
+	size_t i = hash(b->user, cap);
+	while (t[i].state)
+		i = (i + 1) & (cap - 1);
+	t[i] = *b;
+}
+
+/* Room for one more record; the old table is handed back in *old for the
+ * caller to unmap after unlocking. */
+static int bgrow(void **old, size_t *old_bytes)
+{
+	if (nused + 1 <= ncap / 2)
+		return 0;
+	size_t cap = ncap ? ncap * 2 : 4096;
+	struct mp_cblock *t = _mp_map(cap * sizeof *t, 0);
+	if (!t)
+		return -1;
+	for (size_t i = 0; i < ncap; i++)
+		if (tab[i].state)
+			binsert_raw(t, cap, &tab[i]);
+	*old = tab;
+	*old_bytes = ncap * sizeof *tab;
+	tab = t;
+	ncap = cap;
+	return 0;
+}
+
+static void remember_freed(uintptr_t user)
+{
+	if (ring_len == FREED_KEEP) {
+		struct mp_cblock *e = bfind(freed_ring[ring_head]);
+		if (e && e->state == MP_ST_FREED)
+			bdelete(e);
+		ring_head = (ring_head + 1) % FREED_KEEP;
+		ring_len--;
+	}
+	freed_ring[(ring_head + ring_len) % FREED_KEEP] = user;
+	ring_len++;
+}
+
+static void mark_freed(struct mp_cblock *e, uint32_t stack)
+{
+	e->state = MP_ST_FREED;
+	e->free_stack = stack;
+	e->flags = 0;
+	st.live--;
+	st.live_bytes -= e->size;
+	st.frees++;
+	remember_freed(e->user);
+}
+
+/* ---- pools ------------------------------------------------------------ */
+
+static struct cpool *pfind(uintptr_t anchor)
+{
+	if (!pcap || !anchor)
+		return NULL;
+	for (size_t i = hash(anchor, pcap);; i = (i + 1) & (pcap - 1)) {
+		if (!pools[i].anchor)
+			return NULL;
+		if (pools[i].anchor == anchor)
+			return &pools[i];
+	}
+}
+
+static void pdelete(struct cpool *p)
+{
+	size_t i = (size_t)(p - pools);
+	for (size_t j = (i + 1) & (pcap - 1); pools[j].anchor; j = (j + 1) & (pcap - 1)) {
+		size_t h = hash(pools[j].anchor, pcap);
+		if ((j > i && (h <= i || h > j)) || (j < i && h <= i && h > j)) {
+			pools[i] = pools[j];
+			i = j;
+		}
+	}
+	memset(&pools[i], 0, sizeof pools[i]);
+	pused--;
+	st.pools--;
+}
+
+static int pinsert(uintptr_t anchor, size_t rz, unsigned flags, void **old,
+		   size_t *old_bytes)
+{
+	if (pused + 1 > pcap / 2) {
+		size_t cap = pcap ? pcap * 2 : 256;
+		struct cpool *t = _mp_map(cap * sizeof *t, 0);
+		if (!t)
+			return -1;
+		for (size_t i = 0; i < pcap; i++)
+			if (pools[i].anchor) {
+				size_t k = hash(pools[i].anchor, cap);
+				while (t[k].anchor)
+					k = (k + 1) & (cap - 1);
+				t[k] = pools[i];
+			}
+		*old = pools;
+		*old_bytes = pcap * sizeof *pools;
+		pools = t;
+		pcap = cap;
+	}
+	size_t k = hash(anchor, pcap);
+	while (pools[k].anchor)
+		k = (k + 1) & (pcap - 1);
+	pools[k] = (struct cpool){ anchor, rz, flags };
+	pused++;
+	st.pools++;
+	return 0;
+}
+
+static void register_fork(void)
+{
+	if (!__atomic_exchange_n(&fork_registered, 1, __ATOMIC_ACQ_REL))
+		_mp_procgate_on_fork(MP_FORK_CUSTOM, fork_prepare, fork_parent,
+				     fork_child);
+}
+
+static void unmap_old(void *old, size_t bytes)
+{
+	if (old && bytes)
+		_mp_unmap(old, bytes);
+}
+
+int _mp_cpool_create(uintptr_t pool, size_t rz, unsigned flags)
+{
+	void *old = NULL;
+	size_t ob = 0;
+	int rc = MP_C_OK;
+	register_fork();
+	pthread_mutex_lock(&lock);
+	struct cpool *p = pfind(pool);
+	if (p) { /* created again: memcheck keeps the first; we renew it */
+		p->rz = rz;
+		p->flags = flags;
+	} else if (pinsert(pool, rz, flags, &old, &ob) != 0) {
+		rc = MP_C_NOMEM;
+	}
+	pthread_mutex_unlock(&lock);
+	unmap_old(old, ob);
+	return rc;
+}
+
+int _mp_cpool_exists(uintptr_t pool)
+{
+	pthread_mutex_lock(&lock);
+	int r = pfind(pool) != NULL;
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+/* Every record for which drop(e) says so leaves the table (a pass over
+ * all of it: destroy and trim are rare next to alloc and free).  A
+ * deletion shifts a later record into slot i: look at i again. */
+static void sweep(int (*drop)(struct mp_cblock *, const void *), const void *arg)
+{
+	for (size_t i = 0; i < ncap;) {
+		struct mp_cblock *e = &tab[i];
+		if (e->state && drop(e, arg)) {
+			if (e->state == MP_ST_LIVE) {
+				st.live--;
+				st.live_bytes -= e->size;
+				st.frees++;
+			}
+			bdelete(e);
+			continue;
+		}
+		i++;
+	}
+}
+
+static int of_pool(struct mp_cblock *e, const void *arg)
+{
+	return e->pool == *(const uintptr_t *)arg;
+}
+
+/* Destroy: its blocks go with it, live or freed (no leak, and a later
+ * free of one is an invalid free, as in memcheck). */
+int _mp_cpool_destroy(uintptr_t pool)
+{
+	pthread_mutex_lock(&lock);
+	struct cpool *p = pfind(pool);
+	int rc = p ? MP_C_OK : MP_C_NO_POOL;
+	if (p) {
+		pdelete(p);
+		sweep(of_pool, &pool);
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+int _mp_cpool_move(uintptr_t from, uintptr_t to)
+{
+	void *old = NULL;
+	size_t ob = 0;
+	pthread_mutex_lock(&lock);
+	struct cpool *p = pfind(from);
+	int rc = p ? MP_C_OK : MP_C_NO_POOL;
+	if (p) {
+		struct cpool c = *p;
+		pdelete(p);
+		if (pinsert(to, c.rz, c.flags, &old, &ob) != 0)
+			rc = MP_C_NOMEM;
+		for (size_t i = 0; i < ncap; i++)
+			if (tab[i].state && tab[i].pool == from)
+				tab[i].pool = to;
+	}
+	pthread_mutex_unlock(&lock);
+	unmap_old(old, ob);
+	return rc;
+}
+
+int _mp_cblock_alloc(uintptr_t pool, uintptr_t user, size_t size, size_t rz,
+		     uint32_t stack)
+{
+	void *old = NULL;
+	size_t ob = 0;
+	int rc = MP_C_OK;
+	register_fork();
+	pthread_mutex_lock(&lock);
+	struct cpool *p = NULL;
+	if (pool && !(p = pfind(pool))) {
+		rc = MP_C_NO_POOL;
+		goto out;
+	}
+	struct mp_cblock *e = bfind(user);
+	if (!e) {
+		if (bgrow(&old, &ob) != 0) {
+			rc = MP_C_NOMEM;
+			goto out;
+		}
+		struct mp_cblock z = { .user = user, .state = MP_ST_FREED };
+		binsert_raw(tab, ncap, &z);
+		nused++;
+		e = bfind(user);
+	} else if (e->state == MP_ST_LIVE) {
+		st.live--;
+		st.live_bytes -= e->size;
+	}
+	*e = (struct mp_cblock){ .user = user, .size = size, .pool = pool,
+				 .alloc_stack = stack, .state = MP_ST_LIVE,
+				 .flags = MP_F_KIND_UNJUDGED,
+				 .rz = (uint16_t)(p ? p->rz : rz) };
+	st.live++;
+	st.live_bytes += size;
+	st.allocs++;
+out:
+	pthread_mutex_unlock(&lock);
+	unmap_old(old, ob);
+	return rc;
+}
+
+struct inside {
+	uintptr_t lo, hi;
+	uint32_t stack;
+};
+
+static int malloclike_inside(struct mp_cblock *e, const void *arg)
+{
+	const struct inside *in = arg;
+	if (e->state == MP_ST_LIVE && !e->pool && e->user >= in->lo &&
+	    e->user < in->hi)
+		mark_freed(e, in->stack);
+	return 0;
+}
+
+int _mp_cblock_free(uintptr_t pool, uintptr_t user, uint32_t stack,
+		    struct mp_cblock *b)
+{
+	int rc = MP_C_OK;
+	pthread_mutex_lock(&lock);
+	struct cpool *p = NULL;
+	if (pool && !(p = pfind(pool))) {
+		rc = MP_C_NO_POOL;
+		goto out;
+	}
+	struct mp_cblock *e = bfind(user);
+	if (e && e->pool == pool && e->state == MP_ST_FREED) {
+		*b = *e;
+		rc = MP_C_DOUBLE;
+		goto out;
+	}
+	if (!e || e->pool != pool || e->state != MP_ST_LIVE) {
+		rc = MP_C_INVALID;
+		memset(b, 0, sizeof *b);
+		for (size_t i = 0; i < ncap; i++) /* an interior address? */
+			if (tab[i].state == MP_ST_LIVE && tab[i].pool == pool &&
+			    user > tab[i].user && user < tab[i].user + tab[i].size) {
+				*b = tab[i];
+				rc = MP_C_INTERIOR;
+				break;
+			}
+		goto out;
+	}
+	struct inside in = { e->user, e->user + e->size, stack };
+	mark_freed(e, stack);
+	if (p && (p->flags & MP_CPOOL_AUTO_FREE))
+		sweep(malloclike_inside, &in);
+out:
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+int _mp_cblock_change(uintptr_t pool, uintptr_t old, uintptr_t user,
+		      size_t size)
+{
+	void *om = NULL;
+	size_t ob = 0;
+	int rc = MP_C_OK;
+	pthread_mutex_lock(&lock);
+	struct mp_cblock *e = bfind(old);
+	if (!e || e->state != MP_ST_LIVE || e->pool != pool) {
+		rc = MP_C_INVALID;
+		goto out;
+	}
+	st.live_bytes += size - e->size;
+	e->size = size;
+	if (user != old) {
+		struct mp_cblock c = *e;
+		bdelete(e);
+		struct mp_cblock *d = bfind(user);
+		if (d) {
+			if (d->state == MP_ST_LIVE) {
+				st.live--;
+				st.live_bytes -= d->size;
+			}
+			c.user = user;
+			*d = c;
+		} else if (bgrow(&om, &ob) == 0) {
+			c.user = user;
+			binsert_raw(tab, ncap, &c);
+			nused++;
+		} else {
+			st.live--;
+			st.live_bytes -= c.size;
+			rc = MP_C_NOMEM;
+		}
+	}
+out:
+	pthread_mutex_unlock(&lock);
+	unmap_old(om, ob);
+	return rc;
+}
+
+struct trim {
+	uintptr_t pool, lo, hi;
+};
+
+static int trim_cb(struct mp_cblock *e, const void *arg)
+{
+	const struct trim *t = arg;
+	if (e->pool != t->pool || e->state != MP_ST_LIVE)
+		return 0;
+	uintptr_t end = e->user + e->size;
+	if (end <= t->lo || e->user >= t->hi)
+		return 1; /* wholly outside: gone */
+	return 0;
+}
+
+int _mp_cpool_trim(uintptr_t pool, uintptr_t lo, uintptr_t hi)
+{
+	void *old = NULL;
+	size_t ob = 0;
+	pthread_mutex_lock(&lock);
+	int rc = pfind(pool) ? MP_C_OK : MP_C_NO_POOL;
+	if (rc == MP_C_OK) {
+		struct trim t = { pool, lo, hi };
+		sweep(trim_cb, &t);
+		/* the ones straddling an end are cut to the range (a block
+		 * starting before lo moves to lo) */
+		for (size_t i = 0; i < ncap; i++) {
+			struct mp_cblock *e = &tab[i];
+			if (e->state != MP_ST_LIVE || e->pool != pool)
+				continue;
+			uintptr_t end = e->user + e->size;
+			if (end > hi) {
+				st.live_bytes -= end - hi;
+				e->size = hi - e->user;
+			}
+		}
+		for (size_t i = 0; i < ncap; i++) {
+			struct mp_cblock *e = &tab[i];
+			if (e->state != MP_ST_LIVE || e->pool != pool || e->user >= lo)
+				continue;
+			struct mp_cblock c = *e;
+			bdelete(e);
+			st.live_bytes -= lo - c.user;
+			c.size -= lo - c.user;
+			c.user = lo;
+			if (bgrow(&old, &ob) == 0) {
+				binsert_raw(tab, ncap, &c);
+				nused++;
+			} else {
+				st.live--;
+				st.live_bytes -= c.size;
+			}
+			i = (size_t)-1; /* the table moved under us: again */
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	unmap_old(old, ob);
+	return rc;
+}
+
+/* ---- the leak scan's view --------------------------------------------- */
+
+size_t _mp_custom_live_locked(void)
+{
+	return st.live;
+}
+
+#define SORT_LT(a, b) ((a)->user < (b)->user || \
+		       ((a)->user == (b)->user && (a)->size > (b)->size))
+
+static void sift(struct mp_cblock **a, size_t i, size_t n)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			return;
+		if (c + 1 < n && SORT_LT(a[c], a[c + 1]))
+			c++;
+		if (!SORT_LT(a[i], a[c]))
+			return;
+		struct mp_cblock *t = a[i];
+		a[i] = a[c];
+		a[c] = t;
+		i = c;
+	}
+}
+
+/* first index whose block starts at or after lo */
+static size_t lower(struct mp_cblock *const *a, size_t n, uintptr_t lo)
+{
+	size_t i = 0, j = n;
+	while (i < j) {
+		size_t m = (i + j) / 2;
+		if (a[m]->user < lo)
+			i = m + 1;
+		else
+			j = m;
+	}
+	return i;
+}
+
+int _mp_custom_index_locked(struct mp_cindex *ix)
+{
+	memset(ix, 0, sizeof *ix);
+	if (!st.live)
+		return 0;
+	ix->map_bytes = st.live * sizeof *ix->b;
+	ix->b = _mp_map(ix->map_bytes, 0);
+	if (!ix->b)
+		return -1;
+	size_t n = 0;
+	for (size_t i = 0; i < ncap && n < st.live; i++)
+		if (tab[i].state == MP_ST_LIVE)
+			ix->b[n++] = &tab[i];
+	for (size_t i = n / 2; i-- > 0;)
+		sift(ix->b, i, n);
+	for (size_t end = n; end-- > 1;) {
+		struct mp_cblock *t = ix->b[0];
+		ix->b[0] = ix->b[end];
+		ix->b[end] = t;
+		sift(ix->b, 0, end);
+	}
+	/* a malloc-like block holding pool blocks is their container
+	 * (memcheck's metapool: superblocks from MALLOCLIKE_BLOCK) */
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct mp_cblock *e = ix->b[i];
+		int container = 0;
+		for (size_t j = i + 1; !e->pool && j < n &&
+				       ix->b[j]->user < e->user + e->size; j++)
+			if (ix->b[j]->pool) {
+				container = 1;
+				break;
+			}
+		if (!container)
+			ix->b[k++] = e;
+	}
+	ix->n = k;
+	return 0;
+}
+
+void _mp_custom_index_release(struct mp_cindex *ix)
+{
+	if (ix->b)
+		_mp_unmap(ix->b, ix->map_bytes);
+	memset(ix, 0, sizeof *ix);
+}
+
+struct mp_cblock *_mp_custom_find(const struct mp_cindex *ix, uintptr_t w)
+{
+	if (!ix->n || w < ix->b[0]->user)
+		return NULL;
+	size_t i = lower(ix->b, ix->n, w + 1); /* first starting after w */
+	/* the innermost: the latest start at or below w that covers it; a
+	 * few blocks back at most (blocks nest one level: metapools) */
+	for (size_t k = 0; i > 0 && k < 8; k++, i--) {
+		struct mp_cblock *e = ix->b[i - 1];
+		if (w == e->user || w - e->user < e->size)
+			return e;
+	}
+	return NULL;
+}
+
+int _mp_custom_holds(const struct mp_cindex *ix, uintptr_t lo, size_t size)
+{
+	size_t i = lower(ix->b, ix->n, lo);
+	return i < ix->n && ix->b[i]->user < lo + (size ? size : 1);
+}
+
+int _mp_custom_starts(struct mp_cstarts *s)
+{
+	struct mp_cindex ix;
+	memset(s, 0, sizeof *s);
+	pthread_mutex_lock(&lock);
+	int rc = _mp_custom_index_locked(&ix);
+	if (rc == 0 && ix.n) {
+		s->map_bytes = ix.n * sizeof *s->a;
+		s->a = _mp_map(s->map_bytes, 0);
+		if (s->a) {
+			for (size_t i = 0; i < ix.n; i++)
+				s->a[i] = ix.b[i]->user;
+			s->n = ix.n;
+		} else {
+			rc = -1;
+		}
+	}
+	_mp_custom_index_release(&ix);
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+void _mp_custom_starts_release(struct mp_cstarts *s)
+{
+	if (s->a)
+		_mp_unmap(s->a, s->map_bytes);
+	memset(s, 0, sizeof *s);
+}
+
+int _mp_custom_starts_hold(const struct mp_cstarts *s, uintptr_t lo, size_t size)
+{
+	size_t i = 0, j = s->n;
+	while (i < j) {
+		size_t m = (i + j) / 2;
+		if (s->a[m] < lo)
+			i = m + 1;
+		else
+			j = m;
+	}
+	return i < s->n && s->a[i] < lo + (size ? size : 1);
+}
+
+void _mp_custom_stats(struct mp_custom_stats *out)
+{
+	pthread_mutex_lock(&lock);
+	*out = st;
+	pthread_mutex_unlock(&lock);
+}

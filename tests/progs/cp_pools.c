@@ -1,0 +1,214 @@
+/* cp_pools.c - a program with its own allocators, annotated for Valgrind
+ * with memcheck's client requests (written from memcheck's manual, "Memory
+ * Pools: describing and working with custom allocators").  Built twice by
+ * tests/t_pools.sh: against Debian's <valgrind/memcheck.h> for the memcheck
+ * run, and with -Iinclude/mpwrap/valgrind-compat for the mpwrap run; the
+ * suite compares both verdicts.  argv[1] names the case.
+ *
+ * The arena: one malloc'd chunk, a 16-byte header, then objects bumped one
+ * after another, RZ bytes of redzone before each (rzB of the pool). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <valgrind/memcheck.h>
+
+#define RZ 16
+
+struct arena {
+	char *chunk;
+	size_t used, cap;
+};
+
+static struct arena *volatile kept_arena; /* a root: the arena's header */
+static void *volatile kept;               /* a root: one object */
+
+static __attribute__((noinline)) struct arena *arena_new(size_t cap, int flags)
+{
+	struct arena *a = malloc(sizeof *a);
+	a->chunk = malloc(cap);
+	a->used = 16;
+	a->cap = cap;
+	if (flags)
+		VALGRIND_CREATE_MEMPOOL_EXT(a, RZ, 0, flags);
+	else
+		VALGRIND_CREATE_MEMPOOL(a, RZ, 0);
+	return a;
+}
+
+static __attribute__((noinline)) void *arena_alloc(struct arena *a, size_t n)
+{
+	char *p = a->chunk + a->used + RZ;
+	a->used += RZ + ((n + 15) & ~(size_t)15);
+	VALGRIND_MEMPOOL_ALLOC(a, p, n);
+	return p;
+}
+
+static __attribute__((noinline)) void arena_free(struct arena *a, void *p)
+{
+	VALGRIND_MEMPOOL_FREE(a, p);
+}
+
+struct node {
+	struct node *next;
+	char pad[40];
+};
+
+static __attribute__((noinline)) struct node *make_node(struct arena *a,
+							 struct node *next)
+{
+	struct node *n = arena_alloc(a, sizeof *n);
+	n->next = next;
+	return n;
+}
+
+static __attribute__((noinline)) void *make_big(struct arena *a)
+{
+	return arena_alloc(a, 100);
+}
+
+/* leak: a lost list of 2 nodes (definite + indirect), a lost 100-byte
+ * object, a kept object; the arena's header stays reachable. */
+static void case_leak(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	kept_arena = a;
+	struct node *n = make_node(a, NULL);
+	n = make_node(a, n);
+	n = NULL;
+	void *b = make_big(a);
+	b = NULL;
+	kept = make_node(a, NULL);
+	(void)n;
+	(void)b;
+}
+
+/* freed: objects freed to the pool are no leak; one lost. */
+static void case_freed(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	kept_arena = a;
+	for (int i = 0; i < 3; i++)
+		arena_free(a, make_node(a, NULL));
+	make_big(a);
+}
+
+/* destroy: the pool destroyed with objects live: they go with it; the
+ * chunk, never freed, is a plain malloc block again (lost with the header). */
+static void case_destroy(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	make_node(a, NULL);
+	make_big(a);
+	VALGRIND_DESTROY_MEMPOOL(a);
+	free(a);
+}
+
+/* trim: 4 lost objects; the trim keeps the second and third only. */
+static void case_trim(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	kept_arena = a;
+	char *o[4];
+	for (int i = 0; i < 4; i++)
+		o[i] = make_big(a);
+	VALGRIND_MEMPOOL_TRIM(a, o[1], (size_t)(o[3] - o[1]));
+	memset(o, 0, sizeof o);
+}
+
+/* move: the anchor moves (the header copied elsewhere); objects follow. */
+static void case_move(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	make_node(a, NULL);
+	struct arena *b = malloc(sizeof *b);
+	*b = *a;
+	VALGRIND_MOVE_MEMPOOL(a, b);
+	free(a);
+	kept_arena = b;
+	arena_free(b, make_node(b, NULL));
+}
+
+/* metapool with auto-free: superblocks are pool pieces, objects inside
+ * them MALLOCLIKE blocks; freeing a superblock frees its objects. */
+static __attribute__((noinline)) void *meta_object(char *sb, size_t off)
+{
+	VALGRIND_MALLOCLIKE_BLOCK(sb + off, 48, 0, 0);
+	return sb + off;
+}
+
+static void case_autofree(void)
+{
+	struct arena *a = arena_new(8192, VALGRIND_MEMPOOL_METAPOOL |
+					      VALGRIND_MEMPOOL_AUTO_FREE);
+	kept_arena = a;
+	char *sb1 = arena_alloc(a, 1024), *sb2 = arena_alloc(a, 1024);
+	kept = sb2;
+	meta_object(sb1, 64);
+	meta_object(sb1, 128);
+	arena_free(a, sb1); /* both objects freed with it */
+	meta_object(sb2, 64); /* lost */
+	meta_object(sb2, 256); /* lost */
+}
+
+/* malloclike: objects carved from a static buffer and from a malloc'd
+ * chunk; one freed, two lost. */
+static char store[4096];
+
+static __attribute__((noinline)) void *carve(char *base, size_t off, size_t n)
+{
+	VALGRIND_MALLOCLIKE_BLOCK(base + off, n, 0, 0);
+	return base + off;
+}
+
+static void case_malloclike(void)
+{
+	char *c = malloc(2048);
+	kept = c;
+	carve(store, 256, 80);
+	void *f = carve(store, 512, 32);
+	VALGRIND_FREELIKE_BLOCK(f, 0);
+	carve(c, 64, 200);
+}
+
+/* badfree: a pool object freed twice, an interior address freed. */
+static void case_badfree(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	kept_arena = a;
+	struct node *n = make_node(a, NULL);
+	arena_free(a, n);
+	arena_free(a, n);
+	struct node *m = make_node(a, NULL);
+	kept = m;
+	arena_free(a, (char *)m + 8);
+}
+
+/* resize: a MALLOCLIKE block grown in place, then lost: its new size. */
+static void case_resize(void)
+{
+	void *p = carve(store, 1024, 40);
+	VALGRIND_RESIZEINPLACE_BLOCK(p, 40, 72, 0);
+	p = NULL;
+	(void)p;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} cases[] = {
+		{ "leak", case_leak },       { "freed", case_freed },
+		{ "destroy", case_destroy }, { "trim", case_trim },
+		{ "move", case_move },       { "autofree", case_autofree },
+		{ "malloclike", case_malloclike }, { "badfree", case_badfree },
+		{ "resize", case_resize },
+	};
+	for (size_t i = 0; argc > 1 && i < sizeof cases / sizeof cases[0]; i++)
+		if (strcmp(argv[1], cases[i].name) == 0) {
+			cases[i].fn();
+			return 0;
+		}
+	fprintf(stderr, "usage: cp_pools CASE\n");
+	return 2;
+}
