@@ -100,7 +100,7 @@ WORKLOADS=(
 	"busybox|busybox|busybox|busybox sort, uniq, sed, awk, md5sum, tar, gzip"
 	"curl_file|curl|curl|curl file:// of a 4 MB file and -w fields"
 	"yes_head|coreutils|yes head|yes | head -1 (yes dies of SIGPIPE), 20 times"
-	"ulimit_f|gcc python3|gcc|gcc -O2 and python3 under ulimit -f 64 (reports larger than the limit)"
+	"ulimit_f|gcc python3|gcc|gcc -O2 and python3 under ulimit -f 24 (cc1's JSON report is larger than the limit)"
 	"ulimit_v|gcc python3|gcc|a program mallocing 700 x 1 MiB and python3 under ulimit -v 1G"
 	"stack16k|gcc|gcc|pthread_create with 16 KiB stacks: malloc, printf, exit from the thread"
 )
@@ -485,7 +485,7 @@ run_yes_head() {
 prep_ulimit_f() { cp "$RP/hello.c" .; }
 run_ulimit_f() {
 	(
-		ulimit -f 64
+		ulimit -f 24
 		X gcc -O2 -Wall -o hello hello.c && ./hello | head -3
 		X "$PY" "$RP/workload.py" 4 | tail -2
 	)
@@ -735,7 +735,7 @@ load1=$(cut -d' ' -f1-3 /proc/loadavg)
 elapsed=$(($(date +%s) - started))
 
 {
-	echo "| program | identical | time ratio (plain / preloaded, median) | errors reported | notes |"
+	echo "| program | identical | time ratio preloaded/plain (median plain s / preloaded s) | errors reported | notes |"
 	echo "|---|---|---|---|---|"
 	printf '%s\n' "${ROWS[@]}"
 	echo
