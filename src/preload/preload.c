@@ -521,6 +521,42 @@ static int scope_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	return so->first != 0;
 }
 
+/* Where a canonical PLT stub of malloc leads.  A non-PIE executable that
+ * takes malloc's address in its code (Debian's python3) gets an undefined
+ * dynamic symbol with a value, the stub's address, so that the address is
+ * the same everywhere; dlsym finds it first (the executable leads the
+ * scope), but it is no allocator: it jumps to whatever malloc binds.  That
+ * is the first definition after the executable in the scope's order, so
+ * the modules loaded before ours (the preloads before it) are asked, each
+ * through a handle of its own; a handle's look-up also searches the
+ * module's dependencies, so only a definition in the module itself counts. */
+struct stub_walk {
+	uintptr_t mine, libc;
+	const char *ver;
+	int index;
+	void *found;
+	Dl_info *theirs;
+};
+
+static int stub_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	struct stub_walk *w = arg;
+	if (w->index++ == 0 || !info->dlpi_name || !info->dlpi_name[0])
+		return 0; /* the executable (the stub's), the vDSO */
+	if (info->dlpi_addr == w->mine || info->dlpi_addr == w->libc)
+		return 1; /* ours (or libc's) binds first */
+	void *h = dlopen(info->dlpi_name, RTLD_NOLOAD | RTLD_LAZY);
+	if (!h)
+		return 0;
+	void *m = w->ver ? dlvsym(h, "malloc", w->ver) : dlsym(h, "malloc");
+	if (m && dladdr(m, w->theirs) &&
+	    (uintptr_t)w->theirs->dli_fbase == info->dlpi_addr)
+		w->found = m;
+	dlclose(h);
+	return w->found != NULL;
+}
+
 /* The malloc the program's calls bind to, when it is not ours (NULL when
  * ours).  Programs ask for libc's version of it (malloc@GLIBC_2.2.5 on
  * x86-64): glibc's libc_malloc_debug.so defines it as a non-default version
@@ -539,6 +575,18 @@ static void *foreign_malloc(Dl_info *mine, Dl_info *theirs)
 	for (size_t i = 0; i <= sizeof vers / sizeof vers[0]; i++) {
 		void *m = i ? dlvsym(RTLD_DEFAULT, "malloc", vers[i - 1])
 			    : dlsym(RTLD_DEFAULT, "malloc");
+		const ElfW(Sym) *sym = NULL;
+		if (m && dladdr1(m, theirs, (void **)&sym, RTLD_DL_SYMENT) && sym &&
+		    sym->st_shndx == SHN_UNDEF) { /* a canonical PLT stub */
+			struct stub_walk w = { (uintptr_t)mine->dli_fbase,
+					       (uintptr_t)libc.dli_fbase,
+					       i ? vers[i - 1] : NULL, 0, NULL,
+					       theirs };
+			dl_iterate_phdr(stub_cb, &w);
+			if (w.found)
+				return w.found;
+			continue;
+		}
 		if (!m || !dladdr(m, theirs) || theirs->dli_fbase == mine->dli_fbase ||
 		    (i && theirs->dli_fbase == libc.dli_fbase))
 			continue;

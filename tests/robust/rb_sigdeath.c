@@ -8,6 +8,9 @@
  *   rb_sigdeath later N     signal(N, handler) then signal(N, SIG_DFL):
  *                           the default again, so a report
  *   rb_sigdeath ignore      SIGPIPE ignored: write fails with EPIPE, 0
+ * It takes malloc's address: built -no-pie, that makes the executable's
+ * malloc a canonical PLT stub (an undefined symbol with a value), which
+ * dlsym finds first and which is no allocator of its own (python3).
  */
 #include <errno.h>
 #include <signal.h>
@@ -17,6 +20,7 @@
 #include <unistd.h>
 
 static void *volatile keep;
+void *(*volatile rb_malloc_ref)(size_t);
 
 __attribute__((noinline)) static void leaky_site(void)
 {
@@ -39,6 +43,7 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return 2;
 	int sig = argc > 2 ? atoi(argv[2]) : 0;
+	rb_malloc_ref = malloc; /* code's reference: -no-pie makes it canonical */
 	leaky_site();
 	if (!strcmp(argv[1], "raise")) {
 		raise(sig);

@@ -15,7 +15,9 @@
 #                  mpcheck fails with "report not written"
 #   inactive       jemalloc, tcmalloc or glibc's libc_malloc_debug.so
 #                  preloaded before us: "the checker is inactive" (one
-#                  line, never "no leaks, no errors"), mpcheck fails
+#                  line, never "no leaks, no errors"), mpcheck fails; a
+#                  -no-pie program's canonical PLT stub of malloc is not an
+#                  allocator (python3 was called inactive)
 #   rb_pool_fault  SIGSEGV inside free (the program made its block's page
 #                  PROT_NONE): "no leak check", never "no leaks, no
 #                  errors"; no hang on the pool's locks; mpcheck fails
@@ -206,6 +208,38 @@ if [ -n "$lib" ]; then
 	else
 		fail "$what" "exit $rc" "log: $(log | head -3)"
 	fi
+fi
+
+# A non-PIE program that takes malloc's address (Debian's python3) has a
+# canonical PLT stub for it: an undefined symbol with a value, which dlsym
+# finds first.  The stub leads to whatever malloc binds: ours, unless an
+# allocator was preloaded before us (the matrix found python3 "inactive").
+if cc -g -O0 -no-pie -fno-pie -rdynamic "$R/rb_sigdeath.c" -o "$B/rb_sigdeath_nopie" 2>&1 &&
+   readelf --dyn-syms -W "$B/rb_sigdeath_nopie" | grep -q '[1-9a-f][0-9a-f]* .* UND malloc'; then
+	what="a -no-pie program taking malloc's address (python3): the checker is active, the leak is found"
+	RAWOPTS="json_path=@RD@/r.%p.json:log_path=@RD@/r.%p.log" prun nopie "$B/rb_sigdeath_nopie" ignore
+	if [ "$rc" = 0 ] && ! log | grep -q inactive && log | grep -q "in leaky_site" &&
+	   ! grep -q '"unchecked"' "$RD"/r.*.json; then
+		pass "$what"
+	else
+		fail "$what" "exit $rc" "log: $(log | head -3)"
+	fi
+	lib=$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -1)
+	what="libjemalloc.so.2 preloaded first into a -no-pie program taking malloc's address: inactive, jemalloc named"
+	if [ -n "$lib" ]; then
+		RAWOPTS="json_path=@RD@/r.%p.json:log_path=@RD@/r.%p.log" prun nopie_je \
+			env LD_PRELOAD="$lib $MPWRAP_LIB" "$B/rb_sigdeath_nopie" ignore
+		if [ "$rc" = 0 ] && [ "$(log | grep -c .)" = 1 ] &&
+		   log | grep -qF "mpwrap: the checker is inactive: malloc in this process is $lib's"; then
+			pass "$what"
+		else
+			fail "$what" "exit $rc" "log: $(log | head -3)"
+		fi
+	else
+		pass "$what # SKIP libjemalloc.so.2 not installed"
+	fi
+else
+	fail "build rb_sigdeath -no-pie with a canonical PLT stub of malloc" "$(readelf --dyn-syms -W "$B/rb_sigdeath_nopie" 2>&1 | grep malloc)"
 fi
 
 # ---- item 13: a fatal signal inside the allocator ---------------------------
