@@ -14,6 +14,7 @@ Modules, lowest first; a module imports only the ones listed before it
 
     common    version, exit statuses, kinds, UsageError/InputError
     frames    one stack frame: names, runtime or user code, description
+    flame     folded stacks (flame graphs) from a report's heap profile
     cli       options, defaults, --help, parse_args
     inputs    program and library lookup, output paths, write_atomic
     suppress  rules files, the wildcard matcher, default suppressions
@@ -29,6 +30,6 @@ Modules, lowest first; a module imports only the ones listed before it
 """
 
 # the import order above, for tests/unit_py/test_layers.py
-LAYERS = ("common", "frames", "cli", "inputs", "suppress", "baseline",
+LAYERS = ("common", "frames", "flame", "cli", "inputs", "suppress", "baseline",
           "reports", "findings", "text", "run", "locate", "json_out", "sarif",
           "main")

@@ -13,6 +13,7 @@ from typing import List
 from .common import (
     DEFAULT_GATE_STATUS, DEFAULT_LEAK_KINDS, LEAK_KINDS, VERSION,
     UsageError)
+from .flame import MEASURES
 
 
 # Option defaults: leak groups listed per process (--max-groups), gating
@@ -41,6 +42,11 @@ options:
   --log-file PATH        write the library's text report to PATH (%p = pid)
   --json PATH            write the aggregated JSON report to PATH
   --sarif PATH           write a SARIF 2.1.0 report to PATH
+  --flamegraph FILE      write the run's heap profile as folded stacks
+                         (flamegraph.pl, inferno, speedscope); turns on the
+                         library's profile=1
+  --flamegraph-of M      what the flame graph adds up: peak (default), leaked,
+                         allocated, temporary, live, allocations, temporaries
   --suppressions FILE    do not gate on findings matching FILE (repeatable)
   --gen-suppressions     print a suppression entry for every new finding
   --leak-kinds LIST      leak kinds that gate: definite,indirect,possible,
@@ -128,6 +134,8 @@ class Options:
         self.stacks = DEFAULT_STACKS
         self.progress = True
         self.source_root = None
+        self.flamegraph = None          # --flamegraph FILE
+        self.flamegraph_of = "peak"
         self.no_default_suppressions = False
         self.print_default_suppressions = False
         self.command = []
@@ -155,6 +163,13 @@ def _integer(option, value, low, high):
         raise UsageError(
             f"{option}: expected an integer {low}..{high}, got '{value}'")
     return int(value)
+
+
+def _choice(option, value, choices):
+    if value not in choices:
+        raise UsageError(f"{option}: expected one of {', '.join(choices)}, "
+                         f"got '{value}'")
+    return value
 
 
 def _leak_kinds(option, value):
@@ -191,6 +206,8 @@ VALUE_OPTIONS = {
     "--suppressions": ("suppressions", _path),
     "--baseline": ("baselines", _path),
     "--baseline-out": ("baseline_out", _path),
+    "--flamegraph": ("flamegraph", _path),
+    "--flamegraph-of": ("flamegraph_of", lambda o, v: _choice(o, v, MEASURES)),
     "--leak-kinds": ("leak_kinds", _leak_kinds),
     "--stack-depth": ("stack_depth", lambda o, v: _integer(o, v, 0, 64)),
     "--check-every": ("check_every",

@@ -15,6 +15,7 @@ from .common import (
     ERROR_KINDS, LEAK_KINDS, LOCATABLE_KINDS, UNREPORTED, Finding, Report,
     compact, one_line, short)
 from .frames import is_runtime, text
+from .flame import folded_lines
 from .suppress import first_match, suppression_lines, system_leak
 from .reports import _dicts, launch_of
 
@@ -155,6 +156,9 @@ class Aggregate:
         self.ignored_reports = 0
         self.passed: Counter = collections.Counter()     # system program -> processes
         self.launches = {}              # pid -> how it started (--locate)
+        # --flamegraph: folded stack -> value, every process added in
+        # (bounded by the distinct stacks, as the findings are)
+        self.flame: Counter = collections.Counter()
 
     def note(self, pid, message):
         self.notes.add(pid, message)
@@ -236,6 +240,13 @@ class Aggregate:
         if self.spool:
             self.spool.write(compact(capped_process(
                 data, self.opts.max_groups)) + "\n")
+        if self.opts.flamegraph and isinstance(data.get("profile"), dict):
+            try:
+                for line in folded_lines(data, self.opts.flamegraph_of):
+                    stack, _, value = line.rpartition(" ")
+                    self.flame[stack] += int(value)
+            except (ValueError, TypeError, AttributeError, KeyError):
+                self.note(pid, "its heap profile could not be read")
         kinds: Counter = collections.Counter()
         nbytes: Counter = collections.Counter()
         for raw in raw_findings(data, self.gated):

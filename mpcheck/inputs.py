@@ -133,6 +133,7 @@ OWN_OUTPUT = {
                           rb'\s*\{\s*"tool"\s*:\s*\{\s*"driver"\s*:\s*\{\s*'
                           rb'"name"\s*:\s*"mpwrap"'),
     "--baseline-out": re.compile(rb"# mpcheck baseline"),
+    "--flamegraph": re.compile(rb"[^\n]+ [0-9]+\n"),   # folded stacks
     "--log-file": re.compile(rb"==\d+== "),
 }
 

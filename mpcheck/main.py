@@ -51,6 +51,10 @@ def write_outputs(opts: Options, aggregate: Aggregate,
     if opts.baseline_out:
         outputs.append(("--baseline-out", opts.baseline_out, lambda f: f.write(
             baseline_text(aggregate, opts.command))))
+    if opts.flamegraph:
+        outputs.append(("--flamegraph", opts.flamegraph, lambda f: f.write(
+            "".join(f"{stack} {value}\n" for stack, value in
+                    sorted(aggregate.flame.items()) if value))))
     failures = []
     for option, path, write in outputs:
         try:
@@ -80,7 +84,8 @@ def prepare(argv: List[str]) -> Prepared:
     baseline = load_baselines(opts)
     for option, path in (("--log-file", opts.log_file), ("--json", opts.json),
                          ("--sarif", opts.sarif),
-                         ("--baseline-out", opts.baseline_out)):
+                         ("--baseline-out", opts.baseline_out),
+                         ("--flamegraph", opts.flamegraph)):
         if path:
             check_output_path(option, path)
     return opts, executable, library, suppressions, baseline

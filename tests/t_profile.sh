@@ -210,6 +210,31 @@ need(out.returncode == 2 and "profile=1" in out.stderr and out.stderr.count("\n"
 '
 fi
 
+# mpcheck --flamegraph: the same folded lines, from the run's own reports
+if have pf_sites.O0 "pf_sites (mpcheck --flamegraph)"; then
+	fg=$T/run/pf.folded
+	(cd "$T" && MPWRAP_LIB=$MPWRAP_LIB timeout -k 5 120 "$MPWRAP_ROOT/scripts/mpcheck" \
+		--quiet --flamegraph "$fg" --flamegraph-of leaked "$B/pf_sites.O0" \
+		>/dev/null 2>"$T/run/fg.err")
+	frc=$?
+	want="main (pf_sites.c:$(line_of "$P/pf_sites.c" "/* CALL_LEAK */"));leak_one (pf_sites.c:$(line_of "$P/pf_sites.c" "/* LEAK_SITE */")) 1000"
+	if [ "$frc" = 23 ] && [ "$(cat "$fg")" = "$want" ]; then
+		pass "mpcheck --flamegraph --flamegraph-of leaked: the leak's folded line, exact"
+	else
+		fail "mpcheck --flamegraph --flamegraph-of leaked: the leak's folded line, exact" \
+			"status $frc" "got: $(head -3 "$fg" 2>/dev/null)" "want: $want" "$(tail -3 "$T/run/fg.err")"
+	fi
+	printf 'my notes\n' >"$T/run/notes.txt"
+	if (cd "$T" && "$MPWRAP_ROOT/scripts/mpcheck" --flamegraph "$T/run/notes.txt" "$B/pf_sites.O0" \
+		>/dev/null 2>"$T/run/fg2.err"); then frc=0; else frc=$?; fi
+	if [ "$frc" = 125 ] && [ "$(cat "$T/run/notes.txt")" = "my notes" ] &&
+	   grep -q "not replacing" "$T/run/fg2.err"; then
+		pass "mpcheck --flamegraph never replaces a file that is not folded stacks"
+	else
+		fail "mpcheck --flamegraph never replaces a file that is not folded stacks" "status $frc" "$(cat "$T/run/fg2.err")"
+	fi
+fi
+
 echo "1..$n"
 echo "# $failed of $n failed; $((SECONDS - start)) s"
 [ "$failed" -eq 0 ]
