@@ -183,6 +183,11 @@ void _mp_threads_note_our_signal(void)
 	__atomic_add_fetch(&our_hits, 1, __ATOMIC_RELAXED);
 }
 
+int _mp_threads_stop_signal(void)
+{
+	return __atomic_load_n(&stop_sig, __ATOMIC_RELAXED);
+}
+
 int _mp_threads_stop_candidate(int sig)
 {
 	for (size_t i = 0; i < sizeof stop_sigs / sizeof stop_sigs[0]; i++)
@@ -257,7 +262,7 @@ static int install_stop_handler(void)
 		if (!ours)
 			stop_old = cur;
 		if (ours || _mp_real_sigaction(sig, &sa, NULL) == 0) {
-			stop_sig = sig;
+			__atomic_store_n(&stop_sig, sig, __ATOMIC_RELAXED);
 			return 0;
 		}
 	}

@@ -44,6 +44,8 @@ void _mp_threads_resume(void);
  * handlers leave them alone (a stop handler installed over ours could not
  * give the program its default back). */
 int _mp_threads_stop_candidate(int sig);
+/* The signal the stop took, 0 before the first stop. */
+int _mp_threads_stop_signal(void);
 /* How many of the library's own signal handlers (the stop's, the leak
  * check signal's) ran on the calling thread; note one. */
 unsigned _mp_threads_our_hits(void);

@@ -6,15 +6,19 @@
  * time that is left when the EINTR came from our handlers only: this
  * thread's count of them moved, and the count of the program's handlers
  * (longrun.c runs each through a counting trampoline) did not: an EINTR
- * of the program's own signal is given back.
+ * of the program's own signal is given back.  The same for ppoll,
+ * pselect, epoll_pwait(2), sigtimedwait, sigwaitinfo, sigsuspend,
+ * sem_timedwait, sem_clockwait, msgrcv, msgsnd, semop and semtimedop;
+ * the signal waits also never hand the stop signal to the program.
+ * read, write, recv, send, accept, connect, wait, flock, sem_wait... need
+ * no shim: the kernel restarts them, as our handlers have SA_RESTART.
  *
  * What is not covered: handlers installed before the library started or
  * through the raw system call (then no EINTR is hidden), and the calls
- * not shimmed here (ppoll, pselect, epoll_pwait2, sigsuspend, sigtimedwait,
- * sem_wait and sem_timedwait, msgrcv, semop, read on a socket with
- * SO_RCVTIMEO, io_getevents...).  The full fix stops threads without a
- * handler in them: a tracer task that ptrace-attaches them, as LSan's
- * StopTheWorld does (see docs/hardening.md).
+ * not shimmed here (socket calls with SO_RCVTIMEO/SO_SNDTIMEO,
+ * io_getevents, mq_timedreceive..., the same through syscall()).  The
+ * full fix stops threads without a handler in them: a tracer task that
+ * ptrace-attaches them, as LSan's StopTheWorld does (docs/hardening.md).
  */
 #define _GNU_SOURCE
 #include "longrun.h"
@@ -25,8 +29,11 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <semaphore.h>
 #include <sys/epoll.h>
+#include <sys/msg.h>
 #include <sys/select.h>
+#include <sys/sem.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -187,4 +194,236 @@ SHIM int pause(void)
 		if (!ours_only(hits))
 			return rc;
 	}
+}
+
+/* ---- timespec timeouts: the time left against CLOCK_MONOTONIC ------- */
+
+struct deadline {
+	int set;
+	struct timespec at;
+};
+
+static struct deadline deadline_in(const struct timespec *rel)
+{
+	struct deadline d = { 0, { 0, 0 } };
+	if (!rel)
+		return d;
+	clock_gettime(CLOCK_MONOTONIC, &d.at);
+	d.set = 1;
+	d.at.tv_sec += rel->tv_sec;
+	d.at.tv_nsec += rel->tv_nsec;
+	if (d.at.tv_nsec >= 1000000000L) {
+		d.at.tv_sec++;
+		d.at.tv_nsec -= 1000000000L;
+	}
+	return d;
+}
+
+/* the time left to `d` into *out (never negative); NULL when none */
+static const struct timespec *left_ts(const struct deadline *d,
+				      const struct timespec *first,
+				      struct timespec *out)
+{
+	if (!d->set)
+		return NULL;
+	if (first) /* the first call: the program's own value, invalid or not */
+		return first;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	out->tv_sec = d->at.tv_sec - now.tv_sec;
+	out->tv_nsec = d->at.tv_nsec - now.tv_nsec;
+	if (out->tv_nsec < 0) {
+		out->tv_sec--;
+		out->tv_nsec += 1000000000L;
+	}
+	if (out->tv_sec < 0)
+		*out = (struct timespec){ 0, 0 };
+	return out;
+}
+
+/* The loop of every shim below: CALL (an expression of `tmo`, the
+ * timeout left) made again while only our handlers interrupted it. */
+#define RETRY_TS(rel, CALL)                                              \
+	do {                                                             \
+		struct deadline d_ = deadline_in(rel);                   \
+		struct timespec left_;                                   \
+		for (int first_ = 1;; first_ = 0) {                      \
+			const struct timespec *tmo = left_ts(            \
+				&d_, first_ ? (rel) : NULL, &left_);     \
+			(void)tmo;                                       \
+			struct hits hits_ = hits_now();                  \
+			__typeof__(CALL) rc_ = (CALL);                   \
+			if (rc_ >= 0 || !ours_only(hits_))               \
+				return rc_;                              \
+		}                                                        \
+	} while (0)
+
+SHIM int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+	       const sigset_t *mask)
+{
+	REAL(ppoll);
+	RETRY_TS(ts, real_ppoll(fds, n, tmo, mask));
+}
+
+/* the sets are left alone when it fails (as select's, above) */
+SHIM int pselect(int n, fd_set *r, fd_set *w, fd_set *x,
+		 const struct timespec *ts, const sigset_t *mask)
+{
+	REAL(pselect);
+	RETRY_TS(ts, real_pselect(n, r, w, x, tmo, mask));
+}
+
+SHIM int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout,
+		     const sigset_t *mask)
+{
+	REAL(epoll_pwait);
+	long long t0 = timeout > 0 ? now_ms() : 0;
+	for (;;) {
+		struct hits hits = hits_now();
+		int rc = real_epoll_pwait(ep, ev, max, left_ms(timeout, t0), mask);
+		if (rc >= 0 || !ours_only(hits))
+			return rc;
+	}
+}
+
+SHIM int epoll_pwait2(int ep, struct epoll_event *ev, int max,
+		      const struct timespec *ts, const sigset_t *mask)
+{
+	REAL(epoll_pwait2);
+	RETRY_TS(ts, real_epoll_pwait2(ep, ev, max, tmo, mask));
+}
+
+/* ---- the signal waits ------------------------------------------------ */
+
+/* `set` without the stop signal (or, before the first stop, without the
+ * signals it may take): a thread that waits for every signal would be
+ * handed it, and the stop would wait for that thread in vain (the kernel
+ * unblocks the waited set during the wait, so it looks stoppable) */
+static const sigset_t *without_stop(const sigset_t *set, sigset_t *out)
+{
+	if (!set)
+		return set;
+	*out = *set;
+	int sig = _mp_threads_stop_signal();
+	if (sig)
+		sigdelset(out, sig);
+	else
+		for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
+			if (_mp_threads_stop_candidate(s))
+				sigdelset(out, s);
+	return out;
+}
+
+SHIM int sigtimedwait(const sigset_t *set, siginfo_t *info,
+		      const struct timespec *ts)
+{
+	REAL(sigtimedwait);
+	sigset_t mine;
+	const sigset_t *s = without_stop(set, &mine);
+	RETRY_TS(ts, real_sigtimedwait(s, info, tmo));
+}
+
+SHIM int sigwaitinfo(const sigset_t *set, siginfo_t *info)
+{
+	return sigtimedwait(set, info, NULL);
+}
+
+/* glibc's sigwait calls its own sigtimedwait, not ours; it retries EINTR
+ * and returns the error number */
+SHIM int sigwait(const sigset_t *set, int *sig)
+{
+	int saved = errno, rc;
+	do
+		rc = sigtimedwait(set, NULL, NULL);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0) {
+		rc = errno;
+		errno = saved;
+		return rc;
+	}
+	*sig = rc;
+	errno = saved;
+	return 0;
+}
+
+/* Always -1/EINTR once a handler ran: waits again when that handler was
+ * ours only; a signal of the program's that came meanwhile is still
+ * pending under its own mask and ends the next wait. */
+SHIM int sigsuspend(const sigset_t *mask)
+{
+	REAL(sigsuspend);
+	for (;;) {
+		struct hits hits = hits_now();
+		int rc = real_sigsuspend(mask);
+		if (rc >= 0 || !ours_only(hits))
+			return rc;
+	}
+}
+
+/* ---- semaphores and System V IPC: absolute timeouts, or none ---------- */
+
+/* sem_wait needs none: glibc's futex wait without a timeout is restarted
+ * under SA_RESTART; with one it is not */
+SHIM int sem_timedwait(sem_t *sem, const struct timespec *abs)
+{
+	REAL(sem_timedwait);
+	for (;;) {
+		struct hits hits = hits_now();
+		int rc = real_sem_timedwait(sem, abs);
+		if (rc >= 0 || !ours_only(hits))
+			return rc;
+	}
+}
+
+SHIM int sem_clockwait(sem_t *sem, clockid_t clk, const struct timespec *abs)
+{
+	REAL(sem_clockwait);
+	for (;;) {
+		struct hits hits = hits_now();
+		int rc = real_sem_clockwait(sem, clk, abs);
+		if (rc >= 0 || !ours_only(hits))
+			return rc;
+	}
+}
+
+/* an interrupted msgrcv took no message, msgsnd queued none, semop did
+ * none of its operations: the same call again is the call */
+SHIM ssize_t msgrcv(int q, void *msg, size_t size, long type, int flags)
+{
+	REAL(msgrcv);
+	for (;;) {
+		struct hits hits = hits_now();
+		ssize_t rc = real_msgrcv(q, msg, size, type, flags);
+		if (rc >= 0 || !ours_only(hits))
+			return rc;
+	}
+}
+
+SHIM int msgsnd(int q, const void *msg, size_t size, int flags)
+{
+	REAL(msgsnd);
+	for (;;) {
+		struct hits hits = hits_now();
+		int rc = real_msgsnd(q, msg, size, flags);
+		if (rc >= 0 || !ours_only(hits))
+			return rc;
+	}
+}
+
+SHIM int semop(int id, struct sembuf *ops, size_t n)
+{
+	REAL(semop);
+	for (;;) {
+		struct hits hits = hits_now();
+		int rc = real_semop(id, ops, n);
+		if (rc >= 0 || !ours_only(hits))
+			return rc;
+	}
+}
+
+SHIM int semtimedop(int id, struct sembuf *ops, size_t n,
+		    const struct timespec *ts)
+{
+	REAL(semtimedop);
+	RETRY_TS(ts, real_semtimedop(id, ops, n, tmo));
 }

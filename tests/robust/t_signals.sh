@@ -26,10 +26,14 @@
 #                  double free of the FILE; setenv's tsearch nodes are not
 #                  "possibly lost" (memcheck: nothing)
 #   rb_stop_eintr  an on-demand leak check stops a thread asleep in
-#                  nanosleep, clock_nanosleep, usleep, poll, epoll_wait or
-#                  select: the call returns as if undisturbed (was EINTR);
-#                  the program's own signal still interrupts it; the same
-#                  with a handler of the program's installed
+#                  nanosleep, clock_nanosleep, usleep, poll, epoll_wait,
+#                  select, ppoll, pselect, epoll_pwait(2), sigtimedwait,
+#                  sigwaitinfo, sigwait, sigsuspend, sem_*wait, msgrcv,
+#                  msgsnd, semop, semtimedop, read, recv, accept: the call
+#                  returns what it returns without the library (was EINTR,
+#                  or a hang for a sigwait on every signal); the program's
+#                  own signal still interrupts it; the same with a handler
+#                  of the program's installed, and under periodic checks
 #   newline name   --gen-suppressions of a program named "x\nleak:*" emits
 #                  no live leak:* line
 set -u
@@ -320,6 +324,76 @@ for m in nanosleep clock_nanosleep usleep poll epoll_wait select handler ownsig;
 		fail "$what" "exit $rc" "stdout: $(cat "$RD/out")" "stderr: $(head -c 300 "$RD/err")"
 	fi
 done
+
+# the calls added later: what each returns with no library at all
+while read -r m want; do
+	what="leak check while a thread waits in $m: it returns '$want' as without the library"
+	OPTS="verbosity=0" prun "eintr_$m" "$B/rb_stop_eintr" "$m"
+	if [ "$rc" = 0 ] && [ "$(cat "$RD/out")" = "$want" ]; then
+		pass "$what"
+	else
+		fail "$what" "exit $rc" "stdout: $(cat "$RD/out")" "stderr: $(head -c 300 "$RD/err")"
+	fi
+done <<'EOF_MODES'
+ppoll ppoll 0
+pselect pselect 0
+epoll_pwait epoll_pwait 0
+epoll_pwait2 epoll_pwait2 0
+sigtimedwait sigtimedwait EAGAIN
+sigwaitinfo sigwaitinfo 0
+sigwait sigwait 0
+sigwaitall sigwaitall EAGAIN
+sigsuspend sigsuspend EINTR usr1=0 usr2=1
+sem_wait sem_wait 0
+sem_timedwait sem_timedwait ETIMEDOUT
+sem_clockwait sem_clockwait ETIMEDOUT
+msgrcv msgrcv 1
+msgsnd msgsnd 0
+semop semop 0
+semtimedop semtimedop EAGAIN
+read read 1
+recv recv 1
+accept accept 0
+EOF_MODES
+
+# the program's own SIGUSR1 (SA_RESTART) still interrupts them
+for m in ppoll pselect epoll_pwait epoll_pwait2 sigtimedwait sem_timedwait \
+	sem_clockwait semtimedop sigsuspend; do
+	want="$m EINTR"
+	[ "$m" = sigsuspend ] && want="sigsuspend EINTR usr1=1 usr2=1"
+	what="the program's own SIGUSR1 still interrupts $m: '$want'"
+	OPTS="verbosity=0" prun "eintr_own_$m" "$B/rb_stop_eintr" "$m" own
+	if [ "$rc" = 0 ] && [ "$(cat "$RD/out")" = "$want" ]; then
+		pass "$what"
+	else
+		fail "$what" "exit $rc" "stdout: $(cat "$RD/out")" "stderr: $(head -c 300 "$RD/err")"
+	fi
+done
+
+# periodic checks (leak_check_interval=1) during 2 s waits in 14 calls at
+# once: each returns what it returns undisturbed; a check did run
+what="periodic leak checks while 14 threads wait 2 s: every call returns as undisturbed"
+want="nanosleep 0
+clock_nanosleep 0
+usleep 0
+poll 0
+ppoll 0
+epoll_wait 0
+epoll_pwait 0
+epoll_pwait2 0
+select 0
+pselect 0
+sigtimedwait EAGAIN
+sem_timedwait ETIMEDOUT
+sem_clockwait ETIMEDOUT
+semtimedop EAGAIN"
+OPTS="verbosity=0:leak_check_interval=1" prun eintr_periodic "$B/rb_stop_eintr" periodic 2
+if [ "$rc" = 0 ] && [ "$(cat "$RD/out")" = "$want" ] &&
+   log | grep -q "leak check #1 (periodic, every 1 s)"; then
+	pass "$what"
+else
+	fail "$what" "exit $rc" "stdout: $(cat "$RD/out")" "checks: $(log | grep -c 'leak check #')"
+fi
 
 echo "1..$n"
 [ "$failed" = 0 ]
