@@ -100,9 +100,11 @@ has "clean run: no error, one line saying so" "$RD/all" \
 	"sampled mode \(sample_rate=1000\): no errors in [0-9]+ sampled allocations"
 st=$(grep -Eo "[0-9]+ sampled allocations, [0-9]+ stacks taken" "$RD/all")
 k=$(echo "$st" | awk '{print $1}'); s=$(echo "$st" | awk '{print $4}')
-# 75,000 allocations (malloc, realloc, half of them realloc again): ~75
-# sampled; a stack only for a sampled allocation and its free
-if [ -n "$k" ] && [ "$k" -ge 30 ] && [ "$k" -le 200 ] && [ "$s" -le $((2 * k)) ]; then
+# 75,000 calls (malloc, realloc, half of them realloc again), but a
+# realloc of a glibc block is never sampled: the 30,000 mallocs draw, ~30
+# sampled (Poisson: 27 was seen; below 8 has a chance under 1e-6); a stack
+# only for a sampled allocation and its free
+if [ -n "$k" ] && [ "$k" -ge 8 ] && [ "$k" -le 200 ] && [ "$s" -le $((2 * k)) ]; then
 	pass "unsampled path: no stack taken ($k sampled of ~75000, $s stacks)"
 else
 	fail "unsampled path: no stack taken" "$st"

@@ -77,6 +77,11 @@ int _mp_loader_usable(void)
 	return usable;
 }
 
+int _mp_loader_probe_signal(void)
+{
+	return SIGRTMAX - PROBE_SIG_FROM_MAX;
+}
+
 static atomic_int probe_due, usable_here = 1;
 
 void _mp_loader_forked(void)

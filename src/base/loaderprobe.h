@@ -16,4 +16,10 @@ void _mp_loader_forked(void);
  * calling frame only and reports print raw addresses. */
 int _mp_loader_ok(void);
 
+/* The signal the probe's timer sends (SIGRTMAX - 7): it must stay at its
+ * default for the probe to arm it, so no handler of ours may take it (with
+ * one in place the probe cannot tell, trusts the loader, and a child whose
+ * loader lock another thread held at the fork hangs in its exit report). */
+int _mp_loader_probe_signal(void);
+
 #endif

@@ -230,7 +230,8 @@ static int check_body(const char *trigger, int checker,
 
 /* Every signal whose default action ends the process without a fault
  * (signals.c has those): the real-time ones too (SIGRTMIN..SIGRTMAX, less
- * the three the thread stop may take).  SIGTRAP is left to debuggers. */
+ * the three the thread stop may take and the loader probe's timer signal).
+ * SIGTRAP is left to debuggers. */
 static const int term_sigs[] = {
 	SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2,
 	SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSYS, SIGSTKFLT
@@ -243,7 +244,8 @@ static int is_term_sig(int sig)
 		if (term_sigs[i] == sig)
 			return 1;
 	return sig >= SIGRTMIN && sig <= SIGRTMAX &&
-	       !_mp_threads_stop_candidate(sig);
+	       !_mp_threads_stop_candidate(sig) &&
+	       sig != _mp_loader_probe_signal();
 }
 
 /* Our handler is installed for the signal in place of the default: the
