@@ -5,6 +5,7 @@ within fixed bounds and spools the process list."""
 
 from __future__ import annotations
 
+import bisect
 import collections
 import hashlib
 import heapq
@@ -256,7 +257,8 @@ class Aggregate:
         """One more occurrence of a listed finding."""
         if test is not None and test not in finding["tests"] and \
                 len(finding["tests"]) < TESTS_PER_FINDING:
-            finding["tests"].append(test)
+            bisect.insort(finding["tests"], test)   # sorted: reports
+            # arrive in no fixed order
         finding["occurrences"] += 1
         if raw["type"] == "leak":
             finding["bytes"] += raw["bytes"]
