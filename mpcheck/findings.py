@@ -5,11 +5,13 @@ within fixed bounds and spools the process list."""
 
 from __future__ import annotations
 
+import bisect
 import collections
 import hashlib
 import heapq
 import os
-from typing import Any, Counter, Dict, Iterator, Mapping, Optional, Sequence
+from typing import (
+    Any, Counter, Dict, Iterator, List, Mapping, Optional, Sequence, Set)
 
 from .common import (
     ERROR_KINDS, LEAK_KINDS, LOCATABLE_KINDS, UNREPORTED, Finding, Report,
@@ -26,6 +28,10 @@ from .reports import _dicts, launch_of
 PROCESS_LINES = 20
 MAX_FINDINGS = 10000
 EXAMPLES = 3
+# Test names listed per finding, and distinct test names counted (a suite
+# of more than MAX_TESTS tests counts the first ones; the summary says so).
+TESTS_PER_FINDING = 20
+MAX_TESTS = 100000
 # --locate: processes rerun per run (each at most once).
 LOCATE_MAX_PROCESSES = 10
 
@@ -54,6 +60,29 @@ def fingerprint(finding: Finding) -> str:
 
 def _count(value):
     return value if isinstance(value, int) else 0
+
+
+def test_of(data: Report) -> Optional[str]:
+    """The test a process report belongs to, as the library found it at
+    start (MPWRAP_TEST_NAME, PYTEST_CURRENT_TEST, an automake driver's
+    --test-name), or None."""
+    test = data.get("test")
+    name = test.get("name") if isinstance(test, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
+def test_lines(names: Sequence[str], seen: int, limit: int = 20) -> List[str]:
+    """'findings in 1 of 3 tests: a, b' and, past `limit` names, a count of
+    the others: the summary's lines about tests (none when no process named
+    its test)."""
+    if not seen:
+        return []
+    head = f"findings in {len(names)} of {seen} test{'s' * (seen != 1)}"
+    if not names:
+        return [head]
+    shown = ", ".join(names[:limit])
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return [f"{head}: {shown}{more}"]
 
 
 def raw_findings(data: Report, gated: Sequence[str]) -> Iterator[Finding]:
@@ -143,6 +172,11 @@ class Aggregate:
         self.entries = {}               # suppression line -> None, in order
         self.generated = []             # (comment, lines) per new finding
         self.processes = 0
+        # distinct test names among the processes, and those with gating
+        # findings (at most MAX_TESTS of each)
+        self.tests: Set[str] = set()
+        self.failing_tests: Set[str] = set()
+        self.tests_not_counted = 0
         self.lines = Lines(PROCESS_LINES)
         self.notes = Lines(PROCESS_LINES)
         # distinct findings per status and type, and what their occurrences
@@ -211,7 +245,7 @@ class Aggregate:
             if key in raw:
                 finding[key] = compact(raw[key])
         finding.update(bytes=0, blocks=0, occurrences=0, processes=0,
-                       examples=[], last_pid=None,
+                       examples=[], tests=[], last_pid=None,
                        suppressed=status == "suppressed",
                        suppressed_by=where if status == "suppressed" else None,
                        baseline=status == "baseline",
@@ -219,8 +253,12 @@ class Aggregate:
         self.findings[raw["key"]] = finding
         return status
 
-    def count(self, finding, raw, pid, command):
+    def count(self, finding, raw, pid, command, test=None):
         """One more occurrence of a listed finding."""
+        if test is not None and test not in finding["tests"] and \
+                len(finding["tests"]) < TESTS_PER_FINDING:
+            bisect.insort(finding["tests"], test)   # sorted: reports
+            # arrive in no fixed order
         finding["occurrences"] += 1
         if raw["type"] == "leak":
             finding["bytes"] += raw["bytes"]
@@ -229,7 +267,10 @@ class Aggregate:
             finding["last_pid"] = pid
             finding["processes"] += 1
             if len(finding["examples"]) < EXAMPLES:
-                finding["examples"].append({"pid": pid, "command": command})
+                example = {"pid": pid, "command": command}
+                if test is not None:
+                    example["test"] = test
+                finding["examples"].append(example)
 
     def fold(self, pid, data):
         """Fold one process report in; True when it had a new (gating)
@@ -237,6 +278,12 @@ class Aggregate:
         command = data.get("command")
         command = command if isinstance(command, str) else "?"
         self.processes += 1
+        test = test_of(data)
+        if test is not None and test not in self.tests:
+            if len(self.tests) < MAX_TESTS:
+                self.tests.add(test)
+            else:
+                self.tests_not_counted += 1
         if self.spool:
             self.spool.write(compact(capped_process(
                 data, self.opts.max_groups)) + "\n")
@@ -256,14 +303,14 @@ class Aggregate:
             if finding is not None:
                 status = "suppressed" if finding["suppressed"] else \
                     "baseline" if finding["baseline"] else "new"
-                self.count(finding, raw, pid, command)
+                self.count(finding, raw, pid, command, test)
             else:
                 status = self.unlisted.get(int(raw["key"][:16], 16))
                 if status is None:
                     status = self.first_sight(raw, pid, command)
                     finding = self.findings.get(raw["key"])
                     if finding is not None:
-                        self.count(finding, raw, pid, command)
+                        self.count(finding, raw, pid, command, test)
             self.occurrences[status] += 1
             if finding is not None and status != "suppressed":
                 self.remember_locatable(finding, raw, pid, data)
@@ -271,8 +318,11 @@ class Aggregate:
                 kinds[raw["kind"]] += 1
                 nbytes[raw["kind"]] += raw.get("bytes", 0)
                 self.bytes[raw["type"]] += raw.get("bytes", 0)
+        if kinds and test is not None and test in self.tests:
+            self.failing_tests.add(test)
         if kinds:
-            self.lines.add(pid, f"({short(command)}): "
+            in_test = f" [test {test}]" if test is not None else ""
+            self.lines.add(pid, f"({short(command)}){in_test}: "
                                 f"{kind_counts(kinds, nbytes)}")
         unchecked = data.get("unchecked")
         if isinstance(unchecked, dict):
@@ -318,6 +368,10 @@ class Aggregate:
         if self.opts.baseline_out:
             gate = "SKIPPED"    # adopting a baseline never fails the job
         return {"processes": self.processes,
+                "tests": len(self.tests),
+                "tests_not_counted": self.tests_not_counted,
+                "tests_with_findings": len(self.failing_tests),
+                "failing_tests": sorted(self.failing_tests)[:1000],
                 "errors": new_errors,
                 "leaks": new_leaks,
                 "leak_bytes": self.bytes["leak"],

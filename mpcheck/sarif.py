@@ -205,6 +205,9 @@ def sarif_message(finding: Finding) -> str:
     where = f"in {finding['processes']} process" + \
         "es" * (finding["processes"] != 1) + \
         f", e.g. pid {example['pid']} ({short(example['command'])})"
+    if finding.get("tests"):
+        where += f", in test{'s' * (len(finding['tests']) > 1)} " + \
+            ", ".join(finding["tests"])
     if finding["type"] == "leak":
         return (f"{finding['kind']} leak of {finding['bytes']} bytes in "
                 f"{finding['blocks']} blocks {where}")
@@ -267,6 +270,8 @@ def sarif_result(finding: Finding, kinds: List[str], opts: Options,
               "properties": {"processes": finding["processes"],
                              "occurrences": finding["occurrences"],
                              "examples": finding["examples"]}}
+    if finding.get("tests"):
+        result["properties"]["tests"] = finding["tests"]
     if located:
         result["properties"]["located"] = located["status"]
     flows = [sarif_code_flow(stack, label, root) for stack, label in

@@ -16,7 +16,7 @@ from typing import Any, Dict, IO, List, Optional
 from .common import Finding, Stack, short, signal_name
 from .frames import describe_frame, is_runtime, text
 from .cli import Options
-from .findings import Aggregate
+from .findings import Aggregate, test_lines
 
 
 # Frames per stack in the summary, and the bytes of one process's text
@@ -158,6 +158,8 @@ def print_summary(aggregate: Aggregate, summary: Dict[str, Any], opts: Options,
                   " with new findings", file=err)
     if summary["gate"] == "FAIL" or not quiet:
         print_findings(aggregate, summary, opts.stacks, err)
+    for line in test_lines(summary["failing_tests"], summary["tests"]):
+        print(f"mpcheck: {line}", file=err)
     print(total_line(summary), file=err)
 
 
@@ -217,6 +219,9 @@ def finding_lines(finding: Finding) -> List[str]:
                    finding["examples"][0] if finding["examples"] else None)
     head = f"pid {example['pid']} ({short(example['command'])})" \
         if example else "pid ?"
+    if finding.get("tests"):
+        head += f" [test{'s' * (len(finding['tests']) > 1)} " \
+            f"{', '.join(finding['tests'])}]"
     n = finding["processes"]
     where = f" [in {n} process{'es' * (n != 1)}" + (
         f", {finding['occurrences']} occurrences]"

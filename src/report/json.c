@@ -22,6 +22,7 @@
 
 #include <fcntl.h>
 #include <stdio.h> /* rename */
+#include <stdlib.h> /* getenv */
 #include <string.h>
 #include <unistd.h>
 #include <errno.h>
@@ -99,6 +100,104 @@ static void json_bytes(struct mp_out *o, const char *s, size_t n)
 	_mp_out_str(o, "\"");
 }
 
+/* The test this process belongs to, as its runner names it, found once per
+ * image at start (a fork child keeps its parent's; docs/mpcheck.md, "Which
+ * test"): MPWRAP_TEST_NAME, then pytest's PYTEST_CURRENT_TEST without its
+ * " (call)" phase, then the nearest of TEST_ANCESTORS ancestors that is an
+ * automake driver (test-driver, tap-driver.sh: `--test-name NAME`).
+ * Fixed buffers and a few small reads: no malloc, nothing changed. */
+#define TEST_ANCESTORS 4
+static char start_test[512];
+static const char *start_test_from; /* NULL: no test seen */
+static int start_test_done;
+
+static void test_set(const char *name, size_t n, const char *from)
+{
+	if (n >= sizeof start_test)
+		n = sizeof start_test - 1;
+	memcpy(start_test, name, n);
+	start_test[n] = '\0';
+	start_test_from = n ? from : NULL;
+}
+
+/* A small /proc file read whole into buf (NUL-terminated); its length or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = 0, r;
+	if (fd < 0)
+		return -1;
+	while (n < (ssize_t)cap - 1 &&
+	       (r = read(fd, buf + n, cap - 1 - (size_t)n)) > 0)
+		n += r;
+	close(fd);
+	buf[n] = '\0';
+	return n;
+}
+
+/* An automake driver's argv (NUL-separated, n bytes): its --test-name. */
+static int test_from_driver(const char *argv, ssize_t n)
+{
+	int driver = 0;
+	for (ssize_t i = 0, arg = 0; i < n; arg++) {
+		const char *a = argv + i;
+		size_t len = strnlen(a, (size_t)(n - i));
+		const char *base = strrchr(a, '/');
+		base = base ? base + 1 : a;
+		/* the script itself is argv[0] or, run by a shell, argv[1] */
+		if (arg < 2 && strstr(base, "-driver"))
+			driver = 1;
+		if (driver && strcmp(a, "--test-name") == 0 &&
+		    i + (ssize_t)len + 1 < n) {
+			const char *v = a + len + 1;
+			test_set(v, strnlen(v, (size_t)(n - i - (ssize_t)len - 1)),
+				 "test-driver");
+			return 1;
+		}
+		i += (ssize_t)len + 1;
+	}
+	return 0;
+}
+
+static void test_find(void)
+{
+	static char buf[4096];
+	char path[64];
+	const char *v = getenv("MPWRAP_TEST_NAME");
+	if (v && *v) {
+		test_set(v, strlen(v), "MPWRAP_TEST_NAME");
+		return;
+	}
+	v = getenv("PYTEST_CURRENT_TEST");
+	if (v && *v) {
+		size_t n = strlen(v);
+		const char *phase = strrchr(v, ' ');
+		if (phase && phase[1] == '(' && v[n - 1] == ')')
+			n = (size_t)(phase - v);
+		test_set(v, n, "PYTEST_CURRENT_TEST");
+		return;
+	}
+	pid_t pid = getppid();
+	for (int depth = 0; depth < TEST_ANCESTORS && pid > 1; depth++) {
+		_mp_snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+		ssize_t n = read_small(path, buf, sizeof buf);
+		if (n > 0 && test_from_driver(buf, n))
+			return;
+		/* its parent: the field after the ")" closing the name */
+		_mp_snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+		if (read_small(path, buf, sizeof buf) <= 0)
+			return;
+		const char *close_paren = strrchr(buf, ')');
+		int ppid = 0;
+		if (!close_paren || close_paren[1] != ' ' || !close_paren[2] ||
+		    close_paren[3] != ' ')
+			return;
+		for (const char *p = close_paren + 4; *p >= '0' && *p <= '9'; p++)
+			ppid = ppid * 10 + (*p - '0');
+		pid = ppid;
+	}
+}
+
 /* A NUL-separated /proc/self file as a JSON list of strings; null when it
  * cannot be read whole. */
 static void json_proc_list(struct mp_out *o, const char *path)
@@ -145,6 +244,14 @@ static void json_process(struct mp_out *o)
 		json_bytes(o, start_cwd, strlen(start_cwd));
 	else
 		_mp_out_str(o, "null");
+	_mp_out_str(o, ",\"test\":");
+	if (start_test_from) {
+		_mp_out_str(o, "{\"name\":");
+		json_bytes(o, start_test, strlen(start_test));
+		_mp_out_printf(o, ",\"from\":\"%s\"}", start_test_from);
+	} else {
+		_mp_out_str(o, "null");
+	}
 	if (_mp_opt.json_environ) {
 		_mp_out_str(o, ",\"environ\":");
 		json_proc_list(o, "/proc/self/environ");
@@ -644,6 +751,10 @@ void _mp_json_start_marker(int make)
 	struct stat st;
 	if (make && !getcwd(start_cwd, sizeof start_cwd))
 		start_cwd[0] = '\0';
+	if (make && !start_test_done) {
+		start_test_done = 1;
+		test_find();
+	}
 	if (!_mp_opt.start_path[0])
 		return;
 	_mp_expand_path(path, sizeof path, _mp_opt.start_path);

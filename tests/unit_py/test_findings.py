@@ -106,5 +106,51 @@ class Grouping(unittest.TestCase):
         self.assertNotIn("environ", entry)
 
 
+class Tests(unittest.TestCase):
+    """Findings attributed to the test names the processes carry."""
+
+    @staticmethod
+    def named(pid, test, leaks=()):
+        data = report(pid, leaks)
+        if test is not None:
+            data["test"] = {"name": test, "from": "MPWRAP_TEST_NAME"}
+        return data
+
+    def test_test_of_reads_the_name_and_nothing_else(self):
+        self.assertEqual(findings.test_of(self.named(1, "t1")), "t1")
+        for bad in (None, "t1", {"name": ""}, {"name": 3}, {}):
+            self.assertIsNone(findings.test_of(dict(report(1), test=bad)))
+        self.assertIsNone(findings.test_of(report(1)))
+
+    def test_leak_attributed_to_its_tests_only(self):
+        agg = aggregate()
+        stack = [libc("malloc"), frame("leaky")]
+        agg.fold(1, self.named(1, "clean_a"))
+        agg.fold(2, self.named(2, "leaky_b", [leak("definite", 8, *stack)]))
+        agg.fold(3, self.named(3, "leaky_b", [leak("definite", 8, *stack)]))
+        agg.fold(4, self.named(4, "clean_c"))
+        agg.fold(5, self.named(5, None, [leak("definite", 8, *stack)]))
+        agg.fold(6, self.named(6, "quiet_d",
+                               [leak("possible", 8, frame("p"))]))
+        [f] = agg.listed()
+        self.assertEqual(f["tests"], ["leaky_b"])
+        self.assertEqual([e.get("test") for e in f["examples"]],
+                         ["leaky_b", "leaky_b", None])
+        s = agg.summary(0)
+        self.assertEqual((s["tests"], s["tests_with_findings"],
+                          s["failing_tests"]), (4, 1, ["leaky_b"]))
+
+    def test_test_lines(self):
+        self.assertEqual(findings.test_lines([], 0), [])
+        self.assertEqual(findings.test_lines([], 212),
+                         ["findings in 0 of 212 tests"])
+        self.assertEqual(findings.test_lines(["a", "b", "c"], 212),
+                         ["findings in 3 of 212 tests: a, b, c"])
+        self.assertEqual(findings.test_lines(["a", "b", "c"], 3, limit=2),
+                         ["findings in 3 of 3 tests: a, b and 1 more"])
+        self.assertEqual(findings.test_lines(["a"], 1),
+                         ["findings in 1 of 1 test: a"])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# t_tests.sh - TAP tests for findings attributed to test names (issue 28,
+# part 1), with the real library: a leak planted in one test of a small
+# suite is named with that test, and only that one, in the text summary,
+# --json and --sarif, for each way a runner names its tests: automake's
+# test-driver (`--test-name NAME`, a parent or grandparent of the test's
+# process), MPWRAP_TEST_NAME and pytest's PYTEST_CURRENT_TEST.
+# Needs `make all`.  Usage: tests/mpcheck/t_tests.sh
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$here/../.." && pwd)
+MPCHECK=$ROOT/scripts/mpcheck
+T=$(mktemp -d "${TMPDIR:-/tmp}/t_tests.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+unset LD_PRELOAD MPWRAP_OPTIONS MPWRAP_TEST_NAME PYTEST_CURRENT_TEST
+export LC_ALL=C MPWRAP_LIB=$ROOT/libmpwrap.so
+cd "$T" || exit 1
+if [ ! -f "$MPWRAP_LIB" ]; then
+	echo "1..0 # SKIP libmpwrap.so not built (make all)"
+	exit 0
+fi
+cat >leaky.c <<'C'
+#include <stdlib.h>
+void *volatile sink;
+__attribute__((noinline)) static void planted_leak(void) { sink = malloc(77); sink = 0; }
+int main(void) { planted_leak(); return 0; }
+C
+cat >clean.c <<'C'
+#include <stdlib.h>
+int main(void) { free(malloc(10)); return 0; }
+C
+cc -g -O0 -o leaky leaky.c && cc -g -O0 -o clean clean.c || exit 1
+# automake's test-driver, as far as the library sees it: a shell script
+# whose arguments hold --test-name NAME and that runs the test after "--"
+mkdir build-aux
+cat >build-aux/test-driver <<'SH'
+#!/bin/sh
+while test $# -gt 0; do case $1 in --) shift; break;; *) shift;; esac; done
+"$@" >/dev/null 2>&1
+SH
+chmod +x build-aux/test-driver
+# a test that is a script running the program: the driver is its grandparent
+printf '#!/bin/sh\n./leaky\n' >leaky_script.sh
+chmod +x leaky_script.sh
+
+. "$here/tap.sh"
+
+run() {
+	timeout 120 "$MPCHECK" --json "$T/out.json" --sarif "$T/out.sarif" \
+		"$@" >"$T/out" 2>"$T/err"
+	rc=$?
+}
+
+# json_get EXPR: a Python expression over j (the --json) and s (the SARIF's
+# first run's results)
+json_get() {
+	python3 - "$T" "$1" <<'PY'
+import json, sys
+t, expr = sys.argv[1], sys.argv[2]
+j = json.load(open(f"{t}/out.json"))
+s = json.load(open(f"{t}/out.sarif"))["runs"][0]["results"]
+print(eval(expr))
+PY
+}
+
+# is NAME EXPR WANT: json_get EXPR prints WANT
+is() {
+	local got
+	got=$(json_get "$2" 2>&1)
+	if [ "$got" = "$3" ]; then report "$1" ""
+	else report "$1" "got '$got', expected '$3'"; fi
+}
+
+# no NAME TEXT: the last run's stderr lacks TEXT
+no() {
+	if grep -qF -- "$2" "$T/err"; then report "$1" "stderr has: $2"
+	else report "$1" ""; fi
+}
+
+# ------------------------------------------------------------ automake
+cat >suite.sh <<'SH'
+#!/bin/sh
+for t in clean_one leaky_test clean_two; do
+	prog=./clean; [ $t = leaky_test ] && prog=./leaky
+	./build-aux/test-driver --test-name $t --log-file $t.log --trs-file $t.trs -- $prog
+done
+./build-aux/test-driver --test-name script_test --log-file s.log --trs-file s.trs -- ./leaky_script.sh
+./clean
+SH
+chmod +x suite.sh
+run ./suite.sh
+expect "automake: the planted leaks fail the gate" 23 \
+	"findings in 2 of 4 tests: leaky_test, script_test" \
+	"[test leaky_test]: 1 definite leak (77 bytes)" \
+	"[test script_test]: 1 definite leak (77 bytes)" \
+	"[tests leaky_test, script_test]: definite leak of 154 bytes"
+no "automake: a clean test is not listed" "clean_one"
+is "automake: --json finding's tests" 'j["findings"][0]["tests"]' \
+	"['leaky_test', 'script_test']"
+is "automake: --json summary counts tests" \
+	'(j["summary"]["tests"], j["summary"]["tests_with_findings"], j["summary"]["failing_tests"])' \
+	"(4, 2, ['leaky_test', 'script_test'])"
+is "automake: each process report says its test and where from" \
+	'sorted((p["test"] or {}).get("name", "-") + ":" + (p["test"] or {}).get("from", "-") for p in j["processes"] if p["command"].startswith("./"))' \
+	"['-:-', 'clean_one:test-driver', 'clean_two:test-driver', 'leaky_test:test-driver', 'script_test:test-driver']"
+is "automake: SARIF result's properties.tests" 's[0]["properties"]["tests"]' \
+	"['leaky_test', 'script_test']"
+is "automake: SARIF message names the tests" \
+	'"in tests leaky_test, script_test" in s[0]["message"]["text"]' True
+
+# ----------------------------------------------- MPWRAP_TEST_NAME, pytest
+cat >suite2.sh <<'SH'
+#!/bin/sh
+MPWRAP_TEST_NAME="env clean" ./clean
+MPWRAP_TEST_NAME="env leaky" ./leaky
+PYTEST_CURRENT_TEST="tests/test_c.py::test_leaks[x] (call)" ./leaky
+PYTEST_CURRENT_TEST="tests/test_c.py::test_fine (call)" ./clean
+# MPWRAP_TEST_NAME wins over pytest's
+MPWRAP_TEST_NAME=both PYTEST_CURRENT_TEST="tests/t.py::x (call)" ./clean
+SH
+chmod +x suite2.sh
+run ./suite2.sh
+expect "env: the planted leaks fail the gate" 23 \
+	"findings in 2 of 5 tests: env leaky, tests/test_c.py::test_leaks[x]"
+no "env: pytest's phase is left out" "(call)"
+no "env: a clean test is not listed" "test_fine"
+is "env: --json finding's tests" 'sorted(j["findings"][0]["tests"])' \
+	"['env leaky', 'tests/test_c.py::test_leaks[x]']"
+is "env: where each name came from" \
+	'sorted(p["test"]["name"] + ":" + p["test"]["from"] for p in j["processes"] if p["test"])' \
+	"['both:MPWRAP_TEST_NAME', 'env clean:MPWRAP_TEST_NAME', 'env leaky:MPWRAP_TEST_NAME', 'tests/test_c.py::test_fine:PYTEST_CURRENT_TEST', 'tests/test_c.py::test_leaks[x]:PYTEST_CURRENT_TEST']"
+
+# ------------------------------------------------------------- no tests
+run ./leaky
+expect "no test names: the gate as before" 23 "definite leak of 77 bytes"
+no "no test names: no tests line" "findings in"
+is "no test names: the finding has no tests" \
+	'(j["findings"][0]["tests"], j["summary"]["tests"], "tests" in s[0]["properties"])' \
+	"([], 0, False)"
+
+echo "1..$n"
+[ "$failed" = 0 ]
