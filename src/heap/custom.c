@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "custom.h"
 #include "block.h"
+#include "guard.h"
 #include "mpassert.h"
 #include "procgate.h"
 #include "vm.h"
@@ -116,11 +117,80 @@ static void remember_freed(uintptr_t user)
 	ring_len++;
 }
 
+/* ---- redzones and poison: the table's side (customguard.c checks) ----- */
+
+/* Clip a block's redzone windows (*front bytes before it, *rear after it)
+ * off the blocks that start in them, and stop checking the poison of freed
+ * blocks that start there (the fill will overwrite it).  One probe per
+ * byte: windows are MP_CRZ_MAX bytes at most. */
+static void clip_windows(const struct mp_cblock *e, size_t *front, size_t *rear)
+{
+	uintptr_t end = e->user + e->size;
+	size_t f = *front, r = *rear;
+	for (size_t k = 1; k <= *front; k++) {
+		struct mp_cblock *o = bfind(e->user - k);
+		if (!o)
+			continue;
+		if (o->state == MP_ST_FREED) {
+			o->poisoned = 0;
+			continue;
+		}
+		uintptr_t oe = o->user + o->size;
+		size_t keep = oe >= e->user ? 0 : e->user - oe;
+		if (keep < f)
+			f = keep;
+	}
+	for (size_t k = 0; k < *rear; k++) {
+		struct mp_cblock *o = bfind(end + k);
+		if (!o || o == e)
+			continue;
+		if (o->state == MP_ST_FREED)
+			o->poisoned = 0;
+		else if (k < r)
+			r = k;
+	}
+	*front = f;
+	*rear = r;
+}
+
+/* A pool block's declared redzone, filled with the guard byte where it
+ * lies inside the chunk [clo, chi) and outside other blocks. */
+static void fill_redzones(struct mp_cblock *e, uintptr_t clo, uintptr_t chi)
+{
+	size_t w = e->rz < MP_CRZ_MAX ? e->rz : MP_CRZ_MAX;
+	uintptr_t end = e->user + e->size;
+	if (!w || !chi || e->user < clo || end > chi)
+		return;
+	size_t f = e->user - clo < w ? e->user - clo : w;
+	size_t r = chi - end < w ? chi - end : w;
+	clip_windows(e, &f, &r);
+	memset((void *)(e->user - f), MP_GUARD_BYTE, f);
+	memset((void *)end, MP_GUARD_BYTE, r);
+	e->fill_front = (uint8_t)f;
+	e->fill_rear = (uint8_t)r;
+}
+
+/* A freed pool block's poison, clipped before the first block that starts
+ * inside it since (the pool reused part of its memory). */
+static void clip_poison(struct mp_cblock *c)
+{
+	for (size_t k = 1; k < c->poisoned; k++) {
+		struct mp_cblock *o = bfind(c->user + k);
+		if (o && o->state == MP_ST_LIVE) {
+			c->poisoned = (uint16_t)k;
+			return;
+		}
+	}
+}
+
 static void mark_freed(struct mp_cblock *e, uint32_t stack)
 {
 	e->state = MP_ST_FREED;
 	e->free_stack = stack;
 	e->flags = 0;
+	e->fill_front = e->fill_rear = 0;
+	e->damaged = 0;
+	e->poisoned = 0;
 	st.live--;
 	st.live_bytes -= e->size;
 	st.frees++;
@@ -287,12 +357,16 @@ int _mp_cpool_move(uintptr_t from, uintptr_t to)
 }
 
 int _mp_cblock_alloc(uintptr_t pool, uintptr_t user, size_t size, size_t rz,
-		     uint32_t stack)
+		     uint32_t stack, struct mp_cblock *reused)
 {
 	void *old = NULL;
 	size_t ob = 0;
 	int rc = MP_C_OK;
+	uintptr_t clo = 0, chi = 0;
+	memset(reused, 0, sizeof *reused);
 	register_fork();
+	if (pool && !_mp_cguard_chunk(user, &clo, &chi)) /* before our lock */
+		clo = chi = 0;
 	pthread_mutex_lock(&lock);
 	struct cpool *p = NULL;
 	if (pool && !(p = pfind(pool))) {
@@ -312,11 +386,16 @@ int _mp_cblock_alloc(uintptr_t pool, uintptr_t user, size_t size, size_t rz,
 	} else if (e->state == MP_ST_LIVE) {
 		st.live--;
 		st.live_bytes -= e->size;
+	} else if (e->poisoned && !e->damaged) {
+		*reused = *e;
+		clip_poison(reused);
 	}
 	*e = (struct mp_cblock){ .user = user, .size = size, .pool = pool,
 				 .alloc_stack = stack, .state = MP_ST_LIVE,
 				 .flags = MP_F_KIND_UNJUDGED,
-				 .rz = (uint16_t)(p ? p->rz : rz) };
+				 .rz = (uint16_t)(p ? (p->rz > 0xffff ? 0xffff : p->rz) : rz) };
+	if (p)
+		fill_redzones(e, clo, chi);
 	st.live++;
 	st.live_bytes += size;
 	st.allocs++;
@@ -369,7 +448,17 @@ int _mp_cblock_free(uintptr_t pool, uintptr_t user, uint32_t stack,
 		goto out;
 	}
 	struct inside in = { e->user, e->user + e->size, stack };
+	size_t f = e->fill_front, r = e->fill_rear;
+	clip_windows(e, &f, &r); /* blocks allocated into them since */
+	e->fill_front = (uint8_t)f;
+	e->fill_rear = (uint8_t)r;
+	*b = *e;
 	mark_freed(e, stack);
+	if (p && !(p->flags & MP_CPOOL_METAPOOL)) {
+		/* a metapool's blocks hold malloc-like blocks: never poisoned */
+		e->poisoned = (uint16_t)(e->size < MP_CPOISON_MAX ? e->size : MP_CPOISON_MAX);
+		memset((void *)e->user, MP_FREE_BYTE, e->poisoned);
+	}
 	if (p && (p->flags & MP_CPOOL_AUTO_FREE))
 		sweep(malloclike_inside, &in);
 out:
@@ -391,6 +480,7 @@ int _mp_cblock_change(uintptr_t pool, uintptr_t old, uintptr_t user,
 	}
 	st.live_bytes += size - e->size;
 	e->size = size;
+	e->fill_front = e->fill_rear = 0; /* moved or resized: not checked */
 	if (user != old) {
 		struct mp_cblock c = *e;
 		bdelete(e);
@@ -425,9 +515,12 @@ struct trim {
 static int trim_cb(struct mp_cblock *e, const void *arg)
 {
 	const struct trim *t = arg;
+	uintptr_t end = e->user + e->size;
+	if (e->pool == t->pool && e->state == MP_ST_FREED &&
+	    (end <= t->lo || e->user >= t->hi))
+		e->poisoned = 0; /* memory the pool gives back */
 	if (e->pool != t->pool || e->state != MP_ST_LIVE)
 		return 0;
-	uintptr_t end = e->user + e->size;
 	if (end <= t->lo || e->user >= t->hi)
 		return 1; /* wholly outside: gone */
 	return 0;
@@ -452,6 +545,7 @@ int _mp_cpool_trim(uintptr_t pool, uintptr_t lo, uintptr_t hi)
 			if (end > hi) {
 				st.live_bytes -= end - hi;
 				e->size = hi - e->user;
+				e->fill_rear = 0;
 			}
 		}
 		for (size_t i = 0; i < ncap; i++) {
@@ -463,6 +557,7 @@ int _mp_cpool_trim(uintptr_t pool, uintptr_t lo, uintptr_t hi)
 			st.live_bytes -= lo - c.user;
 			c.size -= lo - c.user;
 			c.user = lo;
+			c.fill_front = 0;
 			if (bgrow(&old, &ob) == 0) {
 				binsert_raw(tab, ncap, &c);
 				nused++;
@@ -633,5 +728,76 @@ void _mp_custom_stats(struct mp_custom_stats *out)
 {
 	pthread_mutex_lock(&lock);
 	*out = st;
+	pthread_mutex_unlock(&lock);
+}
+
+/* ---- the checks' view (customguard.c) ---------------------------------- */
+
+#define CLT(a, b) ((a)->user < (b)->user || \
+		   ((a)->user == (b)->user && (a)->state < (b)->state))
+
+static void csift(struct mp_cblock *a, size_t i, size_t n)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			return;
+		if (c + 1 < n && CLT(&a[c], &a[c + 1]))
+			c++;
+		if (!CLT(&a[i], &a[c]))
+			return;
+		struct mp_cblock t = a[i];
+		a[i] = a[c];
+		a[c] = t;
+		i = c;
+	}
+}
+
+/* Every live record (the neighbours that clip the windows) and every
+ * freed one still poisoned, sorted by address. */
+int _mp_custom_snapshot(struct mp_csnap *s)
+{
+	memset(s, 0, sizeof *s);
+	pthread_mutex_lock(&lock);
+	size_t n = 0;
+	for (size_t i = 0; i < ncap; i++)
+		n += tab[i].state == MP_ST_LIVE ||
+		     (tab[i].state == MP_ST_FREED && tab[i].poisoned);
+	if (n) {
+		s->map_bytes = n * sizeof *s->a;
+		s->a = _mp_map(s->map_bytes, 0);
+	}
+	if (s->a)
+		for (size_t i = 0; i < ncap && s->n < n; i++)
+			if (tab[i].state == MP_ST_LIVE ||
+			    (tab[i].state == MP_ST_FREED && tab[i].poisoned))
+				s->a[s->n++] = tab[i];
+	pthread_mutex_unlock(&lock);
+	if (n && !s->a)
+		return -1;
+	for (size_t i = s->n / 2; i-- > 0;)
+		csift(s->a, i, s->n);
+	for (size_t end = s->n; end-- > 1;) {
+		struct mp_cblock t = s->a[0];
+		s->a[0] = s->a[end];
+		s->a[end] = t;
+		csift(s->a, 0, end);
+	}
+	return 0;
+}
+
+void _mp_custom_snapshot_release(struct mp_csnap *s)
+{
+	if (s->a)
+		_mp_unmap(s->a, s->map_bytes);
+	memset(s, 0, sizeof *s);
+}
+
+void _mp_custom_mark_damaged(uintptr_t user, uint8_t state)
+{
+	pthread_mutex_lock(&lock);
+	struct mp_cblock *e = bfind(user);
+	if (e && e->state == state)
+		e->damaged = 1;
 	pthread_mutex_unlock(&lock);
 }

@@ -192,6 +192,91 @@ static void case_resize(void)
 	(void)p;
 }
 
+/* A stray write, one byte at p + off (noinline: memcheck names it). */
+static __attribute__((noinline)) void scribble(char *p, long off)
+{
+	p[off] = 'x';
+}
+
+/* The pool's allocator hands the block at p out again (a free list). */
+static __attribute__((noinline)) void *arena_reuse(struct arena *a, void *p,
+						    size_t n)
+{
+	VALGRIND_MEMPOOL_ALLOC(a, p, n);
+	return p;
+}
+
+/* overflow: a byte written just past a 40-byte pool object, into the
+ * pool's redzone; memcheck catches the write, mpwrap the object's free. */
+static void case_overflow(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	kept_arena = a;
+	char *p = arena_alloc(a, 40);
+	kept = make_node(a, NULL);
+	scribble(p, 40);
+	arena_free(a, p);
+}
+
+/* underflow: a byte written 3 before a live object: mpwrap at exit. */
+static void case_underflow(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	kept_arena = a;
+	char *p = (char *)make_node(a, NULL);
+	kept = p;
+	scribble(p, -3);
+}
+
+/* uaf: a write into a freed object, whose memory the pool hands out
+ * again: mpwrap at that MEMPOOL_ALLOC. */
+static void case_uaf(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	kept_arena = a;
+	char *p = (char *)make_node(a, NULL);
+	arena_free(a, p);
+	scribble(p, 8);
+	kept = arena_reuse(a, p, 48);
+}
+
+/* uafexit: the same write, the memory never reused: mpwrap at exit. */
+static void case_uafexit(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	kept_arena = a;
+	kept = make_node(a, NULL);
+	char *p = (char *)make_node(a, NULL);
+	arena_free(a, p);
+	scribble(p, 20);
+}
+
+/* leakreq: the leak-check requests mid-run, after the last pointer to a
+ * malloc'd block and to a pool object is dropped. */
+static __attribute__((noinline)) void drop_two(struct arena *a)
+{
+	void *volatile m = malloc(100);
+	void *volatile o = arena_alloc(a, 40);
+	m = o = NULL;
+	(void)m;
+	(void)o;
+}
+
+static void case_leakreq(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	kept_arena = a;
+	unsigned long leaked, dubious, reachable, suppressed;
+	drop_two(a);
+	VALGRIND_DO_LEAK_CHECK;
+	VALGRIND_COUNT_LEAKS(leaked, dubious, reachable, suppressed);
+	printf("leaked %lu dubious %lu\n", leaked, dubious);
+	VALGRIND_COUNT_LEAK_BLOCKS(leaked, dubious, reachable, suppressed);
+	printf("leaked blocks %lu dubious blocks %lu\n", leaked, dubious);
+	(void)reachable;
+	(void)suppressed;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -202,7 +287,9 @@ int main(int argc, char **argv)
 		{ "destroy", case_destroy }, { "trim", case_trim },
 		{ "move", case_move },       { "autofree", case_autofree },
 		{ "malloclike", case_malloclike }, { "badfree", case_badfree },
-		{ "resize", case_resize },
+		{ "resize", case_resize },   { "overflow", case_overflow },
+		{ "underflow", case_underflow }, { "uaf", case_uaf },
+		{ "uafexit", case_uafexit }, { "leakreq", case_leakreq },
 	};
 	for (size_t i = 0; argc > 1 && i < sizeof cases / sizeof cases[0]; i++)
 		if (strcmp(argv[1], cases[i].name) == 0) {
