@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <valgrind/memcheck.h>
 
 #define RZ 16
@@ -277,6 +278,27 @@ static void case_leakreq(void)
 	(void)suppressed;
 }
 
+/* mapped: the pool's chunk is an anonymous mapping; a lost object holds
+ * the only pointer to another: definite and indirect, as for a heap chunk
+ * (the mapping is scanned as a root only outside the pool's objects). */
+
+static void case_mapped(void)
+{
+	struct arena *a = malloc(sizeof *a); /* memcheck checks for leaks
+					      * only with a malloc'd block */
+	kept_arena = a;
+	a->chunk = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	a->used = 16;
+	a->cap = 4096;
+	VALGRIND_CREATE_MEMPOOL(a, RZ, 0);
+	struct node *n = make_node(a, NULL);
+	n = make_node(a, n);
+	n = NULL;
+	kept = make_node(a, NULL);
+	(void)n;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -290,6 +312,7 @@ int main(int argc, char **argv)
 		{ "resize", case_resize },   { "overflow", case_overflow },
 		{ "underflow", case_underflow }, { "uaf", case_uaf },
 		{ "uafexit", case_uafexit }, { "leakreq", case_leakreq },
+		{ "mapped", case_mapped },
 	};
 	for (size_t i = 0; argc > 1 && i < sizeof cases / sizeof cases[0]; i++)
 		if (strcmp(argv[1], cases[i].name) == 0) {
