@@ -55,6 +55,11 @@ void mp_pool_trim(const void *pool, const void *addr, size_t size) MPWRAP_POOLS_
 void mp_pool_change(const void *pool, const void *old, const void *addr,
 		    size_t size) MPWRAP_POOLS_WEAK;
 
+/* [addr, addr + len) is the program's again (memcheck's
+ * MAKE_MEM_DEFINED / UNDEFINED): bytes of a freed pool block there are no
+ * longer checked for writes after free (a pool's free-list link). */
+void mp_mem_accessible(const void *addr, size_t len) MPWRAP_POOLS_WEAK;
+
 /* A block of no pool (memcheck's MALLOCLIKE_BLOCK / FREELIKE_BLOCK /
  * RESIZEINPLACE_BLOCK). */
 void mp_block_alloc(const void *addr, size_t size, size_t redzone,
@@ -88,6 +93,7 @@ unsigned long mp_pools_error_count(void) MPWRAP_POOLS_WEAK;
 #define MP_POOL_MOVE(from, to) MP_POOL_CALL(mp_pool_move, from, to)
 #define MP_POOL_CHANGE(pool, old, addr, size) \
 	MP_POOL_CALL(mp_pool_change, pool, old, addr, size)
+#define MP_MEM_ACCESSIBLE(addr, len) MP_POOL_CALL(mp_mem_accessible, addr, len)
 #define MP_BLOCK_ALLOC(addr, size, rz, zeroed) \
 	MP_POOL_CALL(mp_block_alloc, addr, size, rz, zeroed)
 #define MP_BLOCK_FREE(addr, rz) MP_POOL_CALL(mp_block_free, addr, rz)

@@ -191,6 +191,7 @@ static void mark_freed(struct mp_cblock *e, uint32_t stack)
 	e->fill_front = e->fill_rear = 0;
 	e->damaged = 0;
 	e->poisoned = 0;
+	e->skip = 0;
 	st.live--;
 	st.live_bytes -= e->size;
 	st.frees++;
@@ -357,16 +358,14 @@ int _mp_cpool_move(uintptr_t from, uintptr_t to)
 }
 
 int _mp_cblock_alloc(uintptr_t pool, uintptr_t user, size_t size, size_t rz,
-		     uint32_t stack, struct mp_cblock *reused)
+		     uint32_t stack, uintptr_t clo, uintptr_t chi,
+		     struct mp_cblock *reused)
 {
 	void *old = NULL;
 	size_t ob = 0;
 	int rc = MP_C_OK;
-	uintptr_t clo = 0, chi = 0;
 	memset(reused, 0, sizeof *reused);
 	register_fork();
-	if (pool && !_mp_cguard_chunk(user, &clo, &chi)) /* before our lock */
-		clo = chi = 0;
 	pthread_mutex_lock(&lock);
 	struct cpool *p = NULL;
 	if (pool && !(p = pfind(pool))) {
@@ -791,6 +790,31 @@ void _mp_custom_snapshot_release(struct mp_csnap *s)
 	if (s->a)
 		_mp_unmap(s->a, s->map_bytes);
 	memset(s, 0, sizeof *s);
+}
+
+void _mp_custom_accessible(uintptr_t lo, uintptr_t hi)
+{
+	if (hi <= lo)
+		return;
+	pthread_mutex_lock(&lock);
+	/* the freed blocks whose poison the range touches start in
+	 * (lo - MP_CPOISON_MAX, hi): one probe each (hi - lo capped) */
+	uintptr_t from = lo > MP_CPOISON_MAX ? lo - MP_CPOISON_MAX + 1 : 0;
+	uintptr_t to = hi - lo > MP_CPOISON_MAX ? lo + MP_CPOISON_MAX : hi;
+	for (uintptr_t a = from; ncap && a < to; a++) {
+		struct mp_cblock *e = bfind(a);
+		if (!e || e->state != MP_ST_FREED || !e->poisoned ||
+		    a + e->poisoned <= lo)
+			continue;
+		if (lo <= a + e->skip) { /* a prefix: skip it */
+			uintptr_t h = hi - a < e->poisoned ? hi - a : e->poisoned;
+			if (h > e->skip)
+				e->skip = (uint16_t)h;
+		} else { /* later bytes: check only those before */
+			e->poisoned = (uint16_t)(lo - a);
+		}
+	}
+	pthread_mutex_unlock(&lock);
 }
 
 void _mp_custom_mark_damaged(uintptr_t user, uint8_t state)

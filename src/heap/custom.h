@@ -28,6 +28,8 @@ struct mp_cblock {
 	uint8_t fill_front, fill_rear;
 	uint8_t damaged;       /* its damage reported once already */
 	uint16_t poisoned;     /* FREED: first bytes poisoned with MP_FREE_BYTE */
+	uint16_t skip;         /* FREED: of those, the first ones the program
+				* took back (mp_mem_accessible): not checked */
 };
 
 /* Redzone bytes filled and checked on either side of a pool block: a pool
@@ -58,8 +60,10 @@ int _mp_cpool_exists(uintptr_t pool);
  * redzone).  A live block already there is replaced (the program reuses
  * memory it never said it freed, as memcheck allows). */
 int _mp_cblock_alloc(uintptr_t pool, uintptr_t user, size_t size, size_t rz,
-		     uint32_t stack, struct mp_cblock *reused);
-/* reused (out): a freed pool block that started at user and was poisoned
+		     uint32_t stack, uintptr_t clo, uintptr_t chi,
+		     struct mp_cblock *reused);
+/* [clo, chi): the chunk holding the block (_mp_cguard_chunk; 0, 0: none),
+ * where its redzone may be filled.  reused (out): a freed pool block that started at user and was poisoned
  * (its record as it was, poisoned > 0), for the caller to check; else its
  * state is 0.  A pool block with a redzone gets it filled (customguard.c). */
 
@@ -113,6 +117,11 @@ struct mp_cstarts {
 int _mp_custom_starts(struct mp_cstarts *s);
 void _mp_custom_starts_release(struct mp_cstarts *s);
 int _mp_custom_starts_hold(const struct mp_cstarts *s, uintptr_t lo, size_t size);
+
+/* [lo, hi) is the program's again: the freed blocks' poison there is no
+ * longer checked (a prefix of the block is skipped, a later part ends the
+ * check before it). */
+void _mp_custom_accessible(uintptr_t lo, uintptr_t hi);
 
 /* ---- redzones and poison (customguard.c) ---------------------------- */
 struct mp_verdict;

@@ -102,7 +102,7 @@ int _mp_cguard_poison(const struct mp_cblock *c, uint32_t stack,
 	int k = 0, inrun = 0;
 	if (c->damaged)
 		return 0;
-	for (size_t i = 0; i < c->poisoned; i++) {
+	for (size_t i = c->skip; i < c->poisoned; i++) {
 		if (p[i] == MP_FREE_BYTE) {
 			inrun = 0;
 		} else if (inrun || k == MP_FREED_RUNS_MAX) {

@@ -84,7 +84,11 @@ static void alloc_block(uintptr_t pool, const void *addr, size_t size,
 		return;
 	uint32_t stack = _mp_stack_here(caller); /* no lock held */
 	struct mp_cblock reused;
-	int rc = _mp_cblock_alloc(pool, (uintptr_t)addr, size, rz, stack, &reused);
+	uintptr_t clo = 0, chi = 0; /* the chunk, found before the table's lock */
+	if (pool && !_mp_cguard_chunk((uintptr_t)addr, &clo, &chi))
+		clo = chi = 0;
+	int rc = _mp_cblock_alloc(pool, (uintptr_t)addr, size, rz, stack, clo,
+				  chi, &reused);
 	if (reused.state) { /* freed memory handed out again: written since? */
 		struct mp_verdict v[MP_FREED_RUNS_MAX];
 		int n = _mp_cguard_poison(&reused, stack, what_alloc(pool), v);
@@ -103,6 +107,15 @@ API void mp_pool_alloc(const void *pool, const void *addr, size_t size)
 	int e = errno;
 	alloc_block((uintptr_t)pool, addr, size, 0, CALLER,
 		    "mp_pool_alloc: no pool with this anchor");
+	errno = e;
+}
+
+API void mp_mem_accessible(const void *addr, size_t len)
+{
+	int e = errno;
+	uintptr_t lo = (uintptr_t)addr;
+	if (ready())
+		_mp_custom_accessible(lo, lo + len < lo ? UINTPTR_MAX : lo + len);
 	errno = e;
 }
 
