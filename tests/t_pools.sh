@@ -68,6 +68,9 @@ EXP = {
             ("reachable", 48, 1, [A, "make_node", "case_mapped"]),
              ("indirect", 48, 1, [A, "make_node", "case_mapped"]),
              ("definite", 48, 1, [A, "make_node", "case_mapped"])], []),
+ "freelist": ([("reachable", 24, 1, ["arena_new", "case_freelist"]),
+               ("reachable", 48, 1, ["list_alloc", "case_freelist"]),
+               ("reachable", 48, 1, ["list_alloc", "case_freelist"])], []),
  "uafexit": ([("reachable", 24, 1, ["arena_new", "case_uafexit"]),
               ("reachable", 48, 1, [A, "make_node", "case_uafexit"])],
              [("use-after-free", [])]),
@@ -166,7 +169,7 @@ def memcheck(case):
 run_checks()
 PY
 
-CASES="leak freed destroy trim move autofree malloclike badfree resize overflow underflow uaf uafexit mapped"
+CASES="leak freed destroy trim move autofree malloclike badfree resize overflow underflow uaf uafexit mapped freelist"
 
 # ------------------------------------------------------------ build
 # shellcheck disable=SC2086

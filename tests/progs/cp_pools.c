@@ -299,6 +299,40 @@ static void case_mapped(void)
 	(void)n;
 }
 
+/* freelist: memcheck's idiom for a pool's free list kept in freed
+ * objects: the link's bytes made accessible after MEMPOOL_FREE, written,
+ * made accessible again and read before MEMPOOL_ALLOC: no error (the
+ * second object stays reachable through the stale link in the first). */
+static __attribute__((noinline)) void list_free(struct arena *a, void **head,
+						 void *p)
+{
+	VALGRIND_MEMPOOL_FREE(a, p);
+	VALGRIND_MAKE_MEM_UNDEFINED(p, sizeof(void *));
+	*(void **)p = *head;
+	*head = p;
+}
+
+static __attribute__((noinline)) void *list_alloc(struct arena *a, void **head)
+{
+	void *p = *head;
+	VALGRIND_MAKE_MEM_DEFINED(p, sizeof(void *));
+	*head = *(void **)p;
+	VALGRIND_MEMPOOL_ALLOC(a, p, 48);
+	return p;
+}
+
+static void case_freelist(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	void *head = NULL;
+	kept_arena = a;
+	void *p = make_node(a, NULL), *q = make_node(a, NULL);
+	list_free(a, &head, p);
+	list_free(a, &head, q);
+	kept = list_alloc(a, &head);
+	list_alloc(a, &head);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -312,7 +346,7 @@ int main(int argc, char **argv)
 		{ "resize", case_resize },   { "overflow", case_overflow },
 		{ "underflow", case_underflow }, { "uaf", case_uaf },
 		{ "uafexit", case_uafexit }, { "leakreq", case_leakreq },
-		{ "mapped", case_mapped },
+		{ "mapped", case_mapped },   { "freelist", case_freelist },
 	};
 	for (size_t i = 0; argc > 1 && i < sizeof cases / sizeof cases[0]; i++)
 		if (strcmp(argv[1], cases[i].name) == 0) {
