@@ -33,7 +33,10 @@ extern "C" {
 			      * blocks */
 
 /* A pool anchored at pool; redzone: bytes it leaves before and after each
- * block (recorded; see README "Custom allocators" for what is checked). */
+ * block, filled with a guard pattern (32 a side at most, inside our heap
+ * block holding the pool block) and checked at the block's free, at
+ * mp_check and at exit.  A freed block's first 256 bytes are poisoned and
+ * checked likewise (README "Custom allocators"). */
 void mp_pool_create(const void *pool, size_t redzone, int is_zeroed,
 		    unsigned flags) MPWRAP_POOLS_WEAK;
 /* The pool and every block in it are gone (none is a leak). */
