@@ -94,6 +94,9 @@ int _mp_cpool_trim(uintptr_t pool, uintptr_t lo, uintptr_t hi);
 void _mp_custom_lock(void);
 void _mp_custom_unlock(void);
 size_t _mp_custom_live_locked(void);
+/* The table itself, under its lock (customview.c): slots in use have a
+ * non-zero state. */
+struct mp_cblock *_mp_custom_slots_locked(size_t *cap);
 struct mp_cindex {
 	struct mp_cblock **b;
 	size_t n, map_bytes;
