@@ -71,6 +71,9 @@ EXP = {
  "freelist": ([("reachable", 24, 1, ["arena_new", "case_freelist"]),
                ("reachable", 48, 1, ["list_alloc", "case_freelist"]),
                ("reachable", 48, 1, ["list_alloc", "case_freelist"])], []),
+ "check": ([("reachable", 24, 1, ["arena_new", "case_check"]),
+            ("reachable", 48, 1, [A, "make_node", "case_check"])],
+           [("heap-buffer-overflow", ["case_check"])]),
  "uafexit": ([("reachable", 24, 1, ["arena_new", "case_uafexit"]),
               ("reachable", 48, 1, [A, "make_node", "case_uafexit"])],
              [("use-after-free", [])]),
@@ -82,6 +85,8 @@ DETAIL = {
               [A, "case_overflow"], []),
  "underflow": (-3, "is 3 bytes before the start of the 48-byte block",
                [A, "make_node", "case_underflow"], []),
+ "check": (50, "is 2 bytes after the end of the 48-byte block",
+           [A, "make_node", "case_check"], []),
  "uaf": (8, "is 8 bytes inside the freed 48-byte block",
          [A, "make_node", "case_uaf"], ["arena_free", "case_uaf"]),
  "uafexit": (20, "is 20 bytes inside the freed 48-byte block",
@@ -89,7 +94,7 @@ DETAIL = {
 }
 # memcheck's errors where they are not ours: (kind, functions of the access)
 MC = {c: [("invalid-write", ["scribble", "case_" + c])]
-      for c in ("overflow", "underflow", "uaf", "uafexit")}
+      for c in ("overflow", "underflow", "uaf", "uafexit", "check")}
 # memcheck's leak groups where they are not ours: it scans an anonymous
 # mapping as a root, the pool objects in it included, so the object only a
 # lost one points to is reachable for it; for us indirect, as in a heap chunk
@@ -175,7 +180,7 @@ def memcheck(case):
 run_checks()
 PY
 
-CASES="leak freed destroy trim move autofree malloclike badfree resize overflow underflow uaf uafexit mapped freelist"
+CASES="leak freed destroy trim move autofree malloclike badfree resize overflow underflow uaf uafexit mapped freelist check"
 
 # ------------------------------------------------------------ build
 # shellcheck disable=SC2086

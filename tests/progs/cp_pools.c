@@ -333,6 +333,25 @@ static void case_freelist(void)
 	list_alloc(a, &head);
 }
 
+/* check: an overflow into the redzone of a live object, found by an
+ * on-demand check (mpwrap's mp_check; memcheck at the write). */
+#ifdef MPWRAP_VALGRIND_COMPAT
+extern int mp_check(void) __attribute__((weak));
+#define CHECK_NOW() ((void)(mp_check ? mp_check() : 0))
+#else
+#define CHECK_NOW() ((void)0)
+#endif
+
+static void case_check(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	kept_arena = a;
+	char *p = (char *)make_node(a, NULL);
+	kept = p;
+	scribble(p, 50);
+	CHECK_NOW();
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -347,6 +366,7 @@ int main(int argc, char **argv)
 		{ "underflow", case_underflow }, { "uaf", case_uaf },
 		{ "uafexit", case_uafexit }, { "leakreq", case_leakreq },
 		{ "mapped", case_mapped },   { "freelist", case_freelist },
+		{ "check", case_check },
 	};
 	for (size_t i = 0; argc > 1 && i < sizeof cases / sizeof cases[0]; i++)
 		if (strcmp(argv[1], cases[i].name) == 0) {
