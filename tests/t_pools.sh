@@ -52,8 +52,62 @@ EXP = {
              [("double-free", ["arena_free", "case_badfree"]),
               ("invalid-free", ["arena_free", "case_badfree"])]),
  "resize": ([("definite", 72, 1, ["carve", "case_resize"])], []),
+ # redzones and poison: memcheck has instrumentation and reports the write
+ # itself (MC below); mpwrap finds its damage at the free, at the block's
+ # reuse or at exit (no stack then)
+ "overflow": ([("reachable", 24, 1, ["arena_new", "case_overflow"]),
+               ("reachable", 48, 1, [A, "make_node", "case_overflow"])],
+              [("heap-buffer-overflow", ["arena_free", "case_overflow"])]),
+ "underflow": ([("reachable", 24, 1, ["arena_new", "case_underflow"]),
+                ("reachable", 48, 1, [A, "make_node", "case_underflow"])],
+               [("heap-buffer-underflow", [])]),
+ "uaf": ([("reachable", 24, 1, ["arena_new", "case_uaf"]),
+          ("reachable", 48, 1, ["arena_reuse", "case_uaf"])],
+         [("use-after-free", ["arena_reuse", "case_uaf"])]),
+ "mapped": ([("reachable", 24, 1, ["case_mapped"]),
+            ("reachable", 48, 1, [A, "make_node", "case_mapped"]),
+             ("indirect", 48, 1, [A, "make_node", "case_mapped"]),
+             ("definite", 48, 1, [A, "make_node", "case_mapped"])], []),
+ "freelist": ([("reachable", 24, 1, ["arena_new", "case_freelist"]),
+               ("reachable", 48, 1, ["list_alloc", "case_freelist"]),
+               ("reachable", 48, 1, ["list_alloc", "case_freelist"])], []),
+ "check": ([("reachable", 24, 1, ["arena_new", "case_check"]),
+            ("reachable", 48, 1, [A, "make_node", "case_check"])],
+           [("heap-buffer-overflow", ["case_check"])]),
+ "uafexit": ([("reachable", 24, 1, ["arena_new", "case_uafexit"]),
+              ("reachable", 48, 1, [A, "make_node", "case_uafexit"])],
+             [("use-after-free", [])]),
 }
 MEMCHECK_ERR = {"double-free": "invalid-free"}  # no record of the first free
+# the error's shape: offset, the locating line, allocation and free stacks
+DETAIL = {
+ "overflow": (40, "is 0 bytes after the end of the 40-byte block",
+              [A, "case_overflow"], []),
+ "underflow": (-3, "is 3 bytes before the start of the 48-byte block",
+               [A, "make_node", "case_underflow"], []),
+ "check": (50, "is 2 bytes after the end of the 48-byte block",
+           [A, "make_node", "case_check"], []),
+ "uaf": (8, "is 8 bytes inside the freed 48-byte block",
+         [A, "make_node", "case_uaf"], ["arena_free", "case_uaf"]),
+ "uafexit": (20, "is 20 bytes inside the freed 48-byte block",
+             [A, "make_node", "case_uafexit"], ["arena_free", "case_uafexit"]),
+}
+# memcheck's errors where they are not ours: (kind, functions of the access)
+MC = {c: [("invalid-write", ["scribble", "case_" + c])]
+      for c in ("overflow", "underflow", "uaf", "uafexit", "check")}
+# memcheck's leak groups where they are not ours: it scans an anonymous
+# mapping as a root, the pool objects in it included, so the object only a
+# lost one points to is reachable for it; for us indirect, as in a heap chunk
+MC_GROUPS = {"mapped": [("reachable", 24, 1, ["case_mapped"]),
+                        ("reachable", 48, 1, [A, "make_node", "case_mapped"]),
+                        ("reachable", 48, 1, [A, "make_node", "case_mapped"]),
+                        ("definite", 48, 1, [A, "make_node", "case_mapped"])],
+             # memcheck reads no undefined word as a pointer: the stale link
+             # in an object handed out again (MEMPOOL_ALLOC, not zeroed) is
+             # undefined; we have no definedness and follow it
+             "freelist": [("reachable", 24, 1, ["arena_new", "case_freelist"]),
+                          ("reachable", 48, 1, ["list_alloc", "case_freelist"]),
+                          ("definite", 48, 1, ["list_alloc", "case_freelist"])]}
 
 def fns(stack):
     out = []
@@ -77,6 +131,13 @@ def mpwrap(case):
     for src, es in (("JSON", J["errors"]), ("text", L["errors"])):
         got = [(e["kind"], fns(e["stack"])) for e in es]
         need(got == errs, "%s errors %s, expected %s" % (src, got, errs))
+    if case in DETAIL:
+        off, loc, al, fr = DETAIL[case]
+        e = J["errors"][0]
+        need(e["offset"] == off and e["count"] == 1, "offset %s count %s" % (e["offset"], e["count"]))
+        need(loc in e["location"]["text"], "location %r" % e["location"]["text"])
+        need(fns(e["alloc_stack"]) == al, "alloc stack %s" % fns(e["alloc_stack"]))
+        need(fns(e.get("free_stack") or []) == fr, "free stack %s" % e.get("free_stack"))
 
 KIND = {"definitely lost": "definite", "indirectly lost": "indirect",
         "possibly lost": "possible", "still reachable": "reachable"}
@@ -93,8 +154,8 @@ def memcheck(case):
                    int(m.group(3).replace(",", "")), [], True]
             groups.append(cur)
             continue
-        if l.startswith("Invalid free()"):
-            cur = ["invalid-free", None, None, [], True]
+        if l.startswith("Invalid free()") or l.startswith("Invalid write of"):
+            cur = ["invalid-free" if "free" in l else "invalid-write", None, None, [], True]
             got_err.append(cur)
             continue
         m = re.match(r"^\s+(?:at|by) 0x[0-9A-F]+: (\S+)", l)
@@ -107,7 +168,10 @@ def memcheck(case):
         if not m and cur is not None:
             cur[4] = False
     want_g, want_e = EXP[case]
+    want_g = MC_GROUPS.get(case, want_g)
     same("memcheck leak groups", [(g[0], g[1], g[2], g[3]) for g in groups], want_g)
+    if case in MC:
+        want_e = MC[case]
     need([e[0] for e in got_err] == [MEMCHECK_ERR.get(k, k) for k, _ in want_e],
          "memcheck errors %s, expected %s" % ([(e[0], e[3]) for e in got_err], want_e))
     need([e[3] for e in got_err] == [f for _, f in want_e],
@@ -116,7 +180,7 @@ def memcheck(case):
 run_checks()
 PY
 
-CASES="leak freed destroy trim move autofree malloclike badfree resize"
+CASES="leak freed destroy trim move autofree malloclike badfree resize overflow underflow uaf uafexit mapped freelist check"
 
 # ------------------------------------------------------------ build
 # shellcheck disable=SC2086
@@ -149,6 +213,23 @@ for c in $CASES; do
 		check "memcheck: $c: the same verdict on the same source" "memcheck('$c')"
 	fi
 done
+
+# the leak-check requests mid-run: VALGRIND_DO_LEAK_CHECK after the last
+# pointers to a malloc'd block (100 bytes) and a pool object (40) are
+# dropped, then COUNT_LEAKS / COUNT_LEAK_BLOCKS: the figures memcheck gives
+want_lr='leaked 140 dubious 0
+leaked blocks 2 dubious blocks 0'
+have cp_pools "leakreq" && {
+	OPTS= prun leakreq "$B/cp_pools" leakreq
+	got=$(cat "$RD/out" 2>/dev/null)
+	if [ "$got" = "$want_lr" ]; then pass "mpwrap: leakreq: COUNT_LEAKS after DO_LEAK_CHECK as memcheck's"
+	else fail "mpwrap: leakreq: COUNT_LEAKS after DO_LEAK_CHECK as memcheck's" "$got"; fi
+	if [ "$HAVE_VG" = 1 ] && [ -x "$B/cp_pools_vg" ]; then
+		got=$(cd "$RD" && timeout 120 valgrind -q --leak-check=full "$B/cp_pools_vg" leakreq 2>/dev/null)
+		if [ "$got" = "$want_lr" ]; then pass "memcheck: leakreq: the same figures"
+		else fail "memcheck: leakreq: the same figures" "$got"; fi
+	fi
+}
 
 # the pool's chunk comes back as a plain block once its pool is destroyed
 # (case destroy above); a container's bytes are never counted

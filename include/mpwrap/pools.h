@@ -33,7 +33,10 @@ extern "C" {
 			      * blocks */
 
 /* A pool anchored at pool; redzone: bytes it leaves before and after each
- * block (recorded; see README "Custom allocators" for what is checked). */
+ * block, filled with a guard pattern (32 a side at most, inside our heap
+ * block holding the pool block) and checked at the block's free, at
+ * mp_check and at exit.  A freed block's first 256 bytes are poisoned and
+ * checked likewise (README "Custom allocators"). */
 void mp_pool_create(const void *pool, size_t redzone, int is_zeroed,
 		    unsigned flags) MPWRAP_POOLS_WEAK;
 /* The pool and every block in it are gone (none is a leak). */
@@ -54,6 +57,11 @@ void mp_pool_trim(const void *pool, const void *addr, size_t size) MPWRAP_POOLS_
 /* The block at old is now [addr, addr + size). */
 void mp_pool_change(const void *pool, const void *old, const void *addr,
 		    size_t size) MPWRAP_POOLS_WEAK;
+
+/* [addr, addr + len) is the program's again (memcheck's
+ * MAKE_MEM_DEFINED / UNDEFINED): bytes of a freed pool block there are no
+ * longer checked for writes after free (a pool's free-list link). */
+void mp_mem_accessible(const void *addr, size_t len) MPWRAP_POOLS_WEAK;
 
 /* A block of no pool (memcheck's MALLOCLIKE_BLOCK / FREELIKE_BLOCK /
  * RESIZEINPLACE_BLOCK). */
@@ -88,6 +96,7 @@ unsigned long mp_pools_error_count(void) MPWRAP_POOLS_WEAK;
 #define MP_POOL_MOVE(from, to) MP_POOL_CALL(mp_pool_move, from, to)
 #define MP_POOL_CHANGE(pool, old, addr, size) \
 	MP_POOL_CALL(mp_pool_change, pool, old, addr, size)
+#define MP_MEM_ACCESSIBLE(addr, len) MP_POOL_CALL(mp_mem_accessible, addr, len)
 #define MP_BLOCK_ALLOC(addr, size, rz, zeroed) \
 	MP_POOL_CALL(mp_block_alloc, addr, size, rz, zeroed)
 #define MP_BLOCK_FREE(addr, rz) MP_POOL_CALL(mp_block_free, addr, rz)

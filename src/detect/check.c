@@ -4,6 +4,7 @@
  * Damage is reported once per block (MP_F_REPORTED), found in batches under
  * each lock and reported after the lock is dropped.
  */
+#include "custom.h"
 #include "guard.h"
 #include "guardpage.h"
 #include "large.h"
@@ -39,6 +40,12 @@ struct batch {
 static int readable_block(uintptr_t user, size_t size, size_t front, size_t rear)
 {
 	return _mp_readable(user - front, user + size + rear);
+}
+
+static void report_one(struct mp_verdict *v, void *arg)
+{
+	(void)arg;
+	_mp_report_error(v);
 }
 
 static void flush(struct batch *b)
@@ -207,6 +214,8 @@ int _mp_check_all(uintptr_t caller, const char *where)
 		more = b.n > BATCH - MP_FREED_RUNS_MAX && b.blocks > before;
 		flush(&b);
 	} while (more);
+	/* the program's own pools: their redzones and freed blocks */
+	b.blocks += _mp_cguard_check_all(b.stack, where, b.sweep, report_one, NULL);
 	_mp_readable_end();
 	if (at_exit)
 		_mp_exit_live_checked = b.live;

@@ -4,10 +4,12 @@
  * (mmap'd, no malloc: we are the malloc).  Freed blocks stay in the table
  * for a while (the last FREED_KEEP of them) so that a second free names
  * the first one's stack.  One lock guards both tables; lock order: after
- * the large table, before the vm registry (block.h). */
+ * the large table, before the vm registry (block.h).  The checks' views
+ * of the table (sorted index, snapshot) are in customview.c. */
 #define _GNU_SOURCE
 #include "custom.h"
 #include "block.h"
+#include "guard.h"
 #include "mpassert.h"
 #include "procgate.h"
 #include "vm.h"
@@ -116,11 +118,81 @@ static void remember_freed(uintptr_t user)
 	ring_len++;
 }
 
+/* ---- redzones and poison: the table's side (customguard.c checks) ----- */
+
+/* Clip a block's redzone windows (*front bytes before it, *rear after it)
+ * off the blocks that start in them, and stop checking the poison of freed
+ * blocks that start there (the fill will overwrite it).  One probe per
+ * byte: windows are MP_CRZ_MAX bytes at most. */
+static void clip_windows(const struct mp_cblock *e, size_t *front, size_t *rear)
+{
+	uintptr_t end = e->user + e->size;
+	size_t f = *front, r = *rear;
+	for (size_t k = 1; k <= *front; k++) {
+		struct mp_cblock *o = bfind(e->user - k);
+		if (!o)
+			continue;
+		if (o->state == MP_ST_FREED) {
+			o->poisoned = 0;
+			continue;
+		}
+		uintptr_t oe = o->user + o->size;
+		size_t keep = oe >= e->user ? 0 : e->user - oe;
+		if (keep < f)
+			f = keep;
+	}
+	for (size_t k = 0; k < *rear; k++) {
+		struct mp_cblock *o = bfind(end + k);
+		if (!o || o == e)
+			continue;
+		if (o->state == MP_ST_FREED)
+			o->poisoned = 0;
+		else if (k < r)
+			r = k;
+	}
+	*front = f;
+	*rear = r;
+}
+
+/* A pool block's declared redzone, filled with the guard byte where it
+ * lies inside the chunk [clo, chi) and outside other blocks. */
+static void fill_redzones(struct mp_cblock *e, uintptr_t clo, uintptr_t chi)
+{
+	size_t w = e->rz < MP_CRZ_MAX ? e->rz : MP_CRZ_MAX;
+	uintptr_t end = e->user + e->size;
+	if (!w || !chi || e->user < clo || end > chi)
+		return;
+	size_t f = e->user - clo < w ? e->user - clo : w;
+	size_t r = chi - end < w ? chi - end : w;
+	clip_windows(e, &f, &r);
+	memset((void *)(e->user - f), MP_GUARD_BYTE, f);
+	memset((void *)end, MP_GUARD_BYTE, r);
+	e->fill_front = (uint8_t)f;
+	e->fill_rear = (uint8_t)r;
+}
+
+/* A freed pool block's poison, clipped before the first block that starts
+ * inside it since (the pool reused part of its memory). */
+static void clip_poison(struct mp_cblock *c)
+{
+	for (size_t k = 1; k < c->poisoned; k++) {
+		struct mp_cblock *o = bfind(c->user + k);
+		if (o && o->state == MP_ST_LIVE) {
+			c->poisoned = (uint16_t)k;
+			return;
+		}
+	}
+}
+
 static void mark_freed(struct mp_cblock *e, uint32_t stack)
 {
 	e->state = MP_ST_FREED;
 	e->free_stack = stack;
 	e->flags = 0;
+	e->fill_front = e->fill_rear = 0;
+	e->damaged = 0;
+	e->poisoned = 0;
+	e->skip = 0;
 	st.live--;
 	st.live_bytes -= e->size;
 	st.frees++;
@@ -287,11 +359,13 @@ int _mp_cpool_move(uintptr_t from, uintptr_t to)
 }
 
 int _mp_cblock_alloc(uintptr_t pool, uintptr_t user, size_t size, size_t rz,
-		     uint32_t stack)
+		     uint32_t stack, uintptr_t clo, uintptr_t chi,
+		     struct mp_cblock *reused)
 {
 	void *old = NULL;
 	size_t ob = 0;
 	int rc = MP_C_OK;
+	memset(reused, 0, sizeof *reused);
 	register_fork();
 	pthread_mutex_lock(&lock);
 	struct cpool *p = NULL;
@@ -312,11 +386,16 @@ int _mp_cblock_alloc(uintptr_t pool, uintptr_t user, size_t size, size_t rz,
 	} else if (e->state == MP_ST_LIVE) {
 		st.live--;
 		st.live_bytes -= e->size;
+	} else if (e->poisoned && !e->damaged) {
+		*reused = *e;
+		clip_poison(reused);
 	}
 	*e = (struct mp_cblock){ .user = user, .size = size, .pool = pool,
 				 .alloc_stack = stack, .state = MP_ST_LIVE,
 				 .flags = MP_F_KIND_UNJUDGED,
-				 .rz = (uint16_t)(p ? p->rz : rz) };
+				 .rz = (uint16_t)(p ? (p->rz > 0xffff ? 0xffff : p->rz) : rz) };
+	if (p)
+		fill_redzones(e, clo, chi);
 	st.live++;
 	st.live_bytes += size;
 	st.allocs++;
@@ -369,7 +448,17 @@ int _mp_cblock_free(uintptr_t pool, uintptr_t user, uint32_t stack,
 		goto out;
 	}
 	struct inside in = { e->user, e->user + e->size, stack };
+	size_t f = e->fill_front, r = e->fill_rear;
+	clip_windows(e, &f, &r); /* blocks allocated into them since */
+	e->fill_front = (uint8_t)f;
+	e->fill_rear = (uint8_t)r;
+	*b = *e;
 	mark_freed(e, stack);
+	if (p && !(p->flags & MP_CPOOL_METAPOOL)) {
+		/* a metapool's blocks hold malloc-like blocks: never poisoned */
+		e->poisoned = (uint16_t)(e->size < MP_CPOISON_MAX ? e->size : MP_CPOISON_MAX);
+		memset((void *)e->user, MP_FREE_BYTE, e->poisoned);
+	}
 	if (p && (p->flags & MP_CPOOL_AUTO_FREE))
 		sweep(malloclike_inside, &in);
 out:
@@ -391,6 +480,7 @@ int _mp_cblock_change(uintptr_t pool, uintptr_t old, uintptr_t user,
 	}
 	st.live_bytes += size - e->size;
 	e->size = size;
+	e->fill_front = e->fill_rear = 0; /* moved or resized: not checked */
 	if (user != old) {
 		struct mp_cblock c = *e;
 		bdelete(e);
@@ -425,9 +515,12 @@ struct trim {
 static int trim_cb(struct mp_cblock *e, const void *arg)
 {
 	const struct trim *t = arg;
+	uintptr_t end = e->user + e->size;
+	if (e->pool == t->pool && e->state == MP_ST_FREED &&
+	    (end <= t->lo || e->user >= t->hi))
+		e->poisoned = 0; /* memory the pool gives back */
 	if (e->pool != t->pool || e->state != MP_ST_LIVE)
 		return 0;
-	uintptr_t end = e->user + e->size;
 	if (end <= t->lo || e->user >= t->hi)
 		return 1; /* wholly outside: gone */
 	return 0;
@@ -452,6 +545,7 @@ int _mp_cpool_trim(uintptr_t pool, uintptr_t lo, uintptr_t hi)
 			if (end > hi) {
 				st.live_bytes -= end - hi;
 				e->size = hi - e->user;
+				e->fill_rear = 0;
 			}
 		}
 		for (size_t i = 0; i < ncap; i++) {
@@ -463,6 +557,7 @@ int _mp_cpool_trim(uintptr_t pool, uintptr_t lo, uintptr_t hi)
 			st.live_bytes -= lo - c.user;
 			c.size -= lo - c.user;
 			c.user = lo;
+			c.fill_front = 0;
 			if (bgrow(&old, &ob) == 0) {
 				binsert_raw(tab, ncap, &c);
 				nused++;
@@ -478,160 +573,56 @@ int _mp_cpool_trim(uintptr_t pool, uintptr_t lo, uintptr_t hi)
 	return rc;
 }
 
-/* ---- the leak scan's view --------------------------------------------- */
+/* ---- the views (customview.c) --------------------------------------- */
 
 size_t _mp_custom_live_locked(void)
 {
 	return st.live;
 }
 
-#define SORT_LT(a, b) ((a)->user < (b)->user || \
-		       ((a)->user == (b)->user && (a)->size > (b)->size))
-
-static void sift(struct mp_cblock **a, size_t i, size_t n)
+struct mp_cblock *_mp_custom_slots_locked(size_t *cap)
 {
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= n)
-			return;
-		if (c + 1 < n && SORT_LT(a[c], a[c + 1]))
-			c++;
-		if (!SORT_LT(a[i], a[c]))
-			return;
-		struct mp_cblock *t = a[i];
-		a[i] = a[c];
-		a[c] = t;
-		i = c;
-	}
-}
-
-/* first index whose block starts at or after lo */
-static size_t lower(struct mp_cblock *const *a, size_t n, uintptr_t lo)
-{
-	size_t i = 0, j = n;
-	while (i < j) {
-		size_t m = (i + j) / 2;
-		if (a[m]->user < lo)
-			i = m + 1;
-		else
-			j = m;
-	}
-	return i;
-}
-
-int _mp_custom_index_locked(struct mp_cindex *ix)
-{
-	memset(ix, 0, sizeof *ix);
-	if (!st.live)
-		return 0;
-	ix->map_bytes = st.live * sizeof *ix->b;
-	ix->b = _mp_map(ix->map_bytes, 0);
-	if (!ix->b)
-		return -1;
-	size_t n = 0;
-	for (size_t i = 0; i < ncap && n < st.live; i++)
-		if (tab[i].state == MP_ST_LIVE)
-			ix->b[n++] = &tab[i];
-	for (size_t i = n / 2; i-- > 0;)
-		sift(ix->b, i, n);
-	for (size_t end = n; end-- > 1;) {
-		struct mp_cblock *t = ix->b[0];
-		ix->b[0] = ix->b[end];
-		ix->b[end] = t;
-		sift(ix->b, 0, end);
-	}
-	/* a malloc-like block holding pool blocks is their container
-	 * (memcheck's metapool: superblocks from MALLOCLIKE_BLOCK) */
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct mp_cblock *e = ix->b[i];
-		int container = 0;
-		for (size_t j = i + 1; !e->pool && j < n &&
-				       ix->b[j]->user < e->user + e->size; j++)
-			if (ix->b[j]->pool) {
-				container = 1;
-				break;
-			}
-		if (!container)
-			ix->b[k++] = e;
-	}
-	ix->n = k;
-	return 0;
-}
-
-void _mp_custom_index_release(struct mp_cindex *ix)
-{
-	if (ix->b)
-		_mp_unmap(ix->b, ix->map_bytes);
-	memset(ix, 0, sizeof *ix);
-}
-
-struct mp_cblock *_mp_custom_find(const struct mp_cindex *ix, uintptr_t w)
-{
-	if (!ix->n || w < ix->b[0]->user)
-		return NULL;
-	size_t i = lower(ix->b, ix->n, w + 1); /* first starting after w */
-	/* the innermost: the latest start at or below w that covers it; a
-	 * few blocks back at most (blocks nest one level: metapools) */
-	for (size_t k = 0; i > 0 && k < 8; k++, i--) {
-		struct mp_cblock *e = ix->b[i - 1];
-		if (w == e->user || w - e->user < e->size)
-			return e;
-	}
-	return NULL;
-}
-
-int _mp_custom_holds(const struct mp_cindex *ix, uintptr_t lo, size_t size)
-{
-	size_t i = lower(ix->b, ix->n, lo);
-	return i < ix->n && ix->b[i]->user < lo + (size ? size : 1);
-}
-
-int _mp_custom_starts(struct mp_cstarts *s)
-{
-	struct mp_cindex ix;
-	memset(s, 0, sizeof *s);
-	pthread_mutex_lock(&lock);
-	int rc = _mp_custom_index_locked(&ix);
-	if (rc == 0 && ix.n) {
-		s->map_bytes = ix.n * sizeof *s->a;
-		s->a = _mp_map(s->map_bytes, 0);
-		if (s->a) {
-			for (size_t i = 0; i < ix.n; i++)
-				s->a[i] = ix.b[i]->user;
-			s->n = ix.n;
-		} else {
-			rc = -1;
-		}
-	}
-	_mp_custom_index_release(&ix);
-	pthread_mutex_unlock(&lock);
-	return rc;
-}
-
-void _mp_custom_starts_release(struct mp_cstarts *s)
-{
-	if (s->a)
-		_mp_unmap(s->a, s->map_bytes);
-	memset(s, 0, sizeof *s);
-}
-
-int _mp_custom_starts_hold(const struct mp_cstarts *s, uintptr_t lo, size_t size)
-{
-	size_t i = 0, j = s->n;
-	while (i < j) {
-		size_t m = (i + j) / 2;
-		if (s->a[m] < lo)
-			i = m + 1;
-		else
-			j = m;
-	}
-	return i < s->n && s->a[i] < lo + (size ? size : 1);
+	*cap = ncap;
+	return tab;
 }
 
 void _mp_custom_stats(struct mp_custom_stats *out)
 {
-	pthread_mutex_lock(&lock);
+	_mp_custom_lock();
 	*out = st;
+	_mp_custom_unlock();
+}
+
+void _mp_custom_accessible(uintptr_t lo, uintptr_t hi)
+{
+	if (hi <= lo)
+		return;
+	pthread_mutex_lock(&lock);
+	/* the freed blocks whose poison the range touches start in
+	 * (lo - MP_CPOISON_MAX, hi): one probe each (hi - lo capped) */
+	uintptr_t from = lo > MP_CPOISON_MAX ? lo - MP_CPOISON_MAX + 1 : 0;
+	uintptr_t to = hi - lo > MP_CPOISON_MAX ? lo + MP_CPOISON_MAX : hi;
+	for (uintptr_t a = from; ncap && a < to; a++) {
+		struct mp_cblock *e = bfind(a);
+		if (!e || e->state != MP_ST_FREED || !e->poisoned ||
+		    a + e->poisoned <= lo)
+			continue;
+		if (lo <= a + e->skip) { /* a prefix: skip it */
+			uintptr_t h = hi - a < e->poisoned ? hi - a : e->poisoned;
+			if (h > e->skip)
+				e->skip = (uint16_t)h;
+		} else { /* later bytes: check only those before */
+			e->poisoned = (uint16_t)(lo - a);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void _mp_custom_mark_damaged(uintptr_t user, uint8_t state)
+{
+	pthread_mutex_lock(&lock);
+	struct mp_cblock *e = bfind(user);
+	if (e && e->state == state)
+		e->damaged = 1;
 	pthread_mutex_unlock(&lock);
 }

@@ -23,7 +23,22 @@ struct mp_cblock {
 	uint8_t state;         /* MP_ST_LIVE or MP_ST_FREED; 0 = empty slot */
 	uint8_t flags;         /* the leak scan's bits (enum mp_flags) */
 	uint16_t rz;           /* redzone bytes the pool leaves either side */
+	/* redzone bytes filled with MP_GUARD_BYTE before and after the block
+	 * (at most MP_CRZ_MAX, inside its chunk, outside other blocks) */
+	uint8_t fill_front, fill_rear;
+	uint8_t damaged;       /* its damage reported once already */
+	uint16_t poisoned;     /* FREED: first bytes poisoned with MP_FREE_BYTE */
+	uint16_t skip;         /* FREED: of those, the first ones the program
+				* took back (mp_mem_accessible): not checked */
 };
+
+/* Redzone bytes filled and checked on either side of a pool block: a pool
+ * declaring more leaves the rest unchecked (each filled byte costs a probe
+ * of the table at the block's allocation, to stay off other blocks). */
+#define MP_CRZ_MAX 32u
+/* Freed pool blocks are poisoned over their first bytes only (as our own
+ * quarantine: pool.h's MP_POISON_MAX). */
+#define MP_CPOISON_MAX 256u
 
 enum mp_cres {
 	MP_C_OK = 0,
@@ -45,13 +60,21 @@ int _mp_cpool_exists(uintptr_t pool);
  * redzone).  A live block already there is replaced (the program reuses
  * memory it never said it freed, as memcheck allows). */
 int _mp_cblock_alloc(uintptr_t pool, uintptr_t user, size_t size, size_t rz,
-		     uint32_t stack);
+		     uint32_t stack, uintptr_t clo, uintptr_t chi,
+		     struct mp_cblock *reused);
+/* [clo, chi): the chunk holding the block (_mp_cguard_chunk; 0, 0: none),
+ * where its redzone may be filled.  reused (out): a freed pool block that started at user and was poisoned
+ * (its record as it was, poisoned > 0), for the caller to check; else its
+ * state is 0.  A pool block with a redzone gets it filled (customguard.c). */
 
 /* Free the block starting at user (of pool, or malloc-like when pool is
  * 0): MP_C_OK, or an error and in *b what is known of the address.  A
  * metapool with auto-free frees the malloc-like blocks inside it too. */
 int _mp_cblock_free(uintptr_t pool, uintptr_t user, uint32_t stack,
 		    struct mp_cblock *b);
+/* After MP_C_OK, *b is the block as it was (its filled redzone still to be
+ * checked by the caller: _mp_cguard_windows), and a pool block (not of a
+ * metapool) is poisoned over its first MP_CPOISON_MAX bytes. */
 
 /* Resize in place (RESIZEINPLACE_BLOCK), or move and resize a pool block
  * (MEMPOOL_CHANGE): MP_C_OK or MP_C_INVALID. */
@@ -71,6 +94,9 @@ int _mp_cpool_trim(uintptr_t pool, uintptr_t lo, uintptr_t hi);
 void _mp_custom_lock(void);
 void _mp_custom_unlock(void);
 size_t _mp_custom_live_locked(void);
+/* The table itself, under its lock (customview.c): slots in use have a
+ * non-zero state. */
+struct mp_cblock *_mp_custom_slots_locked(size_t *cap);
 struct mp_cindex {
 	struct mp_cblock **b;
 	size_t n, map_bytes;
@@ -94,6 +120,39 @@ struct mp_cstarts {
 int _mp_custom_starts(struct mp_cstarts *s);
 void _mp_custom_starts_release(struct mp_cstarts *s);
 int _mp_custom_starts_hold(const struct mp_cstarts *s, uintptr_t lo, size_t size);
+
+/* [lo, hi) is the program's again: the freed blocks' poison there is no
+ * longer checked (a prefix of the block is skipped, a later part ends the
+ * check before it). */
+void _mp_custom_accessible(uintptr_t lo, uintptr_t hi);
+
+/* ---- redzones and poison (customguard.c) ---------------------------- */
+struct mp_verdict;
+/* The chunk of our heap (a live block of ours) holding addr: 1 and
+ * [*lo, *hi), or 0.  Takes the class or large lock: call it unlocked. */
+int _mp_cguard_chunk(uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
+/* Verdicts for the block's filled redzones (an underflow and an overflow
+ * at most, written to v): how many. */
+int _mp_cguard_windows(const struct mp_cblock *c, uint32_t stack,
+		       const char *where, struct mp_verdict *v);
+/* Use-after-free verdicts for a freed block's poison (one per run of
+ * changed bytes, MP_FREED_RUNS_MAX at most): how many. */
+int _mp_cguard_poison(const struct mp_cblock *c, uint32_t stack,
+		      const char *where, struct mp_verdict *v);
+/* Every described block's redzones and every poisoned freed block checked
+ * (mp_check, exit): each verdict handed to report (no lock held); returns
+ * the blocks found damaged (each reported once in the run). */
+int _mp_cguard_check_all(uint32_t stack, const char *where, int sweep,
+			 void (*report)(struct mp_verdict *, void *), void *arg);
+/* custom.c's side of it: the records with something to check, copied
+ * (sorted by address, mmap'd), and the mark that one was reported. */
+struct mp_csnap {
+	struct mp_cblock *a;
+	size_t n, map_bytes;
+};
+int _mp_custom_snapshot(struct mp_csnap *s);
+void _mp_custom_snapshot_release(struct mp_csnap *s);
+void _mp_custom_mark_damaged(uintptr_t user, uint8_t state);
 
 /* Counters for the report and the tests. */
 struct mp_custom_stats {

@@ -582,7 +582,8 @@ static int build_larges(void)
 	size_t n = _mp_large_count_locked(), pos = 0;
 	larges_bytes = (n ? n : 1) * sizeof *larges;
 	larges = _mp_map(larges_bytes, 0);
-	excl_bytes = (n + MAX_VIEWS + nknown + MP_MAX_ROOTS) * sizeof *excl;
+	excl_bytes = (n + MAX_VIEWS + nknown + MP_MAX_ROOTS +
+		      _mp_custom_live_locked()) * sizeof *excl;
 	excl = _mp_map(excl_bytes, 0);
 	if (!larges || !excl)
 		return -1;
@@ -680,6 +681,11 @@ static void mark_reachable(const struct mp_handoff *h)
 	for (size_t i = 0; !_mp_opt.use_tls && i < rt.nroot; i++)
 		if (rt.root_kind[i] == MP_ROOT_TLS)
 			excl[nexcl++] = rt.root[i];
+	/* described blocks are graph nodes, never roots: a pool carved from
+	 * mmap'd memory is anonymous memory (memcheck scans no block) */
+	for (size_t i = 0; i < cix.n; i++)
+		excl[nexcl++] = (struct mp_range){ cix.b[i]->user,
+						   cix.b[i]->user + cix.b[i]->size };
 	sort_ranges(excl, nexcl);
 	heap_lo = UINTPTR_MAX;
 	heap_hi = 0;

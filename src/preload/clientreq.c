@@ -8,6 +8,7 @@
  * program. */
 #define _GNU_SOURCE
 #include "custom.h"
+#include "guard.h"
 #include "longrun.h"
 #include "lsanhooks.h"
 #include "pool.h"
@@ -71,13 +72,29 @@ API int mp_pool_exists(const void *pool)
 	return r;
 }
 
+static const char *what_alloc(uintptr_t pool)
+{
+	return pool ? "mp_pool_alloc" : "mp_block_alloc";
+}
+
 static void alloc_block(uintptr_t pool, const void *addr, size_t size,
 			size_t rz, uintptr_t caller, const char *what)
 {
 	if (!ready())
 		return;
 	uint32_t stack = _mp_stack_here(caller); /* no lock held */
-	int rc = _mp_cblock_alloc(pool, (uintptr_t)addr, size, rz, stack);
+	struct mp_cblock reused;
+	uintptr_t clo = 0, chi = 0; /* the chunk, found before the table's lock */
+	if (pool && !_mp_cguard_chunk((uintptr_t)addr, &clo, &chi))
+		clo = chi = 0;
+	int rc = _mp_cblock_alloc(pool, (uintptr_t)addr, size, rz, stack, clo,
+				  chi, &reused);
+	if (reused.state) { /* freed memory handed out again: written since? */
+		struct mp_verdict v[MP_FREED_RUNS_MAX];
+		int n = _mp_cguard_poison(&reused, stack, what_alloc(pool), v);
+		for (int k = 0; k < n; k++)
+			_mp_report_error(&v[k]);
+	}
 	if (rc == MP_C_NO_POOL)
 		no_pool(what, (const void *)pool);
 	else if (rc == MP_C_NOMEM)
@@ -90,6 +107,15 @@ API void mp_pool_alloc(const void *pool, const void *addr, size_t size)
 	int e = errno;
 	alloc_block((uintptr_t)pool, addr, size, 0, CALLER,
 		    "mp_pool_alloc: no pool with this anchor");
+	errno = e;
+}
+
+API void mp_mem_accessible(const void *addr, size_t len)
+{
+	int e = errno;
+	uintptr_t lo = (uintptr_t)addr;
+	if (ready())
+		_mp_custom_accessible(lo, lo + len < lo ? UINTPTR_MAX : lo + len);
 	errno = e;
 }
 
@@ -113,8 +139,13 @@ static void free_block(uintptr_t pool, const void *addr, uintptr_t caller,
 	uint32_t stack = _mp_stack_here(caller);
 	struct mp_cblock c;
 	int rc = _mp_cblock_free(pool, (uintptr_t)addr, stack, &c);
-	if (rc == MP_C_OK)
+	if (rc == MP_C_OK) { /* its redzones: written past either end? */
+		struct mp_verdict v[2];
+		int n = _mp_cguard_windows(&c, stack, where, v);
+		for (int k = 0; k < n; k++)
+			_mp_report_error(&v[k]);
 		return;
+	}
 	if (rc == MP_C_NO_POOL) {
 		no_pool("mp_pool_free: no pool with this anchor", (const void *)pool);
 		return;

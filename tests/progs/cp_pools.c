@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <valgrind/memcheck.h>
 
 #define RZ 16
@@ -192,6 +193,165 @@ static void case_resize(void)
 	(void)p;
 }
 
+/* A stray write, one byte at p + off (noinline: memcheck names it). */
+static __attribute__((noinline)) void scribble(char *p, long off)
+{
+	p[off] = 'x';
+}
+
+/* The pool's allocator hands the block at p out again (a free list). */
+static __attribute__((noinline)) void *arena_reuse(struct arena *a, void *p,
+						    size_t n)
+{
+	VALGRIND_MEMPOOL_ALLOC(a, p, n);
+	return p;
+}
+
+/* overflow: a byte written just past a 40-byte pool object, into the
+ * pool's redzone; memcheck catches the write, mpwrap the object's free. */
+static void case_overflow(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	kept_arena = a;
+	char *p = arena_alloc(a, 40);
+	kept = make_node(a, NULL);
+	scribble(p, 40);
+	arena_free(a, p);
+}
+
+/* underflow: a byte written 3 before a live object: mpwrap at exit. */
+static void case_underflow(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	kept_arena = a;
+	char *p = (char *)make_node(a, NULL);
+	kept = p;
+	scribble(p, -3);
+}
+
+/* uaf: a write into a freed object, whose memory the pool hands out
+ * again: mpwrap at that MEMPOOL_ALLOC. */
+static void case_uaf(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	kept_arena = a;
+	char *p = (char *)make_node(a, NULL);
+	arena_free(a, p);
+	scribble(p, 8);
+	kept = arena_reuse(a, p, 48);
+}
+
+/* uafexit: the same write, the memory never reused: mpwrap at exit. */
+static void case_uafexit(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	kept_arena = a;
+	kept = make_node(a, NULL);
+	char *p = (char *)make_node(a, NULL);
+	arena_free(a, p);
+	scribble(p, 20);
+}
+
+/* leakreq: the leak-check requests mid-run, after the last pointer to a
+ * malloc'd block and to a pool object is dropped. */
+static __attribute__((noinline)) void drop_two(struct arena *a)
+{
+	void *volatile m = malloc(100);
+	void *volatile o = arena_alloc(a, 40);
+	m = o = NULL;
+	(void)m;
+	(void)o;
+}
+
+static void case_leakreq(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	kept_arena = a;
+	unsigned long leaked, dubious, reachable, suppressed;
+	drop_two(a);
+	VALGRIND_DO_LEAK_CHECK;
+	VALGRIND_COUNT_LEAKS(leaked, dubious, reachable, suppressed);
+	printf("leaked %lu dubious %lu\n", leaked, dubious);
+	VALGRIND_COUNT_LEAK_BLOCKS(leaked, dubious, reachable, suppressed);
+	printf("leaked blocks %lu dubious blocks %lu\n", leaked, dubious);
+	(void)reachable;
+	(void)suppressed;
+}
+
+/* mapped: the pool's chunk is an anonymous mapping; a lost object holds
+ * the only pointer to another: definite and indirect, as for a heap chunk
+ * (the mapping is scanned as a root only outside the pool's objects). */
+
+static void case_mapped(void)
+{
+	struct arena *a = malloc(sizeof *a); /* memcheck checks for leaks
+					      * only with a malloc'd block */
+	kept_arena = a;
+	a->chunk = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	a->used = 16;
+	a->cap = 4096;
+	VALGRIND_CREATE_MEMPOOL(a, RZ, 0);
+	struct node *n = make_node(a, NULL);
+	n = make_node(a, n);
+	n = NULL;
+	kept = make_node(a, NULL);
+	(void)n;
+}
+
+/* freelist: memcheck's idiom for a pool's free list kept in freed
+ * objects: the link's bytes made accessible after MEMPOOL_FREE, written,
+ * made accessible again and read before MEMPOOL_ALLOC: no error (the
+ * second object stays reachable through the stale link in the first). */
+static __attribute__((noinline)) void list_free(struct arena *a, void **head,
+						 void *p)
+{
+	VALGRIND_MEMPOOL_FREE(a, p);
+	VALGRIND_MAKE_MEM_UNDEFINED(p, sizeof(void *));
+	*(void **)p = *head;
+	*head = p;
+}
+
+static __attribute__((noinline)) void *list_alloc(struct arena *a, void **head)
+{
+	void *p = *head;
+	VALGRIND_MAKE_MEM_DEFINED(p, sizeof(void *));
+	*head = *(void **)p;
+	VALGRIND_MEMPOOL_ALLOC(a, p, 48);
+	return p;
+}
+
+static void case_freelist(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	void *head = NULL;
+	kept_arena = a;
+	void *p = make_node(a, NULL), *q = make_node(a, NULL);
+	list_free(a, &head, p);
+	list_free(a, &head, q);
+	kept = list_alloc(a, &head);
+	list_alloc(a, &head);
+}
+
+/* check: an overflow into the redzone of a live object, found by an
+ * on-demand check (mpwrap's mp_check; memcheck at the write). */
+#ifdef MPWRAP_VALGRIND_COMPAT
+extern int mp_check(void) __attribute__((weak));
+#define CHECK_NOW() ((void)(mp_check ? mp_check() : 0))
+#else
+#define CHECK_NOW() ((void)0)
+#endif
+
+static void case_check(void)
+{
+	struct arena *a = arena_new(4096, 0);
+	kept_arena = a;
+	char *p = (char *)make_node(a, NULL);
+	kept = p;
+	scribble(p, 50);
+	CHECK_NOW();
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -202,7 +362,11 @@ int main(int argc, char **argv)
 		{ "destroy", case_destroy }, { "trim", case_trim },
 		{ "move", case_move },       { "autofree", case_autofree },
 		{ "malloclike", case_malloclike }, { "badfree", case_badfree },
-		{ "resize", case_resize },
+		{ "resize", case_resize },   { "overflow", case_overflow },
+		{ "underflow", case_underflow }, { "uaf", case_uaf },
+		{ "uafexit", case_uafexit }, { "leakreq", case_leakreq },
+		{ "mapped", case_mapped },   { "freelist", case_freelist },
+		{ "check", case_check },
 	};
 	for (size_t i = 0; argc > 1 && i < sizeof cases / sizeof cases[0]; i++)
 		if (strcmp(argv[1], cases[i].name) == 0) {
