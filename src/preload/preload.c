@@ -209,19 +209,27 @@ static int pow2(size_t a)
 	return a && !(a & (a - 1));
 }
 
+/* The alignment glibc uses for one that is not a power of two: the next
+ * power of two, at least 16; 0 where it fails (EINVAL). */
+static size_t glibc_align(size_t align)
+{
+	if (align > ((size_t)1 << 62))
+		return 0;
+	size_t a = 16;
+	while (a < align)
+		a <<= 1;
+	return a;
+}
+
 SHIM void *memalign(size_t align, size_t n)
 {
 	/* glibc rounds a non-power-of-two alignment up */
 	if (!pow2(align)) {
 		call_error(MP_E_INVALID_ALIGNMENT, "memalign", align, n, CALLER);
-		if (align > ((size_t)1 << 62)) {
+		if (!(align = glibc_align(align))) {
 			errno = EINVAL;
 			return NULL;
 		}
-		size_t a = 16;
-		while (a < align)
-			a <<= 1;
-		align = a;
 	}
 	if (n == 0)
 		call_error(MP_E_ALLOC_SIZE_ZERO, "memalign", align, 0, CALLER);
@@ -272,8 +280,7 @@ static int aligned_alloc_strict(void)
 
 SHIM void *aligned_alloc(size_t align, size_t n)
 {
-	int bad_align = !pow2(align); /* one error for it, not a second */
-	if (bad_align) {
+	if (!pow2(align)) { /* one error for it, not a second below */
 		if (align && aligned_alloc_strict()) {
 			call_error(MP_E_INVALID_ALIGNMENT, "aligned_alloc",
 				   align, n, CALLER);
@@ -282,23 +289,16 @@ SHIM void *aligned_alloc(size_t align, size_t n)
 		}
 		call_error(MP_E_INVALID_ALIGNMENT, "aligned_alloc", align, n,
 			   CALLER);
-		if (align > ((size_t)1 << 62)) {
+		if (!(align = glibc_align(align))) {
 			errno = EINVAL;
 			return NULL;
 		}
-		size_t a = 16;
-		while (a < align)
-			a <<= 1;
-		align = a;
-	}
-	/* memcheck 3.22's checks; glibc allocates all the same */
-	if (bad_align)
-		; /* reported above with the alignment the program gave */
-	else if (n % align)
+	} else if (n % align) { /* memcheck 3.22's; glibc allocates all the same */
 		call_error(MP_E_INVALID_ALIGNMENT, "aligned_alloc", align, n,
 			   CALLER);
-	else if (n == 0)
+	} else if (n == 0) {
 		call_error(MP_E_ALLOC_SIZE_ZERO, "aligned_alloc", align, 0, CALLER);
+	}
 	return alloc_keep_errno(n, align, CALLER, "aligned_alloc");
 }
 
