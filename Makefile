@@ -43,7 +43,7 @@ BASE_SRC    := out options real vm procmaps loaderprobe procgate gpsites deepsta
 HEAP_SRC    := slab guard guardpage large quarantine sampleslots custom customview customguard
 STACK_SRC   := depot stack unwind symindex symbolize profile
 LEAK_SRC    := leaks
-REPORT_SRC  := locate report notes
+REPORT_SRC  := locate report sink notes
 DETECT_SRC  := init pool realloc check stats sampled
 API_SRC     := api
 # the preload build only: reachability scan, thread registry, JSON, exit

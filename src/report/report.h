@@ -113,6 +113,11 @@ const char *_mp_report_errno_text(int e, char *buf, size_t cap);
 void _mp_report_notice(const char *what, const char *path, const char *why,
 		       const char *then);
 
+/* sink.c, report lock held: open the text sink (log_path or the stderr
+ * copy) into *o; forget log_path's descriptor (reopened when next used). */
+void _mp_report_sink_open(struct mp_out *o);
+void _mp_report_sink_reset(void);
+
 /* Stack capture's notes: a compare-mode mismatch (registered with
  * _mp_stack_on_mismatch), and at exit the unwinder=2 counts or, with
  * verbosity=2, the fast walker's statistics: one line each. */
