@@ -20,6 +20,9 @@
  */
 #define _GNU_SOURCE
 #include "leakscan.h"
+#include "heapsort.h"
+#include "leakheur.h"
+#include "scanblock.h"
 #include "block.h"
 #include "custom.h"
 #include "large.h"
@@ -45,15 +48,6 @@
 
 enum mode { M_REACH, M_POSS, M_LEAK };
 
-struct bref {
-	uintptr_t user;
-	size_t size;
-	uint8_t *flags;
-	uint32_t stack;
-	uint32_t *aux;        /* a slot's aux word, or NULL: */
-	struct mp_large *le;  /* a large entry (aux bits) */
-};
-
 struct lrange {
 	uintptr_t user;
 	size_t size;
@@ -61,19 +55,6 @@ struct lrange {
 	uint32_t stack;
 	struct mp_large *le;
 };
-
-static unsigned get_aux(const struct bref *b)
-{
-	return b->aux ? *b->aux : b->le ? b->le->aux : 0;
-}
-
-static void set_aux(struct bref *b, unsigned aux)
-{
-	if (b->aux) /* the fork generation above the aux bits stays */
-		*b->aux = (*b->aux & ~MP_AUX_BITS) | (aux & MP_AUX_BITS);
-	else if (b->le)
-		b->le->aux = aux & 7;
-}
 
 /* A forked child's exit report (_mp_leakscan_classify_own): the graph's
  * nodes are the child's own blocks only; the inherited ones are its
@@ -139,110 +120,6 @@ static int find_block(uintptr_t w, struct bref *b)
 		return 0;
 	*b = (struct bref){ l->user, l->size, l->flags, l->stack, NULL, l->le };
 	return w == l->user ? 1 : 2;
-}
-
-/* ---- memcheck's leak heuristics (option leak_heuristics) --------------
- * An interior pointer of a shape C++ makes on purpose keeps a block
- * reachable, as memcheck's --leak-check-heuristics (default all) does:
- *  stdstring: the characters of a libstdc++ COW string, 3 words into a block
- *    that begins with length <= capacity and is capacity + 3 words + 1 long;
- *  length64: 8 bytes into a block whose first 8 bytes hold the length of
- *    the rest;
- *  newarray: 8 bytes into a block whose first word is an element count
- *    that divides the rest (new T[n] of a T with a destructor);
- *  multipleinheritance: a pointer to a vtable pointer inside a block that
- *    begins with a vtable pointer (vtables: read-only data of a loaded
- *    file).
- * Which blocks were kept this way is counted for the summary; a block
- * later found through a start pointer is taken off the count. */
-#define W ((uintptr_t)sizeof(uintptr_t))
-#define HEUR_CAP ((size_t)1 << 16) /* blocks counted by heuristic */
-#define LOW_PAGE 4096              /* no vtable below it */
-
-struct heur_ent {
-	uintptr_t user;
-	size_t size;
-	int h; /* MP_HEUR_* bit, 0 = taken off */
-};
-static struct heur_ent *heur; /* open addressing on user */
-static size_t nheur;
-static size_t heur_bytes[MP_HEUR_N], heur_blocks[MP_HEUR_N];
-
-static int heuristic(const struct bref *b, uintptr_t p)
-{
-	long hs = _mp_opt.leak_heuristics;
-	uintptr_t off = p - b->user;
-	const uintptr_t *w = (const uintptr_t *)b->user;
-	if (!hs || b->size < W || !_mp_readable(b->user, b->user + 2 * W))
-		return 0;
-	if ((hs & MP_HEUR_STDSTRING) && off == 3 * W && b->size > 3 * W &&
-	    w[1] + 3 * W + 1 == b->size && w[0] <= w[1])
-		return MP_HEUR_STDSTRING;
-	if ((hs & MP_HEUR_LENGTH64) && off == W && w[0] && b->size - W == w[0])
-		return MP_HEUR_LENGTH64;
-	if ((hs & MP_HEUR_NEWARRAY) && off == W && w[0] &&
-	    (b->size - W) % w[0] == 0)
-		return MP_HEUR_NEWARRAY;
-	if ((hs & MP_HEUR_MULTIPLEINHERITANCE) && !(p & (W - 1)) &&
-	    p + W <= b->user + b->size) {
-		uintptr_t inner = *(const uintptr_t *)p, first = w[0];
-		if (!(inner & (W - 1)) && !(first & (W - 1)) && inner >= LOW_PAGE &&
-		    first >= LOW_PAGE && _mp_readable_rodata(inner) &&
-		    _mp_readable_rodata(first))
-			return MP_HEUR_MULTIPLEINHERITANCE;
-	}
-	return 0;
-}
-
-static struct heur_ent *heur_slot(uintptr_t user)
-{
-	size_t i = (size_t)(user >> 4) * 0x9E3779B97F4A7C15ull % HEUR_CAP;
-	for (size_t n = 0; n < HEUR_CAP; n++, i = (i + 1) % HEUR_CAP)
-		if (heur[i].user == user || heur[i].user == 0)
-			return &heur[i];
-	return NULL;
-}
-
-static void heur_note(const struct bref *b, int h)
-{
-	struct heur_ent *e;
-	if (!heur || nheur == HEUR_CAP - 1 || !(e = heur_slot(b->user)))
-		return; /* full: counted as plain reachable */
-	if (!e->user)
-		nheur++;
-	*e = (struct heur_ent){ b->user, b->size, h };
-}
-
-static void heur_forget(uintptr_t user)
-{
-	struct heur_ent *e = heur_slot(user);
-	if (e && e->user == user)
-		e->h = 0;
-}
-
-static void heur_count(void)
-{
-	for (int k = 0; k < MP_HEUR_N; k++)
-		heur_bytes[k] = heur_blocks[k] = 0;
-	for (size_t i = 0; heur && i < HEUR_CAP; i++)
-		for (int k = 0; heur[i].h && k < MP_HEUR_N; k++)
-			if (heur[i].h == 1 << k) {
-				heur_bytes[k] += heur[i].size;
-				heur_blocks[k]++;
-			}
-}
-
-void _mp_leakscan_heuristics(size_t bytes[], size_t blocks[])
-{
-	for (int k = 0; k < MP_HEUR_N; k++) {
-		bytes[k] = heur_bytes[k];
-		blocks[k] = heur_blocks[k];
-	}
-}
-
-static void set_kind(uint8_t *f, int kind)
-{
-	*f = (uint8_t)((*f & ~MP_F_KIND_MASK) | (kind << MP_F_KIND_SHIFT));
 }
 
 static size_t npending; /* blocks flagged MP_F_PENDING: work list overflow */
@@ -327,20 +204,20 @@ static void scan_words(const uintptr_t *w, size_t n, enum mode m)
 		uint8_t f = *b.flags;
 		if (m == M_REACH) {
 			if (f & MP_F_MARK) {
-				if (hit == 1 && nheur) /* a start pointer after all */
-					heur_forget(b.user);
+				if (hit == 1 && _mp_leakheur_n) /* a start pointer after all */
+					_mp_leakheur_forget(b.user);
 				continue;
 			}
 			if (hit == 2 && w[k] == b.user + 1 && tsearch_node(&b))
 				hit = 1; /* tsearch's coloured pointer */
-			int h = hit == 1 ? 0 : heuristic(&b, w[k]);
+			int h = hit == 1 ? 0 : _mp_leakheur_match(&b, w[k]);
 			if (hit == 1 || h) {
 				*b.flags |= MP_F_MARK;
 				set_kind(b.flags, MP_K_REACHABLE);
 				push(&b);
 				keep(&b, 0, &w[k], h != 0);
 				if (h)
-					heur_note(&b, h);
+					_mp_leakheur_note(&b, h);
 			} else {
 				*b.flags |= MP_F_WEAK;
 				keep(&b, 1, &w[k], 1);
@@ -541,36 +418,6 @@ static void leader_cb(struct bref *b, void *arg)
 	drain(M_LEAK);
 }
 
-/* In-place heap sorts (no malloc, no qsort): exit with 400k large blocks
- * must stay linearithmic. */
-#define HEAPSORT(name, type, key)                                          \
-	static void name##_sift(type *a, size_t i, size_t n)               \
-	{                                                                  \
-		for (;;) {                                                 \
-			size_t c = 2 * i + 1;                              \
-			if (c >= n)                                        \
-				return;                                    \
-			if (c + 1 < n && a[c].key < a[c + 1].key)          \
-				c++;                                       \
-			if (!(a[i].key < a[c].key))                        \
-				return;                                    \
-			type t = a[i];                                     \
-			a[i] = a[c];                                       \
-			a[c] = t;                                          \
-			i = c;                                             \
-		}                                                          \
-	}                                                                  \
-	static void name(type *a, size_t n)                                \
-	{                                                                  \
-		for (size_t i = n / 2; i-- > 0;)                           \
-			name##_sift(a, i, n);                              \
-		for (size_t end = n; end-- > 1;) {                         \
-			type t = a[0];                                     \
-			a[0] = a[end];                                     \
-			a[end] = t;                                        \
-			name##_sift(a, 0, end);                            \
-		}                                                          \
-	}
 HEAPSORT(sort_larges, struct lrange, user)
 HEAPSORT(sort_ranges, struct mp_range, lo)
 
@@ -769,8 +616,7 @@ static int classify(void)
 	work = _mp_map(WORK_CAP * sizeof *work, 1);
 	if (!work)
 		return -1;
-	heur = _mp_map(HEUR_CAP * sizeof *heur, 1); /* none: no counts */
-	nheur = 0;
+	_mp_leakheur_begin();
 	if (keepers) /* the previous check's */
 		_mp_unmap(keepers, keepers_bytes);
 	nkeep = (size_t)_mp_depot_count() + 1;
@@ -790,7 +636,7 @@ static int classify(void)
 		mark_reachable(&h);
 		each_block(weak_cb, NULL);
 		each_block(leader_cb, NULL);
-		heur_count();
+		_mp_leakheur_count();
 		_mp_threads_resume();
 		_mp_vm_unlock();
 	}
@@ -803,11 +649,9 @@ static int classify(void)
 		_mp_unmap(larges, larges_bytes);
 	if (excl)
 		_mp_unmap(excl, excl_bytes);
-	if (heur)
-		_mp_unmap(heur, HEUR_CAP * sizeof *heur);
 	larges = NULL;
 	excl = NULL;
-	heur = NULL;
+	_mp_leakheur_end();
 	_mp_unmap(work, WORK_CAP * sizeof *work);
 	return rc;
 }
