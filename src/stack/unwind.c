@@ -1,23 +1,22 @@
 /* unwind.c - the fast stack walker: one CFI rule per distinct pc, cached.
  *
  * Debian's programs and libraries have no frame pointers, so every frame is
- * unwound by its DWARF CFI; deriving a rule (libdw) costs microseconds, so it
- * is done once per pc and published in a lock-free table that every thread
- * reads.  A capture is then a probe and two or three loads per frame.  Only
+ * unwound by its DWARF CFI; deriving a rule (libdw: unwindcfi.c) costs
+ * microseconds, so it is done once per pc and published in a lock-free table
+ * that every thread reads.  A capture is then a probe and two or three loads per frame.  Only
  * the plain x86-64 forms are cached as usable; anything else (expression CFA,
  * stack realignment, signal frames, code without CFI) is left to libunwind.
  */
 #define _GNU_SOURCE
 #include "unwind.h"
+#include "unwindcfi.h"
+#include "unwindrule.h"
 #include "deepstack.h"
 #include "loaderprobe.h"
 #include "procgate.h"
 #include "vm.h"
 #include "out.h" /* _mp_lowfd_hold */
 
-#include <dwarf.h>
-#include <elfutils/libdwfl.h>
-#include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -26,32 +25,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-
-/* DWARF register numbers (x86-64 psABI) */
-#define REG_RBP 6
-#define REG_RSP 7
-#define REG_RA 16
-
-/* ---- rules ---------------------------------------------------------------
- *
- * One 64-bit word: kind in bits 0-1, flags, the offset from the CFA where
- * the caller's rbp is saved in bits 16-31, the CFA offset in bits 32-63.
- * The return address is always at CFA-8 and the caller's rsp is the CFA
- * (derive() refuses anything else), so neither needs storing. */
-enum { R_NONE = 0, R_NORMAL = 1, R_END = 2, R_UNSUP = 3 };
-#define R_KIND(r) ((unsigned)(r) & 3u)
-#define R_CFA_RBP 4u    /* CFA = rbp + off; else rsp + off */
-#define R_RBP_SAVED 8u  /* caller's rbp at CFA + rbp_off; else unchanged */
-#define R_NOMODULE 16u  /* R_UNSUP: no module covered the pc (yet) */
-
-static uint64_t r_make(unsigned flags, int32_t cfa_off, int16_t rbp_off)
-{
-	return (uint64_t)(uint32_t)cfa_off << 32 | (uint64_t)(uint16_t)rbp_off << 16 |
-	       flags;
-}
-
-static inline int32_t r_cfa_off(uint64_t r) { return (int32_t)(uint32_t)(r >> 32); }
-static inline int16_t r_rbp_off(uint64_t r) { return (int16_t)(uint16_t)(r >> 16); }
 
 /* ---- the table -----------------------------------------------------------
  *
@@ -218,36 +191,11 @@ __attribute__((noinline, cold)) static struct uw_cache *cache_new(unsigned gen)
 
 /* ---- derivation state: all under uw_lock, taken only inside stack.c's fork
  * gate (the loader's counters, /proc/self/maps, ELF files; see
- * _mp_unwind_fork_prepare) */
+ * _mp_unwind_fork_prepare); the Dwfl and its module set are unwindcfi.c's */
 static pthread_mutex_t uw_lock = PTHREAD_MUTEX_INITIALIZER;
-static Dwfl *uw_dwfl;                    /* this process, for CFI only */
-static unsigned long long uw_adds, uw_subs; /* loader counters at the report */
-static bool uw_counted;                  /* uw_adds/subs are meaningful */
-static bool uw_blind_rereport;           /* no counters: re-reported once */
 static size_t tab_used;
 static unsigned long n_nomodule;         /* R_NOMODULE entries in the table */
 static struct mp_unwind_stats stats;
-
-/* libdwfl would mmap each module's file; a mapping made after a dlclose can
- * land in the hole the library left, and the symbolizer, which learns the
- * module set from /proc/self/maps, then attributes the closed library's pcs
- * to that file (pl_dlopen's leak was reported in "main").  libunwind maps
- * nothing, so neither do we: libelf reads the sections it needs with
- * pread (ELF_C_READ), into memory taken from glibc while we are busy. */
-static int find_elf(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr base,
-		    char **file_name, Elf **elfp)
-{
-	int fd = dwfl_linux_proc_find_elf(mod, ud, name, base, file_name, elfp);
-	if (fd >= 0 && *elfp == NULL)
-		*elfp = elf_begin(fd, ELF_C_READ, NULL); /* NULL: libdwfl's own */
-	return fd;
-}
-
-static const Dwfl_Callbacks callbacks = {
-	.find_elf = find_elf,
-	/* the build-id tree only: never debuginfod (see symbolize.c) */
-	.find_debuginfo = dwfl_build_id_find_debuginfo,
-};
 
 /* Empty t's slots (uw_lock held): keys first, then rules. */
 static void tab_clear(struct slot *t)
@@ -366,129 +314,6 @@ static void tab_put(uint64_t key, uint64_t rule)
 		n_nomodule++;
 }
 
-static bool report_modules(void)
-{
-	if (!uw_dwfl && (uw_dwfl = dwfl_begin(&callbacks)) == NULL)
-		return false;
-	dwfl_report_begin(uw_dwfl);
-	/* a partial report (one unreadable mapping) is still useful */
-	dwfl_linux_proc_report(uw_dwfl, getpid());
-	if (dwfl_report_end(uw_dwfl, NULL, NULL) != 0) {
-		dwfl_end(uw_dwfl);
-		uw_dwfl = NULL;
-		return false;
-	}
-	return true;
-}
-
-/* Bring the Dwfl and the table in line with the loader's module set.  A
- * dlclose (subs moved) may leave rules for addresses that a later dlopen
- * reuses; a dlopen (adds moved) may cover pcs cached as "no module". */
-static void sync_modules(const unsigned long long *c)
-{
-	if (uw_dwfl && c && uw_counted && c[0] == uw_adds && c[1] == uw_subs)
-		return;
-	if (uw_dwfl && !c && !uw_counted)
-		return; /* no counters: reported once, see derive() */
-	if (uw_dwfl && (!c || c[1] != uw_subs || n_nomodule))
-		flush_locked();
-	report_modules();
-	uw_counted = c != NULL;
-	uw_adds = c ? c[0] : 0;
-	uw_subs = c ? c[1] : 0;
-}
-
-static bool is_cfa_plus(const Dwarf_Op *ops, size_t n, int64_t *off)
-{
-	if (n < 1 || n > 2 || ops[0].atom != DW_OP_call_frame_cfa)
-		return false;
-	if (n == 1) {
-		*off = 0;
-		return true;
-	}
-	if (ops[1].atom != DW_OP_plus_uconst)
-		return false;
-	*off = (int64_t)ops[1].number; /* libdw stores a negative offset
-					* as its two's complement */
-	return true;
-}
-
-/* The rule of one CFI row, or R_UNSUP.  libdw's forms (libdw.h, cfi.c):
- * CFA reg+off is one DW_OP_bregx {reg, off}; "saved at CFA+N" is
- * DW_OP_call_frame_cfa [DW_OP_plus_uconst N]; a value rule (val_offset)
- * ends in DW_OP_stack_value; no ops with *ops == NULL is same-value, with
- * *ops == ops_mem undefined. */
-static uint64_t classify(Dwarf_Frame *fr)
-{
-	Dwarf_Addr start, end;
-	bool signalp;
-	Dwarf_Op mem[3], *ops;
-	size_t n;
-	int64_t off, rbp_off = 0;
-	unsigned flags = R_NORMAL;
-
-	if (dwarf_frame_info(fr, &start, &end, &signalp) != REG_RA || signalp)
-		return R_UNSUP;
-	if (dwarf_frame_register(fr, REG_RA, mem, &ops, &n) != 0)
-		return R_UNSUP;
-	if (n == 0) /* undefined: the outermost frame (_start, clone) */
-		return ops ? R_END : R_UNSUP;
-	if (!is_cfa_plus(ops, n, &off) || off != -8)
-		return R_UNSUP;
-	/* the caller's rsp must be the CFA itself (val_offset 0) */
-	if (dwarf_frame_register(fr, REG_RSP, mem, &ops, &n) != 0 || n != 2 ||
-	    ops[0].atom != DW_OP_call_frame_cfa || ops[1].atom != DW_OP_stack_value)
-		return R_UNSUP;
-	if (dwarf_frame_register(fr, REG_RBP, mem, &ops, &n) != 0)
-		return R_UNSUP;
-	if (n != 0) {
-		if (!is_cfa_plus(ops, n, &rbp_off) || rbp_off > -16 ||
-		    rbp_off < INT16_MIN || (rbp_off & 7))
-			return R_UNSUP;
-		flags |= R_RBP_SAVED;
-	} else if (ops) {
-		return R_UNSUP; /* rbp undefined in the caller */
-	}
-	if (dwarf_frame_cfa(fr, &ops, &n) != 0 || n != 1 || ops[0].atom != DW_OP_bregx)
-		return R_UNSUP;
-	off = (int64_t)ops[0].number2;
-	if (ops[0].number == REG_RBP)
-		flags |= R_CFA_RBP;
-	else if (ops[0].number != REG_RSP)
-		return R_UNSUP;
-	if (off < 8 || off > INT32_MAX)
-		return R_UNSUP;
-	return r_make(flags, (int32_t)off, (int16_t)rbp_off);
-}
-
-static uint64_t derive(uintptr_t addr)
-{
-	Dwfl_Module *m = uw_dwfl ? dwfl_addrmodule(uw_dwfl, addr) : NULL;
-	if (!m && !uw_counted && !uw_blind_rereport) {
-		/* without the loader's counters a dlopen goes unseen: look
-		 * once more (then cache the failure) */
-		uw_blind_rereport = true;
-		if (report_modules())
-			m = dwfl_addrmodule(uw_dwfl, addr);
-	}
-	if (!m)
-		return R_UNSUP | R_NOMODULE;
-	stats.derived++;
-	Dwarf_Addr bias;
-	Dwarf_Frame *fr = NULL;
-	Dwarf_CFI *cfi = dwfl_module_eh_cfi(m, &bias);
-	if (!cfi || dwarf_cfi_addrframe(cfi, addr - bias, &fr) != 0) {
-		fr = NULL;
-		cfi = dwfl_module_dwarf_cfi(m, &bias);
-		if (!cfi || dwarf_cfi_addrframe(cfi, addr - bias, &fr) != 0)
-			return R_UNSUP;
-	}
-	uint64_t r = classify(fr);
-	free(fr); /* malloc'd by libdw, from glibc: we are busy */
-	return r;
-}
-
-
 struct derive_args {
 	uint64_t key, rule;
 };
@@ -525,14 +350,14 @@ static void slow_rule_deep(void *a)
 	/* the loader call stays outside uw_lock, as in symbolize.c */
 	cp = _mp_loader_counters(c);
 	pthread_mutex_lock(&uw_lock);
-	sync_modules(cp);
+	_mp_unwind_sync_modules(cp, n_nomodule != 0, flush_locked);
 	struct slot *t = atomic_load_explicit(&tab, memory_order_relaxed);
 	r = t ? tab_get(t, tab_hash(key), key) : R_NONE; /* done meanwhile? */
 	if (r == R_NONE) {
 		if (stats.full) {
 			r = R_UNSUP; /* no room: leave new pcs to libunwind */
 		} else {
-			r = derive((uintptr_t)key - 1);
+			r = _mp_unwind_derive((uintptr_t)key - 1, &stats.derived);
 			tab_put(key, r);
 		}
 	}
@@ -802,7 +627,7 @@ void _mp_unwind_fork_done(void)
 		 * and a half-done insert has no key yet. */
 		pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
 		uw_lock = fresh;
-		uw_dwfl = NULL;
+		_mp_unwind_cfi_drop();
 	}
 }
 

@@ -134,7 +134,7 @@ ALLOWED = {
     ("symbolize", "free"),
     # a Dwarf_Frame libdw allocated through the program's malloc (the shim,
     # busy: served by the real allocator), freed through the same view
-    ("unwind", "free"),
+    ("unwindcfi", "free"),
 }
 preload_defs = {}
 for name, o in objs.items():
