@@ -44,7 +44,7 @@ HEAP_SRC    := slab guard guardpage large quarantine sampleslots custom customvi
 STACK_SRC   := depot stack unwind unwindcfi symindex symbolize profile
 LEAK_SRC    := leaks
 REPORT_SRC  := locate report sink notes
-DETECT_SRC  := init pool realloc check stats sampled
+DETECT_SRC  := init pool callcheck realloc check stats sampled
 API_SRC     := api
 # the preload build only: reachability scan, thread registry, JSON, exit
 # report, signals and the shims

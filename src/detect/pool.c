@@ -1,8 +1,9 @@
 /* pool.c - allocate, free, realloc and check blocks.
  *
- * Detection lives here and returns verdicts; report.c words them.  Stacks
- * are captured before any lock is taken, verdicts are built from copies made
- * under the lock, and reports are printed after it is dropped.  Calls made
+ * Detection lives here and returns verdicts (a call's own errors:
+ * callcheck.c); report.c words them.  Stacks are captured before any lock
+ * is taken, verdicts are built from copies made under the lock, and
+ * reports are printed after it is dropped.  Calls made
  * under the reentrancy guard (libunwind, libdw, dlsym) are served untracked
  * by the real allocator and marked internal.
  */
@@ -47,16 +48,10 @@ static __thread struct {
 static size_t large_blocks, large_bytes, large_allocs, large_frees;
 static atomic_ulong ops; /* allocator calls, for check_every */
 static int foreign_malloc; /* malloc resolves to another allocator */
-static int foreign_new;    /* operator new or delete is someone else's */
 
 void _mp_set_foreign_malloc(int yes)
 {
 	foreign_malloc = yes;
-}
-
-void _mp_set_foreign_new(int yes)
-{
-	foreign_new = yes;
 }
 
 static void maybe_check(uintptr_t caller)
@@ -361,40 +356,6 @@ void *_mp_resize_in_place(void *ptr, size_t n, uintptr_t caller, int *regrown)
 
 static void release(const struct mp_qent *q);
 
-/* The deallocation d of live block b is by the wrong family, or a sized or
- * aligned delete disagrees with the allocation: the kind, else MP_E_NONE.
- * The block is freed all the same: every family is released alike here. */
-static enum mp_err dealloc_kind(const struct mp_block *b,
-				const struct mp_dealloc *d)
-{
-	if (foreign_new || (b->flags & MP_F_INTERNAL))
-		return MP_E_NONE;
-	if (b->family != d->family)
-		return _mp_opt.alloc_dealloc_mismatch ? MP_E_ALLOC_DEALLOC_MISMATCH
-						      : MP_E_NONE;
-	if (!_mp_opt.new_delete_type_mismatch)
-		return MP_E_NONE;
-	if ((d->sized && d->size != b->size) ||
-	    (d->align && d->align != (size_t)1 << b->align_log))
-		return MP_E_NEW_DELETE_TYPE_MISMATCH;
-	return MP_E_NONE;
-}
-
-/* Add the verdict of a mismatched deallocation to v[*nv], if any. */
-static void dealloc_verdict(const struct mp_block *b,
-			    const struct mp_dealloc *d, uint32_t stack,
-			    struct mp_verdict *v, int *nv)
-{
-	enum mp_err k = dealloc_kind(b, d);
-	if (k == MP_E_NONE)
-		return;
-	v[*nv] = _mp_verdict(k, b->user, b, 0, 0, stack, d->where);
-	v[*nv].arg_sized = d->sized;
-	v[*nv].arg = d->size;
-	v[*nv].arg2 = d->align;
-	(*nv)++;
-}
-
 /* Poison a freed block (a guard-page one is inaccessible), drop its unchecked
  * pages, quarantine it, release evictees; mend guards damaged (and reported)
  * at or before the free: damage the quarantine finds came after it. */
@@ -505,7 +466,7 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 			nv = _mp_guard_verdicts(&b, MP_GUARD_SIZE, MP_GUARD_SIZE, stack,
 					    where, v);
 		damaged |= nv > 0;
-		dealloc_verdict(&b, d, stack, v, &nv);
+		_mp_dealloc_verdict(&b, d, stack, v, &nv);
 	}
 	if (m && m->state == MP_ST_LIVE && off == 0) {
 		m->flags &= (uint8_t)~MP_F_REPORTED;
@@ -567,7 +528,7 @@ static void large_free(uintptr_t p, uint32_t stack, const struct mp_dealloc *d)
 			if (!damaged)
 				nv = _mp_guard_verdicts(&b, fl, rl, stack, where, v);
 			damaged |= nv > 0;
-			dealloc_verdict(&b, d, stack, v, &nv);
+			_mp_dealloc_verdict(&b, d, stack, v, &nv);
 			e->flags &= (uint8_t)~MP_F_REPORTED;
 			e->state = MP_ST_QUAR;
 			e->free_stack = stack;
@@ -725,31 +686,4 @@ void _mp_free(void *ptr, uintptr_t caller, const char *where)
 {
 	struct mp_dealloc d = { .where = where, .family = MP_FAM_MALLOC };
 	_mp_free_as(ptr, caller, &d);
-}
-
-/* ---- argument checks ---------------------------------------------------- */
-
-void _mp_call_error(int kind, const char *where, size_t a, size_t b,
-		    uintptr_t caller)
-{
-	/* our own helpers' calls are not the program's errors */
-	if (_mp_busy() || _mp_ensure_init() != 0)
-		return;
-	if (kind == MP_E_ALLOC_SIZE_ZERO && !_mp_opt.alloc_size_zero)
-		return;
-	struct mp_verdict v = _mp_verdict((enum mp_err)kind, 0, NULL, 0, 0,
-					  _mp_stack_here(caller), where);
-	v.arg = a;
-	v.arg2 = b;
-	_mp_report_error(&v);
-}
-
-int _mp_too_big(size_t n, const char *where, uintptr_t caller)
-{
-	size_t max = _mp_opt.max_allocation_size ? (size_t)_mp_opt.max_allocation_size
-						 : (size_t)PTRDIFF_MAX;
-	if (__builtin_expect(n <= max, 1))
-		return 0;
-	_mp_call_error(MP_E_SIZE_TOO_BIG, where, n, max, caller);
-	return 1;
 }

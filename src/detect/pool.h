@@ -51,6 +51,14 @@ void _mp_call_error(int kind, const char *where, size_t a, size_t b,
  * max_allocation_size.  Reports allocation-size-too-big and returns 1. */
 int _mp_too_big(size_t n, const char *where, uintptr_t caller);
 
+/* callcheck.c: add the verdict of deallocation d of live block b (freed at
+ * stack) to v[*nv] when it is by the wrong family or a sized or aligned
+ * delete disagrees with the block, else nothing. */
+struct mp_block;
+struct mp_verdict;
+void _mp_dealloc_verdict(const struct mp_block *b, const struct mp_dealloc *d,
+			 uint32_t stack, struct mp_verdict *v, int *nv);
+
 /* The program (or a library before us) defines operator new or delete
  * itself: families cannot be trusted, mismatches are not reported. */
 void _mp_set_foreign_new(int yes);
