@@ -817,6 +817,10 @@ static void test_passthrough_decision(void **state)
 	assert_false(_mp_passthrough_is_system("/usr/bin/perl5.36.0"));
 	assert_false(_mp_passthrough_is_system("/usr/bin/ruby3.1"));
 	assert_false(_mp_passthrough_is_system("/usr/lib/jvm/java-17-openjdk-amd64/bin/java"));
+	/* privilege-dropping wrappers: their start marker must exist */
+	assert_false(_mp_passthrough_is_system("/usr/bin/setpriv"));
+	assert_false(_mp_passthrough_is_system("/usr/sbin/runuser"));
+	assert_true(_mp_passthrough_is_system("/usr/bin/sudoedit-not-sudo"));
 	/* the user's own builds */
 	assert_false(_mp_passthrough_is_system("/usr/local/bin/sed"));
 	assert_false(_mp_passthrough_is_system("/opt/app/bin/app"));

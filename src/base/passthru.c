@@ -26,11 +26,11 @@ static const char *const system_dirs[] = {
 	"/usr/lib/", "/lib/", "/usr/lib64/", "/lib64/", "/usr/games/",
 };
 
-/* Interpreters and VMs stay checked although installed: they load the C
+/* Installed programs that stay checked.  Interpreters and VMs load the C
  * extensions a project builds and tests (python3 -m pytest on a module,
  * perl's XS, Ruby's gems, PHP's and Lua's modules, JNI), and those
  * extensions' heaps are theirs. */
-static const char *const interpreters[] = {
+static const char *const kept_checked[] = {
 	"python", "perl", "ruby", "php", "lua", "luajit", "tclsh", "wish",
 	"node", "nodejs", "java", "guile", "R", "Rscript", "octave",
 	/* Not interpreters, but programs that drop privileges and exec the
@@ -42,16 +42,16 @@ static const char *const interpreters[] = {
 	"setpriv", "su", "sudo", "runuser", "chroot", "capsh",
 };
 
-static int is_interpreter(const char *exe)
+static int stays_checked(const char *exe)
 {
 	const char *base = strrchr(exe, '/');
 	base = base ? base + 1 : exe;
 	/* python3.11, perl5.36.0, ruby3.1, php8.2, lua5.4, tclsh8.6,
 	 * python3-dbg: the name without its version */
 	size_t n = strcspn(base, "0123456789.-");
-	for (size_t i = 0; i < sizeof interpreters / sizeof *interpreters; i++)
-		if (strlen(interpreters[i]) == n &&
-		    memcmp(base, interpreters[i], n) == 0)
+	for (size_t i = 0; i < sizeof kept_checked / sizeof *kept_checked; i++)
+		if (strlen(kept_checked[i]) == n &&
+		    memcmp(base, kept_checked[i], n) == 0)
 			return 1;
 	return 0;
 }
@@ -60,7 +60,7 @@ int _mp_passthrough_is_system(const char *exe)
 {
 	for (size_t i = 0; i < sizeof system_dirs / sizeof *system_dirs; i++)
 		if (strncmp(exe, system_dirs[i], strlen(system_dirs[i])) == 0)
-			return !is_interpreter(exe);
+			return !stays_checked(exe);
 	return 0;
 }
 
