@@ -360,10 +360,13 @@ EOF_MODES
 for m in ppoll pselect epoll_pwait epoll_pwait2 sigtimedwait sem_timedwait \
 	sem_clockwait semtimedop sigsuspend; do
 	want="$m EINTR"
-	[ "$m" = sigsuspend ] && want="sigsuspend EINTR usr1=1 usr2=1"
+	# SIGUSR1 ends the wait (its handler ran); the SIGUSR2 sent right
+	# after lands inside the same wait or stays pending after it, as the
+	# scheduler has it, with or without the library
+	[ "$m" = sigsuspend ] && want="sigsuspend EINTR usr1=1 usr2=[01]"
 	what="the program's own SIGUSR1 still interrupts $m: '$want'"
 	OPTS="verbosity=0" prun "eintr_own_$m" "$B/rb_stop_eintr" "$m" own
-	if [ "$rc" = 0 ] && [ "$(cat "$RD/out")" = "$want" ]; then
+	if [ "$rc" = 0 ] && [[ "$(cat "$RD/out")" =~ ^$want$ ]]; then
 		pass "$what"
 	else
 		fail "$what" "exit $rc" "stdout: $(cat "$RD/out")" "stderr: $(head -c 300 "$RD/err")"
