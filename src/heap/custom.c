@@ -11,6 +11,7 @@
 #include "block.h"
 #include "guard.h"
 #include "mpassert.h"
+#include "ohash.h"
 #include "procgate.h"
 #include "vm.h"
 
@@ -66,9 +67,7 @@ static void bdelete(struct mp_cblock *e)
 {
 	size_t i = (size_t)(e - tab);
 	for (size_t j = (i + 1) & (ncap - 1); tab[j].state; j = (j + 1) & (ncap - 1)) {
-		size_t h = hash(tab[j].user, ncap);
-		/* move j into the hole at i when its home is not in (i, j] */
-		if ((j > i && (h <= i || h > j)) || (j < i && h <= i && h > j)) {
+		if (_mp_ohash_fills_hole(hash(tab[j].user, ncap), i, j)) {
 			tab[i] = tab[j];
 			i = j;
 		}
@@ -217,8 +216,7 @@ static void pdelete(struct cpool *p)
 {
 	size_t i = (size_t)(p - pools);
 	for (size_t j = (i + 1) & (pcap - 1); pools[j].anchor; j = (j + 1) & (pcap - 1)) {
-		size_t h = hash(pools[j].anchor, pcap);
-		if ((j > i && (h <= i || h > j)) || (j < i && h <= i && h > j)) {
+		if (_mp_ohash_fills_hole(hash(pools[j].anchor, pcap), i, j)) {
 			pools[i] = pools[j];
 			i = j;
 		}

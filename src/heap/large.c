@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "mpassert.h"
 #include "large.h"
+#include "ohash.h"
 #include "reent.h"
 #include "vm.h"
 
@@ -93,10 +94,7 @@ void _mp_large_remove_locked(struct mp_large *e)
 		j = (j + 1) & (cap - 1);
 		if (!tab[j].user)
 			break;
-		size_t home = hash(tab[j].user) & (cap - 1);
-		/* can tab[j] move to i? only if home is not in (i, j] cyclically */
-		if ((j > i && (home <= i || home > j)) ||
-		    (j < i && (home <= i && home > j))) {
+		if (_mp_ohash_fills_hole(hash(tab[j].user) & (cap - 1), i, j)) {
 			tab[i] = tab[j];
 			i = j;
 		}
