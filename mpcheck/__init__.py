@@ -20,6 +20,7 @@ Modules, lowest first; a module imports only the ones listed before it
     suppress  rules files, the wildcard matcher, default suppressions
     baseline  --write-baseline text, --baseline files
     reports   one report file of a hostile directory, parsed and checked
+    testnames test names from the recorded ancestors and the runner's list
     findings  keys, fingerprints, grouping (Aggregate)
     text      log relay, progress line, summary printing
     run       environment, subreaper, process tree, Collector, run_program
@@ -31,5 +32,5 @@ Modules, lowest first; a module imports only the ones listed before it
 
 # the import order above, for tests/unit_py/test_layers.py
 LAYERS = ("common", "frames", "flame", "cli", "inputs", "suppress", "baseline",
-          "reports", "findings", "text", "run", "locate", "json_out", "sarif",
+          "reports", "testnames", "findings", "text", "run", "locate", "json_out", "sarif",
           "main")

@@ -20,6 +20,7 @@ from .frames import is_runtime, text
 from .flame import folded_lines
 from .suppress import first_match, suppression_lines, system_leak
 from .reports import _dicts, launch_of
+from .testnames import TestNames
 
 
 # Bounds that keep mpcheck's memory and output independent of the suite's
@@ -65,7 +66,7 @@ def _count(value):
 def test_of(data: Report) -> Optional[str]:
     """The test a process report belongs to, as the library found it at
     start (MPWRAP_TEST_NAME, PYTEST_CURRENT_TEST, an automake driver's
-    --test-name), or None."""
+    --test-name), or None (testnames then looks at its ancestors)."""
     test = data.get("test")
     name = test.get("name") if isinstance(test, dict) else None
     return name if isinstance(name, str) and name else None
@@ -177,6 +178,7 @@ class Aggregate:
         self.tests: Set[str] = set()
         self.failing_tests: Set[str] = set()
         self.tests_not_counted = 0
+        self.names = TestNames()        # CTest, meson test, prove
         self.lines = Lines(PROCESS_LINES)
         self.notes = Lines(PROCESS_LINES)
         # distinct findings per status and type, and what their occurrences
@@ -279,11 +281,22 @@ class Aggregate:
         command = command if isinstance(command, str) else "?"
         self.processes += 1
         test = test_of(data)
-        if test is not None and test not in self.tests:
-            if len(self.tests) < MAX_TESTS:
-                self.tests.add(test)
-            else:
-                self.tests_not_counted += 1
+        if test is None:
+            found = self.names.name(data)
+            if found is not None:
+                # recorded with the process, as if the library had found it
+                test = found[0]
+                data["test"] = {"name": test, "from": found[1]}
+            for problem in self.names.problems:
+                self.note(pid, problem)
+            self.names.problems.clear()
+        for name in self.names.listed + ([test] if test is not None else []):
+            if name not in self.tests:
+                if len(self.tests) < MAX_TESTS:
+                    self.tests.add(name)
+                else:
+                    self.tests_not_counted += 1
+        self.names.listed.clear()
         if self.spool:
             self.spool.write(compact(capped_process(
                 data, self.opts.max_groups)) + "\n")

@@ -104,11 +104,23 @@ static void json_bytes(struct mp_out *o, const char *s, size_t n)
  * test"): MPWRAP_TEST_NAME, then pytest's PYTEST_CURRENT_TEST without its
  * " (call)" phase, then the nearest of TEST_ANCESTORS ancestors that is an
  * automake driver (test-driver, tap-driver.sh: `--test-name NAME`).
+ * Without a name, the ancestors walked (pid, argv, cwd; nearest first) are
+ * kept for the report, up to the first that runs tests itself (ctest, meson,
+ * prove) or is mpcheck: mpcheck names the test from them and the runner's
+ * own list (mpcheck/testnames.py), which the library need not read.
  * Fixed buffers and a few small reads: no malloc, nothing changed. */
-#define TEST_ANCESTORS 4
+#define TEST_ANCESTORS 8
+#define ANCESTOR_ARGV 2048
 static char start_test[512];
 static const char *start_test_from; /* NULL: no test seen */
 static int start_test_done;
+static struct ancestor {
+	int pid;
+	int argv_len;		/* bytes of argv (NUL-separated), -1: unread */
+	char argv[ANCESTOR_ARGV];
+	char cwd[MP_PATH_MAX];	/* "" when unreadable */
+} ancestors[TEST_ANCESTORS];
+static int n_ancestors;
 
 static void test_set(const char *name, size_t n, const char *from)
 {
@@ -132,6 +144,33 @@ static ssize_t read_small(const char *path, char *buf, size_t cap)
 	close(fd);
 	buf[n] = '\0';
 	return n;
+}
+
+/* The base name of argument `which` (0 or 1) of a NUL-separated argv. */
+static const char *arg_base(const char *argv, ssize_t n, int which)
+{
+	ssize_t i = 0;
+	for (int arg = 0; arg < which && i < n; arg++)
+		i += (ssize_t)strnlen(argv + i, (size_t)(n - i)) + 1;
+	if (i >= n)
+		return "";
+	const char *base = strrchr(argv + i, '/');
+	return base ? base + 1 : argv + i;
+}
+
+/* A process that runs tests (argv[0], or argv[1] under an interpreter):
+ * the walk stops there, nothing above it names the test. */
+static int runs_tests(const char *argv, ssize_t n)
+{
+	static const char *const runners[] = { "ctest", "meson", "meson.py",
+					       "prove", "mpcheck" };
+	for (int which = 0; which < 2; which++) {
+		const char *base = arg_base(argv, n, which);
+		for (size_t k = 0; k < sizeof runners / sizeof *runners; k++)
+			if (strcmp(base, runners[k]) == 0)
+				return 1;
+	}
+	return 0;
 }
 
 /* An automake driver's argv (NUL-separated, n bytes): its --test-name. */
@@ -177,10 +216,24 @@ static void test_find(void)
 		return;
 	}
 	pid_t pid = getppid();
+	n_ancestors = 0;
 	for (int depth = 0; depth < TEST_ANCESTORS && pid > 1; depth++) {
+		struct ancestor *an = &ancestors[n_ancestors];
 		_mp_snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-		ssize_t n = read_small(path, buf, sizeof buf);
-		if (n > 0 && test_from_driver(buf, n))
+		ssize_t n = read_small(path, an->argv, sizeof an->argv);
+		if (n > 0 && test_from_driver(an->argv, n)) {
+			n_ancestors = 0; /* named: the walk is not needed */
+			return;
+		}
+		if (n > 0 && n == (ssize_t)sizeof an->argv - 1)
+			n = -1; /* cut: an argv that is not the process's */
+		an->pid = (int)pid;
+		an->argv_len = n > 0 ? (int)n : -1;
+		_mp_snprintf(path, sizeof path, "/proc/%d/cwd", (int)pid);
+		ssize_t c = readlink(path, an->cwd, sizeof an->cwd - 1);
+		an->cwd[c > 0 ? c : 0] = '\0';
+		n_ancestors++;
+		if (n > 0 && runs_tests(an->argv, n))
 			return;
 		/* its parent: the field after the ")" closing the name */
 		_mp_snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -195,6 +248,43 @@ static void test_find(void)
 			ppid = ppid * 10 + (*p - '0');
 		pid = ppid;
 	}
+}
+
+/* NUL-separated strings (n bytes) as a JSON list. */
+static void json_nul_list(struct mp_out *o, const char *s, ssize_t n)
+{
+	_mp_out_str(o, "[");
+	for (ssize_t i = 0, first = 1; i < n; first = 0) {
+		size_t len = strnlen(s + i, (size_t)(n - i));
+		if (!first)
+			_mp_out_str(o, ",");
+		json_bytes(o, s + i, len);
+		i += (ssize_t)len + 1;
+	}
+	_mp_out_str(o, "]");
+}
+
+/* The ancestors test_find walked, nearest first: [] when the test was
+ * named (or the process is mpcheck's child). */
+static void json_ancestors(struct mp_out *o)
+{
+	_mp_out_str(o, ",\"ancestors\":[");
+	for (int k = 0; k < n_ancestors; k++) {
+		const struct ancestor *an = &ancestors[k];
+		_mp_out_printf(o, "%s{\"pid\":%d,\"argv\":", k ? "," : "",
+			       an->pid);
+		if (an->argv_len > 0)
+			json_nul_list(o, an->argv, an->argv_len);
+		else
+			_mp_out_str(o, "null");
+		_mp_out_str(o, ",\"cwd\":");
+		if (an->cwd[0])
+			json_bytes(o, an->cwd, strlen(an->cwd));
+		else
+			_mp_out_str(o, "null");
+		_mp_out_str(o, "}");
+	}
+	_mp_out_str(o, "]");
 }
 
 /* A NUL-separated /proc/self file as a JSON list of strings; null when it
@@ -213,15 +303,7 @@ static void json_proc_list(struct mp_out *o, const char *path)
 		_mp_out_str(o, "null");
 		return;
 	}
-	_mp_out_str(o, "[");
-	for (ssize_t i = 0, first = 1; i < n; first = 0) {
-		size_t len = strnlen(proc_list + i, (size_t)(n - i));
-		if (!first)
-			_mp_out_str(o, ",");
-		json_bytes(o, proc_list + i, len);
-		i += (ssize_t)len + 1;
-	}
-	_mp_out_str(o, "]");
+	json_nul_list(o, proc_list, n);
 }
 
 /* How the process was started, for mpcheck --locate to run it again:
@@ -251,6 +333,7 @@ static void json_process(struct mp_out *o)
 	} else {
 		_mp_out_str(o, "null");
 	}
+	json_ancestors(o);
 	if (_mp_opt.json_environ) {
 		_mp_out_str(o, ",\"environ\":");
 		json_proc_list(o, "/proc/self/environ");
