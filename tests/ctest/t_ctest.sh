@@ -6,7 +6,8 @@
 # exactly one defect, a Memory Leak of `leaky`, with its stack in the log
 # CTest keeps, leave the tests' own output alone, exit 0 (defects alone do
 # not fail a ctest run) or 16 with --error-exitcode, and honour
-# MEMORYCHECK_SUPPRESSIONS_FILE.  Needs cmake (TEST_DEPS); skipped without.
+# MEMORYCHECK_SUPPRESSIONS_FILE; and that the finding names the test
+# `leaky`, under ctest -T memcheck and under `mpcheck ctest`.  Needs cmake (TEST_DEPS); skipped without.
 set -u
 ROOT=${MPWRAP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 export MPWRAP_LIB=${MPWRAP_LIB:-$ROOT/libmpwrap.so}
@@ -79,6 +80,33 @@ assert got == {"leaky": [("Memory Leak", "1")]}, got
 assert [d.get("Type") for d in da.find("DefectList")] == ["Memory Leak"]
 EOF
 report "DynamicAnalysis.xml: Checker Valgrind, leaky with one Memory Leak defect, tidy without" "$why"
+
+why=""
+grep -qF 'findings in 1 of 1 test: leaky' "$log" &&
+	! grep -q 'findings in' "$B/Testing/Temporary/MemoryChecker.1.log" ||
+	why=$(grep -h 'findings in' "$B"/Testing/Temporary/MemoryChecker.*.log)
+report "the finding names its test: mpcheck-ctest finds 'leaky' (test 2 of ctest --show-only=json-v1, from the log's name) for MPWRAP_TEST_NAME" \
+	"${why:-}"
+
+# mpcheck running ctest itself: each test's process is ctest's child, its
+# command matched with ctest --show-only=json-v1
+(cd "$B" && "$ROOT/scripts/mpcheck" --json "$T/j.json" ctest) >"$T/out" 2>&1
+rc=$?
+cp "$T/out" "$T/err"
+expect "mpcheck ctest: the leak fails the gate, attributed to leaky, and 2 tests counted" 23 \
+	"findings in 1 of 2 tests: leaky" "[test leaky]: 1 definite leak (48 bytes)"
+why=$(python3 - "$T/j.json" 2>&1 <<'EOF2'
+import json, sys
+j = json.load(open(sys.argv[1]))
+got = ([f["tests"] for f in j["findings"] if not f["suppressed"]],
+       sorted(p["test"]["name"] + ":" + p["test"]["from"]
+              for p in j["processes"] if p["test"]))
+want = ([["leaky"]], ["leaky:ctest", "tidy:ctest"])
+if got != want:
+    print(f"got {got}, expected {want}")
+EOF2
+)
+report "mpcheck ctest: --json: the finding's tests are [leaky]; tidy and leaky's processes named from ctest" "$why"
 
 # the test's own stdout and stderr are left as they are
 "$WRAP" "--log-file=$T/tidy.log" "$B/tidy" >"$T/stdout" 2>"$T/stderr"

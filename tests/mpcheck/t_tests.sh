@@ -4,7 +4,9 @@
 # suite is named with that test, and only that one, in the text summary,
 # --json and --sarif, for each way a runner names its tests: automake's
 # test-driver (`--test-name NAME`, a parent or grandparent of the test's
-# process), MPWRAP_TEST_NAME and pytest's PYTEST_CURRENT_TEST.
+# process), MPWRAP_TEST_NAME, pytest's PYTEST_CURRENT_TEST, prove (the
+# script's path) and meson test (its list, matched by command).  CTest is
+# in tests/ctest/t_ctest.sh.
 # Needs `make all`.  Usage: tests/mpcheck/t_tests.sh
 set -u
 
@@ -130,6 +132,60 @@ is "env: --json finding's tests" 'sorted(j["findings"][0]["tests"])' \
 is "env: where each name came from" \
 	'sorted(p["test"]["name"] + ":" + p["test"]["from"] for p in j["processes"] if p["test"])' \
 	"['both:MPWRAP_TEST_NAME', 'env clean:MPWRAP_TEST_NAME', 'env leaky:MPWRAP_TEST_NAME', 'tests/test_c.py::test_fine:PYTEST_CURRENT_TEST', 'tests/test_c.py::test_leaks[x]:PYTEST_CURRENT_TEST']"
+
+# ---------------------------------------------------------------- prove
+# each test script is prove's child; its path names the test, and its
+# children (and theirs) belong to it
+mkdir t
+printf '%s\n' 'print "1..1\nok 1\n"; system("./clean");' >t/a_ok.t
+printf '%s\n' 'print "1..1\n"; system("sh", "-c", "./leaky; true"); print "ok 1\n";' >t/b_leak.t
+printf '#!/bin/sh\necho 1..1\n./clean\necho ok 1\n' >t/c_sh.t
+chmod +x t/c_sh.t
+run prove t/
+expect "prove: the planted leak fails the gate" 23 \
+	"findings in 1 of 3 tests: t/b_leak.t" "[test t/b_leak.t]: 1 definite leak (77 bytes)"
+no "prove: a clean test is not listed" "[test t/a_ok.t"
+is "prove: --json finding's tests (perl's own leaks are suppressed)" \
+	'[f["tests"] for f in j["findings"] if not f["suppressed"]]' "[['t/b_leak.t']]"
+is "prove: the tests of the processes (a shell script's child is its test's), found from prove" \
+	'sorted(p["test"]["name"] + ":" + p["test"]["from"] for p in j["processes"] if p["command"].startswith("./"))' \
+	"['t/a_ok.t:prove', 't/b_leak.t:prove', 't/c_sh.t:prove']"
+is "prove: the leaky process's ancestors, nearest first, up to prove" \
+	'[a["argv"][-1] for p in j["processes"] if p["command"] == "./leaky" for a in p["ancestors"]]' \
+	"['./leaky; true', 't/b_leak.t', 't/']"
+is "prove: SARIF names the test" \
+	'[(r["properties"]["tests"], "in test t/b_leak.t" in r["message"]["text"]) for r in s if "tests" in r["properties"]]' \
+	"[(['t/b_leak.t'], True)]"
+
+# ---------------------------------------------------------- meson test
+# meson runs each test as its child; mpcheck matches the command with
+# `meson introspect --tests` (here the same program in two tests, told
+# apart by their arguments)
+if command -v meson >/dev/null && command -v ninja >/dev/null; then
+	mkdir m
+	cp leaky.c clean.c m/
+	cat >m/meson.build <<'M'
+project('names', 'c')
+tidy = executable('tidy', 'clean.c')
+leaky = executable('leaky', 'leaky.c')
+test('clean one', tidy)
+test('leaky test', leaky)
+test('clean two', tidy, args: ['x'])
+M
+	(cd m && meson setup build && ninja -C build) >"$T/err" 2>&1 ||
+		report "meson: the project builds" "meson setup or ninja failed"
+	run meson test -C m/build
+	expect "meson: the planted leak fails the gate" 23 \
+		"findings in 1 of 3 tests: leaky test" "[test leaky test]: 1 definite leak (77 bytes)"
+	is "meson: each test process named from meson's list" \
+		'sorted(p["test"]["name"] + ":" + p["test"]["from"] for p in j["processes"] if p["test"])' \
+		"['clean one:meson', 'clean two:meson', 'leaky test:meson']"
+	is "meson: --json and SARIF name the test" \
+		'([f["tests"] for f in j["findings"] if not f["suppressed"]], [r["properties"].get("tests") for r in s])' \
+		"([['leaky test']], [['leaky test']])"
+else
+	skip "meson: meson or ninja is not installed (TEST_DEPS installs meson as root)"
+fi
 
 # ------------------------------------------------------------- no tests
 run ./leaky
