@@ -22,13 +22,13 @@ DEPS := libunwind-dev:/usr/include/libunwind.h \
 # comparison (valgrind), the C++ tests (g++, clang), the installed pkg-config file
 # (pkgconf), the SARIF schema check (python3-jsonschema) and the CI recipe
 # check (python3-yaml), the CTest recipe (cmake), the type check of
-# mpcheck's package (mypy)
+# mpcheck's package (mypy), the test names of meson test (meson, ninja-build)
 TEST_DEPS := g++:/usr/bin/g++ clang:/usr/bin/clang pkgconf:/usr/bin/pkg-config git:/usr/bin/git sqlite3:/usr/bin/sqlite3 \
         perl:/usr/bin/perl openssl:/usr/bin/openssl valgrind:/usr/bin/valgrind \
         tar:/usr/bin/tar gzip:/usr/bin/gzip \
         python3-jsonschema:/usr/lib/python3/dist-packages/jsonschema/__init__.py \
         python3-yaml:/usr/lib/python3/dist-packages/yaml/__init__.py \
-        cmake:/usr/bin/ctest mypy:/usr/bin/mypy
+        cmake:/usr/bin/ctest mypy:/usr/bin/mypy meson:/usr/bin/meson ninja-build:/usr/bin/ninja
 # real programs tests/robust runs as they are, where they can be installed
 # (as root, make test installs them; elsewhere their checks are skipped)
 PROGRAM_DEPS := php-cli:/usr/bin/php emacs-nox:/usr/bin/emacs \
