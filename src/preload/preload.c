@@ -474,7 +474,9 @@ SHIM void _Exit(int status)
 
 /* A system program passed through says so, cheaply: one line, its
  * executable's path, appended to passthrough_path (mpcheck counts them and
- * names them; an exec under the same pid appends another line). */
+ * names them; an exec under the same pid appends another line), and drops
+ * the start marker a checked image of this pid made before its exec (a
+ * perl or make child forked, then exec'd /bin/sh). */
 static void passthrough_trace(void)
 {
 	size_t len = 0;
@@ -499,6 +501,13 @@ static void passthrough_trace(void)
 			/* nothing to do: the trace is a courtesy */
 		}
 		close(fd);
+	}
+	v = _mp_options_peek(getenv("MPWRAP_OPTIONS"), "start_path", &len);
+	if (v && len && len < sizeof tmpl) {
+		memcpy(tmpl, v, len);
+		tmpl[len] = '\0';
+		_mp_expand_path(path, sizeof path, tmpl);
+		_mp_json_drop_marker(path);
 	}
 	errno = saved;
 }

@@ -21,6 +21,11 @@ const char *_mp_command_line(void);
  * it (0) once its JSON report is in place.  make also notes the working
  * directory the process starts in (the report's "cwd"). */
 void _mp_json_start_marker(int make);
+/* A system program passed through after an exec: the start marker its
+ * image before left at path (expanded start_path) is removed, for no
+ * report will come from this pid unless a later exec makes a new one
+ * (mpcheck would count the process as one that lost its report). */
+void _mp_json_drop_marker(const char *path);
 
 /* The "profile" member (jsonprof.c; nothing unless profile=1), written
  * after "stats"; stack(o, id) writes a stack as json.c does (passed in:

@@ -188,9 +188,42 @@ static struct {
 	ino_t ino;
 } marker;
 
+/* The marker text: the pid makes a marker left by another process's
+ * image (pid reused) no one's to take. */
+static size_t marker_text(char *text, size_t cap)
+{
+	return _mp_snprintf(text, cap, "mpwrap start marker, pid %d\n",
+			    (int)getpid());
+}
+
+/* Whether the open file fd is a start marker this pid made (the image
+ * before an exec): regular, ours, one link, the exact text. */
+static int marker_is_ours(int fd, const char *text, size_t n)
+{
+	struct stat st;
+	char head[64];
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	       st.st_uid == geteuid() && st.st_nlink == 1 &&
+	       pread(fd, head, sizeof head, 0) == (ssize_t)n &&
+	       memcmp(head, text, n) == 0;
+}
+
+void _mp_json_drop_marker(const char *path)
+{
+	char text[64];
+	size_t n = marker_text(text, sizeof text);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+			    O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (marker_is_ours(fd, text, n))
+		unlink(path);
+	close(fd);
+}
+
 void _mp_json_marker(int make)
 {
-	char path[MP_REPORT_PATH], text[64], head[64];
+	char path[MP_REPORT_PATH], text[64];
 	struct stat st;
 	if (!_mp_opt.start_path[0])
 		return;
@@ -204,8 +237,7 @@ void _mp_json_marker(int make)
 		return;
 	}
 	marker.pid = 0;
-	size_t n = _mp_snprintf(text, sizeof text, "mpwrap start marker, pid %d\n",
-				(int)getpid());
+	size_t n = marker_text(text, sizeof text);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
 			    O_NONBLOCK | O_NOCTTY, 0600);
 	int ours = fd >= 0 && _mp_write_all(fd, text, n) == 0;
@@ -214,10 +246,7 @@ void _mp_json_marker(int make)
 		 * ours when it says so */
 		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
 				O_CLOEXEC);
-		ours = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-		       st.st_uid == geteuid() && st.st_nlink == 1 &&
-		       pread(fd, head, sizeof head, 0) == (ssize_t)n &&
-		       memcmp(head, text, n) == 0;
+		ours = fd >= 0 && marker_is_ours(fd, text, n);
 	}
 	if (ours && fstat(fd, &st) == 0) {
 		marker.pid = getpid();

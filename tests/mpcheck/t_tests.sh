@@ -145,6 +145,8 @@ run prove t/
 expect "prove: the planted leak fails the gate" 23 \
 	"findings in 1 of 3 tests: t/b_leak.t" "[test t/b_leak.t]: 1 definite leak (77 bytes)"
 no "prove: a clean test is not listed" "[test t/a_ok.t"
+no "prove: no process lost its report (perl's fork child exec'ing /bin/sh drops its start marker)" \
+	"no report"
 is "prove: --json finding's tests (perl's own leaks are suppressed)" \
 	'[f["tests"] for f in j["findings"] if not f["suppressed"]]' "[['t/b_leak.t']]"
 is "prove: the tests of the processes (a shell script's child is its test's), found from prove" \
