@@ -108,6 +108,14 @@ EOF2
 )
 report "mpcheck ctest: --json: the finding's tests are [leaky]; tidy and leaky's processes named from ctest" "$why"
 
+# the selection of the run is the list counted; --test-dir is relative to
+# where ctest started (it changes into it)
+(cd "$T" && "$ROOT/scripts/mpcheck" --quiet ctest --test-dir build -R leaky) >"$T/out" 2>&1
+rc=$?
+cp "$T/out" "$T/err"
+expect "mpcheck ctest --test-dir build -R leaky: findings in 1 of 1 test" 23 \
+	"findings in 1 of 1 test: leaky"
+
 # the test's own stdout and stderr are left as they are
 "$WRAP" "--log-file=$T/tidy.log" "$B/tidy" >"$T/stdout" 2>"$T/stderr"
 rc=$?
