@@ -475,6 +475,19 @@ static void from_dladdr(uintptr_t pc, struct mp_symbol *out, demangle_fn dm)
 		set_function(out, info.dli_sname, dm);
 }
 
+int _mp_symbolize_crt_frame(uintptr_t pc, uintptr_t outer)
+{
+	Dl_info in, out;
+	if (pc < 2 || outer < 2)
+		return 0;
+	_mp_loader_gate_enter();
+	int crt = dladdr((void *)(outer - 1), &out) && out.dli_sname &&
+		  strcmp(out.dli_sname, "__libc_start_main") == 0 &&
+		  dladdr((void *)(pc - 1), &in) && in.dli_fbase == out.dli_fbase;
+	_mp_loader_gate_leave();
+	return crt;
+}
+
 static int symbolize_pc(uintptr_t pc, struct mp_symbol *out)
 {
 	unsigned long long c[2];
