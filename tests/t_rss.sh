@@ -84,6 +84,64 @@ else
 	fail "build uaf_big" "$(cat "$T/cc.err")"
 fi
 
+# quarantine_mb=auto (the default): a program this small (peak live heap
+# well under 1 MiB) quarantines 2 MiB + its peak.  A write into a freed
+# 200-byte block after 1 MiB of later frees is still caught (the block is
+# still quarantined: found by the exit check); written at once and followed
+# by 8 MiB of frees, the block leaves the quarantine and the write is found
+# by the eviction check (with the old fixed 64 MiB it stayed until exit).
+cat >"$T/uaf_budget.c" <<'C'
+#include <stdlib.h>
+#include <string.h>
+static void churn(int kib)
+{
+	for (int i = 0; i < kib / 16; i++) {
+		char *volatile b = malloc(16 << 10);
+		b[0] = 1;
+		free(b);
+	}
+}
+int main(int argc, char **argv)
+{
+	int late = argc > 1 && strcmp(argv[1], "late") == 0;
+	char *p = malloc(200);
+	char *volatile q = p; /* hides the use after free from the compiler */
+	memset(p, 1, 200);
+	free(p);
+	if (late) {
+		q[100] = 7;
+		churn(8 << 10);
+	} else {
+		churn(1 << 10);
+		q[100] = 7;
+	}
+	return 0;
+}
+C
+# expect_uaf NAME WHERE [ARG]: one use-after-free, 1 byte at offset 100 of
+# the 200-byte block, detected by the WHERE check
+expect_uaf() {
+	local name=$1 where=$2
+	prun "uaf-budget-${3:-early}" "$B/uaf_budget" ${3:+"$3"}
+	log=$(cat "$RD"/r.*.log 2>/dev/null)
+	if [ "$rc" = 0 ] &&
+	   [ "$(printf '%s\n' "$log" | grep -c "== ERROR: use-after-free$")" = 1 ] &&
+	   printf '%s\n' "$log" | grep -q "1 byte written after free, first at offset 100 .* of the 200-byte block" &&
+	   printf '%s\n' "$log" | grep -q "detected by the $where check$"; then
+		pass "$name"
+	else
+		fail "$name" "exit $rc" "$(cat "$RD/err" "$RD"/r.*.log 2>/dev/null)"
+	fi
+}
+# shellcheck disable=SC2086
+if $CC $MPWRAP_TFLAGS -o "$B/uaf_budget" "$T/uaf_budget.c" 2>"$T/cc.err"; then
+	expect_uaf "quarantine_mb=auto: a write after 1 MiB of later frees is caught (still quarantined)" exit
+	expect_uaf "quarantine_mb=auto: a small program's quarantine holds ~2 MiB (8 MiB of frees evict the block)" \
+		"quarantine eviction" late
+else
+	fail "build uaf_budget" "$(cat "$T/cc.err")"
+fi
+
 echo "1..$n"
 echo "# t_rss: $((SECONDS - start)) s" >&2
 [ "$failed" = 0 ]

@@ -463,6 +463,40 @@ static void test_quarantine_count_cap(void **state)
 	_mp_quarantine_reset();
 }
 
+/* quarantine_mb=auto (the default): 2 MiB + the peak live heap, at most
+ * 64 MiB; an explicit N stays N whatever the peak. */
+static void test_quarantine_auto(void **state)
+{
+	(void)state;
+	assert_int_equal(_mp_opt.quarantine_mb, -1);
+	_mp_quarantine_reset();
+	_mp_quarantine_set_peak(0);
+	assert_int_equal(_mp_quarantine_budget(), (size_t)2 << 20);
+	/* the 2 MiB floor: eight quarter blocks fit, the ninth evicts */
+	for (int i = 0; i < 8; i++)
+		qpush(i, QUARTER, MP_Q_BATCH, 0);
+	qpush(8, QUARTER, MP_Q_BATCH, 1, 0);
+	/* the heap peaked at 1 MiB: four more fit */
+	_mp_quarantine_set_peak((size_t)1 << 20);
+	assert_int_equal(_mp_quarantine_budget(), (size_t)3 << 20);
+	for (int i = 9; i < 13; i++)
+		qpush(i, QUARTER, MP_Q_BATCH, 0);
+	qpush(13, QUARTER, MP_Q_BATCH, 1, 1);
+	/* a big heap gets 64 MiB, never more */
+	_mp_quarantine_set_peak((size_t)1 << 30);
+	assert_int_equal(_mp_quarantine_budget(), (size_t)64 << 20);
+	_mp_quarantine_set_peak((size_t)62 << 20);
+	assert_int_equal(_mp_quarantine_budget(), (size_t)64 << 20);
+	_mp_quarantine_set_peak((size_t)61 << 20);
+	assert_int_equal(_mp_quarantine_budget(), (size_t)63 << 20);
+	/* an explicit budget ignores the peak */
+	_mp_opt.quarantine_mb = 1;
+	assert_int_equal(_mp_quarantine_budget(), (size_t)1 << 20);
+	_mp_opt.quarantine_mb = -1;
+	_mp_quarantine_set_peak(0);
+	_mp_quarantine_reset();
+}
+
 /* ---- 5. formatter -------------------------------------------------------- */
 
 #define SNP(want, ...)                                                        \
@@ -857,6 +891,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_quarantine_fifo, setup_q1, teardown),
 		cmocka_unit_test_setup_teardown(test_quarantine_count_cap, setup_q64,
 						teardown),
+		T(test_quarantine_auto),
 		T(test_snprintf),
 		T(test_snprintf_long),
 		T(test_json_and_safe_str),

@@ -83,7 +83,8 @@ CONFIGS = [
     Config("mpwrap", "mpwrap", quick=True,
            avail=lambda: knobs.LIB is not None and os.path.exists(knobs.LIB),
            note="LD_PRELOAD=libmpwrap.so, default options (stack_depth=10, "
-                "quarantine_mb=64, exit report on), MPWRAP_OPTIONS=log_path=FILE"),
+                "quarantine_mb=auto: 2 MiB + the peak live heap, at most 64 MiB; exit report on), "
+                "MPWRAP_OPTIONS=log_path=FILE"),
     Config("mpwrap-q0", "mpwrap quarantine_mb=0", quick=True,
            avail=lambda: knobs.LIB is not None and os.path.exists(knobs.LIB),
            note="MPWRAP_OPTIONS=quarantine_mb=0:log_path=FILE (the leak gate: "

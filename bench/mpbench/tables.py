@@ -235,9 +235,9 @@ WHY_MISSED = {
     ("rss", "largeset"): "the brief's layout: 16-byte guards both sides and 32/64-byte classes "
                          "make a 16-64-byte block take a 64- or 96-byte slot plus 16 bytes of "
                          "metadata (glibc: 32-80); that layout's floor is ~1.6x",
-    ("rss", None): "the quarantine (64 MB by default) holds freed memory: a program whose "
-                   "allocations total many times its live set keeps up to 64 MB more; "
-                   "see the quarantine_mb=0 column",
+    ("rss", None): "the quarantine (by default 2 MiB + the peak live heap, at most 64 MiB) "
+                   "holds freed memory: a program whose allocations total many times its live "
+                   "set keeps up to that much more; see the quarantine_mb=0 column",
 }
 
 

@@ -226,6 +226,11 @@ static int apply(const char *key, size_t klen, const char *val, size_t vlen,
 			*(long *)field = v;
 			return 0;
 		}
+		if (d->type == OPT_INT && d->min == -1 &&
+		    word_eq(val, vlen, "auto")) {
+			*(long *)field = -1;
+			return 0;
+		}
 		if (d->type == OPT_KINDS || d->type == OPT_HEURS
 			    ? parse_set(val, vlen, d->type == OPT_KINDS ? kind_names
 							: heur_names, &v) != 0

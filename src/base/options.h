@@ -61,8 +61,9 @@ enum {
 	  "LeakSanitizer's: root set includes __lsan_register_root_region regions") \
 	X(abort_on_error, abort_on_error, INT, 0, 0, 1, \
 	  "after the first error report, write the leak report and JSON, then abort()") \
-	X(quarantine_mb, quarantine_mb, INT, 64, 0, 65536, \
-	  "MiB of freed blocks held back from reuse (double free, use after free)") \
+	X(quarantine_mb, quarantine_mb, INT, -1, -1, 65536, \
+	  "MiB of freed blocks held back from reuse (double free, use after free); " \
+	  "auto (-1): 2 MiB + the peak live heap, at most 64") \
 	X(show_reachable, show_reachable, INT, 0, 0, 1, \
 	  "list still-reachable blocks with their stacks") \
 	X(leak_kinds, leak_kinds, KINDS, MP_LEAK_DEFINITE | MP_LEAK_INDIRECT, 0, 0, \

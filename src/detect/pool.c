@@ -85,8 +85,10 @@ static int count_alloc(size_t n)
 						    memory_order_relaxed);
 	size_t now = t > 0 ? (size_t)t : 0;
 	while (now > peak)
-		if (atomic_compare_exchange_weak(&peak_bytes, &peak, now))
+		if (atomic_compare_exchange_weak(&peak_bytes, &peak, now)) {
+			_mp_quarantine_set_peak(now); /* quarantine_mb=auto */
 			return 1;
+		}
 	return 0;
 }
 
@@ -153,6 +155,7 @@ void _mp_counters_reset(void)
 	for (int a = 0; a < MP_ARENAS; a++)
 		atomic_store(&arena_bytes[a].bytes, 0);
 	atomic_store(&peak_bytes, 0);
+	_mp_quarantine_set_peak(0);
 	_mp_large_lock();
 	large_blocks = large_bytes = large_allocs = large_frees = 0;
 	_mp_large_unlock();

@@ -12,6 +12,15 @@ struct mp_qent {
 
 #define MP_Q_BATCH 32
 
+/* The byte budget (weights: size + 32) shared out among the arenas in use:
+ * quarantine_mb=N MiB, or with quarantine_mb=auto (-1, the default)
+ * MP_Q_AUTO_FLOOR plus the peak of live heap bytes last given to
+ * _mp_quarantine_set_peak, at most MP_Q_AUTO_CAP (docs/quarantine.md). */
+#define MP_Q_AUTO_FLOOR ((size_t)2 << 20)
+#define MP_Q_AUTO_CAP ((size_t)64 << 20)
+size_t _mp_quarantine_budget(void);
+void _mp_quarantine_set_peak(size_t live);
+
 /* Append a freed block; then move up to `max` of the oldest blocks that
  * exceed the budget into out.  Returns how many were moved: the caller
  * releases them and calls _mp_quarantine_drain until it returns 0. */

@@ -131,6 +131,10 @@ unsigned _mp_report_frames(uint32_t id, mp_frame_fn fn, void *ctx)
 		 * when this thread died inside the allocator, holding its locks
 		 * (fatal-signal report): raw program counters then. */
 		if (!_mp_tls.raw_stacks && _mp_loader_ok()) {
+			/* the C runtime's frame below main, seen from its
+			 * caller: the stack ends here as it would below */
+			if (i && i + 1 < n && _mp_symbolize_crt_frame(pcs[i], pcs[i + 1]))
+				break;
 			_mp_enter();
 			known = _mp_symbolize_at(pcs[i], _mp_depot_gen(id), &sym);
 			_mp_leave();

@@ -37,6 +37,15 @@ int _mp_symbolize(uintptr_t pc, struct mp_symbol *out);
 unsigned long _mp_symbolize_generation(void);
 int _mp_symbolize_at(uintptr_t pc, unsigned long gen, struct mp_symbol *out);
 
+/* 1 when `pc` is the C runtime's frame that calls main, known from its
+ * caller `outer` alone: `outer` is __libc_start_main and `pc` lies in the
+ * same object (glibc 2.34+: __libc_start_call_main, which only libc's
+ * separate debug file names; before 2.34 the frame it calls is main, in the
+ * program).  dladdr only: nothing is opened, where naming `pc` would read
+ * libc's whole debug symbol table (~0.9 MiB resident at exit, for a frame no
+ * report prints). */
+int _mp_symbolize_crt_frame(uintptr_t pc, uintptr_t outer);
+
 /* Drop cached debug information (mp_destroy, after fork in the child). */
 void _mp_symbolize_reset(void);
 
