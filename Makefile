@@ -173,6 +173,8 @@ DESTDIR ?=
 INST = $(DESTDIR)$(PREFIX)
 # mpcheck's package; scripts/mpcheck finds it in $(PREFIX)/lib/mpwrap/python
 MPCHECK_PY := $(wildcard mpcheck/*.py)
+# --html's page, read at run time (mpcheck/html.py)
+MPCHECK_HTML := $(wildcard mpcheck/html_assets/*)
 
 install: all
 	install -d $(INST)/lib/mpwrap $(INST)/lib/pkgconfig $(INST)/include \
@@ -182,6 +184,8 @@ install: all
 	install -m 644 include/mempool.h $(INST)/include/mempool.h
 	install -d $(INST)/lib/mpwrap/python/mpcheck
 	install -m 644 $(MPCHECK_PY) $(INST)/lib/mpwrap/python/mpcheck/
+	install -d $(INST)/lib/mpwrap/python/mpcheck/html_assets
+	install -m 644 $(MPCHECK_HTML) $(INST)/lib/mpwrap/python/mpcheck/html_assets/
 	install -m 755 scripts/mpcheck $(INST)/bin/mpcheck
 	install -m 755 scripts/mpcheck-ctest $(INST)/bin/mpcheck-ctest
 	install -m 644 scripts/mpcheck.1 $(INST)/share/man/man1/mpcheck.1
