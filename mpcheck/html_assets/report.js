@@ -174,15 +174,17 @@ if (PROCS.length > 1) {
 }
 
 /* every site of the view: [stack, ...figures, process index] */
+PROCS.forEach((p, i) => { for (const s of p.sites || []) s.push(i); });   // s[8]: its process
 function viewSites() {
-  if (current !== "all") return (PROCS[current].sites || []).map((s) => s.concat([current]));
+  if (current !== "all") return PROCS[current].sites || [];
   const out = [];
-  PROCS.forEach((p, i) => { for (const s of p.sites || []) out.push(s.concat([i])); });
+  for (const p of PROCS) for (const s of p.sites || []) out.push(s);
   return out;
 }
 
 function select(which) {
   current = which;
+  if (PROCS.length > 1) try { history.replaceState(null, "", which === "all" ? "#" : "#pid=" + PROCS[which].pid); } catch (_) { /* a page opened where it may not */ }
   for (const [tr, i] of procRows) tr.classList.toggle("sel", i === which);
   const groups = $("groups"), summ = $("process-summary");
   groups.textContent = ""; summ.textContent = "";
@@ -203,7 +205,7 @@ function select(which) {
       e.free_stack.length ? stackView(e.free_stack, "freed at:") : null].filter((x) => x), i < 5)));
     p.leaks.forEach((g, i) => groups.append(group("leak", g.kind, " " + bytes(g.bytes) + " in " + num(g.blocks) + " block" + (g.blocks === 1 ? "" : "s") + " in " + frameLabel(topFrame(g.stack)),
       g.kept_by ? ["kept by " + g.kept_by.root] : [], () => [keptBy(g.kept_by), stackView(g.stack, "allocated at:")].filter((x) => x),
-      i < 5 && g.kind !== "reachable" && PROCS.length > 1)));
+      i < 5 && PROCS.length > 1)));
     const more = (p.errors_not_listed || 0) + (p.leaks_not_listed || 0);
     if (more) groups.append(el("p", {class: "dim", text: more + " more errors and leak groups not listed"}));
   }
@@ -235,20 +237,19 @@ function keyAt(i, d) {
 }
 function expand(n) {
   if (n.c) return n.c;
-  const groups = new Map();
-  for (const i of n.idx) {
-    const k = keyAt(i, n.d);
+  const groups = new Map(), sums = new Map(), idx = n.idx, all = current === "all";
+  for (let j = 0; j < idx.length; j++) {
+    const i = idx[j];
+    let k;
+    if (all || !sitesAll[i][0].length) k = keyAt(i, n.d);
+    else { const st = sitesAll[i][0]; k = n.d < st.length ? NID[st[st.length - 1 - n.d]] : null; }
     if (k === null) continue;
-    let g = groups.get(k);
-    if (!g) { g = []; groups.set(k, g); }
-    g.push(i);
+    const g = groups.get(k);
+    if (g) { g.push(i); sums.set(k, sums.get(k) + vals[i]); }
+    else { groups.set(k, [i]); sums.set(k, vals[i]); }
   }
   n.c = [];
-  for (const [k, g] of groups) {
-    let v = 0;
-    for (const i of g) v += vals[i];
-    n.c.push({n: k, v: v, d: n.d + 1, p: n, idx: g, c: null});
-  }
+  for (const [k, g] of groups) n.c.push({n: k, v: sums.get(k), d: n.d + 1, p: n, idx: g, c: null});
   n.c.sort((a, b) => b.v - a.v);
   return n.c;
 }
@@ -256,7 +257,7 @@ function flameBuild() {
   const col = measure[1], idx = [];
   vals = new Float64Array(sitesAll.length);
   let total = 0;
-  sitesAll.forEach((s, i) => { const v = s[col]; if (v) { vals[i] = v; idx.push(i); total += v; } });
+  for (let i = 0; i < sitesAll.length; i++) { const v = sitesAll[i][col]; if (v) { vals[i] = v; idx.push(i); total += v; } }
   tree = {n: -1, v: total, d: 0, p: null, idx: idx, c: null};
   zoom = tree;
   flameDraw();
@@ -382,9 +383,15 @@ function siteName(s) { return frameLabel(topFrame(s[0])); }
 function sitesRender(resort) {
   if (resort) {
     const q = siteFilter.toLowerCase();
-    shown = q ? sitesAll.filter((s) => s[0].some((fid) => NAMES[fid].toLowerCase().includes(q))) : sitesAll.slice();
-    const c = sortCol, dir = sortAsc ? 1 : -1;
-    shown.sort((a, b) => dir * (a[c] - b[c]));
+    // indices sorted by a typed array of keys: 3x faster than sorting
+    // the site arrays themselves at 100,000 sites
+    const pick = [];
+    for (let i = 0; i < sitesAll.length; i++)
+      if (!q || sitesAll[i][0].some((fid) => NAMES[fid].toLowerCase().includes(q))) pick.push(i);
+    const c = sortCol, key = new Float64Array(sitesAll.length), order = Uint32Array.from(pick);
+    for (const i of order) key[i] = sortAsc ? sitesAll[i][c] : -sitesAll[i][c];
+    order.sort((a, b) => key[a] - key[b] || a - b);
+    shown = order;
     for (const h of $("sites-head").children) { const on = +h.dataset.col === sortCol; h.classList.toggle("sorted", on); h.classList.toggle("asc", on && sortAsc); }
     spacer.style.height = shown.length * RH + "px";
     sitesBox.style.height = Math.min(420, Math.max(3, shown.length) * RH + 2) + "px";
@@ -395,7 +402,7 @@ function sitesRender(resort) {
   for (const r of [...sitesBox.querySelectorAll(".site-row")]) r.remove();
   const first = Math.floor(sitesBox.scrollTop / RH), last = Math.min(shown.length, first + Math.ceil((sitesBox.clientHeight || 420) / RH) + 2);
   for (let i = first; i < last; i++) {
-    const s = shown[i];
+    const s = sitesAll[shown[i]];
     const row = el("div", {class: "site-row", style: "top:" + i * RH + "px", onclick: () => siteDetail(s)},
       el("span", {class: "mono", title: siteName(s), text: (current === "all" ? PROCS[s[8]].pid + ": " : "") + siteName(s)}),
       ...COLS.slice(1).map(([, col]) => el("span", {class: "num", text: col === 1 ? num(s[1]) : bytes(s[col])})));
@@ -455,7 +462,9 @@ chart.addEventListener("mouseleave", () => { $("chart-tip").style.display = "non
 /* ---------------------------------------------------------- start */
 if (PROCS.length) {
   // one process: it; several: every process together
-  select(PROCS.length > 1 ? "all" : 0);
+  // or the one the address names: report.html#pid=1234
+  const m = /pid=([0-9]+)/.exec(location.hash), want = m ? PROCS.findIndex((p) => String(p.pid) === m[1]) : -1;
+  select(want >= 0 ? want : PROCS.length > 1 ? "all" : 0);
 } else {
   $("process-sec").style.display = "none";
 }
