@@ -137,7 +137,7 @@ FIND.forEach((f, i) => {
     if (f.suppressed_by || f.baseline_by) out.push(el("div", {class: "dim", text: "matched by " + (f.suppressed_by || f.baseline_by)}));
     if (f.examples) out.push(el("div", {class: "dim", text: "in: " + f.examples.map((e) => e.pid + " " + e.command).join("; ")}));
     return out;
-  }, i < 10 && status === "new"));
+  }, i === 0 && status === "new"));
 });
 
 /* ---------------------------------------------------------- processes */
