@@ -149,6 +149,14 @@ need("</script" not in open(sys.argv[1]).read().split("id=\"data\">")[1].split("
 '
 fi
 
+printf 'my notes\n' >"$T/notes.html"
+mpcheck_html notes "$T/notes.html" "$B/pf_sites"
+if [ "$rc" = 125 ] && [ "$(cat "$T/notes.html")" = "my notes" ] && grep -q "not replacing" "$T/notes.err"; then
+	pass "mpcheck --html never replaces a file that is not its report"
+else
+	fail "mpcheck --html never replaces a file that is not its report" "status $rc" "$(cat "$T/notes.err")"
+fi
+
 have_chromium=0
 if command -v "$CHROMIUM" >/dev/null 2>&1 && "$CHROMIUM" --version >/dev/null 2>&1; then
 	have_chromium=1
