@@ -38,6 +38,7 @@ MAX_GROUPS = 1000
 MAX_SITES = 200000
 MAX_SNIPPETS = 5000
 MAX_SOURCE_BYTES = 4 << 20
+CACHED_FILES = 64
 CONTEXT = 3             # source lines shown each side of a frame's line
 MAX_LINE = 240          # characters kept of one source line
 
@@ -102,7 +103,9 @@ class HtmlData:
                     lines = f.read().split("\n")
         except OSError:
             pass
-        if len(self.files) < 4 * MAX_SNIPPETS:
+        # files unreadable: all remembered; read ones: the first
+        # CACHED_FILES (each up to MAX_SOURCE_BYTES), the others read again
+        if lines is None or len(self.files) < CACHED_FILES:
             self.files[path] = lines
         return lines
 
