@@ -438,7 +438,7 @@ function chartDraw() {
   const X = (t) => L + (W - L - R) * (t - t0) / Math.max(1, t1 - t0), Y = (b) => TOP + (H - TOP - B) * (1 - b / ymax);
   cctx.strokeStyle = "#ccc"; cctx.fillStyle = "#555"; cctx.font = "11px system-ui, sans-serif";
   for (let i = 0; i <= 4; i++) { const v = ymax * i / 4, y = Y(v); cctx.beginPath(); cctx.moveTo(L, y); cctx.lineTo(W - R, y); cctx.stroke(); cctx.fillText(bytes(Math.round(v)), 4, y + 4); }
-  for (let i = 0; i <= 4; i++) { const t = t0 + (t1 - t0) * i / 4; cctx.fillText((t / 1000).toFixed(1) + " ms", X(t) - 20, H - 6); }
+  for (let i = 0; i <= 4; i++) { const t = t0 + (t1 - t0) * i / 4; const lab = (t / 1000).toFixed(1) + " ms"; cctx.fillText(lab, Math.min(X(t) - 20, W - R - cctx.measureText(lab).width), H - 6); }
   cctx.beginPath(); cctx.moveTo(X(pts[0][0]), Y(0));
   for (const q of pts) cctx.lineTo(X(q[0]), Y(q[2]));
   cctx.lineTo(X(pts[pts.length - 1][0]), Y(0)); cctx.closePath();
