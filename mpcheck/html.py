@@ -25,7 +25,7 @@ import tempfile
 import time
 from typing import IO, Any, Dict, List, Optional
 
-from .common import VERSION
+from .common import VERSION, InputError
 from .htmldata import HtmlData
 from .cli import Options
 from .suppress import load_suppressions
@@ -34,6 +34,16 @@ from .findings import Aggregate
 ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                       "html_assets")
 ASSET_FILES = ("report.html", "report.css", "report.js")
+
+
+def check_assets() -> None:
+    """--html needs the page's files beside the package: one clear line
+    before the run when an install left them out."""
+    for name in ASSET_FILES:
+        path = os.path.join(ASSETS, name)
+        if not os.path.isfile(path):
+            raise InputError(f"--html: the page's file '{path}' is missing "
+                             "(install mpcheck with its html_assets)")
 
 
 def _asset(name: str) -> str:

@@ -26,7 +26,7 @@ from .run import Collector, become_subreaper, build_env, run_program
 from .locate import locate_all, stdin_of_run
 from .json_out import write_json
 from .htmldata import HtmlData
-from .html import write_html
+from .html import check_assets, write_html
 from .sarif import write_sarif
 
 # what prepare hands to check: the options, the program, the library and
@@ -96,6 +96,8 @@ def prepare(argv: List[str]) -> Prepared:
                          ("--html", opts.html)):
         if path:
             check_output_path(option, path)
+    if opts.html:
+        check_assets()
     return opts, executable, library, suppressions, baseline
 
 

@@ -157,6 +157,19 @@ else
 	fail "mpcheck --html never replaces a file that is not its report" "status $rc" "$(cat "$T/notes.err")"
 fi
 
+# an install without the page's files: one line before the run
+mkdir -p "$T/inst/scripts" "$T/inst/mpcheck"
+cp "$MPCHECK" "$T/inst/scripts/" && cp "$MPWRAP_ROOT"/mpcheck/*.py "$T/inst/mpcheck/"
+(cd "$T" && MPWRAP_LIB=$MPWRAP_LIB timeout -k 5 60 "$T/inst/scripts/mpcheck" --html "$T/noassets.html" \
+	"$B/pf_sites" >"$T/noassets.out" 2>"$T/noassets.err")
+rc=$?
+if [ "$rc" = 125 ] && [ "$(wc -l <"$T/noassets.err")" = 1 ] && grep -q "report.html' is missing" "$T/noassets.err" &&
+   [ ! -e "$T/noassets.html" ] && [ ! -s "$T/noassets.out" ]; then
+	pass "mpcheck --html without its html_assets: one line, status 125, the program not run"
+else
+	fail "mpcheck --html without its html_assets: one line, status 125, the program not run" "status $rc" "$(cat "$T/noassets.err")"
+fi
+
 have_chromium=0
 if command -v "$CHROMIUM" >/dev/null 2>&1 && "$CHROMIUM" --version >/dev/null 2>&1; then
 	have_chromium=1
@@ -190,8 +203,8 @@ need(any(l.startswith("main (pf_sites.c:") for l in labels), "labels %s" % label
 	dom "Chromium: the sites table: 5 rows, sorted by peak, leak_one's figures" one '
 R = rows()
 need(len(R) == 5, "%d rows: %s" % (len(R), R))
-need(R and R[0][0] == "peak_site (pf_sites.c:%s)" % V["peak"], "first row %s" % (R[:1],))
-lk = [r for r in R if r[0] == "leak_one (pf_sites.c:%s)" % V["leak"]]
+need(R and R[0][0] == "peak_site (pf_sites.c:%s) < main" % V["peak"], "first row %s" % (R[:1],))
+lk = [r for r in R if r[0] == "leak_one (pf_sites.c:%s) < main" % V["leak"]]
 need(lk and lk[0][1:] == ["1", "1000 bytes", "1000 bytes", "0 bytes", "1000 bytes", "1000 bytes"], "leak_one row %s" % lk)
 need(int(attr("chart", "data-points") or 0) >= 2, "heap chart points %s" % attr("chart", "data-points"))
 ' leak="$LEAK" peak="$PEAKL"

@@ -228,33 +228,42 @@ function select(which) {
 const canvas = $("flame"), ctx = canvas.getContext("2d"), ROW = 18, MAXROWS = 200;
 const NOSTACK = -1e9;
 let measure = MEASURES[0], tree = null, zoom = null, rects = [], search = null, sitesAll = [], vals = null;
-function keyAt(i, d) {
-  const s = sitesAll[i];
-  if (current === "all") { if (d === 0) return -2 - s[8]; d--; }
-  const st = s[0];
-  if (!st.length) return d === 0 ? NOSTACK : null;
-  return d < st.length ? NID[st[st.length - 1 - d]] : null;
+/* every site's frames root first, as name ids, flattened: site i's are
+ * path[off[i] .. off[i + 1]) (a process's root frame first in "all") */
+let path = null, off = null, pathOf = null;
+function paths() {
+  const all = current === "all";
+  off = new Int32Array(sitesAll.length + 1);
+  let n = 0;
+  for (let i = 0; i < sitesAll.length; i++) { off[i] = n; n += (sitesAll[i][0].length || 1) + (all ? 1 : 0); }
+  off[sitesAll.length] = n;
+  path = new Int32Array(n);
+  for (let i = 0; i < sitesAll.length; i++) {
+    let o = off[i];
+    const st = sitesAll[i][0];
+    if (all) path[o++] = -2 - sitesAll[i][8];
+    if (!st.length) path[o++] = NOSTACK;
+    for (let j = st.length - 1; j >= 0; j--) path[o++] = NID[st[j]];
+  }
 }
 function expand(n) {
   if (n.c) return n.c;
-  const groups = new Map(), sums = new Map(), idx = n.idx, all = current === "all";
+  const groups = new Map(), sums = new Map(), idx = n.idx, d = n.d;
   for (let j = 0; j < idx.length; j++) {
-    const i = idx[j];
-    let k;
-    if (all || !sitesAll[i][0].length) k = keyAt(i, n.d);
-    else { const st = sitesAll[i][0]; k = n.d < st.length ? NID[st[st.length - 1 - n.d]] : null; }
-    if (k === null) continue;
-    const g = groups.get(k);
+    const i = idx[j], o = off[i] + d;
+    if (o >= off[i + 1]) continue;
+    const k = path[o], g = groups.get(k);
     if (g) { g.push(i); sums.set(k, sums.get(k) + vals[i]); }
     else { groups.set(k, [i]); sums.set(k, vals[i]); }
   }
   n.c = [];
-  for (const [k, g] of groups) n.c.push({n: k, v: sums.get(k), d: n.d + 1, p: n, idx: g, c: null});
+  for (const [k, g] of groups) n.c.push({n: k, v: sums.get(k), d: d + 1, p: n, idx: g, c: null});
   n.c.sort((a, b) => b.v - a.v);
   return n.c;
 }
 function flameBuild() {
   const col = measure[1], idx = [];
+  if (pathOf !== sitesAll) { paths(); pathOf = sitesAll; }
   vals = new Float64Array(sitesAll.length);
   let total = 0;
   for (let i = 0; i < sitesAll.length; i++) { const v = sitesAll[i][col]; if (v) { vals[i] = v; idx.push(i); total += v; } }
@@ -379,7 +388,14 @@ COLS.forEach(([name, col]) => {
   }});
   $("sites-head").append(h);
 });
-function siteName(s) { return frameLabel(topFrame(s[0])); }
+/* the site's first frame of the program's own code and its caller's
+ * function: "_PyObject_Malloc (obmalloc.c:2003) < PyList_New" says more
+ * than the allocator's wrapper alone */
+function siteName(s) {
+  const st = s[0], top = topFrame(st), at = st.indexOf(top);
+  const up = at >= 0 && at + 1 < st.length ? FR[st[at + 1]][0] || NAMES[st[at + 1]] : null;
+  return frameLabel(top) + (up ? " < " + up : "");
+}
 function sitesRender(resort) {
   if (resort) {
     const q = siteFilter.toLowerCase();
