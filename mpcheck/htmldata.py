@@ -24,7 +24,8 @@ Shapes (the page's script, mpcheck/html_assets/report.js, reads them):
 
 Bounds: errors and leak groups per process (MAX_GROUPS, largest leaks
 first; the rest counted), sites per process (MAX_SITES, largest peak
-first), source snippets (MAX_SNIPPETS, files up to MAX_SOURCE_BYTES)."""
+first; SITES_PAST_BUDGET once the page holds SITES_BUDGET), source snippets
+(MAX_SNIPPETS, files up to MAX_SOURCE_BYTES)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,11 @@ from .flame import LOST
 
 MAX_GROUPS = 1000
 MAX_SITES = 200000
+# a suite of many profiled processes (each python3 has ~1,000 sites): past
+# SITES_BUDGET sites in the page, a process keeps its SITES_PAST_BUDGET
+# largest (by peak), so the page stays tens of MB, not hundreds
+SITES_BUDGET = 1000000
+SITES_PAST_BUDGET = 100
 MAX_SNIPPETS = 5000
 MAX_SOURCE_BYTES = 4 << 20
 CACHED_FILES = 64
@@ -72,6 +78,7 @@ class HtmlData:
         self.source_tried: set = set()
         self.files: Dict[str, Optional[List[str]]] = {}
         self.processes = 0
+        self.sites = 0                  # sites in the page so far
 
     # -- frames and source
     def frame(self, f: Mapping[str, Any]) -> int:
@@ -167,11 +174,14 @@ class HtmlData:
         entry["sites"] = entry["series"] = None
         if isinstance(prof, dict):
             sites = _list(prof.get("sites"))
-            if len(sites) > MAX_SITES:
+            keep = MAX_SITES if self.sites < SITES_BUDGET \
+                else SITES_PAST_BUDGET
+            if len(sites) > keep:
                 sites.sort(key=lambda s: -_int(s.get("peak_bytes")))
-                entry["sites_not_listed"] = len(sites) - MAX_SITES
-                sites = sites[:MAX_SITES]
+                entry["sites_not_listed"] = len(sites) - keep
+                sites = sites[:keep]
             entry["sites"] = [self.site(s) for s in sites]
+            self.sites += len(sites)
             series = prof.get("series")
             if isinstance(series, dict) and isinstance(series.get("points"),
                                                        list):

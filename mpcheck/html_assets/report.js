@@ -199,6 +199,7 @@ function select(which) {
         count("allocations", num(p.allocations)), count("errors", num(p.error_count || 0)),
         ...Object.keys(p.leak_totals || {}).map((k) => count(k, bytes(p.leak_totals[k])))));
     if (!p.sites) summ.append(el("p", {class: "dim", text: "No heap profile for this process (it ran without profile=1)."}));
+    if (p.sites_not_listed) summ.append(el("p", {class: "dim", text: num(p.sites_not_listed) + " more sites with the smallest peaks not in the page"}));
     p.errors.forEach((e, i) => groups.append(group("error", e.kind, " in " + frameLabel(topFrame(e.stack)) + (e.function ? " (found by " + e.function + ")" : ""), [], () => [
       e.description ? el("div", {class: "mono", text: e.description}) : null,
       stackView(e.stack, "at:"), e.alloc_stack.length ? stackView(e.alloc_stack, "allocated at:") : null,

@@ -66,7 +66,9 @@ class HtmlData(unittest.TestCase):
     def test_bounds_and_hostile_values(self):
         d = self.data()
         old = htmldata.MAX_GROUPS, htmldata.MAX_SITES
+        budget = htmldata.SITES_BUDGET, htmldata.SITES_PAST_BUDGET
         htmldata.MAX_GROUPS, htmldata.MAX_SITES = 2, 2
+        htmldata.SITES_BUDGET, htmldata.SITES_PAST_BUDGET = 2, 1
         try:
             r = report(3, [leak("definite", n, frame("f%d" % n))
                            for n in (1, 5, 3)])
@@ -75,9 +77,15 @@ class HtmlData(unittest.TestCase):
             r["stats"] = "x"
             r["summary"] = {"leaks": [1]}
             d.add(3, r)
+            d.add(4, report(4))                 # no profile: nothing counted
+            r["pid"] = 5
+            d.add(5, r)                         # past the budget: 1 site
         finally:
             htmldata.MAX_GROUPS, htmldata.MAX_SITES = old
-        e, = self.entries(d)
+            htmldata.SITES_BUDGET, htmldata.SITES_PAST_BUDGET = budget
+        e, _, e5 = self.entries(d)
+        self.assertEqual([s[3] for s in e5["sites"]], [9])
+        self.assertEqual(e5["sites_not_listed"], 2)
         self.assertEqual([g["bytes"] for g in e["leaks"]], [5, 3])
         self.assertEqual(e["leaks_not_listed"], 1)
         self.assertEqual([s[3] for s in e["sites"]], [9, 4])
