@@ -33,6 +33,9 @@ TEST_DEPS := g++:/usr/bin/g++ clang:/usr/bin/clang pkgconf:/usr/bin/pkg-config g
 # (as root, make test installs them; elsewhere their checks are skipped)
 PROGRAM_DEPS := php-cli:/usr/bin/php emacs-nox:/usr/bin/emacs \
         default-jre-headless:/usr/bin/java
+# the browser tests/t_html.sh renders mpcheck --html's page in (headless);
+# where it cannot be installed those checks are skipped
+BROWSER_DEPS := chromium:/usr/bin/chromium
 
 # Sources by layer, lowest first; a file calls only into its own layer or
 # the ones listed before it (tests/arch/t_layers.sh checks the objects' symbols
@@ -113,6 +116,8 @@ $(BUILD)/.test-deps: scripts/deps.sh Makefile
 	@sh scripts/deps.sh $(TEST_DEPS)
 	@[ "$$(id -u)" != 0 ] || sh scripts/deps.sh $(PROGRAM_DEPS) || \
 		echo "deps: the robustness suite will skip what is missing" >&2
+	@[ "$$(id -u)" != 0 ] || sh scripts/deps.sh $(BROWSER_DEPS) || \
+		echo "deps: t_html.sh will skip its browser checks" >&2
 	@touch $@
 
 test: all $(UNIT) $(BUILD)/.test-deps $(BUILD)/demo $(BUILD)/leaky $(BUILD)/service
@@ -173,6 +178,8 @@ DESTDIR ?=
 INST = $(DESTDIR)$(PREFIX)
 # mpcheck's package; scripts/mpcheck finds it in $(PREFIX)/lib/mpwrap/python
 MPCHECK_PY := $(wildcard mpcheck/*.py)
+# --html's page, read at run time (mpcheck/html.py)
+MPCHECK_HTML := $(wildcard mpcheck/html_assets/*)
 
 install: all
 	install -d $(INST)/lib/mpwrap $(INST)/lib/pkgconfig $(INST)/include \
@@ -182,6 +189,8 @@ install: all
 	install -m 644 include/mempool.h $(INST)/include/mempool.h
 	install -d $(INST)/lib/mpwrap/python/mpcheck
 	install -m 644 $(MPCHECK_PY) $(INST)/lib/mpwrap/python/mpcheck/
+	install -d $(INST)/lib/mpwrap/python/mpcheck/html_assets
+	install -m 644 $(MPCHECK_HTML) $(INST)/lib/mpwrap/python/mpcheck/html_assets/
 	install -m 755 scripts/mpcheck $(INST)/bin/mpcheck
 	install -m 755 scripts/mpcheck-ctest $(INST)/bin/mpcheck-ctest
 	install -m 644 scripts/mpcheck.1 $(INST)/share/man/man1/mpcheck.1

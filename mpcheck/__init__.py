@@ -15,6 +15,7 @@ Modules, lowest first; a module imports only the ones listed before it
     common    version, exit statuses, kinds, UsageError/InputError
     frames    one stack frame: names, runtime or user code, description
     flame     folded stacks (flame graphs) from a report's heap profile
+    htmldata  --html: each process's entry for the page, frames, source
     cli       options, defaults, --help, parse_args
     inputs    program and library lookup, output paths, write_atomic
     suppress  rules files, the wildcard matcher, default suppressions
@@ -26,11 +27,12 @@ Modules, lowest first; a module imports only the ones listed before it
     run       environment, subreaper, process tree, Collector, run_program
     locate    --locate: rerun a process with a guard page at the site
     json_out  the --json report
+    html      the --html report: one self-contained page
     sarif     the --sarif log
     main      prepare, check, main
 """
 
 # the import order above, for tests/unit_py/test_layers.py
-LAYERS = ("common", "frames", "flame", "cli", "inputs", "suppress", "baseline",
-          "reports", "testnames", "findings", "text", "run", "locate", "json_out", "sarif",
+LAYERS = ("common", "frames", "flame", "htmldata", "cli", "inputs", "suppress", "baseline",
+          "reports", "testnames", "findings", "text", "run", "locate", "json_out", "html", "sarif",
           "main")

@@ -47,6 +47,9 @@ options:
                          library's profile=1
   --flamegraph-of M      what the flame graph adds up: peak (default), leaked,
                          allocated, temporary, live, allocations, temporaries
+  --html FILE            write one self-contained HTML report (verdict,
+                         findings with source, flame graph, sites, heap over
+                         time); turns on the library's profile=1
   --suppressions FILE    do not gate on findings matching FILE (repeatable)
   --gen-suppressions     print a suppression entry for every new finding
   --leak-kinds LIST      leak kinds that gate: definite,indirect,possible,
@@ -136,6 +139,7 @@ class Options:
         self.source_root = None
         self.flamegraph = None          # --flamegraph FILE
         self.flamegraph_of = "peak"
+        self.html = None                # --html FILE
         self.no_default_suppressions = False
         self.print_default_suppressions = False
         self.command = []
@@ -207,6 +211,7 @@ VALUE_OPTIONS = {
     "--baseline": ("baselines", _path),
     "--baseline-out": ("baseline_out", _path),
     "--flamegraph": ("flamegraph", _path),
+    "--html": ("html", _path),
     "--flamegraph-of": ("flamegraph_of", lambda o, v: _choice(o, v, MEASURES)),
     "--leak-kinds": ("leak_kinds", _leak_kinds),
     "--stack-depth": ("stack_depth", lambda o, v: _integer(o, v, 0, 64)),

@@ -195,6 +195,9 @@ class Aggregate:
         # --flamegraph: folded stack -> value, every process added in
         # (bounded by the distinct stacks, as the findings are)
         self.flame: Counter = collections.Counter()
+        # --html: each process's entry for the page (an htmldata.HtmlData,
+        # set by main)
+        self.html: Any = None
 
     def note(self, pid, message):
         self.notes.add(pid, message)
@@ -307,6 +310,11 @@ class Aggregate:
                     self.flame[stack] += int(value)
             except (ValueError, TypeError, AttributeError, KeyError):
                 self.note(pid, "its heap profile could not be read")
+        if self.html is not None:
+            try:
+                self.html.add(pid, data)
+            except (ValueError, TypeError, AttributeError, KeyError):
+                self.note(pid, "its report could not be put in --html")
         kinds: Counter = collections.Counter()
         nbytes: Counter = collections.Counter()
         for raw in raw_findings(data, self.gated):

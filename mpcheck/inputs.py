@@ -134,6 +134,7 @@ OWN_OUTPUT = {
                           rb'"name"\s*:\s*"mpwrap"'),
     "--baseline-out": re.compile(rb"# mpcheck baseline"),
     "--flamegraph": re.compile(rb"[^\n]+ [0-9]+\n"),   # folded stacks
+    "--html": re.compile(rb"<!DOCTYPE html>\n<!-- mpcheck --html"),
     "--log-file": re.compile(rb"==\d+== "),
 }
 

@@ -25,6 +25,8 @@ from .text import (
 from .run import Collector, become_subreaper, build_env, run_program
 from .locate import locate_all, stdin_of_run
 from .json_out import write_json
+from .htmldata import HtmlData
+from .html import check_assets, write_html
 from .sarif import write_sarif
 
 # what prepare hands to check: the options, the program, the library and
@@ -39,7 +41,8 @@ RELAY_LOGS = 3
 
 def write_outputs(opts: Options, aggregate: Aggregate,
                   spool_path: str, summary: Dict[str, Any],
-                  program_status: int, executable: str) -> List[str]:
+                  program_status: int, executable: str,
+                  html_spool: str = "") -> List[str]:
     """Write the requested files; return the error lines of any that failed."""
     outputs = []
     if opts.json:
@@ -55,6 +58,10 @@ def write_outputs(opts: Options, aggregate: Aggregate,
         outputs.append(("--flamegraph", opts.flamegraph, lambda f: f.write(
             "".join(f"{stack} {value}\n" for stack, value in
                     sorted(aggregate.flame.items()) if value))))
+    if opts.html:
+        outputs.append(("--html", opts.html, lambda f: write_html(
+            f, aggregate.listed(), aggregate.html, html_spool, summary,
+            opts.command)))
     failures = []
     for option, path, write in outputs:
         try:
@@ -85,9 +92,12 @@ def prepare(argv: List[str]) -> Prepared:
     for option, path in (("--log-file", opts.log_file), ("--json", opts.json),
                          ("--sarif", opts.sarif),
                          ("--baseline-out", opts.baseline_out),
-                         ("--flamegraph", opts.flamegraph)):
+                         ("--flamegraph", opts.flamegraph),
+                         ("--html", opts.html)):
         if path:
             check_output_path(option, path)
+    if opts.html:
+        check_assets()
     return opts, executable, library, suppressions, baseline
 
 
@@ -100,9 +110,13 @@ def check(opts: Options, executable: str, library: str,
     reports = os.path.join(tmpdir, "reports")
     os.mkdir(reports)
     spool_path = os.path.join(tmpdir, "processes.jsonl")
-    with open(spool_path, "w", encoding="utf-8") as spool:
+    html_spool = os.path.join(tmpdir, "html.jsonl")
+    with open(spool_path, "w", encoding="utf-8") as spool, \
+            open(html_spool, "w", encoding="utf-8") as hspool:
         aggregate = Aggregate(opts, suppressions, baseline,
                               spool if opts.json else None)
+        if opts.html:
+            aggregate.html = HtmlData(hspool)
         # before the program starts, so every orphan of the run is ours
         track = opts.follow_children and become_subreaper()
         # the library's text reports: in the reports directory unless
@@ -123,9 +137,11 @@ def check(opts: Options, executable: str, library: str,
         finally:
             if progress:
                 progress.erase()
-    summary = aggregate.summary(program_status, program_verdict(status))
-    failures = write_outputs(opts, aggregate, spool_path, summary,
-                             program_status, executable)
+        summary = aggregate.summary(program_status, program_verdict(status))
+        spool.flush()           # write_json reads it back
+        hspool.flush()
+        failures = write_outputs(opts, aggregate, spool_path, summary,
+                                 program_status, executable, html_spool)
     if opts.gen_suppressions:
         print_generated_suppressions(aggregate)
     print_summary(aggregate, summary, opts, relay)

@@ -57,7 +57,7 @@ def build_env(opts: Options, library: str, tmpdir: str) -> Dict[str, str]:
             "detect_leaks": "0" if opts.no_leaks else "1",
             "leak_kinds": ",".join(leak_kinds),
             "show_reachable": "1" if "reachable" in leak_kinds else "0"}
-    if opts.flamegraph:                 # the per-site heap profile
+    if opts.flamegraph or opts.html:    # the per-site heap profile
         ours["profile"] = "1"
     if opts.stack_depth is not None:
         ours["stack_depth"] = str(opts.stack_depth)

@@ -51,6 +51,9 @@ class Config:
             env["LD_PRELOAD"] = knobs.LIB
             env["MPWRAP_OPTIONS"] = ("sample_rate=1000:log_path=%s/mpwrap.%%p"
                                      % logdir)
+        elif n == "mpwrap-profile":
+            env["LD_PRELOAD"] = knobs.LIB
+            env["MPWRAP_OPTIONS"] = "profile=1:log_path=%s/mpwrap.%%p" % logdir
         elif n == "mpwrap-noreport":
             env["LD_PRELOAD"] = knobs.LIB
             env["MPWRAP_OPTIONS"] = "report_at_exit=0:log_path=%s/mpwrap.%%p" % logdir
@@ -101,6 +104,11 @@ CONFIGS = [
            note="MPWRAP_OPTIONS=sample_rate=1000:log_path=FILE (sampled mode: "
                 "glibc serves all but one allocation in 1000, which gets a "
                 "guarded slot)"),
+    Config("mpwrap-profile", "mpwrap profile=1",
+           avail=lambda: knobs.LIB is not None and os.path.exists(knobs.LIB),
+           note="MPWRAP_OPTIONS=profile=1:log_path=FILE (the heap profile by "
+                "allocation site, issue 27: its cost over mpwrap's default, "
+                "the target is at most 5%)"),
     Config("lsan", "LSan", quick=True, avail=lambda: os.path.exists(LSAN),
            pkgs=("liblsan0",),
            note="LD_PRELOAD=liblsan.so.0, LSAN_OPTIONS=detect_leaks=1:exitcode=0:log_path=FILE"),

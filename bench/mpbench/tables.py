@@ -328,6 +328,13 @@ def targets_table(results, report_rows, wls):
             rows.append((">= 15x faster than Valgrind: " + w.name,
                          "Valgrind %s / mpwrap %s = %.1fx" % (fmt_ratio(v), fmt_ratio(m), v / m),
                          *verdict(v / m >= 15, why=("valgrind", w.name))))
+    for w in wls:  # issue 27: the heap profile cheap enough to leave on
+        m, p = ratio(w.name, "mpwrap"), ratio(w.name, "mpwrap-profile")
+        if w.name in ("churn", "python") and m is not None and p is not None:
+            x = p / m
+            rows.append(("profile=1 <= 1.05x the default: " + w.name,
+                         "%s vs %s = %.3fx" % (fmt_ratio(p), fmt_ratio(m), x),
+                         *verdict(x <= 1.05, "%.2fx the bound" % (x / 1.05))))
     for mode in ("distinct", "shared"):
         on = [q for q in report_rows if q["mode"] == mode and q["n"] == 1000000 and
               q["config"] == "mpwrap"]
