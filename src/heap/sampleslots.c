@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SLOTS_MAX 4096
+#define SLOTS_MAX MP_SLOTS_MAX
 
 struct slot {
 	uintptr_t user;
@@ -177,6 +177,16 @@ static long slot_at(uintptr_t p)
 {
 	size_t pg = (p - _mp_slots_lo) / ps;
 	return pg & 1 ? (long)(pg / 2) : -1;
+}
+
+long _mp_slots_index(uintptr_t p)
+{
+	return _mp_slots_owns((const void *)p) ? slot_at(p) : -1;
+}
+
+unsigned _mp_slots_count(void)
+{
+	return nslots;
 }
 
 int _mp_slots_block(const void *p, struct mp_block *b)

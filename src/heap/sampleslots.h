@@ -9,6 +9,8 @@
 #include "block.h"
 #include "verdict.h"
 
+#define MP_SLOTS_MAX 4096 /* sample_slots' upper bound */
+
 /* [lo, hi): the slots region, 0/0 until mapped (every free of the process
  * asks _mp_slots_owns, two loads and two compares). */
 extern uintptr_t _mp_slots_lo, _mp_slots_hi;
@@ -45,6 +47,11 @@ void *_mp_slots_take(size_t n, size_t align, uint32_t stack, unsigned family);
  * slot ever used; else fills *b (state MP_ST_LIVE or MP_ST_QUAR, the
  * slot's last block) and returns 1. */
 int _mp_slots_block(const void *p, struct mp_block *b);
+
+/* The slot whose page holds p (0..slots-1), -1 outside the region or on
+ * a guard page; and how many slots there are. */
+long _mp_slots_index(uintptr_t p);
+unsigned _mp_slots_count(void);
 
 /* Guard bytes of the slot of live block b changed: up to two verdicts
  * (underflow, overflow) into v, as _mp_guard_verdicts. */
