@@ -28,6 +28,8 @@
 #include "loaderprobe.h"
 #include "lsanhooks.h"
 #include "options.h"
+#include "passthru.h"
+#include "samplescan.h"
 #include "pool.h"
 #include "procgate.h"
 #include "reent.h"
@@ -199,11 +201,16 @@ static int check_body(const char *trigger, int checker,
 	if (_mp_scan_gate_enter() == 0) {
 		struct mp_check_info ci = { .seq = ++seq, .trigger = trigger,
 					    .mode_new = _mp_opt.leak_check_new != 0 };
-		_mp_handoff_set_checker(checker);
-		rc = _mp_leakscan_classify();
-		_mp_handoff_set_checker(0);
 		struct mp_leak_set ls;
-		if (rc == 0)
+		_mp_handoff_set_checker(checker);
+		if (_mp_passthrough_sampled()) { /* the sampled blocks only */
+			rc = _mp_samplescan_collect(&ls);
+			ci.mode_new = 0;
+		} else {
+			rc = _mp_leakscan_classify();
+		}
+		_mp_handoff_set_checker(0);
+		if (rc == 0 && !_mp_passthrough_sampled())
 			rc = _mp_leaks_collect(&ls, 1 | (ci.mode_new ? MP_COLLECT_FRESH
 								 : 0));
 		if (rc == 0) {

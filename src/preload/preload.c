@@ -616,8 +616,10 @@ static void sampled_start(void)
 	_mp_procgate_on_fork(MP_FORK_PROCESS, NULL, NULL, child_pid);
 	_mp_unwind_no_lazy_bounds();
 	_mp_thread_register_self();
+	_mp_json_start_marker(1);
 	_mp_threads_atfork();
 	_mp_signals_install();
+	_mp_longrun_install(); /* SIGTERM & co., leak checks on demand */
 }
 
 __attribute__((constructor)) static void mpwrap_start(void)
