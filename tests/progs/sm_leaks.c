@@ -30,7 +30,7 @@ static void **big_heap, **big_mmap;
 
 TP_NOINLINE static void leak_site(void)
 {
-	char *p = malloc(100);
+	char *p = malloc(100); /* MARK-LEAK */
 	memset(p, 1, 100);
 	tp_escape(p);
 }
