@@ -184,6 +184,15 @@ long _mp_slots_index(uintptr_t p)
 	return _mp_slots_owns((const void *)p) ? slot_at(p) : -1;
 }
 
+unsigned _mp_slots_live(void)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < nslots; i++)
+		n += atomic_load_explicit(&slots[i].state, memory_order_relaxed) ==
+		     MP_ST_LIVE;
+	return n;
+}
+
 unsigned _mp_slots_count(void)
 {
 	return nslots;

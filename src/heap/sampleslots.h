@@ -52,6 +52,8 @@ int _mp_slots_block(const void *p, struct mp_block *b);
  * a guard page; and how many slots there are. */
 long _mp_slots_index(uintptr_t p);
 unsigned _mp_slots_count(void);
+/* Live sampled blocks now (a count over the slots, lock-free). */
+unsigned _mp_slots_live(void);
 
 /* Guard bytes of the slot of live block b changed: up to two verdicts
  * (underflow, overflow) into v, as _mp_guard_verdicts. */

@@ -251,8 +251,8 @@ int _mp_samplescan_collect(struct mp_leak_set *ls)
 {
 	memset(ls, 0, sizeof *ls);
 	ls->sample_rate = _mp_slots_rate();
-	if (!_mp_slots_lo)
-		return 0;
+	if (!_mp_slots_lo || !_mp_slots_live())
+		return 0; /* nothing to classify: no scan, at no cost */
 	struct mp_handoff h;
 	if (!_mp_handoff_context(&h))
 		_mp_handoff_here(&h);

@@ -616,7 +616,9 @@ static void sampled_start(void)
 	_mp_procgate_on_fork(MP_FORK_PROCESS, NULL, NULL, child_pid);
 	_mp_unwind_no_lazy_bounds();
 	_mp_thread_register_self();
-	_mp_json_start_marker(1);
+	if (_mp_opt.json_path[0]) /* the marker and test name serve the JSON
+				   * report only: none, no /proc reads */
+		_mp_json_start_marker(1);
 	_mp_threads_atfork();
 	_mp_signals_install();
 	_mp_longrun_install(); /* SIGTERM & co., leak checks on demand */
