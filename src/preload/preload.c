@@ -111,13 +111,26 @@ static void *alloc_keep_errno(size_t n, size_t align, uintptr_t caller,
 	return p;
 }
 
+/* Sampled mode's unsampled calls, the fast path: one load of the mode,
+ * one thread-local decrement (malloc) or one range check (free), then the
+ * C library's own function, which keeps errno as it always does.  The
+ * countdown is 0 in a thread that never allocated, so its first call
+ * takes the slow path, which resolves the real allocator. */
+#define SAMPLED_FAST() __builtin_expect(_mp_passthrough_sampled_fast(), 1)
+
 SHIM void *malloc(size_t n)
 {
+	if (SAMPLED_FAST() && --_mp_slots_countdown > 0)
+		return _mp_real_malloc(n);
 	return alloc_keep_errno(n, 16, CALLER, "malloc");
 }
 
 SHIM void free(void *p)
 {
+	if (SAMPLED_FAST() && !_mp_slots_owns(p)) {
+		_mp_real_free(p);
+		return;
+	}
 	int saved = errno;
 	if (SECURE()) {
 		if (__builtin_expect(_mp_slots_owns(p), 0))
@@ -132,6 +145,10 @@ SHIM void free(void *p)
 
 SHIM void *calloc(size_t nmemb, size_t size)
 {
+	/* glibc's calloc: its own overflow check, and no memset of memory
+	 * fresh from the kernel */
+	if (SAMPLED_FAST() && --_mp_slots_countdown > 0)
+		return _mp_real_calloc(nmemb, size);
 	size_t n;
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
 		call_error(MP_E_CALLOC_OVERFLOW, "calloc", nmemb, size, CALLER);
@@ -189,6 +206,10 @@ realloc_as(void *p, size_t n, const char *where, uintptr_t caller)
 
 SHIM void *realloc(void *p, size_t n)
 {
+	/* a realloc of a glibc block is never sampled; secure_realloc keeps
+	 * the C library's errno (no report here can change it) */
+	if (SAMPLED_FAST())
+		return secure_realloc(p, n, CALLER);
 	return realloc_as(p, n, "realloc", CALLER);
 }
 
