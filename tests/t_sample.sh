@@ -206,6 +206,17 @@ has "SIGTERM: the sampled leaks reported, the program dies of it" "$RD/all" \
 	"dying of SIGTERM" "300 bytes in 3 sampled blocks are definitely lost"
 [ "$rc" = $((128 + 15)) ] && pass "SIGTERM: exit status 143" || fail "SIGTERM: exit status 143" "status $rc"
 
+prun fork_leak "$L" fork
+cl=$(grep -l "child_site" "$RD"/r.*.log 2>/dev/null | head -1)
+pl=$(grep -l "in leak_site" "$RD"/r.*.log 2>/dev/null | head -1)
+if [ -n "$cl" ] && [ -n "$pl" ] && [ "$cl" != "$pl" ] && ! grep -q "leak_site" "$cl" &&
+	grep -q "100 bytes in 1 sampled block is definitely lost" "$cl" &&
+	grep -q "300 bytes in 3 sampled blocks are definitely lost" "$pl" && ! grep -q child_site "$pl"; then
+	pass "fork: the child reports the block it lost, not its parent's; the parent its own"
+else
+	fail "fork: each process its own sampled leaks" "$(cat "$RD"/r.*.log | grep -E "lost:|#0")"
+fi
+
 OPTS=sample_rate=1:sample_slots=4096:exitcode=9
 prun status_leak "$L" leak
 [ "$rc" = 9 ] && pass "exitcode=9: a sampled definite leak makes the status 9" ||

@@ -39,7 +39,7 @@ int _mp_sampled_start(void)
 	if (_mp_ensure_init() != 0)
 		return -1;
 	_mp_procgate_on_fork(MP_FORK_SAMPLE, _mp_slots_lock, _mp_slots_unlock,
-			     _mp_slots_unlock);
+			     _mp_slots_fork_child);
 	return _mp_slots_init((unsigned)_mp_opt.sample_slots,
 			      (unsigned long)_mp_opt.sample_rate);
 }

@@ -41,6 +41,7 @@ struct slot {
 	_Atomic uint8_t state; /* MP_ST_UNUSED, MP_ST_LIVE, MP_ST_QUAR */
 	uint8_t family, under;
 	uint8_t fenced; /* its guard pages are VMAs of their own (fence) */
+	unsigned gen;   /* the fork generation that took it */
 };
 
 uintptr_t _mp_slots_lo, _mp_slots_hi;
@@ -55,6 +56,9 @@ static size_t ps;
 static unsigned ring[SLOTS_MAX], head, count;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_ulong sides, sampled;
+/* forks since start along this process's line: a forked child judges the
+ * blocks it made, its parent's are the parent's (leaks.h's rule) */
+static unsigned gen;
 
 int _mp_slots_init(unsigned want, unsigned long r)
 {
@@ -174,6 +178,7 @@ void *_mp_slots_take(size_t n, size_t align, uint32_t stack, unsigned family)
 	s->alloc_stack = stack;
 	s->family = (uint8_t)family;
 	s->under = (uint8_t)under;
+	s->gen = gen;
 	atomic_store_explicit(&s->free_stack, 0, memory_order_relaxed);
 	atomic_store_explicit(&s->state, MP_ST_LIVE, memory_order_release);
 	atomic_fetch_add_explicit(&sampled, 1, memory_order_relaxed);
@@ -316,4 +321,15 @@ void _mp_slots_lock(void)
 void _mp_slots_unlock(void)
 {
 	pthread_mutex_unlock(&lock);
+}
+
+void _mp_slots_fork_child(void)
+{
+	gen++;
+	pthread_mutex_unlock(&lock);
+}
+
+int _mp_slots_inherited(long i)
+{
+	return i >= 0 && (unsigned long)i < nslots && slots[i].gen != gen;
 }

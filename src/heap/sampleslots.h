@@ -78,8 +78,13 @@ void _mp_slots_each_live(void (*fn)(void *ctx, const struct mp_block *b),
 unsigned long _mp_slots_sampled(void);
 unsigned long _mp_slots_rate(void);
 
-/* Around fork (procgate MP_FORK_SAMPLE). */
+/* Around fork (procgate MP_FORK_SAMPLE); the child's handler also
+ * starts a new generation. */
 void _mp_slots_lock(void);
 void _mp_slots_unlock(void);
+void _mp_slots_fork_child(void);
+/* Slot i's block was taken before this process was forked (its parent's:
+ * a leak root here, judged by the parent). */
+int _mp_slots_inherited(long i);
 
 #endif

@@ -13,6 +13,7 @@
  * mappings (vm.c), our module's data (the slot table) and the slots region
  * itself are never roots.
  *
+ * A forked child judges the blocks it made; its parent's are roots.
  * Any pointer into a block, to its start or inside it, reaches it (no
  * "possibly lost" in this mode).  Lost blocks pointed to by another lost
  * one are indirect; of a cycle, the first in slot order stays definite,
@@ -43,7 +44,7 @@ enum { UNSEEN = 0, REACHED, INDIRECT };
 static uintptr_t nuser[NODES];
 static size_t nsize[NODES];
 static uint32_t nstack[NODES];
-static uint8_t live[NODES], state[NODES];
+static uint8_t live[NODES], state[NODES], inherited[NODES];
 static unsigned work[NODES], nwork;
 static int leak_walk; /* scanning lost blocks: mark INDIRECT */
 static long leader = -1;
@@ -64,6 +65,7 @@ static void snap_cb(void *ctx, const struct mp_block *b)
 	nstack[i] = b->alloc_stack;
 	live[i] = 1;
 	state[i] = UNSEEN;
+	inherited[i] = (uint8_t)_mp_slots_inherited(i);
 }
 
 static void words(const uintptr_t *w, size_t n, uintptr_t from, void *arg)
@@ -159,6 +161,14 @@ static void mark_reachable(const struct mp_handoff *h)
 	sort_excl();
 	nwork = 0;
 	leak_walk = 0;
+	/* a forked child: its parent's blocks are roots (the parent judges
+	 * them at its own exit) */
+	for (unsigned i = 0; i < NODES; i++)
+		if (live[i] && inherited[i]) {
+			state[i] = REACHED;
+			work[nwork++] = i;
+		}
+	drain();
 	for (size_t i = 0; i < rt->nroot; i++)
 		root(rt->root[i].lo, rt->root[i].hi);
 	words(h->regs, (size_t)h->nregs, 0, NULL);
@@ -277,7 +287,7 @@ int _mp_samplescan_collect(struct mp_leak_set *ls)
 	_mp_unmap(rt, sizeof *rt);
 	rt = NULL;
 	for (unsigned i = 0; i < NODES; i++)
-		if (live[i])
+		if (live[i] && !inherited[i])
 			add_group(ls, cap, nstack[i],
 				  state[i] == REACHED ? MP_K_REACHABLE
 				  : state[i] == INDIRECT ? MP_K_INDIRECT

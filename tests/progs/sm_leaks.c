@@ -13,6 +13,8 @@
  *   sm_leaks check     the leak, then an on-demand check (mp_leak_check,
  *                      found with dlsym), then the program goes on
  *   sm_leaks term      the leak, then SIGTERM to itself
+ *   sm_leaks fork      the leak, then a child that loses one 100-byte
+ *                      block from child_site and exits; the parent waits
  *   sm_leaks clean     nothing lost
  * Prints "done" at the end. */
 #include <dlfcn.h>
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tprog.h"
@@ -48,6 +51,13 @@ TP_NOINLINE static void chain_head(void)
 	memset(h, 0, 48);
 	h[0] = chain_tail();
 	tp_escape(h);
+}
+
+TP_NOINLINE static void child_site(void)
+{
+	char *p = malloc(100);
+	memset(p, 5, 100);
+	tp_escape(p);
 }
 
 TP_NOINLINE static void *kept_site(void)
@@ -99,6 +109,15 @@ int main(int argc, char **argv)
 	const char *kind = argc > 1 ? argv[1] : "clean";
 	if (!strcmp(kind, "leak") || !strcmp(kind, "check") || !strcmp(kind, "term")) {
 		lose_all();
+	} else if (!strcmp(kind, "fork")) {
+		lose_all();
+		fflush(stdout);
+		pid_t c = fork();
+		if (c == 0) {
+			child_site();
+			exit(0);
+		}
+		waitpid(c, NULL, 0);
 	} else if (!strcmp(kind, "heapref")) {
 		hide_in_heap();
 	} else if (!strcmp(kind, "threads")) {
