@@ -200,6 +200,15 @@ log >"$RD/all"
 	grep -qx done "$RD/out" && pass "on demand (mp_leak_check): the leaks reported, the count returned, the program goes on" ||
 	fail "on demand (mp_leak_check)" "$(cat "$RD/out")" "$(head -c 900 "$RD/all")"
 
+prun dump "$L" dump
+log >"$RD/all"
+n_dump=$(sed -n 's/^dump //p' "$RD/out")
+has "mp_dump_leaks: the live sampled blocks by stack, scaled" "$RD/all" \
+	"300 bytes in 3 blocks allocated from:" "in leak_site " "200 bytes in 5 blocks allocated from:" \
+	"in kept_site " "live sampled blocks: [0-9]+ bytes in $n_dump blocks .*\(sample_rate=1: ~[0-9]+ bytes in all\)"
+[ "${n_dump:-0}" -ge 10 ] && pass "mp_dump_leaks returns the live sampled blocks ($n_dump >= 10)" ||
+	fail "mp_dump_leaks returns the live sampled blocks" "$(cat "$RD/out")"
+
 prun term "$L" term
 log >"$RD/all"
 has "SIGTERM: the sampled leaks reported, the program dies of it" "$RD/all" \

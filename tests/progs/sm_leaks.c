@@ -12,6 +12,8 @@
  *                      leak_site and keeps one in a global slot
  *   sm_leaks check     the leak, then an on-demand check (mp_leak_check,
  *                      found with dlsym), then the program goes on
+ *   sm_leaks dump      the leak, then mp_dump_leaks (the live sampled
+ *                      blocks by stack), printing its count
  *   sm_leaks term      the leak, then SIGTERM to itself
  *   sm_leaks fork      the leak, then a child that loses one 100-byte
  *                      block from child_site and exits; the parent waits
@@ -107,7 +109,8 @@ TP_NOINLINE static void *thread_main(void *arg)
 int main(int argc, char **argv)
 {
 	const char *kind = argc > 1 ? argv[1] : "clean";
-	if (!strcmp(kind, "leak") || !strcmp(kind, "check") || !strcmp(kind, "term")) {
+	if (!strcmp(kind, "leak") || !strcmp(kind, "check") || !strcmp(kind, "term") ||
+	    !strcmp(kind, "dump")) {
 		lose_all();
 	} else if (!strcmp(kind, "fork")) {
 		lose_all();
@@ -134,6 +137,11 @@ int main(int argc, char **argv)
 		long (*check)(void *) = (long (*)(void *))dlsym(RTLD_DEFAULT,
 								"mp_leak_check");
 		printf("check %ld\n", check ? check(NULL) : -2L);
+	}
+	if (!strcmp(kind, "dump")) {
+		size_t (*dump)(void) = (size_t (*)(void))dlsym(RTLD_DEFAULT,
+							       "mp_dump_leaks");
+		printf("dump %zu\n", dump ? dump() : (size_t)-1);
 	}
 	if (!strcmp(kind, "term")) {
 		fflush(stdout);
