@@ -147,6 +147,11 @@ static void sort_excl(void)
 	}
 }
 
+/* __lsan_register_root_region's table, copied before the threads stop
+ * (one of them could hold its lock) */
+static struct mp_range regions[256];
+static size_t nregions, nknown;
+
 static void mark_reachable(const struct mp_handoff *h)
 {
 	size_t nthr = _mp_threads_stop(views, MAX_VIEWS);
@@ -154,7 +159,7 @@ static void mark_reachable(const struct mp_handoff *h)
 	memset(live, 0, sizeof live);
 	_mp_slots_each_live(snap_cb, NULL);
 	nexcl = _mp_threads_all_stacks(excl, MAX_VIEWS);
-	size_t nk = _mp_roots_regions_known(known, sizeof known / sizeof *known);
+	size_t nk = nknown;
 	memcpy(excl + nexcl, known, nk * sizeof *known);
 	nexcl += nk;
 	excl[nexcl++] = (struct mp_range){ _mp_slots_lo, _mp_slots_hi };
@@ -189,9 +194,7 @@ static void mark_reachable(const struct mp_handoff *h)
 						foreign_cb, NULL) != 0)
 			break;
 	_mp_maps_each(heap_cb, NULL);
-	struct mp_range regions[256];
-	size_t nr = _mp_roots_regions(regions, 256);
-	for (size_t i = 0; i < nr; i++)
+	for (size_t i = 0; i < nregions; i++)
 		root(regions[i].lo, regions[i].hi);
 	/* blocks the dynamic linker allocated (the TLS vectors of ended
 	 * threads, kept with their cached stacks) are glibc's own and
@@ -279,6 +282,8 @@ int _mp_samplescan_collect(struct mp_leak_set *ls)
 		return -1;
 	}
 	_mp_roots_collect(rt, h.sp);
+	nregions = _mp_roots_regions(regions, sizeof regions / sizeof *regions);
+	nknown = _mp_roots_regions_known(known, sizeof known / sizeof *known);
 	_mp_readable_begin();
 	_mp_vm_lock();
 	mark_reachable(&h);
