@@ -631,12 +631,14 @@ static void sampled_start(void)
 	report_pid = getpid();
 	if (_mp_sampled_start() != 0)
 		return; /* no slots: a plain pass-through */
-	_mp_enter();
-	_mp_unwind_prepare_thread();
-	_mp_leave();
 	_mp_procgate_on_fork(MP_FORK_PROCESS, NULL, NULL, child_pid);
 	_mp_unwind_no_lazy_bounds();
+	/* the registry's record also gives the walker the main thread's
+	 * stack bounds: one read of /proc/self/maps, not two
+	 * (pthread_getattr_np allocates: never a sampled block) */
+	_mp_enter();
 	_mp_thread_register_self();
+	_mp_leave();
 	if (_mp_opt.json_path[0]) /* the marker and test name serve the JSON
 				   * report only: none, no /proc reads */
 		_mp_json_start_marker(1);
