@@ -120,9 +120,25 @@ static void *alloc_keep_errno(size_t n, size_t align, uintptr_t caller,
 
 SHIM void *malloc(size_t n)
 {
-	if (SAMPLED_FAST() && --_mp_slots_countdown > 0)
-		return _mp_real_malloc(n);
+	void *(*real)(size_t) = _mp_real_malloc_fn;
+	if (SAMPLED_FAST() && real && --_mp_slots_countdown > 0)
+		return real(n);
 	return alloc_keep_errno(n, 16, CALLER, "malloc");
+}
+
+/* free's slow path, out of line: the fast one then needs no frame */
+static __attribute__((noinline)) void free_slow(void *p, uintptr_t caller)
+{
+	int saved = errno;
+	if (SECURE()) {
+		if (__builtin_expect(_mp_slots_owns(p), 0))
+			_mp_sampled_free(p, MP_FAM_MALLOC, caller, "free");
+		else
+			_mp_real_free(p);
+	} else {
+		_mp_free(p, caller, "free");
+	}
+	errno = saved;
 }
 
 SHIM void free(void *p)
@@ -131,24 +147,16 @@ SHIM void free(void *p)
 		_mp_real_free(p);
 		return;
 	}
-	int saved = errno;
-	if (SECURE()) {
-		if (__builtin_expect(_mp_slots_owns(p), 0))
-			_mp_sampled_free(p, MP_FAM_MALLOC, CALLER, "free");
-		else
-			_mp_real_free(p);
-	} else {
-		_mp_free(p, CALLER, "free");
-	}
-	errno = saved;
+	free_slow(p, CALLER);
 }
 
 SHIM void *calloc(size_t nmemb, size_t size)
 {
 	/* glibc's calloc: its own overflow check, and no memset of memory
 	 * fresh from the kernel */
-	if (SAMPLED_FAST() && --_mp_slots_countdown > 0)
-		return _mp_real_calloc(nmemb, size);
+	void *(*real)(size_t, size_t) = _mp_real_calloc_fn;
+	if (SAMPLED_FAST() && real && --_mp_slots_countdown > 0)
+		return real(nmemb, size);
 	size_t n;
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
 		call_error(MP_E_CALLOC_OVERFLOW, "calloc", nmemb, size, CALLER);
