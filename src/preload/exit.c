@@ -128,6 +128,10 @@ static void sampled_body(int fatal, int leaks)
 		_mp_scan_gate_final();
 		have_leaks = _mp_samplescan_collect(&ls) == 0;
 	}
+	if (fatal && !leaks && _mp_opt.detect_leaks) /* as report_body says */
+		_mp_report_set_unchecked("no leak check",
+					 "the program died inside the allocator, "
+					 "whose locks it may hold");
 	size_t errors = _mp_report_error_count();
 	size_t gated = have_leaks ? gated_blocks(&ls) : 0, listed = 0;
 	for (int k = 0; have_leaks && k < MP_K_NKINDS; k++)
