@@ -52,7 +52,7 @@ API_SRC     := api
 # the preload build only: reachability scan, thread registry, JSON, exit
 # report, signals and the shims
 SO_STACK_SRC  := handoff
-SO_LEAK_SRC   := roots threads leakscan leakheur inherit scangate lsanhooks
+SO_LEAK_SRC   := roots threads leakscan leakheur inherit scangate lsanhooks samplescan
 SO_REPORT_SRC := json jsonfile jsonprof leakreport
 PRELOAD_SRC   := exit signals longrun restart lsan clientreq preload preload_cxx
 

@@ -59,6 +59,11 @@ options:
                          (1..31536000) while it runs (leak_check_interval):
                          a report for long-running commands before they end
   --no-leaks             do not check for leaks; only errors gate
+  --sample N             sampled mode (the library's sample_rate=N,
+                         1..1000000000): glibc serves all allocations but
+                         one in N on average, which gets a guarded slot;
+                         errors and leaks on those gate (leaks with their
+                         estimate, ~bytes x N); no --locate reruns
   --follow-children      report every descendant process (default)
   --no-follow-children   report only the program's own process
   --wait-descendants N   after the program exits, wait up to N seconds
@@ -124,6 +129,7 @@ class Options:
         self.stack_depth = None
         self.check_every = None
         self.no_leaks = False
+        self.sample = None              # --sample N: sample_rate=N
         self.follow_children = True
         self.wait_descendants = DEFAULT_WAIT_DESCENDANTS
         self.strict_reports = False
@@ -218,6 +224,7 @@ VALUE_OPTIONS = {
     "--check-every": ("check_every",
                       lambda o, v: _integer(o, v, 1, 31536000)),
     "--exitcode": ("exitcode", lambda o, v: _integer(o, v, 1, 255)),
+    "--sample": ("sample", lambda o, v: _integer(o, v, 1, 1000000000)),
     "--max-groups": ("max_groups", lambda o, v: _integer(o, v, 0, 1000000)),
     "--locate-timeout": ("locate_timeout",
                          lambda o, v: _integer(o, v, 1, 86400)),
@@ -276,4 +283,8 @@ def parse_args(argv: List[str]) -> Options:
             raise UsageError(f"unrecognized option '{arg}'")
         i += 1
     opts.command = argv[i:]
+    if opts.sample is not None and opts.locate is None:
+        # a rerun would sample other allocations: the finding's own access
+        # stack is what sampled mode reports (at the fault)
+        opts.locate = False
     return opts

@@ -108,9 +108,12 @@ def raw_findings(data: Report, gated: Sequence[str]) -> Iterator[Finding]:
                "free_stack": _dicts(error.get("free_stack"))}
     for leak in _dicts(data.get("leaks")):
         if leak.get("kind") in gated:
+            estimate = leak.get("estimate")     # sampled mode (--sample)
             yield {"type": "leak", "kind": leak["kind"],
                    "bytes": _count(leak.get("bytes")),
                    "blocks": _count(leak.get("blocks")),
+                   "estimated_bytes": _count(estimate.get("bytes"))
+                   if isinstance(estimate, dict) else None,
                    "stack": _dicts(leak.get("stack"))}
 
 
@@ -249,6 +252,8 @@ class Aggregate:
         for key in ("stack", "alloc_stack", "free_stack"):
             if key in raw:
                 finding[key] = compact(raw[key])
+        if raw.get("estimated_bytes") is not None:
+            finding["estimated_bytes"] = 0      # count() adds each one
         finding.update(bytes=0, blocks=0, occurrences=0, processes=0,
                        examples=[], tests=[], last_pid=None,
                        suppressed=status == "suppressed",
@@ -268,6 +273,9 @@ class Aggregate:
         if raw["type"] == "leak":
             finding["bytes"] += raw["bytes"]
             finding["blocks"] += raw["blocks"]
+            if raw.get("estimated_bytes") is not None:
+                finding["estimated_bytes"] = \
+                    finding.get("estimated_bytes", 0) + raw["estimated_bytes"]
         if finding["last_pid"] != pid:  # one report arrives at a time
             finding["last_pid"] = pid
             finding["processes"] += 1

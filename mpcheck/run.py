@@ -63,6 +63,8 @@ def build_env(opts: Options, library: str, tmpdir: str) -> Dict[str, str]:
         ours["stack_depth"] = str(opts.stack_depth)
     if opts.locate is not False:    # a rerun starts it as it was started
         ours["json_environ"] = "1"
+    if opts.sample is not None:         # sampled mode, for production
+        ours["sample_rate"] = str(opts.sample)
     if opts.check_every is not None:
         ours["leak_check_interval"] = str(opts.check_every)
     # Nothing of the library's on the program's own stdout or stderr: a

@@ -227,8 +227,11 @@ def finding_lines(finding: Finding) -> List[str]:
         f", {finding['occurrences']} occurrences]"
         if finding["occurrences"] != n else "]")
     if finding["type"] == "leak":
+        sampled = f" sampled blocks (~{finding['estimated_bytes']} bytes " \
+            "estimated)" if finding.get("estimated_bytes") is not None \
+            else " blocks"
         lines = [f"{head}: {finding['kind']} leak of {finding['bytes']} bytes"
-                 f" in {finding['blocks']} blocks{where}"]
+                 f" in {finding['blocks']}{sampled}{where}"]
         return lines + stack_lines(json.loads(finding["stack"]), STACK_LINES)
     what = finding_text(finding)
     if located.get("status") == "located":

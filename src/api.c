@@ -16,7 +16,9 @@
 #include "pool.h"
 #include "quarantine.h"
 #include "real.h"
+#include "passthru.h"
 #include "reent.h"
+#include "sampleslots.h"
 #include "deepstack.h"
 #include "report.h"
 #include "slab.h"
@@ -150,10 +152,60 @@ API void mp_dump_stats(void)
 	_mp_report_stats(&st);
 }
 
+/* mp_dump_leaks in sampled mode: the live sampled blocks grouped by
+ * allocation stack, unclassified (ls->sample_rate set; released with
+ * _mp_leaks_release).  0, or -1 (no memory). */
+
+struct live_set {
+	struct mp_leak_set *ls;
+	size_t cap;
+};
+
+static void group_one(void *ctx, const struct mp_block *b)
+{
+	struct live_set *l = ctx;
+	struct mp_leak_set *ls = l->ls;
+	size_t i;
+	for (i = 0; i < ls->n && ls->g[i].stack != b->alloc_stack; i++)
+		;
+	if (i == ls->n) {
+		if (ls->n == l->cap)
+			return;
+		ls->g[ls->n++] = (struct mp_leak_group){ .stack = b->alloc_stack };
+	}
+	ls->g[i].bytes += b->size;
+	ls->g[i].blocks++;
+	ls->bytes[MP_K_DEFINITE] += b->size;
+	ls->blocks[MP_K_DEFINITE]++;
+	ls->total_bytes += b->size;
+	ls->total_blocks++;
+}
+
+static int sampled_live_set(struct mp_leak_set *ls)
+{
+	memset(ls, 0, sizeof *ls);
+	ls->sample_rate = _mp_slots_rate();
+	struct live_set l = { ls, _mp_slots_count() ? _mp_slots_count() : 1 };
+	ls->map_bytes = l.cap * sizeof *ls->g;
+	ls->g = _mp_map(ls->map_bytes, 1);
+	if (!ls->g)
+		return -1;
+	_mp_slots_each_live(group_one, &l);
+	for (size_t i = 1; i < ls->n; i++) { /* largest first */
+		struct mp_leak_group g = ls->g[i];
+		size_t j = i;
+		for (; j > 0 && ls->g[j - 1].bytes < g.bytes; j--)
+			ls->g[j] = ls->g[j - 1];
+		ls->g[j] = g;
+	}
+	return 0;
+}
+
 static void dump_leaks_deep(void *a)
 {
 	struct mp_leak_set ls;
-	if (_mp_leaks_collect(&ls, 0) != 0)
+	if (_mp_passthrough_sampled() ? sampled_live_set(&ls) != 0
+				      : _mp_leaks_collect(&ls, 0) != 0)
 		return;
 	_mp_report_live_blocks(&ls);
 	*(size_t *)a = ls.total_blocks;

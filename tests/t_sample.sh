@@ -97,7 +97,7 @@ OPTS=sample_rate=1000:verbosity=2
 prun clean "$S" clean 30000 100
 log >"$RD/all"
 has "clean run: no error, one line saying so" "$RD/all" \
-	"sampled mode \(sample_rate=1000\): no errors in [0-9]+ sampled allocations"
+	"sampled mode \(sample_rate=1000\): no errors, no leaks in [0-9]+ sampled allocations"
 st=$(grep -Eo "[0-9]+ sampled allocations, [0-9]+ stacks taken" "$RD/all")
 k=$(echo "$st" | awk '{print $1}'); s=$(echo "$st" | awk '{print $4}')
 # 75,000 calls (malloc, realloc, half of them realloc again), but a
@@ -117,7 +117,7 @@ grep -qx done "$RD/out" && [ "$rc" = 0 ] && pass "clean run: output and status u
 OPTS=sample_rate=3
 prun threads "$S" threads 20000
 log >"$RD/all"
-grep -qx done "$RD/out" && [ "$rc" = 0 ] && grep -q "no errors in" "$RD/all" &&
+grep -qx done "$RD/out" && [ "$rc" = 0 ] && grep -q "no errors, no leaks in" "$RD/all" &&
 	pass "4 threads, malloc/realloc/free, one in 3 sampled: no error, no hang" ||
 	fail "4 threads: no error, no hang" "status $rc" "$(head -c 600 "$RD/all")"
 
@@ -136,7 +136,126 @@ prun status "$S" double_free 10
 prun status0 "$S" clean 100
 [ "$rc" = 0 ] && pass "exitcode=9, clean run: status 0" || fail "exitcode=9, clean run: status 0" "status $rc"
 
-# -------------------------------- 4. detection rate, site run 20,000 times
+# ------------------- 4. leaks of sampled blocks, JSON, mpcheck --sample N
+
+# sample_rate=1: every block of at most a page is sampled, so the figures
+# are exact (the estimate is the sampled bytes x 1)
+# shellcheck disable=SC2086
+(cd "$MPWRAP_ROOT" && $CC $MPWRAP_TFLAGS -I"$P" -o "$B/sm_leaks" "$P/sm_leaks.c" -ldl) \
+	>"$T/cc2.log" 2>&1 && pass "sm_leaks builds" ||
+	fail "sm_leaks builds" "$(head -c 600 "$T/cc2.log")"
+L=$B/sm_leaks
+LSRC=$P/sm_leaks.c
+
+OPTS=sample_rate=1:sample_slots=4096
+prun leak "$L" leak
+log >"$RD/all"
+has "sampled leaks at exit: definite with the site's estimate and stack, indirect, summary" "$RD/all" \
+	"300 bytes in 3 sampled blocks are definitely lost: ~300 bytes lost at this site, from 3 samples \(sample_rate=1\)" \
+	"#0 .* in leak_site .*sm_leaks.c:$(line_of "$LSRC" MARK-LEAK)" \
+	"48 bytes in 1 sampled block is definitely lost" "in chain_head " \
+	"24 bytes in 1 sampled block is indirectly lost" "in chain_tail " \
+	"LEAK SUMMARY \(sampled blocks, one allocation in 1" "definitely lost +348 bytes in 4 blocks"
+grep -q "kept_site" "$RD/all" && fail "blocks kept in a global: not lost" "$(grep -B1 kept_site "$RD/all")" ||
+	pass "blocks kept in a global: not lost"
+# jcheck NAME PYTHON: the python (j = the JSON report of the run in $RD)
+# prints nothing when every expectation holds, else what is wrong
+jcheck() {
+	local out
+	out=$(python3 -c "import glob, json, sys
+j = json.load(open(sorted(glob.glob(sys.argv[1] + '/r.*.json'))[0]))
+$2" "$RD" 2>&1)
+	[ -z "$out" ] && pass "$1" || fail "$1" "$out"
+}
+jcheck "JSON report: the sampled object, each leak's estimate" '
+d = [l for l in j["leaks"] if l["kind"] == "definite" and l["stack"][0]["function"] == "leak_site"]
+if j.get("sampled", {}).get("sample_rate") != 1: print("sampled:", j.get("sampled"))
+if len(d) != 1 or d[0]["bytes"] != 300 or d[0]["blocks"] != 3: print("leak_site group:", d)
+elif d[0].get("estimate") != {"bytes": 300, "blocks": 3, "samples": 3, "sample_rate": 1}: print("estimate:", d[0].get("estimate"))
+if j["summary"]["leaks"]["definite"] != {"bytes": 348, "blocks": 4}: print("summary:", j["summary"]["leaks"])
+if j["summary"]["leaks"]["indirect"] != {"bytes": 24, "blocks": 1}: print("indirect:", j["summary"]["leaks"])
+'
+
+OPTS=sample_rate=1:sample_slots=4096:show_reachable=1
+prun heapref "$L" heapref
+log >"$RD/all"
+has "a block whose only pointers are in glibc's heap ([heap] and an mmap'd chunk): still reachable, not lost" "$RD/all" \
+	"definitely lost +0 bytes in 0 blocks" "32 bytes in 1 sampled block is still reachable" "in kept_in_heap "
+[ "$(grep -c "32 bytes in 1 sampled block is still reachable: ~32 bytes at this site" "$RD/all")" = 3 ] && ! grep -q "lost:" "$RD/all" &&
+	pass "the three heap-held blocks (three call lines) listed as reachable, none lost" ||
+	fail "the heap-held blocks reachable" "$(grep -A2 "sampled block" "$RD/all")"
+
+OPTS=sample_rate=1:sample_slots=4096
+prun threads "$L" threads
+log >"$RD/all"
+has "4 threads each lose one block: 400 bytes in 4 at leak_site; their TLS vectors (ld.so's) not lost" "$RD/all" \
+	"400 bytes in 4 sampled blocks are definitely lost" "in thread_main "
+grep -q "allocate_dtv\|kept_site" "$RD/all" && fail "threads: nothing else lost" "$(cat "$RD/all")" ||
+	pass "threads: nothing else lost (thread TLS, blocks kept in globals)"
+
+prun check "$L" check
+log >"$RD/all"
+[ "$(grep -c "300 bytes in 3 sampled blocks are definitely lost" "$RD/all")" = 2 ] &&
+	grep -q "leak check #1 (mp_leak_check)" "$RD/all" && grep -qx "check 5" "$RD/out" &&
+	grep -qx done "$RD/out" && pass "on demand (mp_leak_check): the leaks reported, the count returned, the program goes on" ||
+	fail "on demand (mp_leak_check)" "$(cat "$RD/out")" "$(head -c 900 "$RD/all")"
+
+prun dump "$L" dump
+log >"$RD/all"
+n_dump=$(sed -n 's/^dump //p' "$RD/out")
+has "mp_dump_leaks: the live sampled blocks by stack, scaled" "$RD/all" \
+	"300 bytes in 3 blocks allocated from:" "in leak_site " "200 bytes in 5 blocks allocated from:" \
+	"in kept_site " "live sampled blocks: [0-9]+ bytes in $n_dump blocks .*\(sample_rate=1: ~[0-9]+ bytes in all\)"
+[ "${n_dump:-0}" -ge 10 ] && pass "mp_dump_leaks returns the live sampled blocks ($n_dump >= 10)" ||
+	fail "mp_dump_leaks returns the live sampled blocks" "$(cat "$RD/out")"
+
+prun term "$L" term
+log >"$RD/all"
+has "SIGTERM: the sampled leaks reported, the program dies of it" "$RD/all" \
+	"dying of SIGTERM" "300 bytes in 3 sampled blocks are definitely lost"
+[ "$rc" = $((128 + 15)) ] && pass "SIGTERM: exit status 143" || fail "SIGTERM: exit status 143" "status $rc"
+
+prun fork_leak "$L" fork
+cl=$(grep -l "child_site" "$RD"/r.*.log 2>/dev/null | head -1)
+pl=$(grep -l "in leak_site" "$RD"/r.*.log 2>/dev/null | head -1)
+if [ -n "$cl" ] && [ -n "$pl" ] && [ "$cl" != "$pl" ] && ! grep -q "leak_site" "$cl" &&
+	grep -q "100 bytes in 1 sampled block is definitely lost" "$cl" &&
+	grep -q "300 bytes in 3 sampled blocks are definitely lost" "$pl" && ! grep -q child_site "$pl"; then
+	pass "fork: the child reports the block it lost, not its parent's; the parent its own"
+else
+	fail "fork: each process its own sampled leaks" "$(cat "$RD"/r.*.log | grep -E "lost:|#0")"
+fi
+
+OPTS=sample_rate=1:sample_slots=4096:exitcode=9
+prun status_leak "$L" leak
+[ "$rc" = 9 ] && pass "exitcode=9: a sampled definite leak makes the status 9" ||
+	fail "exitcode=9 with a sampled leak" "status $rc"
+
+OPTS=sample_rate=1
+prun fork_json "$S" fork 200
+n_json=$(ls "$RD"/r.*.json 2>/dev/null | wc -l)
+[ "$n_json" = 2 ] && pass "fork: parent and child each write a JSON report" ||
+	fail "fork: two JSON reports" "$(ls "$RD")"
+
+MPCHECK=$MPWRAP_ROOT/scripts/mpcheck
+mpc() { (cd "$T" && MPWRAP_LIB="$MPWRAP_LIB" "$MPCHECK" -q --no-progress --json "$T/mpc.json" "$@" >"$T/mpc.out" 2>&1); }
+mpc --sample 1 -- "$L" leak; rc=$?
+[ "$rc" = 23 ] && grep -q "definite leak of 300 bytes in 3 sampled blocks (~300 bytes estimated)" "$T/mpc.out" &&
+	pass "mpcheck --sample 1: a sampled leak fails the gate (23), with its estimate" ||
+	fail "mpcheck --sample 1: a sampled leak fails the gate" "status $rc" "$(head -c 900 "$T/mpc.out")"
+mpc --sample 1 -- "$S" double_free 10; rc=$?
+[ "$rc" = 23 ] && grep -q "double-free" "$T/mpc.out" &&
+	pass "mpcheck --sample 1: a sampled double free fails the gate" ||
+	fail "mpcheck --sample 1: a sampled double free fails the gate" "status $rc" "$(head -c 900 "$T/mpc.out")"
+mpc --sample 1 -- "$L" clean; rc=$?
+[ "$rc" = 0 ] && pass "mpcheck --sample 1: a clean program passes" ||
+	fail "mpcheck --sample 1: a clean program passes" "status $rc" "$(head -c 900 "$T/mpc.out")"
+mpc --sample 0 -- "$L" clean; rc=$?
+[ "$rc" = 125 ] && grep -q "^mpcheck: --sample: expected an integer 1..1000000000, got '0'" "$T/mpc.out" &&
+	pass "mpcheck --sample 0: one line, status 125" ||
+	fail "mpcheck --sample 0: usage error" "status $rc" "$(cat "$T/mpc.out")"
+
+# -------------------------------- 5. detection rate, site run 20,000 times
 
 runs=${SAMPLE_RUNS:-20}
 for kind in uaf_write overflow; do

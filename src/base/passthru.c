@@ -66,8 +66,9 @@ int _mp_passthrough_is_system(const char *exe)
 
 static char exe_path[4096];
 /* -1: not decided yet; 0: checked; 1: AT_SECURE; 2: system program;
- * 3: sampled (sample_rate=N: passed through, but for the sampled blocks) */
-static atomic_int mode = -1;
+ * 3: sampled (sample_rate=N: passed through, but for the sampled blocks;
+ * MP_PT_SAMPLED, read by the shims' fast path) */
+atomic_int _mp_pt_mode = -1;
 
 static int decide(void)
 {
@@ -84,24 +85,24 @@ static int decide(void)
 	const char *sr = _mp_options_peek(opts, "sample_rate", &slen);
 	int sampled = sr && slen && strspn(sr, "0") < slen;
 	if (!v || len != 1 || v[0] != '1')
-		return sampled ? 3 : 0;
+		return sampled ? MP_PT_SAMPLED : 0;
 	/* the kernel's own path of the image: links resolved, no malloc */
 	long n = syscall(SYS_readlink, "/proc/self/exe", exe_path,
 			 sizeof exe_path - 1);
 	if (n <= 0)
-		return sampled ? 3 : 0;
+		return sampled ? MP_PT_SAMPLED : 0;
 	exe_path[n] = '\0';
-	return _mp_passthrough_is_system(exe_path) ? 2 : sampled ? 3 : 0;
+	return _mp_passthrough_is_system(exe_path) ? 2 : sampled ? MP_PT_SAMPLED : 0;
 }
 
 static int get_mode(void)
 {
-	int m = atomic_load_explicit(&mode, memory_order_acquire);
+	int m = atomic_load_explicit(&_mp_pt_mode, memory_order_acquire);
 	if (__builtin_expect(m < 0, 0)) {
 		/* the first call of the image, before threads exist: two
 		 * racing callers would compute the same answer anyway */
 		m = decide();
-		atomic_store_explicit(&mode, m, memory_order_release);
+		atomic_store_explicit(&_mp_pt_mode, m, memory_order_release);
 	}
 	return m;
 }
@@ -118,7 +119,7 @@ int _mp_passthrough_system(void)
 
 int _mp_passthrough_sampled(void)
 {
-	return get_mode() == 3;
+	return get_mode() == MP_PT_SAMPLED;
 }
 
 const char *_mp_passthrough_exe(void)

@@ -8,6 +8,7 @@
 #ifndef MP_PASSTHRU_H
 #define MP_PASSTHRU_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 /* Nonzero: every shim forwards to the real allocator, nothing is tracked,
@@ -21,6 +22,17 @@ int _mp_passthrough_system(void);
  * in pass-through, but one allocation in N goes to a guarded slot
  * (detect/sampled.c).  _mp_passthrough() is nonzero then too. */
 int _mp_passthrough_sampled(void);
+
+/* The decision as the shims' fast path reads it: one relaxed load, no
+ * call (sampled mode's unsampled malloc and free go straight to the C
+ * library).  -1 until the first allocator call decides it. */
+#define MP_PT_SAMPLED 3
+extern atomic_int _mp_pt_mode;
+static inline int _mp_passthrough_sampled_fast(void)
+{
+	return atomic_load_explicit(&_mp_pt_mode, memory_order_relaxed) ==
+	       MP_PT_SAMPLED;
+}
 
 /* The executable's path (from /proc/self/exe) read by the decision, "" if
  * unknown or AT_SECURE. */

@@ -50,8 +50,10 @@ void _mp_nocancel_leave(void)
 	}
 }
 
-static void *(*real_malloc)(size_t);
-static void *(*real_calloc)(size_t, size_t);
+void *(*_mp_real_malloc_fn)(size_t);
+void *(*_mp_real_calloc_fn)(size_t, size_t);
+#define real_malloc _mp_real_malloc_fn
+#define real_calloc _mp_real_calloc_fn
 static void *(*real_realloc)(void *, size_t);
 static void *(*real_memalign)(size_t, size_t);
 static void (*real_free)(void *);

@@ -8,6 +8,11 @@
  * requests made by dlsym itself meanwhile are served from the arena. */
 int _mp_real_resolve(void);
 
+/* The real malloc and calloc themselves, NULL until resolved: sampled
+ * mode's fast path (preload.c) calls them with nothing in between. */
+extern void *(*_mp_real_malloc_fn)(size_t);
+extern void *(*_mp_real_calloc_fn)(size_t, size_t);
+
 void *_mp_real_malloc(size_t n);
 void *_mp_real_calloc(size_t nmemb, size_t size);
 void *_mp_real_realloc(void *p, size_t n);

@@ -39,7 +39,7 @@ int _mp_sampled_start(void)
 	if (_mp_ensure_init() != 0)
 		return -1;
 	_mp_procgate_on_fork(MP_FORK_SAMPLE, _mp_slots_lock, _mp_slots_unlock,
-			     _mp_slots_unlock);
+			     _mp_slots_fork_child);
 	return _mp_slots_init((unsigned)_mp_opt.sample_slots,
 			      (unsigned long)_mp_opt.sample_rate);
 }
@@ -131,6 +131,8 @@ void *_mp_sampled_realloc(void *p, size_t n, uintptr_t caller)
 
 /* ---- at exit ------------------------------------------------------------ */
 
+static size_t live_at_exit, live_bytes_at_exit;
+
 struct sweep {
 	struct mp_verdict v[16];
 	int nv;
@@ -150,27 +152,32 @@ static void sweep_one(void *ctx, const struct mp_block *b)
 	}
 }
 
-size_t _mp_sampled_report(int fatal)
+void _mp_sampled_sweep(int fatal)
 {
-	(void)fatal;
 	struct sweep s = { .nv = 0 };
 	/* guards of blocks never freed (not at a fault: the dying thread
 	 * may be half-way through writing one) */
 	if (!fatal)
 		_mp_slots_each_live(sweep_one, &s);
 	report_all(s.v, s.nv);
-	size_t errors = _mp_report_error_count();
+	live_at_exit = s.live;
+	live_bytes_at_exit = s.live_bytes;
+}
+
+void _mp_sampled_summary(size_t errors, size_t lost_blocks, int scanned)
+{
 	if (!_mp_opt.report_at_exit)
-		return errors;
-	if (errors) {
+		return;
+	if (errors || lost_blocks) {
 		_mp_report_error_summary(errors);
 	} else if (_mp_opt.verbosity >= 1) {
 		struct mp_out o;
 		_mp_report_begin(&o);
 		_mp_report_prefix(&o);
 		_mp_out_printf(&o, "mpwrap: sampled mode (sample_rate=%lu): no "
-			       "errors in %lu sampled allocation%s\n",
-			       _mp_slots_rate(), _mp_slots_sampled(),
+			       "errors%s in %lu sampled allocation%s\n",
+			       _mp_slots_rate(), scanned ? ", no leaks" : "",
+			       _mp_slots_sampled(),
 			       _mp_slots_sampled() == 1 ? "" : "s");
 		_mp_report_end(&o);
 	}
@@ -182,8 +189,8 @@ size_t _mp_sampled_report(int fatal)
 			       "allocations, %lu stacks taken, %zu sampled "
 			       "blocks (%zu bytes) live at exit\n",
 			       _mp_slots_sampled(),
-			       atomic_load(&stacks_taken), s.live, s.live_bytes);
+			       atomic_load(&stacks_taken), live_at_exit,
+			       live_bytes_at_exit);
 		_mp_report_end(&o);
 	}
-	return errors;
 }

@@ -35,9 +35,14 @@ void *_mp_sampled_realloc(void *p, size_t n, uintptr_t caller);
 /* The requested size of the live block p (0: none). */
 size_t _mp_sampled_usable_size(const void *p);
 
-/* The report at exit or death: damage found in live sampled blocks, the
- * sampled leaks scaled by the rate, the error summary.  Returns the
- * errors reported in the process (for exitcode). */
-size_t _mp_sampled_report(int fatal);
+/* At exit or death: damage found in the guard bytes of live sampled
+ * blocks, reported (none at a fatal fault: the dying thread may be
+ * writing one). */
+void _mp_sampled_sweep(int fatal);
+
+/* Then, after the leak report (preload/exit.c): the error summary, or
+ * the clean line (scanned: a leak check ran and found nothing listed),
+ * and with verbosity=2 the statistics line. */
+void _mp_sampled_summary(size_t errors, size_t lost_blocks, int scanned);
 
 #endif

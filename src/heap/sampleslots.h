@@ -9,6 +9,8 @@
 #include "block.h"
 #include "verdict.h"
 
+#define MP_SLOTS_MAX 4096 /* sample_slots' upper bound */
+
 /* [lo, hi): the slots region, 0/0 until mapped (every free of the process
  * asks _mp_slots_owns, two loads and two compares). */
 extern uintptr_t _mp_slots_lo, _mp_slots_hi;
@@ -46,6 +48,13 @@ void *_mp_slots_take(size_t n, size_t align, uint32_t stack, unsigned family);
  * slot's last block) and returns 1. */
 int _mp_slots_block(const void *p, struct mp_block *b);
 
+/* The slot whose page holds p (0..slots-1), -1 outside the region or on
+ * a guard page; and how many slots there are. */
+long _mp_slots_index(uintptr_t p);
+unsigned _mp_slots_count(void);
+/* Live sampled blocks now (a count over the slots, lock-free). */
+unsigned _mp_slots_live(void);
+
 /* Guard bytes of the slot of live block b changed: up to two verdicts
  * (underflow, overflow) into v, as _mp_guard_verdicts. */
 int _mp_slots_verdicts(const struct mp_block *b, uint32_t stack,
@@ -69,8 +78,13 @@ void _mp_slots_each_live(void (*fn)(void *ctx, const struct mp_block *b),
 unsigned long _mp_slots_sampled(void);
 unsigned long _mp_slots_rate(void);
 
-/* Around fork (procgate MP_FORK_SAMPLE). */
+/* Around fork (procgate MP_FORK_SAMPLE); the child's handler also
+ * starts a new generation. */
 void _mp_slots_lock(void);
 void _mp_slots_unlock(void);
+void _mp_slots_fork_child(void);
+/* Slot i's block was taken before this process was forked (its parent's:
+ * a leak root here, judged by the parent). */
+int _mp_slots_inherited(long i);
 
 #endif

@@ -61,6 +61,9 @@ struct mp_leak_set {
 	size_t heur_bytes[MP_LEAK_HEURS], heur_blocks[MP_LEAK_HEURS];
 	/* lost, but the program's __lsan_default_suppressions covers them */
 	size_t supp_bytes, supp_blocks;
+	/* sampled mode (samplescan.c): the groups are samples, one
+	 * allocation in sample_rate; 0 in the full mode */
+	unsigned long sample_rate;
 };
 
 /* A leak check while the program runs (longrun.c): which one, why, and

@@ -18,12 +18,14 @@
 #include "pool.h"
 #include "reent.h"
 #include "sampled.h"
+#include "samplescan.h"
 #include "report.h"
 #include "stack.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -111,14 +113,44 @@ __attribute__((noreturn)) static void abort_now(void)
 /* Pid of a process whose exit report is __lsan_do_leak_check's */
 static atomic_int explicit_pid;
 
-/* Sampled mode: no pool, no JSON; the slots' findings, the summary and
+/* Sampled mode: no pool; the slots' guard damage, the sampled leaks
+ * (samplescan.c, scaled by the rate), the summary, the JSON report and
  * the exit status. */
-static void sampled_body(int fatal)
+static void sampled_body(int fatal, int leaks)
 {
-	size_t errors = _mp_sampled_report(fatal);
-	if (!fatal && atomic_load(&abort_pid) == (int)getpid())
+	int me = (int)getpid();
+	_mp_sampled_sweep(fatal);
+	struct mp_leak_set ls = { .sample_rate = _mp_slots_rate() };
+	int scan = _mp_opt.detect_leaks && leaks &&
+		   (_mp_opt.leak_check_at_exit || atomic_load(&explicit_pid) == me);
+	int have_leaks = 0;
+	if (scan) {
+		_mp_scan_gate_final();
+		have_leaks = _mp_samplescan_collect(&ls) == 0;
+	}
+	if (fatal && !leaks && _mp_opt.detect_leaks) /* as report_body says */
+		_mp_report_set_unchecked("no leak check",
+					 "the program died inside the allocator, "
+					 "whose locks it may hold");
+	size_t errors = _mp_report_error_count();
+	size_t gated = have_leaks ? gated_blocks(&ls) : 0, listed = 0;
+	for (int k = 0; have_leaks && k < MP_K_NKINDS; k++)
+		if (_mp_leak_kind_listed(k))
+			listed += ls.blocks[k];
+	if (_mp_opt.report_at_exit && listed)
+		_mp_report_leaks(&ls, NULL);
+	_mp_sampled_summary(errors, listed, have_leaks);
+	if (_mp_opt.json_path[0]) {
+		struct mp_stats st;
+		memset(&st, 0, sizeof st);
+		_mp_json_write(&ls, &st);
+	}
+	_mp_leaks_release(&ls);
+	if (!fatal && atomic_load(&abort_pid) == me)
 		abort_now();
-	if (!fatal && _mp_opt.exitcode && errors) {
+	if (!fatal)
+		die_of_deferred();
+	if (!fatal && _mp_opt.exitcode && (errors || gated)) {
 		_mp_enter();
 		fflush(NULL);
 		_mp_leave();
@@ -140,7 +172,7 @@ static void report_body(int fatal, int leaks)
 		return;
 	}
 	if (_mp_passthrough_sampled()) {
-		sampled_body(fatal);
+		sampled_body(fatal, leaks);
 		return;
 	}
 	_mp_report_unwinder_note(); /* unwinder=2 counts, verbosity=2 statistics */

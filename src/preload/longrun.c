@@ -28,6 +28,8 @@
 #include "loaderprobe.h"
 #include "lsanhooks.h"
 #include "options.h"
+#include "passthru.h"
+#include "samplescan.h"
 #include "pool.h"
 #include "procgate.h"
 #include "reent.h"
@@ -199,11 +201,16 @@ static int check_body(const char *trigger, int checker,
 	if (_mp_scan_gate_enter() == 0) {
 		struct mp_check_info ci = { .seq = ++seq, .trigger = trigger,
 					    .mode_new = _mp_opt.leak_check_new != 0 };
-		_mp_handoff_set_checker(checker);
-		rc = _mp_leakscan_classify();
-		_mp_handoff_set_checker(0);
 		struct mp_leak_set ls;
-		if (rc == 0)
+		_mp_handoff_set_checker(checker);
+		if (_mp_passthrough_sampled()) { /* the sampled blocks only */
+			rc = _mp_samplescan_collect(&ls);
+			ci.mode_new = 0;
+		} else {
+			rc = _mp_leakscan_classify();
+		}
+		_mp_handoff_set_checker(0);
+		if (rc == 0 && !_mp_passthrough_sampled())
 			rc = _mp_leaks_collect(&ls, 1 | (ci.mode_new ? MP_COLLECT_FRESH
 								 : 0));
 		if (rc == 0) {
@@ -581,6 +588,10 @@ static void child(void)
 		start_checker();
 }
 
+/* Every termination signal, computed once (install's handler mask: it
+ * was recomputed for each of ~46 signals, 3000 calls at every start) */
+static sigset_t term_mask;
+
 static void install(int sig, void (*fn)(int, siginfo_t *, void *))
 {
 	struct sigaction sa, cur;
@@ -592,9 +603,7 @@ static void install(int sig, void (*fn)(int, siginfo_t *, void *))
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	if (fn == term_handler) /* one termination report at a time */
-		for (int s = 1; s < NSIGS; s++)
-			if (is_term_sig(s))
-				sigaddset(&sa.sa_mask, s);
+		sa.sa_mask = term_mask;
 	if (real_sigaction(sig, &sa, NULL) == 0)
 		atomic_store(&owned[sig], 1);
 }
@@ -616,8 +625,12 @@ void _mp_longrun_install(void)
 		    catching(&cur))
 			atomic_store(&catches, 1);
 	}
+	sigemptyset(&term_mask);
+	for (int s = 1; s < NSIGS; s++)
+		if (is_term_sig(s))
+			sigaddset(&term_mask, s);
 	for (int s = 1; s < NSIGS && s <= SIGRTMAX; s++)
-		if (s != csig && is_term_sig(s))
+		if (s != csig && sigismember(&term_mask, s) == 1)
 			install(s, term_handler);
 	atomic_store(&installed, 1);
 	if (csig) {

@@ -111,27 +111,52 @@ static void *alloc_keep_errno(size_t n, size_t align, uintptr_t caller,
 	return p;
 }
 
+/* Sampled mode's unsampled calls, the fast path: one load of the mode,
+ * one thread-local decrement (malloc) or one range check (free), then the
+ * C library's own function, which keeps errno as it always does.  The
+ * countdown is 0 in a thread that never allocated, so its first call
+ * takes the slow path, which resolves the real allocator. */
+#define SAMPLED_FAST() __builtin_expect(_mp_passthrough_sampled_fast(), 1)
+
 SHIM void *malloc(size_t n)
 {
+	void *(*real)(size_t) = _mp_real_malloc_fn;
+	if (SAMPLED_FAST() && real && --_mp_slots_countdown > 0)
+		return real(n);
 	return alloc_keep_errno(n, 16, CALLER, "malloc");
 }
 
-SHIM void free(void *p)
+/* free's slow path, out of line: the fast one then needs no frame */
+static __attribute__((noinline)) void free_slow(void *p, uintptr_t caller)
 {
 	int saved = errno;
 	if (SECURE()) {
 		if (__builtin_expect(_mp_slots_owns(p), 0))
-			_mp_sampled_free(p, MP_FAM_MALLOC, CALLER, "free");
+			_mp_sampled_free(p, MP_FAM_MALLOC, caller, "free");
 		else
 			_mp_real_free(p);
 	} else {
-		_mp_free(p, CALLER, "free");
+		_mp_free(p, caller, "free");
 	}
 	errno = saved;
 }
 
+SHIM void free(void *p)
+{
+	if (SAMPLED_FAST() && !_mp_slots_owns(p)) {
+		_mp_real_free(p);
+		return;
+	}
+	free_slow(p, CALLER);
+}
+
 SHIM void *calloc(size_t nmemb, size_t size)
 {
+	/* glibc's calloc: its own overflow check, and no memset of memory
+	 * fresh from the kernel */
+	void *(*real)(size_t, size_t) = _mp_real_calloc_fn;
+	if (SAMPLED_FAST() && real && --_mp_slots_countdown > 0)
+		return real(nmemb, size);
 	size_t n;
 	if (__builtin_mul_overflow(nmemb, size, &n)) {
 		call_error(MP_E_CALLOC_OVERFLOW, "calloc", nmemb, size, CALLER);
@@ -189,6 +214,10 @@ realloc_as(void *p, size_t n, const char *where, uintptr_t caller)
 
 SHIM void *realloc(void *p, size_t n)
 {
+	/* a realloc of a glibc block is never sampled; secure_realloc keeps
+	 * the C library's errno (no report here can change it) */
+	if (SAMPLED_FAST())
+		return secure_realloc(p, n, CALLER);
 	return realloc_as(p, n, "realloc", CALLER);
 }
 
@@ -619,14 +648,20 @@ static void sampled_start(void)
 	report_pid = getpid();
 	if (_mp_sampled_start() != 0)
 		return; /* no slots: a plain pass-through */
-	_mp_enter();
-	_mp_unwind_prepare_thread();
-	_mp_leave();
 	_mp_procgate_on_fork(MP_FORK_PROCESS, NULL, NULL, child_pid);
 	_mp_unwind_no_lazy_bounds();
+	/* the registry's record also gives the walker the main thread's
+	 * stack bounds: one read of /proc/self/maps, not two
+	 * (pthread_getattr_np allocates: never a sampled block) */
+	_mp_enter();
 	_mp_thread_register_self();
+	_mp_leave();
+	if (_mp_opt.json_path[0]) /* the marker and test name serve the JSON
+				   * report only: none, no /proc reads */
+		_mp_json_start_marker(1);
 	_mp_threads_atfork();
 	_mp_signals_install();
+	_mp_longrun_install(); /* SIGTERM & co., leak checks on demand */
 }
 
 __attribute__((constructor)) static void mpwrap_start(void)

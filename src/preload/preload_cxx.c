@@ -86,6 +86,13 @@ static void *cxx_new(size_t n, size_t align, unsigned family, int nothrow,
 {
 	const char *where = new_names[family];
 	int aligned = aligned_family(family);
+	/* sampled mode, unsampled: as preload.c's malloc fast path */
+	if (__builtin_expect(_mp_passthrough_sampled_fast(), 1) && !aligned &&
+	    !own_new && --_mp_slots_countdown > 0) {
+		void *p = _mp_real_malloc(n ? n : 1);
+		if (p)
+			return p;
+	}
 	if (!aligned && own_new) /* a nothrow form cannot catch what it throws */
 		return own_new(n);
 	if (aligned && own_anew)
@@ -148,6 +155,11 @@ static void cxx_delete(void *p, unsigned family, const char *where, int sized,
 	if (!aligned && own_delete) {
 		if (p)
 			own_delete(p);
+		return;
+	}
+	if (__builtin_expect(_mp_passthrough_sampled_fast(), 1) && !aligned &&
+	    !_mp_slots_owns(p)) { /* sampled mode, a glibc block (or NULL) */
+		_mp_real_free(p);
 		return;
 	}
 	int saved = errno;

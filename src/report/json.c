@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "json.h"
+#include "sampleslots.h"
 #include "jsonfile.h"
 #include "large.h"
 #include "quarantine.h"
@@ -507,6 +508,12 @@ static void json_leaks(struct mp_out *o, const struct mp_leak_set *ls)
 			       _mp_leak_kind_name(g->kind), g->bytes, g->blocks);
 		json_stack(o, g->stack);
 		json_keeper(o, &g->keeper);
+		if (ls->sample_rate) /* sampled mode: the site's estimate */
+			_mp_out_printf(o, ",\"estimate\":{\"bytes\":%zu,\"blocks\":%zu,"
+				       "\"samples\":%zu,\"sample_rate\":%lu}",
+				       g->bytes * ls->sample_rate,
+				       g->blocks * ls->sample_rate, g->blocks,
+				       ls->sample_rate);
 		_mp_out_str(o, "}");
 	}
 	_mp_out_str(o, "]");
@@ -615,6 +622,10 @@ static int json_write(const struct mp_leak_set *ls, const struct mp_stats *st,
 		_mp_out_json_str(&o, _mp_report_unchecked_why());
 		_mp_out_str(&o, "},\n");
 	}
+	if (ls->sample_rate) /* sampled mode: what the figures are samples of */
+		_mp_out_printf(&o, "\"sampled\":{\"sample_rate\":%lu,\"slots\":%u,"
+			       "\"sampled_allocations\":%lu},\n", ls->sample_rate,
+			       _mp_slots_count(), _mp_slots_sampled());
 	if (ci)
 		json_check(&o, ci);
 	json_errors(&o);

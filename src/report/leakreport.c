@@ -88,9 +88,20 @@ void _mp_report_leaks(const struct mp_leak_set *ls,
 			continue;
 		}
 		_mp_report_prefix(&o);
-		_mp_out_printf(&o, "%zu bytes in %zu block%s %s %s, allocated from:\n",
-			       g->bytes, g->blocks, g->blocks == 1 ? "" : "s",
-			       g->blocks == 1 ? "is" : "are", headings[g->kind]);
+		if (ls->sample_rate) /* sampled mode: the samples, scaled */
+			_mp_out_printf(&o, "%zu bytes in %zu sampled block%s %s %s: "
+				       "~%zu bytes %sat this site, from %zu sample%s "
+				       "(sample_rate=%lu), allocated from:\n",
+				       g->bytes, g->blocks, g->blocks == 1 ? "" : "s",
+				       g->blocks == 1 ? "is" : "are", headings[g->kind],
+				       g->bytes * ls->sample_rate,
+				       g->kind == MP_K_REACHABLE ? "" : "lost ",
+				       g->blocks, g->blocks == 1 ? "" : "s",
+				       ls->sample_rate);
+		else
+			_mp_out_printf(&o, "%zu bytes in %zu block%s %s %s, allocated from:\n",
+				       g->bytes, g->blocks, g->blocks == 1 ? "" : "s",
+				       g->blocks == 1 ? "is" : "are", headings[g->kind]);
 		_mp_report_stack(&o, g->stack);
 		_mp_report_keeper(&o, &g->keeper, g->kind);
 		_mp_report_prefix(&o);
@@ -109,13 +120,22 @@ void _mp_report_leaks(const struct mp_leak_set *ls,
 	if (ci)
 		_mp_out_printf(&o, "LEAK SUMMARY (leak check #%lu%s):\n", ci->seq,
 			       ci->mode_new ? ", new lost blocks only" : "");
+	else if (ls->sample_rate)
+		_mp_out_printf(&o, "LEAK SUMMARY (sampled blocks, one allocation in "
+			       "%lu; estimates x%lu):\n", ls->sample_rate,
+			       ls->sample_rate);
 	else
 		_mp_out_str(&o, "LEAK SUMMARY:\n");
 	for (int k = 0; k < MP_K_NKINDS; k++) {
 		_mp_report_prefix(&o);
-		_mp_out_printf(&o, "  %-16s %zu bytes in %zu block%s%s\n",
-			       headings[k], ls->bytes[k], ls->blocks[k],
-			       ls->blocks[k] == 1 ? "" : "s",
+		_mp_out_printf(&o, "  %-16s %zu bytes in %zu block%s", headings[k],
+			       ls->bytes[k], ls->blocks[k],
+			       ls->blocks[k] == 1 ? "" : "s");
+		if (ls->sample_rate && ls->blocks[k])
+			_mp_out_printf(&o, " (~%zu bytes in ~%zu blocks)",
+				       ls->bytes[k] * ls->sample_rate,
+				       ls->blocks[k] * ls->sample_rate);
+		_mp_out_printf(&o, "%s\n",
 			       k == MP_K_REACHABLE && ls->blocks[k] &&
 					       !_mp_opt.show_reachable
 				       ? " (show_reachable=1 lists them)" : "");

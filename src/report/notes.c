@@ -165,9 +165,13 @@ void _mp_report_live_blocks(const struct mp_leak_set *ls)
 		_mp_out_str(&o, "\n");
 	}
 	_mp_report_prefix(&o);
-	_mp_out_printf(&o, "live blocks: %zu bytes in %zu blocks from %zu "
-		       "allocation stack%s\n", ls->total_bytes, ls->total_blocks,
-		       ls->n, ls->n == 1 ? "" : "s");
+	_mp_out_printf(&o, "live %sblocks: %zu bytes in %zu blocks from %zu "
+		       "allocation stack%s", ls->sample_rate ? "sampled " : "",
+		       ls->total_bytes, ls->total_blocks, ls->n, ls->n == 1 ? "" : "s");
+	if (ls->sample_rate) /* one allocation in N: the scale of the figures */
+		_mp_out_printf(&o, " (sample_rate=%lu: ~%zu bytes in all)",
+			       ls->sample_rate, ls->total_bytes * ls->sample_rate);
+	_mp_out_str(&o, "\n");
 	_mp_report_end(&o);
 }
 
