@@ -50,7 +50,7 @@ API_SRC     := api
 # report, signals and the shims
 SO_STACK_SRC  := handoff
 SO_LEAK_SRC   := roots threads leakscan leakheur inherit scangate lsanhooks
-SO_REPORT_SRC := json jsonfile jsonprof leakreport
+SO_REPORT_SRC := json jsonfile jsonprof leakreport scopelog
 PRELOAD_SRC   := exit signals longrun restart lsan clientreq preload preload_cxx
 
 CORE_SRC := $(BASE_SRC) $(HEAP_SRC) $(STACK_SRC) $(LEAK_SRC) $(REPORT_SRC) $(DETECT_SRC) $(API_SRC)

@@ -10,4 +10,9 @@
 void _mp_api_on_leak_check(int (*fn)(const char *trigger, int checker,
 				     struct mp_leak_counts *out));
 
+/* mp_scope_end runs fn (libmpwrap.so's check of the scope's blocks,
+ * longrun.c) when one is registered: the scope's lost blocks, reported with
+ * its name, or -1; without it every live block of the scope counts. */
+void _mp_api_on_scope_end(long (*fn)(const char *name));
+
 #endif

@@ -139,8 +139,9 @@ void _mp_report_clean(const struct mp_leak_set *ls, const char *unscanned);
 void _mp_report_error_summary(size_t errors);
 
 /* mp_dump_leaks: every live block of ls (grouped by allocation stack,
- * largest group first, _mp_leaks_collect), then a total line. */
-void _mp_report_live_blocks(const struct mp_leak_set *ls);
+ * largest group first, _mp_leaks_collect), then a total line; with scope,
+ * under a title naming it (mp_scope_end in libmempool.a). */
+void _mp_report_live_blocks(const struct mp_leak_set *ls, const char *scope);
 /* mp_dump_stats: the statistics st holds (stats.c reads them). */
 struct mp_stats;
 void _mp_report_stats(const struct mp_stats *st);
