@@ -132,6 +132,12 @@ long mp_leak_check(struct mp_leak_counts *out);
  * them weak: include/mpwrap/scope.h. */
 int mp_scope_begin(const char *name);
 long mp_scope_end(void);
+/* The text of the report the last mp_scope_end wrote (empty when it found
+ * nothing), also when log_path sends reports to a file: its first cap - 1
+ * bytes copied into buf, NUL-terminated (buf may be NULL); returns its
+ * whole length (up to 64 KiB kept).  For a runner's failure message.
+ * Thread-safe. */
+size_t mp_scope_report(char *buf, size_t cap);
 
 /* Print statistics and leaks, then release every slab and large block.
  * mp_init may be called again afterwards.  Not to be called while other

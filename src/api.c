@@ -201,11 +201,18 @@ API long mp_scope_end(void)
 	}
 	/* the scan and the report go deep: on the library's stack; the lock
 	 * stays held so that no other scope begins meanwhile */
+	_mp_report_capture(1); /* for mp_scope_report, empty when warm */
 	if (!scope_warm)
 		_mp_deep_call(scope_end_deep, &n);
+	_mp_report_capture(0);
 	scope_open = 0;
 	pthread_mutex_unlock(&scope_lock);
 	return n;
+}
+
+API size_t mp_scope_report(char *buf, size_t cap)
+{
+	return _mp_report_captured(buf, cap);
 }
 
 API int mp_init(void)

@@ -19,12 +19,15 @@
 #ifndef MPWRAP_SCOPE_H
 #define MPWRAP_SCOPE_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 int mp_scope_begin(const char *name) __attribute__((weak));
 long mp_scope_end(void) __attribute__((weak));
+size_t mp_scope_report(char *buf, size_t cap) __attribute__((weak));
 
 /* mp_scope_begin when the library is there: 0, or -1 (a scope is open). */
 static inline int mpwrap_scope_begin(const char *name)
@@ -32,10 +35,24 @@ static inline int mpwrap_scope_begin(const char *name)
 	return mp_scope_begin ? mp_scope_begin(name) : 0;
 }
 
+/* Zeroes the stack below the caller's frame: pointers the test's returned
+ * functions left there are dead, but the scan is conservative and would
+ * count them as roots.  The glue calls it before descending to end a scope. */
+static __attribute__((noinline)) void mpwrap_scrub_stack(void)
+{
+	volatile char dead[32768];
+	for (unsigned i = 0; i < sizeof dead; i++)
+		dead[i] = 0;
+	__asm__ volatile("" : : "r"(dead) : "memory");
+}
+
 /* The scope's lost blocks (0 without the library), -1 when none is open. */
 static inline long mpwrap_scope_end(void)
 {
-	return mp_scope_end ? mp_scope_end() : 0;
+	if (!mp_scope_end)
+		return 0;
+	mpwrap_scrub_stack();
+	return mp_scope_end();
 }
 
 /* Unity-style: run test function fn (void fn(void)) in a scope named after
