@@ -219,6 +219,8 @@ fi
 
 # ---- cmocka ----------------------------------------------------------
 if [ "$have_cmocka" = 1 ] && have cmocka "cmocka setup/teardown"; then
+	# cmocka's own output format, whatever the environment asks (TAP...)
+	export CMOCKA_MESSAGE_OUTPUT=STDOUT
 	prun cmocka "$B/cmocka"
 	all=$(cat "$RD/out" "$RD/err")
 	bad=$(grep -E '^\[  (ERROR|FAILED)   ?\] ' <<<"$all" | awk '{print $NF}' | sort -u | tr '\n' ' ')
