@@ -32,6 +32,8 @@ cat >"$T/opts.c" <<'EOF'
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 static void *lose(size_t n) { char *p = malloc(n); memset(p, 1, n); return NULL; } /* LOSE */
 static void *lose_thread(void *a) { (void)a; lose(48); return NULL; }
 int main(int argc, char **argv)
@@ -53,6 +55,15 @@ int main(int argc, char **argv)
 		printf("begin1: %d\n", mp_scope_begin("outer"));
 		printf("begin2: %d\n", mp_scope_begin("inner"));
 		printf("end1: %ld\n", mp_scope_end());
+	} else if (!strcmp(what, "fork")) { /* a child's report: not the parent's scopes */
+		mpwrap_scope_begin("parent_scope");
+		lose(24);
+		printf("parent: %ld\n", mpwrap_scope_end());
+		fflush(stdout);
+		pid_t c = fork();
+		if (c == 0)
+			exit(0);
+		waitpid(c, NULL, 0);
 	} else if (!strcmp(what, "thread")) { /* another thread's leak counts */
 		pthread_t t;
 		mpwrap_scope_begin("threaded");
@@ -187,6 +198,20 @@ if have opts "options"; then
 		grep -q "mp_scope_begin: a scope is open already (scopes do not nest): ignored" <<<"$log" &&
 		pass "misuse: end without begin and nested begin return -1, one warning each" ||
 		fail "misuse: end without begin and nested begin return -1, one warning each" "$got" "$log"
+	prun fork "$B/opts" fork
+	got=""
+	for j in "$RD"/r.*.json; do
+		case $j in *.check*) continue ;; esac
+		got="$got$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(len([l for l in d["leaks"] if l.get("test")]), d["summary"]["in_scopes"]["blocks"])' "$j") "
+	done
+	# the parent's exit report lists its scope's leak; the child's none
+	# "scope leaks listed, in_scopes blocks" per exit report, sorted
+	got=$(printf '%s\n' $got | paste -d' ' - - | sort | tr '\n' '|')
+	[ "$(cat "$RD/out")" = "parent: 1" ] && [ "$got" = "0 0|1 1|" ] &&
+		pass "fork: the child's exit report does not repeat the parent's scope leaks" ||
+		fail "fork: the child's exit report does not repeat the parent's scope leaks" "$(cat "$RD/out")" "$got"
 	prun thread "$B/opts" thread
 	[ "$(cat "$RD/out")" = "threaded: 1" ] &&
 		grep -q "#0 .* in lose " "$RD"/r.*.log &&

@@ -607,6 +607,7 @@ static void start_checker(void)
 static void child(void)
 {
 	_mp_scan_gate_child();
+	_mp_scopelog_child();
 	seq = 0;
 	if (sites)
 		memset(sites, 0, nsites * sizeof *sites);

@@ -30,9 +30,10 @@ static struct mp_scope_totals totals;
 
 /* The name's offset in names: the last one again (a scope's groups come
  * together), else appended; a full table keeps the last slot's. */
+static uint32_t last = UINT32_MAX;
+
 static uint32_t intern(const char *scope)
 {
-	static uint32_t last = UINT32_MAX;
 	size_t n = strlen(scope) + 1;
 	if (last != UINT32_MAX && strcmp(names + last, scope) == 0)
 		return last;
@@ -87,4 +88,15 @@ size_t _mp_scopelog_json(struct mp_out *o, int first,
 		_mp_out_str(o, "}");
 	}
 	return ngroups;
+}
+
+/* A forked child reports its own leaks only: its parent's scopes are its
+ * parent's (the lock may have been held by another thread at the fork). */
+void _mp_scopelog_child(void)
+{
+	pthread_mutex_init(&lock, NULL);
+	ngroups = 0;
+	names_used = 0;
+	last = UINT32_MAX;
+	totals = (struct mp_scope_totals){ 0 };
 }

@@ -24,4 +24,7 @@ void _mp_scopelog_totals(struct mp_scope_totals *t);
 size_t _mp_scopelog_json(struct mp_out *o, int first,
 			 void (*stack)(struct mp_out *o, uint32_t id));
 
+/* In a forked child: nothing logged (its parent's scopes are not its). */
+void _mp_scopelog_child(void);
+
 #endif
