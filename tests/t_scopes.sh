@@ -161,18 +161,21 @@ if have plain "plain test main"; then
 		fail "plain: without the library every test passes (weak symbols)" "$(cat "$T/plain.out")"
 	# mpcheck: the finding names the test
 	mkdir -p "$T/mc"
-	(cd "$T/mc" && MPWRAP_LIB="$MPWRAP_LIB" python3 "$MPWRAP_ROOT/scripts/mpcheck" --json "$T/mc/out.json" \
+	(cd "$T/mc" && MPWRAP_LIB="$MPWRAP_LIB" python3 "$MPWRAP_ROOT/scripts/mpcheck" --json "$T/mc/out.json" --sarif "$T/mc/out.sarif" \
 		-- "$B/plain" >"$T/mc/stdout" 2>"$T/mc/stderr")
 	mrc=$?
 	got=$(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-print(";".join("%s:%s" % (f["kind"], ",".join(f.get("tests", []))) for f in d["findings"]))' "$T/mc/out.json" 2>&1)
-	if [ "$mrc" != 0 ] && [ "$got" = "definite:test_leaks_on_purpose" ] &&
+r = json.load(open(sys.argv[2]))["runs"][0]["results"]
+print(";".join("%s:%s" % (f["kind"], ",".join(f.get("tests", []))) for f in d["findings"]),
+      [x["properties"].get("tests") for x in r], r[0]["message"]["text"].endswith("in test test_leaks_on_purpose"))' \
+		"$T/mc/out.json" "$T/mc/out.sarif" 2>&1)
+	if [ "$mrc" != 0 ] && [ "$got" = "definite:test_leaks_on_purpose [['test_leaks_on_purpose']] True" ] &&
 		grep -q "findings in 1 of 1 test: test_leaks_on_purpose" "$T/mc/stderr"; then
-		pass "mpcheck: the finding is attributed to test_leaks_on_purpose"
+		pass "mpcheck: the finding is attributed to test_leaks_on_purpose (text, JSON, SARIF)"
 	else
-		fail "mpcheck: the finding is attributed to test_leaks_on_purpose" "exit $mrc; $got" "$(tail -5 "$T/mc/stderr")"
+		fail "mpcheck: the finding is attributed to test_leaks_on_purpose (text, JSON, SARIF)" "exit $mrc; $got" "$(tail -5 "$T/mc/stderr")"
 	fi
 fi
 
