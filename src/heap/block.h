@@ -137,6 +137,7 @@ enum mp_aux {
  * shared with the parent).  Generation 0: never forked, every block own. */
 #define MP_AUX_GEN_SHIFT 5
 extern unsigned _mp_heap_gen;
+extern unsigned _mp_heap_gen_aux; /* the same, shifted into place */
 /* Whether this process forked a child of its own since it was forked:
  * pages it wrote may then be shared with that child (leakscan.c). */
 extern int _mp_heap_forked_again;
