@@ -29,7 +29,8 @@ TEST_DEPS := g++:/usr/bin/g++ clang:/usr/bin/clang pkgconf:/usr/bin/pkg-config g
         python3-jsonschema:/usr/lib/python3/dist-packages/jsonschema/__init__.py \
         python3-yaml:/usr/lib/python3/dist-packages/yaml/__init__.py \
         cmake:/usr/bin/ctest mypy:/usr/bin/mypy \
-        libgtest-dev:/usr/include/gtest/gtest.h libcmocka-dev:/usr/include/cmocka.h
+        libgtest-dev:/usr/include/gtest/gtest.h libcmocka-dev:/usr/include/cmocka.h \
+        libcriterion-dev:/usr/include/criterion/criterion.h
 # real programs tests/robust runs as they are, where they can be installed
 # (as root, make test installs them; elsewhere their checks are skipped)
 PROGRAM_DEPS := php-cli:/usr/bin/php emacs-nox:/usr/bin/emacs \

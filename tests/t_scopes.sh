@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t_scopes.sh - leak checks per test inside one process: mp_scope_begin /
 # mp_scope_end (include/mempool.h, weak in include/mpwrap/scope.h) and the
-# runner glue (googletest listener, cmocka setup/teardown, MPWRAP_LEAK_TEST).
+# runner glue (googletest listener, cmocka setup/teardown, Criterion's
+# MPWRAP_TEST, MPWRAP_LEAK_TEST).
 #
 # Each example in examples/ plants one leak in one test: exactly that test
 # fails, by its name, with the leak's allocating function in the report, and
@@ -101,6 +102,12 @@ if printf '#include <gtest/gtest.h>\nint main() { return 0; }\n' |
 	# shellcheck disable=SC2086
 	compile gtest "$T/cc.gtest.x" $CXX -g -O0 -fno-omit-frame-pointer -Wall -Wextra -Werror -Iinclude \
 		-o "$B/gtest" "$E/gtest_scopes.cc" -lgtest -pthread
+fi
+have_criterion=0
+if [ -e /usr/include/criterion/criterion.h ]; then
+	have_criterion=1
+	# shellcheck disable=SC2086
+	compile criterion "$T/cc.criterion.x" $CC $MPWRAP_TFLAGS -o "$B/criterion" "$E/criterion_scopes.c" -lcriterion
 fi
 if [ -e /usr/include/cmocka.h ]; then
 	have_cmocka=1
@@ -262,6 +269,24 @@ if [ "$have_cmocka" = 1 ] && have cmocka "cmocka setup/teardown"; then
 	fi
 else
 	echo "ok $((n + 1)) - # SKIP cmocka: libcmocka-dev not installed"; n=$((n + 1))
+fi
+
+# ---- Criterion --------------------------------------------------------
+if [ "$have_criterion" = 1 ] && have criterion "Criterion MPWRAP_TEST"; then
+	# each test runs in a worker process of its own: -j1 keeps them in order
+	prun criterion "$B/criterion" -j1
+	all=$(cat "$RD/out" "$RD/err")
+	bad=$(grep -E '^\[FAIL\] ' <<<"$all" | awk '{print $2}' | tr '\n' ' ')
+	if [ "$rc" = 1 ] && [ "$bad" = "scopes::leaks_on_purpose: " ] &&
+		grep -q "Tested: 3 | Passing: 2 | Failing: 1 | Crashing: 0" <<<"$all" &&
+		grep -q "mpwrap: 1 block leaked by this test:" <<<"$all" &&
+		grep -q "#0 .* in dup_str .*criterion_scopes.c" <<<"$all"; then
+		pass "Criterion: only scopes::leaks_on_purpose fails, dup_str in its message"
+	else
+		fail "Criterion: only scopes::leaks_on_purpose fails, dup_str in its message" "exit $rc, failed: $bad" "$all"
+	fi
+else
+	echo "ok $((n + 1)) - # SKIP Criterion: libcriterion-dev not installed"; n=$((n + 1))
 fi
 
 echo "1..$n"

@@ -13,8 +13,8 @@
  * and not again at exit.  One scope at a time per process; every thread's
  * allocations count in it.  Thread-safe; not from a signal handler.
  * Runner glue on top: mpwrap/gtest_listener.h (googletest),
- * mpwrap/cmocka_scope.h (cmocka), MPWRAP_LEAK_TEST below (Unity-style or a
- * plain test main).
+ * mpwrap/cmocka_scope.h (cmocka), mpwrap/criterion_scope.h (Criterion),
+ * MPWRAP_LEAK_TEST below (Unity-style or a plain test main).
  */
 #ifndef MPWRAP_SCOPE_H
 #define MPWRAP_SCOPE_H
