@@ -175,6 +175,9 @@ DESTDIR ?=
 INST = $(DESTDIR)$(PREFIX)
 # mpcheck's package; scripts/mpcheck finds it in $(PREFIX)/lib/mpwrap/python
 MPCHECK_PY := $(wildcard mpcheck/*.py)
+# the headers a program includes as <mpwrap/...>: scopes and runner glue,
+# LeakSanitizer's interface, pool annotations
+MPWRAP_H := $(wildcard include/mpwrap/*.h)
 
 install: all
 	install -d $(INST)/lib/mpwrap $(INST)/lib/pkgconfig $(INST)/include \
@@ -182,6 +185,8 @@ install: all
 	install -m 755 libmpwrap.so $(INST)/lib/mpwrap/libmpwrap.so
 	install -m 644 libmempool.a $(INST)/lib/libmempool.a
 	install -m 644 include/mempool.h $(INST)/include/mempool.h
+	install -d $(INST)/include/mpwrap
+	install -m 644 $(MPWRAP_H) $(INST)/include/mpwrap/
 	install -d $(INST)/lib/mpwrap/python/mpcheck
 	install -m 644 $(MPCHECK_PY) $(INST)/lib/mpwrap/python/mpcheck/
 	install -m 755 scripts/mpcheck $(INST)/bin/mpcheck
@@ -195,6 +200,8 @@ uninstall:
 		$(INST)/include/mempool.h $(INST)/bin/mpcheck $(INST)/bin/mpcheck-ctest \
 		$(INST)/share/man/man1/mpcheck.1 $(INST)/lib/pkgconfig/mpwrap.pc
 	rm -rf $(INST)/lib/mpwrap/python/mpcheck
+	rm -f $(MPWRAP_H:include/mpwrap/%=$(INST)/include/mpwrap/%)
+	-rmdir $(INST)/include/mpwrap 2>/dev/null
 	-rmdir $(INST)/lib/mpwrap/python $(INST)/lib/mpwrap 2>/dev/null
 
 clean:
