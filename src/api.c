@@ -1,5 +1,6 @@
-/* api.c - the public mp_* entry points: allocation, checks, statistics
- * and mp_destroy (initialisation and fork handlers: detect/init.c).
+/* api.c - the public mp_* entry points: allocation, checks, scopes (leak
+ * checks per test), statistics and mp_destroy (initialisation and fork
+ * handlers: detect/init.c).
  *
  * Each entry point passes its own return address down so stacks start at
  * the caller (frame #0 = the caller of mp_alloc).
@@ -11,6 +12,7 @@
 #include "guardpage.h"
 #include "large.h"
 #include "leaks.h"
+#include "mpassert.h"
 #include "options.h"
 #include "loaderprobe.h"
 #include "pool.h"
@@ -160,6 +162,7 @@ API int mp_scope_begin(const char *name)
 	scope_name[n] = '\0';
 	scope_open = 1;
 	scope_warm = scope_run(scope_name) <= (unsigned long)_mp_opt.scope_warmups;
+	MP_DCHECK(scope_name[0] != '\0');
 	if (!scope_warm)
 		_mp_leaks_scope_mark(MP_SCOPE_BEGIN, 0);
 	pthread_mutex_unlock(&scope_lock);

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "leaks.h"
+#include "mpassert.h"
 #include "options.h"
 #include "block.h"
 #include "custom.h"
@@ -202,6 +203,7 @@ static unsigned scope_aux(unsigned aux, uint8_t flags, int op, int classified)
  * block.h's order; no block's bytes are read: a fraction of a scan. */
 void _mp_leaks_scope_mark(int op, int classified)
 {
+	MP_DCHECK(op == MP_SCOPE_BEGIN || op == MP_SCOPE_CLAIM);
 	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++) {
 		struct mp_class *cl = _mp_class_at(k);
 		pthread_mutex_lock(&cl->lock);

@@ -7,6 +7,7 @@
  * malloc): past them, groups are counted, not listed.
  */
 #include "scopelog.h"
+#include "mpassert.h"
 #include "options.h"
 #include "out.h"
 
@@ -42,6 +43,7 @@ static uint32_t intern(const char *scope)
 	memcpy(names + names_used, scope, n);
 	last = (uint32_t)names_used;
 	names_used += n;
+	MP_DCHECK(names_used <= NAMES_BYTES);
 	return last;
 }
 
