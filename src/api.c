@@ -106,6 +106,12 @@ static void leak_check_deep(void *a)
  * block as older (leaks.c, MP_AUX_PRE): the allocation path is unchanged. */
 
 static long (*_Atomic scope_check_fn)(const char *name);
+static void (*_Atomic scope_begun_fn)(void);
+
+void _mp_api_on_scope_begin(void (*fn)(void))
+{
+	atomic_store(&scope_begun_fn, fn);
+}
 
 void _mp_api_on_scope_end(long (*fn)(const char *name))
 {
@@ -163,8 +169,12 @@ API int mp_scope_begin(const char *name)
 	scope_open = 1;
 	scope_warm = scope_run(scope_name) <= (unsigned long)_mp_opt.scope_warmups;
 	MP_DCHECK(scope_name[0] != '\0');
-	if (!scope_warm)
+	if (!scope_warm) {
 		_mp_leaks_scope_mark(MP_SCOPE_BEGIN, 0);
+		void (*begun)(void) = atomic_load(&scope_begun_fn);
+		if (begun)
+			begun();
+	}
 	pthread_mutex_unlock(&scope_lock);
 	return 0;
 }

@@ -173,15 +173,26 @@ static void check_deep(void *a)
 	ca->rc = check_body(ca->trigger, ca->checker, ca->out, NULL);
 }
 
+static struct mp_frames scope_frames; /* the open scope's (api.c's lock) */
+
 /* mp_scope_end (api.c, already on the library's stack): the check of the
  * scope's own blocks; its lost blocks of the gated kinds, 0 under
  * scope_budget, -1 when no check ran. */
 static long scope_check(const char *name)
 {
 	struct mp_leak_counts c;
-	if (check_body("mp_scope_end", 0, &c, name) != 0)
-		return -1;
-	return (long)c.gated_blocks;
+	_mp_handoff_set_scope(&scope_frames);
+	int rc = check_body("mp_scope_end", 0, &c, name);
+	_mp_handoff_set_scope(NULL);
+	return rc != 0 ? -1 : (long)c.gated_blocks;
+}
+
+/* mp_scope_begin (api.c, under its scope lock): the program's frames where
+ * it began the scope; its check's scan of this thread starts in the one of
+ * them that spans the scope (handoff.h). */
+static void scope_begun(void)
+{
+	_mp_handoff_frames(&scope_frames);
 }
 
 /* The scan and its report go deep: on the library's stack (a program's
@@ -640,6 +651,7 @@ void _mp_longrun_install(void)
 	_mp_exit_on_term(term_die_of);
 	_mp_api_on_leak_check(_mp_longrun_check);
 	_mp_api_on_scope_end(scope_check);
+	_mp_api_on_scope_begin(scope_begun);
 	char name[32];
 	int csig = (int)_mp_opt.leak_check_signal;
 	if (!resolve())
