@@ -28,7 +28,7 @@ TEST(Scopes, Clean)
 TEST(Scopes, LeaksOnPurpose)
 {
 	char *p = make_name("lost");
-	EXPECT_EQ(p[0], 'l');
+	EXPECT_STREQ(p, "lost");
 	p = nullptr; // the only pointer to it is gone
 }
 

@@ -37,8 +37,9 @@ static void test_push_pop(void)
 
 static void test_leaks_on_purpose(void)
 {
-	push("b");
-	list = list->next; /* unlinked, never freed */
+	struct node *n = push("b");
+	printf("# pushed %s\n", n->name);
+	list = n->next; /* unlinked, never freed */
 }
 
 static void test_keeps_node(void)

@@ -278,7 +278,7 @@ if [ "$have_criterion" = 1 ] && have criterion "Criterion MPWRAP_TEST"; then
 	all=$(cat "$RD/out" "$RD/err")
 	bad=$(grep -E '^\[FAIL\] ' <<<"$all" | awk '{print $2}' | tr '\n' ' ')
 	if [ "$rc" = 1 ] && [ "$bad" = "scopes::leaks_on_purpose: " ] &&
-		grep -q "Tested: 3 | Passing: 2 | Failing: 1 | Crashing: 0" <<<"$all" &&
+		grep -q "Tested: 4 | Passing: 3 | Failing: 1 | Crashing: 0" <<<"$all" &&
 		grep -q "mpwrap: 1 block leaked by this test:" <<<"$all" &&
 		grep -q "#0 .* in dup_str .*criterion_scopes.c" <<<"$all"; then
 		pass "Criterion: only scopes::leaks_on_purpose fails, dup_str in its message"
@@ -288,6 +288,66 @@ if [ "$have_criterion" = 1 ] && have criterion "Criterion MPWRAP_TEST"; then
 else
 	echo "ok $((n + 1)) - # SKIP Criterion: libcriterion-dev not installed"; n=$((n + 1))
 fi
+
+# ---- every runner's glue, gcc and clang, -O0 and -O2, many runs ----------
+# No example and no glue scrubs its stack: the verdict must be exact with
+# the test body's dead frames and registers as the compilers leave them
+# (the scan of the scope's thread starts in the frame that spans the scope,
+# src/stack/handoff.h).  Each binary runs SCOPE_RUNS times; every run must
+# fail exactly the planted test, by name, and pass the others (among them a
+# test whose block a global or a static keeps).
+SCOPE_RUNS=${SCOPE_RUNS:-20}
+# verdict RUNNER: "failed tests|passed count" of the run in $RD
+verdict() {
+	local all
+	all=$(cat "$RD/out" "$RD/err")
+	case $1 in
+	gtest) echo "$(grep -E '^\[  FAILED  \] [A-Za-z]+\.[A-Za-z]+ \(' <<<"$all" | awk '{print $4}' | tr '\n' ' ')|$(grep -c '^\[       OK \]' <<<"$all")" ;;
+	cmocka) echo "$(grep -E '^\[  (ERROR|FAILED)   ?\] ' <<<"$all" | awk '{print $NF}' | sort -u | tr '\n' ' ')|$(grep -c '^\[       OK \]' <<<"$all")" ;;
+	criterion) echo "$(grep -E '^\[FAIL\] ' <<<"$all" | awk '{print $2}' | tr '\n' ' ')|$(grep -oE 'Passing: [0-9]+' <<<"$all" | awk '{print $2}')" ;;
+	plain) echo "$(grep '^not ok' <<<"$all" | awk '{print $5}' | tr '\n' ' ')|$(grep -c '^ok' <<<"$all")" ;;
+	esac
+}
+compilers="gcc:g++"
+command -v clang >/dev/null && command -v clang++ >/dev/null && compilers="$compilers clang:clang++"
+mx=""
+for cc in $compilers; do
+	c=${cc%%:*} cxx=${cc#*:}
+	for o in O0 O2; do
+		fl="-g -$o -Wall -Wextra -Werror -Iinclude -pthread"
+		# shellcheck disable=SC2086
+		[ "$have_gtest" = 1 ] && compile "gtest.$c.$o" "$T/cc.gtest.$c.$o.x" $cxx $fl -o "$B/gtest.$c.$o" "$E/gtest_scopes.cc" -lgtest
+		# shellcheck disable=SC2086
+		[ "$have_cmocka" = 1 ] && compile "cmocka.$c.$o" "$T/cc.cmocka.$c.$o.x" $c $fl -o "$B/cmocka.$c.$o" "$E/cmocka_scopes.c" -lcmocka
+		# shellcheck disable=SC2086
+		[ "$have_criterion" = 1 ] && compile "criterion.$c.$o" "$T/cc.criterion.$c.$o.x" $c $fl -o "$B/criterion.$c.$o" "$E/criterion_scopes.c" -lcriterion
+		# shellcheck disable=SC2086
+		compile "plain.$c.$o" "$T/cc.plain.$c.$o.x" $c $fl -o "$B/plain.$c.$o" "$E/scopes_plain.c"
+		mx="$mx $c.$o"
+		wait
+	done
+done
+export CMOCKA_MESSAGE_OUTPUT=STDOUT
+for r in gtest cmocka criterion plain; do
+	case $r in
+	gtest) [ "$have_gtest" = 1 ] || continue; want="Scopes.LeaksOnPurpose |2" args="" ;;
+	cmocka) [ "$have_cmocka" = 1 ] || continue; want="test_leaks_on_purpose |2" args="" ;;
+	criterion) [ "$have_criterion" = 1 ] || continue; want="scopes::leaks_on_purpose: |3" args="-j1" ;;
+	plain) want="test_leaks_on_purpose |2" args="" ;;
+	esac
+	for v in $mx; do
+		name="$r built with ${v%.*} -${v#*.}: only the planted leak's test fails, in each of $SCOPE_RUNS runs"
+		have "$r.$v" "$name" || continue
+		bad=""
+		for i in $(seq "$SCOPE_RUNS"); do
+			# shellcheck disable=SC2086
+			prun "$r.$v" "$B/$r.$v" $args
+			got=$(verdict "$r")
+			[ "$got" = "$want" ] || bad="$bad run $i: '$got' (exit $rc);"
+		done
+		[ -z "$bad" ] && pass "$name" || fail "$name" "want '$want'; $bad"
+	done
+done
 
 echo "1..$n"
 echo "# $TEST_NAME: $((SECONDS - start)) s"

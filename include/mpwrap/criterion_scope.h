@@ -38,8 +38,7 @@ static void mpwrap_criterion_end(void)
 	Test(Suite, Name, ##__VA_ARGS__)                                 \
 	{                                                                \
 		mpwrap_scope_begin(#Suite "::" #Name);                   \
-		mpwrap_body_##Suite##_##Name();                          \
-		mpwrap_scrub_stack(); /* the body's dead frame */        \
+		mpwrap_call_body(mpwrap_body_##Suite##_##Name);          \
 		mpwrap_criterion_end();                                  \
 	}                                                                \
 	static void mpwrap_body_##Suite##_##Name(void)

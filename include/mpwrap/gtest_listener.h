@@ -38,7 +38,6 @@ public:
 		if (!open_)
 			return;
 		open_ = false;
-		mpwrap_scrub_stack(); // the test's dead frames were just below
 		long n = mpwrap_scope_end();
 		if (n <= 0)
 			return;
