@@ -65,6 +65,12 @@ int main(int argc, char **argv)
 		if (c == 0)
 			exit(0);
 		waitpid(c, NULL, 0);
+	} else if (!strcmp(what, "held")) { /* live in the frame spanning the scope */
+		mpwrap_scope_begin("held");
+		char *p = malloc(40);
+		memset(p, 2, 40);
+		printf("held: %ld\n", mpwrap_scope_end());
+		free(p);
 	} else if (!strcmp(what, "thread")) { /* another thread's leak counts */
 		pthread_t t;
 		mpwrap_scope_begin("threaded");
@@ -222,6 +228,10 @@ print(len([l for l in d["leaks"] if l.get("test")]), d["summary"]["in_scopes"]["
 	[ "$(cat "$RD/out")" = "parent: 1" ] && [ "$got" = "0 0|1 1|" ] &&
 		pass "fork: the child's exit report does not repeat the parent's scope leaks" ||
 		fail "fork: the child's exit report does not repeat the parent's scope leaks" "$(cat "$RD/out")" "$got"
+	prun held "$B/opts" held
+	[ "$(cat "$RD/out")" = "held: 0" ] &&
+		pass "a block the frame that began and ends the scope still holds is no leak" ||
+		fail "a block the frame that began and ends the scope still holds is no leak" "$(cat "$RD/out")"
 	prun thread "$B/opts" thread
 	[ "$(cat "$RD/out")" = "threaded: 1" ] &&
 		grep -q "#0 .* in lose " "$RD"/r.*.log &&
