@@ -7,6 +7,8 @@
  * "reachable", differently from run to run).  Frames of the C library and
  * the dynamic linker between the program and us (exit, _dl_fini, the
  * destructor call) are dead to the program too and are skipped the same way.
+ * A leak scope's check goes on up to the frame that spans the scope
+ * (handoff.h): the frames the test made since it began are dead too.
  */
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
