@@ -14,6 +14,7 @@
 #define UNW_LOCAL_ONLY
 #include "handoff.h"
 #include "deepstack.h"
+#include "mpassert.h"
 #include "reent.h"
 #include "procgate.h"
 #include "stack.h"
@@ -132,6 +133,7 @@ static int walk(struct mp_handoff *h, struct mp_frames *rec,
 					/* this frame was making the same call when
 					 * the scope began: the one below it is the
 					 * activation that spans the scope */
+					MP_DCHECK(cand.sp >= h->sp); /* up the stack */
 					*h = cand;
 					break;
 				} else if (prog < MP_SCOPE_FRAMES) {
