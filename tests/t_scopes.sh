@@ -318,8 +318,10 @@ verdict() {
 	plain) echo "$(grep '^not ok' <<<"$all" | awk '{print $5}' | tr '\n' ' ')|$(grep -c '^ok' <<<"$all")" ;;
 	esac
 }
-compilers="gcc:g++"
-command -v clang >/dev/null && command -v clang++ >/dev/null && compilers="$compilers clang:clang++"
+compilers=""
+for cc in gcc:g++ clang:clang++; do
+	command -v "${cc%%:*}" >/dev/null && command -v "${cc#*:}" >/dev/null && compilers="$compilers $cc"
+done
 mx=""
 for cc in $compilers; do
 	c=${cc%%:*} cxx=${cc#*:}
