@@ -28,7 +28,9 @@ TEST_DEPS := g++:/usr/bin/g++ clang:/usr/bin/clang pkgconf:/usr/bin/pkg-config g
         tar:/usr/bin/tar gzip:/usr/bin/gzip \
         python3-jsonschema:/usr/lib/python3/dist-packages/jsonschema/__init__.py \
         python3-yaml:/usr/lib/python3/dist-packages/yaml/__init__.py \
-        cmake:/usr/bin/ctest mypy:/usr/bin/mypy meson:/usr/bin/meson ninja-build:/usr/bin/ninja
+        cmake:/usr/bin/ctest mypy:/usr/bin/mypy meson:/usr/bin/meson ninja-build:/usr/bin/ninja \
+        libgtest-dev:/usr/include/gtest/gtest.h libcmocka-dev:/usr/include/cmocka.h \
+        libcriterion-dev:/usr/include/criterion/criterion.h
 # real programs tests/robust runs as they are, where they can be installed
 # (as root, make test installs them; elsewhere their checks are skipped)
 PROGRAM_DEPS := php-cli:/usr/bin/php emacs-nox:/usr/bin/emacs \
@@ -53,7 +55,7 @@ API_SRC     := api
 # report, signals and the shims
 SO_STACK_SRC  := handoff
 SO_LEAK_SRC   := roots threads leakscan leakheur inherit scangate lsanhooks samplescan
-SO_REPORT_SRC := json jsonfile jsonprof leakreport
+SO_REPORT_SRC := json jsonfile jsonprof leakreport scopelog
 PRELOAD_SRC   := exit signals longrun restart lsan clientreq preload preload_cxx
 
 CORE_SRC := $(BASE_SRC) $(HEAP_SRC) $(STACK_SRC) $(LEAK_SRC) $(REPORT_SRC) $(DETECT_SRC) $(API_SRC)
@@ -180,6 +182,9 @@ INST = $(DESTDIR)$(PREFIX)
 MPCHECK_PY := $(wildcard mpcheck/*.py)
 # --html's page, read at run time (mpcheck/html.py)
 MPCHECK_HTML := $(wildcard mpcheck/html_assets/*)
+# the headers a program includes as <mpwrap/...>: scopes and runner glue,
+# LeakSanitizer's interface, pool annotations
+MPWRAP_H := $(wildcard include/mpwrap/*.h)
 
 install: all
 	install -d $(INST)/lib/mpwrap $(INST)/lib/pkgconfig $(INST)/include \
@@ -187,6 +192,8 @@ install: all
 	install -m 755 libmpwrap.so $(INST)/lib/mpwrap/libmpwrap.so
 	install -m 644 libmempool.a $(INST)/lib/libmempool.a
 	install -m 644 include/mempool.h $(INST)/include/mempool.h
+	install -d $(INST)/include/mpwrap
+	install -m 644 $(MPWRAP_H) $(INST)/include/mpwrap/
 	install -d $(INST)/lib/mpwrap/python/mpcheck
 	install -m 644 $(MPCHECK_PY) $(INST)/lib/mpwrap/python/mpcheck/
 	install -d $(INST)/lib/mpwrap/python/mpcheck/html_assets
@@ -202,6 +209,8 @@ uninstall:
 		$(INST)/include/mempool.h $(INST)/bin/mpcheck $(INST)/bin/mpcheck-ctest \
 		$(INST)/share/man/man1/mpcheck.1 $(INST)/lib/pkgconfig/mpwrap.pc
 	rm -rf $(INST)/lib/mpwrap/python/mpcheck
+	rm -f $(MPWRAP_H:include/mpwrap/%=$(INST)/include/mpwrap/%)
+	-rmdir $(INST)/include/mpwrap 2>/dev/null
 	-rmdir $(INST)/lib/mpwrap/python $(INST)/lib/mpwrap 2>/dev/null
 
 clean:

@@ -113,6 +113,32 @@ struct mp_leak_counts {
  * not from a signal handler (leak_check_signal does that). */
 long mp_leak_check(struct mp_leak_counts *out);
 
+/* Scopes: leak checks of one part of a program, such as one test.
+ * mp_scope_begin opens a scope named name (copied, up to 255 bytes); the
+ * blocks allocated from then on, by any thread, are the scope's.
+ * mp_scope_end checks them: under libmpwrap.so, a reachability scan as
+ * mp_leak_check's, and the scope's blocks no root reaches are reported as
+ * "leaks in scope 'NAME'" (with their stacks; in the JSON report with the
+ * scope's name as their test) and never again, by a later scope or at exit;
+ * in libmempool.a (no scan) every block of the scope still live counts.
+ * mp_scope_end returns the lost blocks of the kinds leak_kinds gates on (0:
+ * none; a test fails itself on > 0), or -1 when no scope is open or no
+ * check could run.  Options: scope_warmups=N, the first N scopes of a name
+ * check nothing (caches filled on a first run); scope_budget=BYTES, fewer
+ * lost bytes than that are not counted.  One scope at a time per process:
+ * mp_scope_begin while one is open returns -1 (scopes do not nest).
+ * Thread-safe (a scope begun on one thread may end on another); not from a
+ * signal handler.  A program that may run without the library declares
+ * them weak: include/mpwrap/scope.h. */
+int mp_scope_begin(const char *name);
+long mp_scope_end(void);
+/* The text of the report the last mp_scope_end wrote (empty when it found
+ * nothing), also when log_path sends reports to a file: its first cap - 1
+ * bytes copied into buf, NUL-terminated (buf may be NULL); returns its
+ * whole length (up to 64 KiB kept).  For a runner's failure message.
+ * Thread-safe. */
+size_t mp_scope_report(char *buf, size_t cap);
+
 /* Print statistics and leaks, then release every slab and large block.
  * mp_init may be called again afterwards.  Not to be called while other
  * threads still use the pool. */

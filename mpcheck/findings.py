@@ -109,12 +109,16 @@ def raw_findings(data: Report, gated: Sequence[str]) -> Iterator[Finding]:
     for leak in _dicts(data.get("leaks")):
         if leak.get("kind") in gated:
             estimate = leak.get("estimate")     # sampled mode (--sample)
-            yield {"type": "leak", "kind": leak["kind"],
+            raw = {"type": "leak", "kind": leak["kind"],
                    "bytes": _count(leak.get("bytes")),
                    "blocks": _count(leak.get("blocks")),
                    "estimated_bytes": _count(estimate.get("bytes"))
                    if isinstance(estimate, dict) else None,
                    "stack": _dicts(leak.get("stack"))}
+            # a scope's leak (mp_scope_end) names its test itself
+            if isinstance(leak.get("test"), str) and leak["test"]:
+                raw["test"] = leak["test"]
+            yield raw
 
 
 def capped_process(data: Report, max_groups: int) -> Dict[str, Any]:
@@ -308,6 +312,7 @@ class Aggregate:
                 else:
                     self.tests_not_counted += 1
         self.names.listed.clear()
+        process_test = test
         if self.spool:
             self.spool.write(compact(capped_process(
                 data, self.opts.max_groups)) + "\n")
@@ -327,6 +332,10 @@ class Aggregate:
         nbytes: Counter = collections.Counter()
         for raw in raw_findings(data, self.gated):
             raw["key"] = finding_key(raw)
+            test = raw.pop("test", process_test)
+            if test is not None and test not in self.tests and \
+                    len(self.tests) < MAX_TESTS:
+                self.tests.add(test)
             finding = self.findings.get(raw["key"])
             status: Optional[str]
             if finding is not None:
@@ -347,8 +356,9 @@ class Aggregate:
                 kinds[raw["kind"]] += 1
                 nbytes[raw["kind"]] += raw.get("bytes", 0)
                 self.bytes[raw["type"]] += raw.get("bytes", 0)
-        if kinds and test is not None and test in self.tests:
-            self.failing_tests.add(test)
+            if status == "new" and test is not None and test in self.tests:
+                self.failing_tests.add(test)
+        test = process_test
         if kinds:
             in_test = f" [test {test}]" if test is not None else ""
             self.lines.add(pid, f"({short(command)}){in_test}: "

@@ -1,5 +1,6 @@
-/* api.c - the public mp_* entry points: allocation, checks, statistics
- * and mp_destroy (initialisation and fork handlers: detect/init.c).
+/* api.c - the public mp_* entry points: allocation, checks, scopes (leak
+ * checks per test), statistics and mp_destroy (initialisation and fork
+ * handlers: detect/init.c).
  *
  * Each entry point passes its own return address down so stacks start at
  * the caller (frame #0 = the caller of mp_alloc).
@@ -11,6 +12,7 @@
 #include "guardpage.h"
 #include "large.h"
 #include "leaks.h"
+#include "mpassert.h"
 #include "options.h"
 #include "loaderprobe.h"
 #include "pool.h"
@@ -27,6 +29,7 @@
 #include "vm.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -83,7 +86,7 @@ static long leak_check(struct mp_leak_counts *out)
 		c.definite_blocks = ls.total_blocks;
 		if (_mp_opt.leak_kinds & MP_LEAK_DEFINITE)
 			c.gated_blocks = ls.total_blocks;
-		_mp_report_live_blocks(&ls);
+		_mp_report_live_blocks(&ls, NULL);
 		_mp_leaks_release(&ls);
 	}
 	if (out)
@@ -95,6 +98,136 @@ static void leak_check_deep(void *a)
 {
 	struct check_args *ca = a;
 	ca->ret = leak_check(ca->out);
+}
+
+/* ---- scopes: mp_scope_begin / mp_scope_end ----------------------------
+ * One scope open at a time in the process, and every thread's allocations
+ * count in it (as LeakSanitizer's checks are per process: the reachability
+ * scan is, a test's helper threads allocate for it, and per-thread scopes
+ * would cost a thread id in every block's metadata).  Begin marks every live
+ * block as older (leaks.c, MP_AUX_PRE): the allocation path is unchanged. */
+
+static long (*_Atomic scope_check_fn)(const char *name);
+static void (*_Atomic scope_begun_fn)(void);
+
+void _mp_api_on_scope_begin(void (*fn)(void))
+{
+	atomic_store(&scope_begun_fn, fn);
+}
+
+void _mp_api_on_scope_end(long (*fn)(const char *name))
+{
+	atomic_store(&scope_check_fn, fn);
+}
+
+#define SCOPE_NAME 256
+#define SCOPE_NAMES 4096 /* names whose runs are counted (scope_warmups) */
+static pthread_mutex_t scope_lock = PTHREAD_MUTEX_INITIALIZER;
+static char scope_name[SCOPE_NAME];
+static int scope_open, scope_warm;
+static struct { uint64_t hash; unsigned long runs; } scope_runs[SCOPE_NAMES];
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h | 1; /* 0 marks an empty entry */
+}
+
+/* How many times a scope of this name has begun, this one included; a
+ * full table counts every new name as warmed up (never silent forever). */
+static unsigned long scope_run(const char *name)
+{
+	uint64_t h = name_hash(name);
+	for (size_t i = h % SCOPE_NAMES, n = 0; n < SCOPE_NAMES;
+	     i = (i + 1) % SCOPE_NAMES, n++) {
+		if (scope_runs[i].hash == h)
+			return ++scope_runs[i].runs;
+		if (!scope_runs[i].hash) {
+			scope_runs[i].hash = h;
+			return scope_runs[i].runs = 1;
+		}
+	}
+	return ULONG_MAX;
+}
+
+API int mp_scope_begin(const char *name)
+{
+	if (_mp_ensure_init() != 0)
+		return -1;
+	if (!name || !*name)
+		name = "(unnamed scope)";
+	pthread_mutex_lock(&scope_lock);
+	if (scope_open) {
+		pthread_mutex_unlock(&scope_lock);
+		_mp_report_misuse("mp_scope_begin: a scope is open already "
+				  "(scopes do not nest)", NULL);
+		return -1;
+	}
+	size_t n = strnlen(name, SCOPE_NAME - 1);
+	memcpy(scope_name, name, n);
+	scope_name[n] = '\0';
+	scope_open = 1;
+	scope_warm = scope_run(scope_name) <= (unsigned long)_mp_opt.scope_warmups;
+	MP_DCHECK(scope_name[0] != '\0');
+	if (!scope_warm) {
+		_mp_leaks_scope_mark(MP_SCOPE_BEGIN, 0);
+		void (*begun)(void) = atomic_load(&scope_begun_fn);
+		if (begun)
+			begun();
+	}
+	pthread_mutex_unlock(&scope_lock);
+	return 0;
+}
+
+/* libmempool.a: no roots, no scan: every block the scope allocated that is
+ * still live counts, as mp_leak_check counts every live block there. */
+static long scope_end_unclassified(const char *name)
+{
+	struct mp_leak_set ls;
+	if (_mp_leaks_collect(&ls, MP_COLLECT_SCOPE) != 0)
+		return -1;
+	long n = 0;
+	if (ls.total_blocks && ls.total_bytes >= (size_t)_mp_opt.scope_budget) {
+		_mp_report_live_blocks(&ls, name);
+		_mp_leaks_scope_mark(MP_SCOPE_CLAIM, 0);
+		if (_mp_opt.leak_kinds & MP_LEAK_DEFINITE)
+			n = (long)ls.total_blocks;
+	}
+	_mp_leaks_release(&ls);
+	return n;
+}
+
+static void scope_end_deep(void *a)
+{
+	long (*fn)(const char *) = atomic_load(&scope_check_fn);
+	*(long *)a = fn ? fn(scope_name) : scope_end_unclassified(scope_name);
+}
+
+API long mp_scope_end(void)
+{
+	long n = 0;
+	pthread_mutex_lock(&scope_lock);
+	if (!scope_open) {
+		pthread_mutex_unlock(&scope_lock);
+		_mp_report_misuse("mp_scope_end without mp_scope_begin", NULL);
+		return -1;
+	}
+	/* the scan and the report go deep: on the library's stack; the lock
+	 * stays held so that no other scope begins meanwhile */
+	_mp_report_capture(1); /* for mp_scope_report, empty when warm */
+	if (!scope_warm)
+		_mp_deep_call(scope_end_deep, &n);
+	_mp_report_capture(0);
+	scope_open = 0;
+	pthread_mutex_unlock(&scope_lock);
+	return n;
+}
+
+API size_t mp_scope_report(char *buf, size_t cap)
+{
+	return _mp_report_captured(buf, cap);
 }
 
 API int mp_init(void)
@@ -207,7 +340,7 @@ static void dump_leaks_deep(void *a)
 	if (_mp_passthrough_sampled() ? sampled_live_set(&ls) != 0
 				      : _mp_leaks_collect(&ls, 0) != 0)
 		return;
-	_mp_report_live_blocks(&ls);
+	_mp_report_live_blocks(&ls, NULL);
 	*(size_t *)a = ls.total_blocks;
 	_mp_leaks_release(&ls);
 }

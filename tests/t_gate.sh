@@ -184,6 +184,7 @@ check "make install puts mpcheck, the libraries, header, man page, pkg-config in
 	bash -c "cd '$T/inst' && test -x bin/mpcheck && test -x bin/mpcheck-ctest \
 	&& test -f lib/mpwrap/libmpwrap.so \
 	&& test -f lib/libmempool.a && test -f include/mempool.h \
+	&& test -f include/mpwrap/scope.h && test -f include/mpwrap/gtest_listener.h \
 	&& test -f share/man/man1/mpcheck.1 && test -f lib/pkgconfig/mpwrap.pc"
 env -u MPWRAP_LIB "$T/inst/bin/mpcheck" --quiet ./test_format >/dev/null 2>&1
 check "the installed mpcheck runs the gate (status 23 on test_format)" [ $? = 23 ]

@@ -121,6 +121,12 @@ enum {
 	X(leak_check_growth, leak_check_growth, INT, 3, 0, 64, \
 	  "a site whose reachable bytes grew at each of the last N leak checks " \
 	  "is reported as growing (0: off)") \
+	X(scope_warmups, scope_warmups, INT, 0, 0, 1000000, \
+	  "mp_scope_end checks nothing the first N times a scope of that name " \
+	  "ends (caches a first run fills on purpose are no leaks)") \
+	X(scope_budget, scope_budget, INT, 0, 0, PTRDIFF_MAX, \
+	  "a scope whose lost blocks total fewer bytes than this reports " \
+	  "nothing and counts 0 (they stay for the exit report)") \
 	X(verbosity, verbosity, INT, 1, 0, 2, \
 	  "0: findings only, nothing for a clean process; 1: also one line for " \
 	  "a clean process; 2: statistics too") \

@@ -110,6 +110,7 @@ void _mp_out_init(struct mp_out *o, int fd)
 	o->err = 0;
 	o->on_fail = NULL;
 	o->ctx = NULL;
+	o->tee = NULL;
 }
 
 const char *_mp_base_name(const char *p)
@@ -127,6 +128,12 @@ void _mp_out_flush(struct mp_out *o)
 		return;
 	size_t done = 0;
 	int err;
+	if (o->tee && *o->tee_len < o->tee_cap) {
+		size_t n = o->tee_cap - *o->tee_len;
+		n = n < o->len ? n : o->len;
+		__builtin_memcpy(o->tee + *o->tee_len, o->buf, n);
+		*o->tee_len += n;
+	}
 	if (o->len && o->fd >= 0 && !o->failed &&
 	    _mp_write_some(o->fd, o->buf, o->len, &done, &err) != 0) {
 		o->err = err;

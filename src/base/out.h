@@ -26,6 +26,10 @@ struct mp_out {
 	 * the rest (the text report's stderr) or -1 */
 	int (*on_fail)(struct mp_out *o);
 	void *ctx;      /* for on_fail */
+	/* a copy of what is flushed, while set (a scope's report for
+	 * mp_scope_report): the first tee_cap bytes */
+	char *tee;
+	size_t tee_cap, *tee_len;
 	char buf[MP_OUT_BUF];
 };
 

@@ -123,16 +123,21 @@ enum mp_aux {
 			     * never a leak, and a root */
 	MP_AUX_SEEN = 2,    /* judged by an earlier leak check */
 	MP_AUX_FRESH = 4,   /* first judged by the latest check (leak_check_mode=new) */
+	MP_AUX_PRE = 8,     /* live when the open scope began (mp_scope_begin
+			     * marks every live block): not the scope's own */
+	MP_AUX_SCOPED = 16, /* lost, and reported by a scope's check: no later
+			     * check nor the exit report lists it again */
 };
-#define MP_AUX_BITS 7u
-/* Bits 3-31 of a live slot's aux word (and struct mp_large's gen): the
+#define MP_AUX_BITS 31u
+/* Bits 5-31 of a live slot's aux word (and struct mp_large's gen): the
  * fork generation of the process that allocated the block.  A forked child
  * counts one more than its parent (_mp_heap_fork_child), so a block is the
  * child's own when its generation is the current one, and the inherited
  * ones are told apart without writing into them (their metadata pages stay
  * shared with the parent).  Generation 0: never forked, every block own. */
-#define MP_AUX_GEN_SHIFT 3
+#define MP_AUX_GEN_SHIFT 5
 extern unsigned _mp_heap_gen;
+extern unsigned _mp_heap_gen_aux; /* the same, shifted into place */
 /* Whether this process forked a child of its own since it was forked:
  * pages it wrote may then be shared with that child (leakscan.c). */
 extern int _mp_heap_forked_again;

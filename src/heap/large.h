@@ -14,7 +14,7 @@ struct mp_large {
 	uint8_t flags;        /* MP_F_*; MP_F_GUARDPAGE: real is an mmap of
 			       * map_pages pages from guardpage.c */
 	uint8_t gp_under : 1; /* guard page before the block, not after */
-	uint8_t aux : 3;      /* enum mp_aux (block.h) */
+	uint8_t aux : 5;      /* enum mp_aux (block.h) */
 	uint8_t regrown : 1;  /* made by realloc: the next realloc may resize
 			       * it in place (realloc.c) */
 	uint8_t family : MP_FAM_BITS;          /* enum mp_family */

@@ -242,8 +242,7 @@ void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
 	m->family = family & MP_FAM_MASK;
 	m->state = MP_ST_LIVE;
 	m->flags = flags | MP_F_KIND_UNJUDGED;
-	m->aux = (_mp_tls.lsan_off > 0 ? MP_AUX_IGNORED : 0) |
-		 _mp_heap_gen << MP_AUX_GEN_SHIFT;
+	m->aux = (_mp_tls.lsan_off > 0 ? MP_AUX_IGNORED : 0) | _mp_heap_gen_aux;
 	if (s->gen != _mp_heap_gen) /* a child's first slot here */
 		s->gen = _mp_heap_gen;
 	cl->live++;
@@ -323,6 +322,8 @@ void _mp_slab_unlock_all(void)
 }
 
 unsigned _mp_heap_gen;
+unsigned _mp_heap_gen_aux; /* _mp_heap_gen << MP_AUX_GEN_SHIFT, kept shifted:
+			    * an allocation only ORs it in */
 int _mp_heap_forked_again;
 size_t _mp_exit_live_checked;
 
@@ -335,11 +336,12 @@ void _mp_slab_fork_parent(void)
 
 void _mp_slab_fork_child(void)
 {
-	/* 29 bits: a chain of 500 million forks wraps, harmlessly (a block
+	/* 27 bits: a chain of 130 million forks wraps, harmlessly (a block
 	 * of an ancestor counts as own: judged as before) */
 	_mp_heap_gen = (_mp_heap_gen + 1) & ((1u << (32 - MP_AUX_GEN_SHIFT)) - 1);
 	if (!_mp_heap_gen)
 		_mp_heap_gen = 1;
+	_mp_heap_gen_aux = _mp_heap_gen << MP_AUX_GEN_SHIFT;
 	_mp_heap_forked_again = 0;
 	_mp_slab_unlock_all();
 }

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "leaks.h"
+#include "mpassert.h"
 #include "options.h"
 #include "block.h"
 #include "custom.h"
@@ -30,6 +31,12 @@ static int kind_of(uint8_t flags, int by_kind)
  * left out (leak_check_mode=new reports each leak once). */
 static int wanted(int kind, unsigned aux, int how)
 {
+	/* a scope's lost block was reported with its scope's name: once */
+	if ((aux & MP_AUX_SCOPED) && kind != MP_K_REACHABLE)
+		return 0;
+	/* MP_COLLECT_SCOPE: only what the open scope allocated */
+	if ((how & MP_COLLECT_SCOPE) && (aux & MP_AUX_PRE))
+		return 0;
 	return !(how & MP_COLLECT_FRESH) || kind == MP_K_REACHABLE ||
 	       (aux & MP_AUX_FRESH);
 }
@@ -174,4 +181,57 @@ void _mp_leaks_release(struct mp_leak_set *ls)
 int _mp_leak_kind_listed(int kind)
 {
 	return kind != MP_K_REACHABLE || _mp_opt.show_reachable;
+}
+
+/* ---- scopes (mp_scope_begin / mp_scope_end) -------------------------- */
+
+/* One block's aux word for a scope operation: BEGIN marks every live
+ * block as older than the scope; CLAIM marks the scope's own lost blocks
+ * (kind from the last classification when classified, else all) as
+ * reported. */
+static unsigned scope_aux(unsigned aux, uint8_t flags, int op, int classified)
+{
+	if (op == MP_SCOPE_BEGIN)
+		return aux | MP_AUX_PRE;
+	if ((aux & (MP_AUX_PRE | MP_AUX_SCOPED | MP_AUX_IGNORED)) ||
+	    (classified && kind_of(flags, 1) == MP_K_REACHABLE))
+		return aux;
+	return aux | MP_AUX_SCOPED;
+}
+
+/* One pass over the live blocks' metadata, under each pool's lock in
+ * block.h's order; no block's bytes are read: a fraction of a scan. */
+void _mp_leaks_scope_mark(int op, int classified)
+{
+	MP_DCHECK(op == MP_SCOPE_BEGIN || op == MP_SCOPE_CLAIM);
+	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++) {
+		struct mp_class *cl = _mp_class_at(k);
+		pthread_mutex_lock(&cl->lock);
+		for (struct mp_slab *s = cl->slabs; s; s = s->next)
+			for (uint32_t i = 0; i < s->bump; i++) {
+				struct mp_meta *m = &s->meta[i];
+				if (m->state == MP_ST_LIVE &&
+				    !(m->flags & MP_F_INTERNAL))
+					m->aux = (m->aux & ~MP_AUX_BITS) |
+						 scope_aux(m->aux & MP_AUX_BITS,
+							   m->flags, op, classified);
+			}
+		pthread_mutex_unlock(&cl->lock);
+	}
+	_mp_large_lock();
+	size_t pos = 0;
+	struct mp_large *e;
+	while ((e = _mp_large_next_locked(&pos)))
+		if (e->state == MP_ST_LIVE && !(e->flags & MP_F_INTERNAL))
+			e->aux = scope_aux(e->aux, e->flags, op, classified) &
+				 MP_AUX_BITS;
+	_mp_large_unlock();
+	struct mp_cindex ix;
+	_mp_custom_lock();
+	if (_mp_custom_index_locked(&ix) == 0)
+		for (size_t i = 0; i < ix.n; i++)
+			ix.b[i]->aux = scope_aux(ix.b[i]->aux, ix.b[i]->flags, op,
+						 classified);
+	_mp_custom_index_release(&ix);
+	_mp_custom_unlock();
 }

@@ -82,6 +82,8 @@ struct mp_check_info {
 	int mode_new;            /* lost blocks only if new since check seq-1 */
 	const struct mp_growth *grow; /* the first ngrow growing sites */
 	size_t ngrow, grow_total; /* listed, and all of them */
+	const char *scope;       /* mp_scope_end: the scope's name; its blocks
+				  * only, no growth */
 };
 
 /* Snapshot every live user block into groups.  by_kind: use the kinds set
@@ -93,10 +95,21 @@ struct mp_check_info {
 /* by_kind | MP_COLLECT_OWN: only the blocks this process made since its
  * fork (a forked child's exit report; block.h) */
 #define MP_COLLECT_OWN 4
+/* by_kind | MP_COLLECT_SCOPE: only the blocks allocated since the open
+ * scope began (mp_scope_begin; those without MP_AUX_PRE).  Every collect
+ * leaves out the lost blocks a scope reported (MP_AUX_SCOPED). */
+#define MP_COLLECT_SCOPE 8
 int _mp_leaks_collect(struct mp_leak_set *ls, int by_kind);
 void _mp_leaks_release(struct mp_leak_set *ls);
 
 const char *_mp_leak_kind_name(int kind);
+
+/* Scopes: MP_SCOPE_BEGIN marks every live block as older than the scope
+ * (MP_AUX_PRE); MP_SCOPE_CLAIM marks the scope's lost blocks as reported
+ * (MP_AUX_SCOPED; lost = not reachable by the last classification when
+ * classified, else every live one).  Takes the pool locks in turn. */
+enum { MP_SCOPE_BEGIN, MP_SCOPE_CLAIM };
+void _mp_leaks_scope_mark(int op, int classified);
 
 /* Whether the text report lists groups of this kind: all but the still
  * reachable ones, which show_reachable=1 adds. */

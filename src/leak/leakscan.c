@@ -385,7 +385,7 @@ static void reset_cb(struct bref *b, void *arg)
 	*b->flags &= (uint8_t)~F_SCAN; /* kind 0 = definite */
 	/* judged now: fresh unless an earlier check judged it (mode new) */
 	unsigned aux = get_aux(b);
-	set_aux(b, (aux & MP_AUX_IGNORED) | MP_AUX_SEEN |
+	set_aux(b, (aux & (MP_AUX_IGNORED | MP_AUX_PRE | MP_AUX_SCOPED)) | MP_AUX_SEEN |
 		       (aux & MP_AUX_SEEN ? 0 : MP_AUX_FRESH));
 	uintptr_t end = b->user + b->size + 1;
 	if (b->user < heap_lo)

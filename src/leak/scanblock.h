@@ -34,7 +34,7 @@ static inline void set_aux(struct bref *b, unsigned aux)
 	if (b->aux) /* the fork generation above the aux bits stays */
 		*b->aux = (*b->aux & ~MP_AUX_BITS) | (aux & MP_AUX_BITS);
 	else if (b->le)
-		b->le->aux = aux & 7;
+		b->le->aux = aux & MP_AUX_BITS;
 }
 
 static inline void set_kind(uint8_t *f, int kind)

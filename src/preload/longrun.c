@@ -34,6 +34,7 @@
 #include "procgate.h"
 #include "reent.h"
 #include "report.h"
+#include "scopelog.h"
 #include "signals.h"
 #include "threads.h"
 #include "vm.h"
@@ -160,7 +161,7 @@ static void counts(const struct mp_leak_set *ls, const struct mp_check_info *ci,
 }
 
 static int check_body(const char *trigger, int checker,
-		      struct mp_leak_counts *out);
+		      struct mp_leak_counts *out, const char *scope);
 
 struct check_args {
 	const char *trigger;
@@ -171,7 +172,29 @@ struct check_args {
 static void check_deep(void *a)
 {
 	struct check_args *ca = a;
-	ca->rc = check_body(ca->trigger, ca->checker, ca->out);
+	ca->rc = check_body(ca->trigger, ca->checker, ca->out, NULL);
+}
+
+static struct mp_frames scope_frames; /* the open scope's (api.c's lock) */
+
+/* mp_scope_end (api.c, already on the library's stack): the check of the
+ * scope's own blocks; its lost blocks of the gated kinds, 0 under
+ * scope_budget, -1 when no check ran. */
+static long scope_check(const char *name)
+{
+	struct mp_leak_counts c;
+	_mp_handoff_set_scope(&scope_frames);
+	int rc = check_body("mp_scope_end", 0, &c, name);
+	_mp_handoff_set_scope(NULL);
+	return rc != 0 ? -1 : (long)c.gated_blocks;
+}
+
+/* mp_scope_begin (api.c, under its scope lock): the program's frames where
+ * it began the scope; its check's scan of this thread starts in the one of
+ * them that spans the scope (handoff.h). */
+static void scope_begun(void)
+{
+	_mp_handoff_frames(&scope_frames);
 }
 
 /* The scan and its report go deep: on the library's stack (a program's
@@ -184,8 +207,17 @@ int _mp_longrun_check(const char *trigger, int checker,
 	return ca.rc;
 }
 
+static size_t gated_bytes(const struct mp_leak_set *ls)
+{
+	size_t n = 0;
+	for (int k = 0; k < MP_K_NKINDS; k++)
+		if (_mp_opt.leak_kinds & (1L << k))
+			n += ls->bytes[k];
+	return n;
+}
+
 static int check_body(const char *trigger, int checker,
-		      struct mp_leak_counts *out)
+		      struct mp_leak_counts *out, const char *scope)
 {
 	struct mp_leak_counts c;
 	memset(&c, 0, sizeof c);
@@ -199,8 +231,9 @@ static int check_body(const char *trigger, int checker,
 		return -1;
 	int rc = -1;
 	if (_mp_scan_gate_enter() == 0) {
-		struct mp_check_info ci = { .seq = ++seq, .trigger = trigger,
-					    .mode_new = _mp_opt.leak_check_new != 0 };
+		struct mp_check_info ci = { .trigger = trigger, .scope = scope,
+					    .mode_new = !scope &&
+							_mp_opt.leak_check_new != 0 };
 		struct mp_leak_set ls;
 		_mp_handoff_set_checker(checker);
 		if (_mp_passthrough_sampled()) { /* the sampled blocks only */
@@ -212,16 +245,28 @@ static int check_body(const char *trigger, int checker,
 		_mp_handoff_set_checker(0);
 		if (rc == 0 && !_mp_passthrough_sampled())
 			rc = _mp_leaks_collect(&ls, 1 | (ci.mode_new ? MP_COLLECT_FRESH
-								 : 0));
+								 : 0) |
+						     (scope ? MP_COLLECT_SCOPE : 0));
 		if (rc == 0) {
-			_mp_leakscan_heuristics(ls.heur_bytes, ls.heur_blocks);
-			for (size_t i = 0; i < ls.n; i++)
-				_mp_leakscan_keeper(ls.g[i].stack, ls.g[i].kind,
-						    &ls.g[i].keeper);
 			_mp_lsan_suppress(&ls);
-			growth(&ls, &ci);
-			_mp_exit_check_report(&ci, &ls);
-			counts(&ls, &ci, &c);
+			/* a scope reports only lost bytes of the gated kinds at
+			 * or above its budget: none, or under it, is silent */
+			size_t lost = gated_bytes(&ls);
+			if (!scope || (lost && lost >= (size_t)_mp_opt.scope_budget)) {
+				ci.seq = ++seq;
+				_mp_leakscan_heuristics(ls.heur_bytes, ls.heur_blocks);
+				for (size_t i = 0; i < ls.n; i++)
+					_mp_leakscan_keeper(ls.g[i].stack, ls.g[i].kind,
+							    &ls.g[i].keeper);
+				if (!scope) /* a scope's blocks are no site's total */
+					growth(&ls, &ci);
+				_mp_exit_check_report(&ci, &ls);
+				counts(&ls, &ci, &c);
+				if (scope) {
+					_mp_scopelog_add(scope, &ls);
+					_mp_leaks_scope_mark(MP_SCOPE_CLAIM, 1);
+				}
+			}
 			_mp_leaks_release(&ls);
 		}
 		_mp_scan_gate_leave();
@@ -580,6 +625,7 @@ static void start_checker(void)
 static void child(void)
 {
 	_mp_scan_gate_child();
+	_mp_scopelog_child();
 	seq = 0;
 	if (sites)
 		memset(sites, 0, nsites * sizeof *sites);
@@ -613,6 +659,8 @@ void _mp_longrun_install(void)
 	_mp_reent_on_deferred(_mp_longrun_deferred);
 	_mp_exit_on_term(term_die_of);
 	_mp_api_on_leak_check(_mp_longrun_check);
+	_mp_api_on_scope_end(scope_check);
+	_mp_api_on_scope_begin(scope_begun);
 	char name[32];
 	int csig = (int)_mp_opt.leak_check_signal;
 	if (!resolve())

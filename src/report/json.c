@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "json.h"
 #include "sampleslots.h"
+#include "scopelog.h"
 #include "jsonfile.h"
 #include "large.h"
 #include "quarantine.h"
@@ -496,16 +497,26 @@ static int json_lists(int kind)
 	return _mp_leak_kind_listed(kind) || (_mp_opt.leak_kinds & (1L << kind));
 }
 
-static void json_leaks(struct mp_out *o, const struct mp_leak_set *ls)
+/* A scope's check (ci->scope): each leak's "test" is the scope.  The exit
+ * report: the leaks scopes reported before, with theirs, after its own. */
+static void json_leaks(struct mp_out *o, const struct mp_leak_set *ls,
+		       const struct mp_check_info *ci)
 {
+	size_t shown = 0;
 	_mp_out_str(o, "\"leaks\":[");
-	for (size_t i = 0, shown = 0; i < ls->n; i++) {
+	for (size_t i = 0; i < ls->n; i++) {
 		const struct mp_leak_group *g = &ls->g[i];
 		if (!json_lists(g->kind))
 			continue;
-		_mp_out_printf(o, "%s\n{\"kind\":\"%s\",\"bytes\":%zu,\"blocks\":%zu,"
-			       "\"stack\":", shown++ ? "," : "",
+		_mp_out_printf(o, "%s\n{\"kind\":\"%s\",\"bytes\":%zu,\"blocks\":%zu,",
+			       shown++ ? "," : "",
 			       _mp_leak_kind_name(g->kind), g->bytes, g->blocks);
+		if (ci && ci->scope) {
+			_mp_out_str(o, "\"test\":");
+			_mp_out_json_str(o, ci->scope);
+			_mp_out_str(o, ",");
+		}
+		_mp_out_str(o, "\"stack\":");
 		json_stack(o, g->stack);
 		json_keeper(o, &g->keeper);
 		if (ls->sample_rate) /* sampled mode: the site's estimate */
@@ -516,6 +527,8 @@ static void json_leaks(struct mp_out *o, const struct mp_leak_set *ls)
 				       ls->sample_rate);
 		_mp_out_str(o, "}");
 	}
+	if (!ci)
+		_mp_scopelog_json(o, shown == 0, json_stack);
 	_mp_out_str(o, "]");
 }
 
@@ -527,7 +540,11 @@ static void json_summary_stats(struct mp_out *o, const struct mp_leak_set *ls,
 		_mp_out_printf(o, "%s\"%s\":{\"bytes\":%zu,\"blocks\":%zu}",
 			       k ? "," : "", _mp_leak_kind_name(k), ls->bytes[k],
 			       ls->blocks[k]);
-	_mp_out_printf(o, "},\"suppressed_by_program\":{\"bytes\":%zu,\"blocks\":%zu",
+	struct mp_scope_totals sc;
+	_mp_scopelog_totals(&sc);
+	_mp_out_printf(o, "},\"in_scopes\":{\"bytes\":%zu,\"blocks\":%zu,"
+		       "\"scopes\":%zu}", sc.bytes, sc.blocks, sc.scopes);
+	_mp_out_printf(o, ",\"suppressed_by_program\":{\"bytes\":%zu,\"blocks\":%zu",
 		       ls->supp_bytes, ls->supp_blocks);
 	_mp_out_str(o, "},\"reachable_via_heuristic\":{");
 	for (int k = 0; k < MP_LEAK_HEURS; k++)
@@ -563,8 +580,12 @@ static void json_check(struct mp_out *o, const struct mp_check_info *ci)
 {
 	_mp_out_printf(o, "\"check\":{\"seq\":%lu,\"trigger\":", ci->seq);
 	_mp_out_json_str(o, ci->trigger);
-	_mp_out_printf(o, ",\"mode\":\"%s\"},\n\"growing\":[",
-		       ci->mode_new ? "new" : "all");
+	_mp_out_printf(o, ",\"mode\":\"%s\"", ci->mode_new ? "new" : "all");
+	if (ci->scope) {
+		_mp_out_str(o, ",\"scope\":");
+		_mp_out_json_str(o, ci->scope);
+	}
+	_mp_out_str(o, "},\n\"growing\":[");
 	for (size_t i = 0; i < ci->ngrow; i++) {
 		const struct mp_growth *g = &ci->grow[i];
 		_mp_out_printf(o, "%s\n{\"bytes\":%zu,\"blocks\":%zu,\"from_bytes\":%zu,"
@@ -630,7 +651,7 @@ static int json_write(const struct mp_leak_set *ls, const struct mp_stats *st,
 		json_check(&o, ci);
 	json_errors(&o);
 	_mp_out_str(&o, ",\n");
-	json_leaks(&o, ls);
+	json_leaks(&o, ls, ci);
 	json_summary_stats(&o, ls, st);
 	_mp_json_profile(&o, ls, json_stack);
 	_mp_out_str(&o, "}\n");

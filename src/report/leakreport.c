@@ -8,6 +8,7 @@
 #include "loaderprobe.h"
 #include "options.h"
 #include "reent.h"
+#include "scopelog.h"
 
 #include <unistd.h>
 
@@ -64,9 +65,19 @@ void _mp_report_leaks(const struct mp_leak_set *ls,
 	_mp_report_begin(&o);
 	if (ci) {
 		_mp_report_prefix(&o);
-		_mp_out_printf(&o, "mpwrap: leak check #%lu (%s)", ci->seq,
-			       ci->trigger);
-		if (ci->mode_new && ci->seq > 1)
+		if (ci->scope) {
+			_mp_out_str(&o, "mpwrap: leaks in scope '");
+			_mp_out_safe_str(&o, ci->scope);
+			_mp_out_printf(&o, "' (leak check #%lu, %s): lost blocks "
+				       "allocated since mp_scope_begin", ci->seq,
+				       ci->trigger);
+		} else {
+			_mp_out_printf(&o, "mpwrap: leak check #%lu (%s)", ci->seq,
+				       ci->trigger);
+		}
+		if (ci->scope)
+			;
+		else if (ci->mode_new && ci->seq > 1)
 			_mp_out_printf(&o, ": lost blocks allocated since check #%lu",
 				       ci->seq - 1);
 		else if (ci->mode_new)
@@ -117,7 +128,11 @@ void _mp_report_leaks(const struct mp_leak_set *ls,
 	if (ci)
 		print_growth(&o, ci);
 	_mp_report_prefix(&o);
-	if (ci)
+	if (ci && ci->scope) {
+		_mp_out_str(&o, "LEAK SUMMARY (scope '");
+		_mp_out_safe_str(&o, ci->scope);
+		_mp_out_printf(&o, "', leak check #%lu):\n", ci->seq);
+	} else if (ci)
 		_mp_out_printf(&o, "LEAK SUMMARY (leak check #%lu%s):\n", ci->seq,
 			       ci->mode_new ? ", new lost blocks only" : "");
 	else if (ls->sample_rate)
@@ -139,6 +154,16 @@ void _mp_report_leaks(const struct mp_leak_set *ls,
 			       k == MP_K_REACHABLE && ls->blocks[k] &&
 					       !_mp_opt.show_reachable
 				       ? " (show_reachable=1 lists them)" : "");
+	}
+	struct mp_scope_totals sc;
+	_mp_scopelog_totals(&sc);
+	if (!ci && sc.blocks) {
+		_mp_report_prefix(&o);
+		_mp_out_printf(&o, "  %-16s %zu bytes in %zu block%s (lost in %zu "
+			       "scope%s, reported by mp_scope_end above)\n",
+			       "in scopes", sc.bytes, sc.blocks,
+			       sc.blocks == 1 ? "" : "s", sc.scopes,
+			       sc.scopes == 1 ? "" : "s");
 	}
 	if (ls->supp_blocks) {
 		_mp_report_prefix(&o);

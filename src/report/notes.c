@@ -151,10 +151,17 @@ void _mp_report_unwinder_note(void)
 
 /* ---- mp_dump_leaks and mp_dump_stats ------------------------------------ */
 
-void _mp_report_live_blocks(const struct mp_leak_set *ls)
+void _mp_report_live_blocks(const struct mp_leak_set *ls, const char *scope)
 {
 	struct mp_out o;
 	_mp_report_begin(&o);
+	if (scope) {
+		_mp_report_prefix(&o);
+		_mp_out_str(&o, "mpwrap: leaks in scope '");
+		_mp_out_safe_str(&o, scope);
+		_mp_out_str(&o, "' (mp_scope_end): blocks it allocated, still live "
+			    "(libmempool.a: no reachability scan)\n");
+	}
 	for (size_t i = 0; i < ls->n; i++) {
 		const struct mp_leak_group *g = &ls->g[i];
 		_mp_report_prefix(&o);

@@ -74,12 +74,45 @@ static __thread int report_depth __attribute__((tls_model("initial-exec")));
 /* inside _mp_report_error on this thread */
 static __thread int in_report __attribute__((tls_model("initial-exec")));
 
+/* mp_scope_end's report, kept for mp_scope_report (written under the
+ * report lock; read by the thread that ended the scope after it). */
+static char captured[65536];
+static size_t captured_len;
+static int capturing;
+
+void _mp_report_capture(int on)
+{
+	pthread_mutex_lock(&report_lock);
+	if (on)
+		captured_len = 0;
+	capturing = on;
+	pthread_mutex_unlock(&report_lock);
+}
+
+size_t _mp_report_captured(char *buf, size_t cap)
+{
+	pthread_mutex_lock(&report_lock);
+	size_t n = captured_len;
+	if (buf && cap) {
+		size_t k = n < cap - 1 ? n : cap - 1;
+		__builtin_memcpy(buf, captured, k);
+		buf[k] = '\0';
+	}
+	pthread_mutex_unlock(&report_lock);
+	return n;
+}
+
 void _mp_report_begin(struct mp_out *o)
 {
 	_mp_nocancel_enter(); /* write(2) is a cancellation point */
 	if (report_depth++ == 0)
 		pthread_mutex_lock(&report_lock);
 	_mp_report_sink_open(o);
+	if (capturing) {
+		o->tee = captured;
+		o->tee_cap = sizeof captured;
+		o->tee_len = &captured_len;
+	}
 }
 
 void _mp_report_end(struct mp_out *o)

@@ -139,8 +139,15 @@ void _mp_report_clean(const struct mp_leak_set *ls, const char *unscanned);
 void _mp_report_error_summary(size_t errors);
 
 /* mp_dump_leaks: every live block of ls (grouped by allocation stack,
- * largest group first, _mp_leaks_collect), then a total line. */
-void _mp_report_live_blocks(const struct mp_leak_set *ls);
+ * largest group first, _mp_leaks_collect), then a total line; with scope,
+ * under a title naming it (mp_scope_end in libmempool.a). */
+void _mp_report_live_blocks(const struct mp_leak_set *ls, const char *scope);
+
+/* While on, the text reports written are also kept (the first 64 KiB; on
+ * starts anew): mp_scope_end's, for mp_scope_report. */
+void _mp_report_capture(int on);
+/* The kept text's length; copied into buf (NUL-terminated) when given. */
+size_t _mp_report_captured(char *buf, size_t cap);
 /* mp_dump_stats: the statistics st holds (stats.c reads them). */
 struct mp_stats;
 void _mp_report_stats(const struct mp_stats *st);

@@ -7,11 +7,14 @@
  * "reachable", differently from run to run).  Frames of the C library and
  * the dynamic linker between the program and us (exit, _dl_fini, the
  * destructor call) are dead to the program too and are skipped the same way.
+ * A leak scope's check goes on up to the frame that spans the scope
+ * (handoff.h): the frames the test made since it began are dead too.
  */
 #define _GNU_SOURCE
 #define UNW_LOCAL_ONLY
 #include "handoff.h"
 #include "deepstack.h"
+#include "mpassert.h"
 #include "reent.h"
 #include "procgate.h"
 #include "stack.h"
@@ -19,6 +22,7 @@
 #include <dlfcn.h>
 #include <gnu/libc-version.h>
 #include <libunwind.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <ucontext.h>
 
@@ -42,20 +46,53 @@ static uintptr_t base_of(const void *addr)
 	return dladdr(addr, &di) ? (uintptr_t)di.dli_fbase : 0;
 }
 
-int _mp_handoff_here(struct mp_handoff *h)
+/* The scope the next _mp_handoff_here judges (_mp_handoff_set_scope):
+ * the program's frames when it began, or NULL. */
+static const struct mp_frames *_Atomic scope_frames;
+
+static int began_in(const struct mp_frames *f, uintptr_t sp, uintptr_t ip)
 {
-	/* libunwind's number and the mcontext slot of each register that
-	 * survives a call (the others are dead at a call site) */
+	for (int i = 0; i < f->n; i++)
+		if (f->sp[i] == sp && f->ip[i] == ip)
+			return 1;
+	return 0;
+}
+
+/* A program frame's stack pointer and callee-saved registers (the others
+ * are dead at a call site). */
+static void take_frame(unw_cursor_t *cur, uintptr_t sp, struct mp_handoff *h)
+{
+	/* libunwind's number and the mcontext slot of each */
 	static const int callee_saved[][2] = {
 		{ UNW_X86_64_RBX, REG_RBX }, { UNW_X86_64_RBP, REG_RBP },
 		{ UNW_X86_64_R12, REG_R12 }, { UNW_X86_64_R13, REG_R13 },
 		{ UNW_X86_64_R14, REG_R14 }, { UNW_X86_64_R15, REG_R15 },
 	};
+	memset(h, 0, sizeof *h);
+	h->sp = sp;
+	for (size_t k = 0; k < sizeof callee_saved / sizeof callee_saved[0]; k++) {
+		unw_word_t v = 0;
+		unw_get_reg(cur, callee_saved[k][0], &v);
+		h->regs[callee_saved[k][1]] = (uintptr_t)v;
+	}
+	h->nregs = MP_HANDOFF_REGS;
+}
+
+/* Walk up from the caller past our, ld.so's and libc's frames to the
+ * program's first.  rec: record the program's frames there, nothing else.
+ * scope: go on up to the frame the scope began in (see handoff.h); none
+ * found, the first. */
+static int walk(struct mp_handoff *h, struct mp_frames *rec,
+		const struct mp_frames *scope)
+{
 	uintptr_t ours = base_of((void *)&_mp_handoff_here),
 		  ldso = base_of(&__libc_stack_end),
 		  libc = base_of((void *)&gnu_get_libc_version);
 	memset(h, 0, sizeof *h);
-	int rc = -1;
+	if (rec)
+		rec->n = 0;
+	int rc = -1, prog = 0;
+	struct mp_handoff cand; /* the program frame below the current one */
 	unw_context_t uc;
 	unw_cursor_t cur;
 	_mp_enter(); /* libunwind may allocate */
@@ -72,18 +109,39 @@ int _mp_handoff_here(struct mp_handoff *h)
 			unw_word_t ip = 0, sp = 0;
 			unw_get_reg(&cur, UNW_REG_IP, &ip);
 			unw_get_reg(&cur, UNW_REG_SP, &sp);
-			h->sp = (uintptr_t)sp;
-			uintptr_t mod = base_of((void *)(uintptr_t)(ip ? ip - 1 : 0));
-			if (ip && mod != ours && mod != ldso && mod != libc) {
-				for (size_t k = 0; k < sizeof callee_saved /
-							sizeof callee_saved[0]; k++) {
-					unw_word_t v = 0;
-					unw_get_reg(&cur, callee_saved[k][0], &v);
-					h->regs[callee_saved[k][1]] = (uintptr_t)v;
+			uintptr_t mod = 0;
+			if (!prog) {
+				mod = base_of((void *)(uintptr_t)(ip ? ip - 1 : 0));
+				h->sp = (uintptr_t)sp;
+			}
+			if (prog || (ip && mod != ours && mod != ldso && mod != libc)) {
+				/* above the first program frame every frame
+				 * counts, libc's that called main too */
+				if (rec) {
+					rec->sp[rec->n] = (uintptr_t)sp;
+					rec->ip[rec->n] = (uintptr_t)ip;
+					rc = 0;
+					if (++rec->n == MP_SCOPE_FRAMES)
+						break;
+				} else if (!prog) {
+					take_frame(&cur, (uintptr_t)sp, h);
+					rc = 0;
+					if (!scope)
+						break;
+					cand = *h;
+				} else if (began_in(scope, (uintptr_t)sp, (uintptr_t)ip)) {
+					/* this frame was making the same call when
+					 * the scope began: the one below it is the
+					 * activation that spans the scope */
+					MP_DCHECK(cand.sp >= h->sp); /* up the stack */
+					*h = cand;
+					break;
+				} else if (prog < MP_SCOPE_FRAMES) {
+					take_frame(&cur, (uintptr_t)sp, &cand);
+				} else {
+					break; /* not found: the first frame (h) */
 				}
-				h->nregs = MP_HANDOFF_REGS;
-				rc = 0;
-				break;
+				prog++;
 			}
 			if (unw_step(&cur) <= 0)
 				break;
@@ -96,6 +154,22 @@ int _mp_handoff_here(struct mp_handoff *h)
 		h->nregs = MP_HANDOFF_REGS;
 	}
 	return rc;
+}
+
+int _mp_handoff_here(struct mp_handoff *h)
+{
+	return walk(h, NULL, atomic_load(&scope_frames));
+}
+
+int _mp_handoff_frames(struct mp_frames *f)
+{
+	struct mp_handoff h;
+	return walk(&h, f, NULL);
+}
+
+void _mp_handoff_set_scope(const struct mp_frames *f)
+{
+	atomic_store(&scope_frames, f && f->n ? f : NULL);
 }
 
 static struct mp_handoff fatal_ctx;

@@ -1,6 +1,7 @@
 """mpcheck.findings: finding keys and fingerprints, grouping across
 processes, statuses (suppressed, baseline, new) and the summary."""
 
+import json
 import unittest
 
 from mpcheck import findings
@@ -139,6 +140,22 @@ class Tests(unittest.TestCase):
         s = agg.summary(0)
         self.assertEqual((s["tests"], s["tests_with_findings"],
                           s["failing_tests"]), (4, 1, ["leaky_b"]))
+
+    def test_scope_leak_names_its_own_test(self):
+        # a runner process ("all_tests") whose scopes (mp_scope_end) found
+        # a leak in Suite.A; its exit scan found another, of no scope
+        scoped = dict(leak("definite", 8, frame("a")), test="Suite.A")
+        plain = leak("definite", 16, frame("b"))
+        bad = dict(leak("definite", 4, frame("c")), test=7)
+        agg = aggregate()
+        agg.fold(1, self.named(1, "all_tests", [scoped, plain, bad]))
+        by_fn = {json.loads(f["stack"])[0]["function"]: f["tests"]
+                 for f in agg.listed()}
+        self.assertEqual(by_fn, {"a": ["Suite.A"], "b": ["all_tests"],
+                                 "c": ["all_tests"]})
+        s = agg.summary(0)
+        self.assertEqual((s["tests"], s["failing_tests"]),
+                         (2, ["Suite.A", "all_tests"]))
 
     def test_test_lines(self):
         self.assertEqual(findings.test_lines([], 0), [])
