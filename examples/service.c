@@ -50,8 +50,17 @@ static int open_socket(const char *path, int serve)
 	if (fd < 0)
 		return -1;
 	if (serve) {
-		unlink(path);
-		if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 8) != 0)
+		/* bound under a temporary name and renamed once listening: a
+		 * client that waits for the socket to exist never connects
+		 * between bind and listen (ECONNREFUSED) */
+		char tmp[sizeof a.sun_path];
+		if ((size_t)snprintf(tmp, sizeof tmp, "%s.new", path) >= sizeof tmp)
+			return -1;
+		struct sockaddr_un t = { .sun_family = AF_UNIX };
+		memcpy(t.sun_path, tmp, sizeof tmp);
+		unlink(tmp);
+		if (bind(fd, (struct sockaddr *)&t, sizeof t) != 0 || listen(fd, 8) != 0 ||
+		    rename(tmp, path) != 0)
 			return -1;
 	} else if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
 		return -1;
