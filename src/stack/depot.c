@@ -323,6 +323,8 @@ static void last_note(const uintptr_t *pcs, unsigned n, uint32_t gen,
 }
 
 static uint32_t put_slow(const uintptr_t *pcs, unsigned n, uint32_t gen);
+static uint32_t put_shared(uint32_t h, const uintptr_t *pcs, unsigned n,
+			   uint32_t gen);
 
 uint32_t _mp_depot_put(const uintptr_t *pcs, unsigned n)
 {
@@ -338,9 +340,87 @@ uint32_t _mp_depot_put(const uintptr_t *pcs, unsigned n)
 	return id;
 }
 
+/* Behind the last stacks, a per-thread direct-mapped table of the (hash,
+ * id) tags this thread put recently: a program with thousands of stacks
+ * (cc1: 19k, two thirds of its puts missing the last 4) finds 42% of those
+ * here, in 4 KiB it touched lately, instead of in the shared index (512
+ * entries: 42%; 1,024: 47%; 4,096: 59%).
+ * A tag is only a hint: the record it names is compared in full, and an id
+ * past the depot's count (a reset since) is not looked at.  The table is a
+ * mapping of its own reached by one pointer of static TLS (static TLS comes
+ * out of every thread's stack: see unwind.c's cache), mapped at the
+ * thread's first miss of the last stacks and unmapped at its exit. */
+#define RECENT_BITS 9
+#define RECENT_BYTES (sizeof(uint64_t) << RECENT_BITS)
+static __thread uint64_t *recent __attribute__((tls_model("initial-exec")));
+static pthread_key_t recent_key;
+static int recent_key_ok;
+
+static void recent_free(void *p)
+{
+	if (p && p == recent) {
+		recent = NULL;
+		_mp_unmap(p, RECENT_BYTES);
+	}
+}
+
+__attribute__((constructor)) static void recent_key_init(void)
+{
+	/* made this early, the key has a low index: setspecific then needs
+	 * no memory */
+	recent_key_ok = pthread_key_create(&recent_key, recent_free) == 0;
+}
+
+__attribute__((noinline, cold)) static uint64_t *recent_new(void)
+{
+	uint64_t *t = _mp_map(RECENT_BYTES, 0); /* zeros: every tag empty */
+	if (!t)
+		return NULL;
+	recent = t;
+	if (recent_key_ok)
+		pthread_setspecific(recent_key, t);
+	return t;
+}
+
+static inline uint64_t *recent_slot(uint64_t *t, uint32_t h)
+{
+	return &t[(h * 0x9E3779B1u) >> (32 - RECENT_BITS)];
+}
+
+static uint32_t recent_find(uint64_t *t, uint32_t h, const uintptr_t *pcs,
+			    unsigned n, uint32_t gen)
+{
+	uint64_t tag = *recent_slot(t, h);
+	uint32_t id = (uint32_t)tag;
+	if ((uint32_t)(tag >> 32) != h || !id ||
+	    !atomic_load_explicit(&ready, memory_order_acquire) ||
+	    id > atomic_load_explicit(&nids, memory_order_acquire))
+		return 0;
+	const struct rec *r = atomic_load_explicit(id_slot(id), memory_order_acquire);
+	if (r && r->hash == h && r->depth == n && r->gen == gen &&
+	    memcmp(r->pc, pcs, n * sizeof *pcs) == 0)
+		return id;
+	return 0;
+}
+
 static uint32_t put_slow(const uintptr_t *pcs, unsigned n, uint32_t gen)
 {
 	uint32_t h = hash_pcs(pcs, n, gen);
+	uint64_t *t = recent;
+	if (__builtin_expect(!t, 0))
+		t = recent_new();
+	uint32_t id = t ? recent_find(t, h, pcs, n, gen) : 0;
+	if (id)
+		return id;
+	id = put_shared(h, pcs, n, gen);
+	if (id && t)
+		*recent_slot(t, h) = (uint64_t)h << 32 | id;
+	return id;
+}
+
+static uint32_t put_shared(uint32_t h, const uintptr_t *pcs, unsigned n,
+			   uint32_t gen)
+{
 	if (atomic_load_explicit(&ready, memory_order_acquire)) {
 		uint32_t id = lookup(h, pcs, n, gen);
 		if (id)
