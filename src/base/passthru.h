@@ -8,11 +8,27 @@
 #ifndef MP_PASSTHRU_H
 #define MP_PASSTHRU_H
 
+#include <stdatomic.h>
 #include <stddef.h>
+
+/* The decision: -1 not made yet, 0 checked, 1 AT_SECURE, 2 system program,
+ * 3 sampled.  Read inline by every shim (one load; the out-of-line calls
+ * were two per malloc), made by _mp_passthru_decide at the first call. */
+extern atomic_int _mp_passthru_mode;
+int _mp_passthru_decide(void);
+
+static inline int _mp_passthru_get(void)
+{
+	int m = atomic_load_explicit(&_mp_passthru_mode, memory_order_acquire);
+	return __builtin_expect(m < 0, 0) ? _mp_passthru_decide() : m;
+}
 
 /* Nonzero: every shim forwards to the real allocator, nothing is tracked,
  * reported or written (except the passthrough_path line, preload.c). */
-int _mp_passthrough(void);
+static inline int _mp_passthrough(void)
+{
+	return _mp_passthru_get() != 0;
+}
 
 /* Nonzero when the pass-through is system_passthrough's (not AT_SECURE's). */
 int _mp_passthrough_system(void);
@@ -20,7 +36,10 @@ int _mp_passthrough_system(void);
 /* Nonzero in sampled mode (sample_rate=N, N > 0): the shims forward as
  * in pass-through, but one allocation in N goes to a guarded slot
  * (detect/sampled.c).  _mp_passthrough() is nonzero then too. */
-int _mp_passthrough_sampled(void);
+static inline int _mp_passthrough_sampled(void)
+{
+	return _mp_passthru_get() == 3;
+}
 
 /* The executable's path (from /proc/self/exe) read by the decision, "" if
  * unknown or AT_SECURE. */
