@@ -617,7 +617,7 @@ static void free_impl(void *ptr, uintptr_t caller, const struct mp_dealloc *d)
 	}
 	if (!busy) {
 		maybe_check(caller);
-		stack = _mp_stack_here(caller);
+		stack = _mp_stack_here_free(caller);
 	}
 	if (s)
 		slab_free(s, p, i, off, stack, d);

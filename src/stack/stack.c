@@ -110,6 +110,12 @@ unsigned _mp_stack_capture(uintptr_t *out, unsigned max, uintptr_t caller_pc)
 		return 0;
 	if (max > MP_MAX_DEPTH)
 		max = MP_MAX_DEPTH;
+	if (max == 1) {
+		/* the frame that returns to caller_pc is the first one every
+		 * walk keeps: its pc is caller_pc, known without walking */
+		out[0] = caller_pc;
+		return 1;
+	}
 	long mode = _mp_opt.unwinder;
 	if (mode == 1) {
 		int n = _mp_unwind_fast(out, max, caller_pc);
@@ -132,16 +138,28 @@ unsigned _mp_stack_capture(uintptr_t *out, unsigned max, uintptr_t caller_pc)
 	return n;
 }
 
-uint32_t _mp_stack_here(uintptr_t caller_pc)
+static uint32_t stack_here(uintptr_t caller_pc, unsigned depth)
 {
 	uintptr_t pcs[MP_MAX_DEPTH];
-	unsigned depth = (unsigned)_mp_opt.stack_depth;
 	if (depth == 0 || caller_pc == 0) /* 0: not called by the program */
 		return 0;
 	_mp_enter();
 	unsigned n = _mp_stack_capture(pcs, depth, caller_pc);
 	_mp_leave();
 	return _mp_depot_put(pcs, n);
+}
+
+uint32_t _mp_stack_here(uintptr_t caller_pc)
+{
+	return stack_here(caller_pc, (unsigned)_mp_opt.stack_depth);
+}
+
+uint32_t _mp_stack_here_free(uintptr_t caller_pc)
+{
+	long depth = _mp_opt.stack_depth, fd = _mp_opt.free_stack_depth;
+	if (fd >= 0 && fd < depth)
+		depth = fd;
+	return stack_here(caller_pc, (unsigned)depth);
 }
 
 void _mp_stack_counts(struct mp_stack_counts *c)
