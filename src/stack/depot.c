@@ -326,17 +326,39 @@ static uint32_t put_slow(const uintptr_t *pcs, unsigned n, uint32_t gen);
 static uint32_t put_shared(uint32_t h, const uintptr_t *pcs, unsigned n,
 			   uint32_t gen);
 
+static inline uint32_t put_gen(const uintptr_t *pcs, unsigned n,
+				uint32_t gen, uint32_t ep)
+{
+	uint32_t id = n <= LAST_DEPTH ? last_find(pcs, n, gen, ep) : 0;
+	if (id)
+		return id;
+	id = put_slow(pcs, n, gen);
+	last_note(pcs, n, gen, ep, id);
+	return id;
+}
+
 uint32_t _mp_depot_put(const uintptr_t *pcs, unsigned n)
 {
 	if (n == 0)
 		return 0;
 	uint32_t gen = (uint32_t)_mp_symbolize_generation();
 	uint32_t ep = atomic_load_explicit(&epoch, memory_order_relaxed);
-	uint32_t id = n <= LAST_DEPTH ? last_find(pcs, n, gen, ep) : 0;
-	if (id)
-		return id;
-	id = put_slow(pcs, n, gen);
-	last_note(pcs, n, gen, ep, id);
+	return put_gen(pcs, n, gen, ep);
+}
+
+uint32_t _mp_depot_put_memo(const uintptr_t *pcs, unsigned n,
+			    struct mp_depot_memo *m)
+{
+	if (n == 0)
+		return 0;
+	uint32_t gen = (uint32_t)_mp_symbolize_generation();
+	uint32_t ep = atomic_load_explicit(&epoch, memory_order_relaxed);
+	if (m->id && m->gen == gen && m->epoch == ep)
+		return m->id;
+	uint32_t id = put_gen(pcs, n, gen, ep);
+	m->id = id; /* 0 (the depot full): stays empty */
+	m->gen = gen;
+	m->epoch = ep;
 	return id;
 }
 
