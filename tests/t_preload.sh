@@ -196,6 +196,29 @@ for what, st in (("JSON stack", e["stack"]), ("text bad call", t["stack"])):
 ' la="$L_DF_A" l1="$L_DF_1" l2="$L_DF_2"
 	fi
 
+	# ---- free_stack_depth=1: a free keeps its call site only (taken
+	# without a walk: the same frame #0 as the full stack), the allocation
+	# its 10 frames
+	name="double-free, free_stack_depth=1: free stacks of one frame, alloc stack whole (-$o)"
+	if have "pl_double_free.$o" "$name"; then
+		OPTS=free_stack_depth=1 prun "double_free_fsd1.$o" "$B/pl_double_free.$o"
+		status_is "$name" 0 && check "$name" '
+J, L, pid = load()
+errors_are(J, L, ["double-free"])
+e, t = J["errors"][0], L["errors"][0]
+for what, st, fn, line in (("JSON free_stack", e["free_stack"], "first_free", V["l1"]),
+                           ("text first freed by", t["free_stack"], "first_free", V["l1"]),
+                           ("JSON stack", e["stack"], "second_free", V["l2"]),
+                           ("text bad call", t["stack"], "second_free", V["l2"])):
+    site(what, st, fn, "pl_double_free.c", line)
+    need(len(st) == 1, "%s: %d frames, expected 1: %s" % (what, len(st), fmt_stack(st)))
+for what, st in (("JSON alloc_stack", e["alloc_stack"]), ("text allocated by", t["alloc_stack"])):
+    site(what, st, "alloc_obj", "pl_double_free.c", V["la"])
+    need(len(st) >= 2 and any(fn_match("main", f.get("function")) for f in st),
+         "%s: main missing: %s" % (what, fmt_stack(st)))
+' la="$L_DF_A" l1="$L_DF_1" l2="$L_DF_2"
+	fi
+
 	# ---- invalid free: stack address, interior pointers
 	for mode in stack interior interior_large freed global thread main_stack \
 		other_stack wild; do

@@ -4,6 +4,9 @@
 # With MPWRAP_OPTIONS=unwinder=2 every capture is taken by both unwinders
 # and compared frame by frame; each process then says at exit
 #   mpwrap: unwinder compare: N captures, M mismatches, K left to libunwind (...)
+# uw_repeat.c (one call site along changing paths: the walker's replays
+# and the depot ids kept beside them) must give the leak groups libunwind
+# gives (unwinder=0).
 # Checked on: tests/progs/uw_deep.c (deep recursion through function
 # pointers, big frames, a small-stack thread, signal handlers, sigaltstack,
 # a makecontext stack, a realigned frame) built with frame pointers (the
@@ -91,11 +94,15 @@ FP="$MPWRAP_TFLAGS -I$P"
 VARIANTS="fp nofp"
 compile uw_deep.fp "$T/cc.uw_deep.fp" $CC $FP "$P/uw_deep.c" -o "$B/uw_deep.fp"
 compile uw_deep.nofp "$T/cc.uw_deep.nofp" $CC $NOFP "$P/uw_deep.c" -o "$B/uw_deep.nofp"
+compile uw_repeat.fp "$T/cc.uw_repeat.fp" $CC $FP "$P/uw_repeat.c" -o "$B/uw_repeat.fp"
+compile uw_repeat.nofp "$T/cc.uw_repeat.nofp" $CC $NOFP "$P/uw_repeat.c" -o "$B/uw_repeat.nofp"
 compile uw_getattr "$T/cc.uw_getattr" $CC $NOFP "$P/uw_getattr.c" -o "$B/uw_getattr"
 if command -v clang >/dev/null 2>&1; then
 	VARIANTS="$VARIANTS clang"
 	compile uw_deep.clang "$T/cc.uw_deep.clang" clang $NOFP "$P/uw_deep.c" \
 		-o "$B/uw_deep.clang"
+	compile uw_repeat.clang "$T/cc.uw_repeat.clang" clang $NOFP "$P/uw_repeat.c" \
+		-o "$B/uw_repeat.clang"
 fi
 
 # the project's programs: every single-file one, plus pl_dlopen's library
@@ -121,7 +128,7 @@ wait
 
 for v in $VARIANTS; do
 	errs=""
-	for p in uw_deep $([ "$v" != clang ] && echo "$PROGS libpldl pl_cxx"); do
+	for p in uw_deep uw_repeat $([ "$v" != clang ] && echo "$PROGS libpldl pl_cxx"); do
 		[ "$(cat "$T/cc.$p.$v.rc" 2>/dev/null)" = 0 ] ||
 			errs="$errs$p: $(head -c 300 "$T/cc.$p.$v")
 "
@@ -191,6 +198,38 @@ need(int(m[0].group(2)) >= 20, "the fast walker cached only %s pcs" % m[0].group
 why = reasons(m[0].group(4))
 check_declined("default unwinder", int(m[0].group(3)), why, 250, 0.25)
 ' leak="$L_LEAK" leaf="$L_LEAF" small="$L_SMALL" big="$L_BIG"
+done
+
+# ------------------------------------------------------------ uw_repeat
+
+# The fast walker's replays and the depot ids kept beside them (stack.c)
+# against libunwind (unwinder=0, no replay, no memo): the same leak groups,
+# frame for frame, from one call site reached along changing paths.
+for v in $VARIANTS; do
+	name="uw_repeat ($v): the default unwinder's leak groups are libunwind's (unwinder=0)"
+	have "uw_repeat.$v" "$name" || continue
+	OPTS=unwinder=0 prun "repeat.ref.$v" "$B/uw_repeat.$v"
+	ref=$RD
+	OPTS=verbosity=2 prun "repeat.fast.$v" "$B/uw_repeat.$v"
+	status_is "$name" 0 && check "$name" '
+import glob, json
+def groups(j):
+    return sorted((g["kind"], g["bytes"], g["blocks"],
+                   tuple((f.get("function"), f.get("file"), f.get("line")) for f in g["stack"]))
+                  for g in j["leaks"])
+J, L, pid = load()
+refs = glob.glob(os.path.join(V["ref"], "r.*.json"))
+must(len(refs) == 1, "unwinder=0 run: %d JSON reports" % len(refs))
+R = json.load(open(refs[0]))
+fast, slow = groups(J), groups(R)
+need(len(fast) >= 8 and sum(g[2] for g in fast) == 400,
+     "expected 400 leaked blocks in >= 8 groups, got %s" % [(g[1], g[2]) for g in fast])
+need(fast == slow, "leak groups differ: default %s, unwinder=0 %s" % (
+    [g for g in fast if g not in slow][:3], [g for g in slow if g not in fast][:3]))
+m = [x for x in (STATS.match(l) for l in L["raw"].splitlines()) if x]
+must(len(m) == 1, "no (or several) unwinder statistics lines at verbosity=2")
+need(int(m[0].group(3)) == 0, "the fast walker left %s walks to libunwind" % m[0].group(3))
+' ref="$ref"
 done
 
 # ------------------------------------------------------------ tests/progs

@@ -1,10 +1,10 @@
-/* unit_depot.c - the stack depot (src/stack/depot.c) across its bucket
- * levels (cmocka).
+/* unit_depot.c - the stack depot (src/stack/depot.c) across the doublings
+ * of its index (cmocka).
  *
  * test_levels: 100,000 distinct synthetic stacks (depths 1..16) are put,
- * which moves new records through every bucket level (4,096, 16,384 and
- * 65,536 records mark the switches); then every stack is put again and must
- * get its first id back (found in whichever level it went to), and every id
+ * which doubles the index eight times (at 512, 1,024, ... 65,536 records);
+ * then every stack is put again and must get its first id back (found in
+ * the table the last doubling filled), and every id
  * must give back its exact program counters.  Ids are distinct and dense.
  * test_threads: 4 threads put the same 20,000 stacks at once, in different
  * orders: each stack gets one id, whichever thread inserted it.

@@ -40,6 +40,9 @@ enum {
 #define MP_OPTION_LIST(X) \
 	X(stack_depth, stack_depth, INT, 10, 0, MP_MAX_DEPTH, \
 	  "frames recorded per allocation (0 disables stacks)") \
+	X(free_stack_depth, free_stack_depth, INT, -1, -1, MP_MAX_DEPTH, \
+	  "frames recorded per free, at most stack_depth (-1: stack_depth; " \
+	  "1: the freeing call only, taken without a walk)") \
 	X(exitcode, exitcode, INT, 0, 0, 255, \
 	  "exit status when errors or gated leaks were found (0: keep the program's)") \
 	X(report_at_exit, report_at_exit, INT, 1, 0, 1, \

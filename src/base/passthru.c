@@ -68,7 +68,7 @@ static char exe_path[4096];
 /* -1: not decided yet; 0: checked; 1: AT_SECURE; 2: system program;
  * 3: sampled (sample_rate=N: passed through, but for the sampled blocks;
  * MP_PT_SAMPLED, read by the shims' fast path) */
-atomic_int _mp_pt_mode = -1;
+atomic_int _mp_passthru_mode = -1;
 
 static int decide(void)
 {
@@ -95,31 +95,23 @@ static int decide(void)
 	return _mp_passthrough_is_system(exe_path) ? 2 : sampled ? MP_PT_SAMPLED : 0;
 }
 
-static int get_mode(void)
+int _mp_passthru_decide(void)
 {
-	int m = atomic_load_explicit(&_mp_pt_mode, memory_order_acquire);
-	if (__builtin_expect(m < 0, 0)) {
-		/* the first call of the image, before threads exist: two
-		 * racing callers would compute the same answer anyway */
-		m = decide();
-		atomic_store_explicit(&_mp_pt_mode, m, memory_order_release);
-	}
+	/* the first call of the image, before threads exist: two racing
+	 * callers would compute the same answer anyway */
+	int m = decide();
+	atomic_store_explicit(&_mp_passthru_mode, m, memory_order_release);
 	return m;
 }
 
-int _mp_passthrough(void)
+static int get_mode(void)
 {
-	return get_mode() != 0;
+	return _mp_passthru_get();
 }
 
 int _mp_passthrough_system(void)
 {
 	return get_mode() == 2;
-}
-
-int _mp_passthrough_sampled(void)
-{
-	return get_mode() == MP_PT_SAMPLED;
 }
 
 const char *_mp_passthrough_exe(void)

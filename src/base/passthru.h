@@ -11,9 +11,25 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+/* The decision: -1 not made yet, 0 checked, 1 AT_SECURE, 2 system program,
+ * 3 sampled.  Read inline by every shim (one load; the out-of-line calls
+ * were two per malloc), made by _mp_passthru_decide at the first call. */
+#define MP_PT_SAMPLED 3
+extern atomic_int _mp_passthru_mode;
+int _mp_passthru_decide(void);
+
+static inline int _mp_passthru_get(void)
+{
+	int m = atomic_load_explicit(&_mp_passthru_mode, memory_order_acquire);
+	return __builtin_expect(m < 0, 0) ? _mp_passthru_decide() : m;
+}
+
 /* Nonzero: every shim forwards to the real allocator, nothing is tracked,
  * reported or written (except the passthrough_path line, preload.c). */
-int _mp_passthrough(void);
+static inline int _mp_passthrough(void)
+{
+	return _mp_passthru_get() != 0;
+}
 
 /* Nonzero when the pass-through is system_passthrough's (not AT_SECURE's). */
 int _mp_passthrough_system(void);
@@ -21,16 +37,19 @@ int _mp_passthrough_system(void);
 /* Nonzero in sampled mode (sample_rate=N, N > 0): the shims forward as
  * in pass-through, but one allocation in N goes to a guarded slot
  * (detect/sampled.c).  _mp_passthrough() is nonzero then too. */
-int _mp_passthrough_sampled(void);
+static inline int _mp_passthrough_sampled(void)
+{
+	return _mp_passthru_get() == MP_PT_SAMPLED;
+}
 
 /* The decision as the shims' fast path reads it: one relaxed load, no
  * call (sampled mode's unsampled malloc and free go straight to the C
  * library).  -1 until the first allocator call decides it. */
-#define MP_PT_SAMPLED 3
-extern atomic_int _mp_pt_mode;
+/* the shims' fast path: sampled mode already decided (-1, undecided,
+ * is not sampled: the slow path decides) */
 static inline int _mp_passthrough_sampled_fast(void)
 {
-	return atomic_load_explicit(&_mp_pt_mode, memory_order_relaxed) ==
+	return atomic_load_explicit(&_mp_passthru_mode, memory_order_relaxed) ==
 	       MP_PT_SAMPLED;
 }
 

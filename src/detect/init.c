@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static atomic_int initialized;
+atomic_int _mp_init_done;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The pool's locks around fork, each at its rank (procgate.h); the child
@@ -43,24 +43,17 @@ static void register_fork_handlers(void)
 
 int _mp_initialized(void)
 {
-	return atomic_load_explicit(&initialized, memory_order_acquire);
-}
-
-int _mp_ensure_init(void)
-{
-	if (atomic_load_explicit(&initialized, memory_order_acquire))
-		return 0;
-	return _mp_init();
+	return atomic_load_explicit(&_mp_init_done, memory_order_acquire);
 }
 
 int _mp_init(void)
 {
-	if (atomic_load_explicit(&initialized, memory_order_acquire))
+	if (atomic_load_explicit(&_mp_init_done, memory_order_acquire))
 		return 0;
 	_mp_enter(); /* dlsym, getenv, pthread_atfork may allocate */
 	pthread_mutex_lock(&init_lock);
 	int rc = 0;
-	if (!atomic_load(&initialized)) {
+	if (!atomic_load(&_mp_init_done)) {
 		if (_mp_real_resolve() != 0) {
 			rc = -1;
 		} else {
@@ -72,7 +65,7 @@ int _mp_init(void)
 			_mp_report_init();
 			register_fork_handlers();
 			_mp_procgate_init();
-			atomic_store_explicit(&initialized, 1, memory_order_release);
+			atomic_store_explicit(&_mp_init_done, 1, memory_order_release);
 		}
 	}
 	pthread_mutex_unlock(&init_lock);
@@ -84,5 +77,5 @@ int _mp_init(void)
 
 void _mp_init_forget(void)
 {
-	atomic_store(&initialized, 0);
+	atomic_store(&_mp_init_done, 0);
 }

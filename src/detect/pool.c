@@ -269,7 +269,9 @@ static void *alloc_impl(size_t n, size_t align, unsigned family,
 	maybe_check(caller);
 	uint32_t stack = _mp_stack_here(caller);
 	int site = MP_GP_NONE;
-	if (_mp_gp_sites_active()) { /* guard_page_sites: is this one of them? */
+	/* guard_page_sites given: is this one of them? (the option field
+	 * first: no call on the usual path) */
+	if (_mp_opt.guard_page_sites && _mp_gp_sites_active()) {
 		const uintptr_t *pcs;
 		unsigned depth = _mp_depot_get(stack, &pcs);
 		site = _mp_gp_site_match(pcs, depth);
@@ -620,7 +622,7 @@ static void free_impl(void *ptr, uintptr_t caller, const struct mp_dealloc *d)
 	}
 	if (!busy) {
 		maybe_check(caller);
-		stack = _mp_stack_here(caller);
+		stack = _mp_stack_here_free(caller);
 	}
 	if (s)
 		slab_free(s, p, i, off, stack, d);

@@ -2,6 +2,7 @@
 #ifndef MP_POOL_H
 #define MP_POOL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,8 +89,15 @@ void _mp_set_foreign_malloc(int yes);
  * ENOMEM.  _mp_ensure_init is the cheap check every entry point makes;
  * _mp_init_forget lets mp_destroy's caller start over. */
 int _mp_init(void);
-int _mp_ensure_init(void);
 int _mp_initialized(void);
+extern atomic_int _mp_init_done; /* init.c's: 1 once initialised */
+/* inline: one load on every entry, the call only before initialisation */
+static inline int _mp_ensure_init(void)
+{
+	if (__builtin_expect(atomic_load_explicit(&_mp_init_done, memory_order_acquire), 1))
+		return 0;
+	return _mp_init();
+}
 void _mp_init_forget(void);
 
 /* Statistics kept by pool.c (atomics). */

@@ -85,8 +85,12 @@ static void call_error(enum mp_err kind, const char *where, size_t a, size_t b,
 }
 
 /* n is a size no allocation can have (reported): the call fails. */
-static int too_big(size_t n, const char *where, uintptr_t caller)
+static inline int too_big(size_t n, const char *where, uintptr_t caller)
 {
+	/* no max_allocation_size and a size that fits ptrdiff_t: nothing to
+	 * report, decided inline (_mp_too_big would say the same) */
+	if (__builtin_expect(n <= (size_t)PTRDIFF_MAX && !_mp_opt.max_allocation_size, 1))
+		return 0;
 	int saved = errno;
 	int bad = !SECURE() && _mp_too_big(n, where, caller);
 	errno = saved;

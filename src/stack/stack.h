@@ -17,6 +17,10 @@ unsigned _mp_stack_capture(uintptr_t *out, unsigned max, uintptr_t caller_pc);
  * stack id, 0 when stacks are disabled.  Takes the reentrancy guard. */
 uint32_t _mp_stack_here(uintptr_t caller_pc);
 
+/* The same for a free (or another deallocation): free_stack_depth frames
+ * (-1: stack_depth), at most stack_depth. */
+uint32_t _mp_stack_here_free(uintptr_t caller_pc);
+
 /* Per-process set-up (caching policy); safe to call more than once. */
 void _mp_stack_init(void);
 

@@ -12,6 +12,7 @@
 #include "unwindcfi.h"
 #include "unwindrule.h"
 #include "deepstack.h"
+#include "depot.h"
 #include "loaderprobe.h"
 #include "procgate.h"
 #include "vm.h"
@@ -143,6 +144,9 @@ struct uw_replay {
 	bool fp_used;           /* the walk's result depends on the entry fp */
 	uintptr_t addr[REPLAY_READS], val[REPLAY_READS];
 	uintptr_t out[REPLAY_OUT];
+	/* the depot id of out (stack.c): cleared with every new note, so
+	 * that it always names these frames */
+	struct mp_depot_memo memo;
 };
 
 struct uw_cache {
@@ -401,20 +405,25 @@ void _mp_unwind_thread_bounds(uintptr_t lo, uintptr_t hi)
 	uw_me.state = hi > lo ? 1 : 2;
 }
 
-static bool stack_bounds(uintptr_t *lo, uintptr_t *hi)
+__attribute__((noinline, cold)) static void bounds_first(void)
 {
-	if (__builtin_expect(uw_me.state == 0, 0) &&
-	    !atomic_load_explicit(&lazy_bounds, memory_order_relaxed))
-		uw_me.state = 2;
-	if (__builtin_expect(uw_me.state == 0, 0)) {
-		uintptr_t l, h;
-		uw_me.state = 2;
-		if (_mp_thread_stack_of_self(&l, &h)) {
-			uw_me.lo = l;
-			uw_me.hi = h;
-			uw_me.state = 1;
-		}
+	uw_me.state = 2;
+	if (!atomic_load_explicit(&lazy_bounds, memory_order_relaxed))
+		return;
+	uintptr_t l, h;
+	if (_mp_thread_stack_of_self(&l, &h)) {
+		uw_me.lo = l;
+		uw_me.hi = h;
+		uw_me.state = 1;
 	}
+}
+
+/* inline in the walk: a call here was 2% of a malloc churn */
+static inline __attribute__((always_inline)) bool stack_bounds(uintptr_t *lo,
+							       uintptr_t *hi)
+{
+	if (__builtin_expect(uw_me.state == 0, 0))
+		bounds_first();
 	*lo = uw_me.lo;
 	*hi = uw_me.hi;
 	return uw_me.state == 1;
@@ -447,14 +456,16 @@ static inline void replay_read(uintptr_t *addr, uintptr_t *val, unsigned *n,
 		(*n)++;
 }
 
-static void replay_note(struct uw_replay *rp, uintptr_t sp, uintptr_t fp,
+/* Remember this walk in rp; false: too long to replay. */
+static bool replay_note(struct uw_replay *rp, uintptr_t sp, uintptr_t fp,
 			bool fp_used, uintptr_t caller, unsigned max, const uintptr_t *out,
 			unsigned nout, const uintptr_t *addr,
 			const uintptr_t *val, unsigned nreads)
 {
+	rp->memo.id = 0;
 	if (nreads > REPLAY_READS || nout > REPLAY_OUT) {
 		rp->nout = 0;
-		return;
+		return false;
 	}
 	rp->sp = sp;
 	rp->fp = fp;
@@ -466,11 +477,15 @@ static void replay_note(struct uw_replay *rp, uintptr_t sp, uintptr_t fp,
 	memcpy(rp->val, val, nreads * sizeof *val);
 	memcpy(rp->out, out, nout * sizeof *out);
 	rp->nout = nout;
+	return true;
 }
 
-/* Reads the stack of its callers: nothing for the sanitizers to check. */
-__attribute__((noinline, no_sanitize_address, no_sanitize_thread))
-int _mp_unwind_fast(uintptr_t *out, unsigned max, uintptr_t caller_pc)
+/* Reads the stack of its callers: nothing for the sanitizers to check.
+ * Inlined into both entry points, whose frame is the walk's first. */
+static inline __attribute__((always_inline, no_sanitize_address,
+			     no_sanitize_thread)) int
+walk(uintptr_t *out, unsigned max, uintptr_t caller_pc,
+     struct mp_depot_memo **memo)
 {
 	uintptr_t ip, sp, fp, lo, hi;
 
@@ -511,7 +526,11 @@ int _mp_unwind_fast(uintptr_t *out, unsigned max, uintptr_t caller_pc)
 		for (unsigned j = 0; j < rp->nreads; j++)
 			diff |= *(const volatile uintptr_t *)rp->addr[j] ^ rp->val[j];
 		if (!diff) {
-			memcpy(out, rp->out, rp->nout * sizeof *out);
+			/* a few words: a loop, not a call to memcpy */
+			for (unsigned j = 0; j < rp->nout; j++)
+				out[j] = rp->out[j];
+			if (memo)
+				*memo = &rp->memo;
 			return (int)rp->nout;
 		}
 	}
@@ -528,8 +547,9 @@ int _mp_unwind_fast(uintptr_t *out, unsigned max, uintptr_t caller_pc)
 		if (n || pc == caller_pc) {
 			out[n++] = pc;
 			if (n == max) {
-				replay_note(rp, sp0, fp0, fp_used, caller_pc, max,
-					    out, n, raddr, rval, nreads);
+				if (replay_note(rp, sp0, fp0, fp_used, caller_pc, max,
+						out, n, raddr, rval, nreads) && memo)
+					*memo = &rp->memo;
 				return (int)n;
 			}
 		} else if (step >= MP_SKIP_MAX) {
@@ -557,8 +577,9 @@ int _mp_unwind_fast(uintptr_t *out, unsigned max, uintptr_t caller_pc)
 		if (R_KIND(r) == R_END) { /* _start, clone: the frame above is the last */
 			if (!n)
 				return MP_UW_NO_CALLER;
-			replay_note(rp, sp0, fp0, fp_used, caller_pc, max, out, n,
-				    raddr, rval, nreads);
+			if (replay_note(rp, sp0, fp0, fp_used, caller_pc, max, out,
+					n, raddr, rval, nreads) && memo)
+				*memo = &rp->memo;
 			return (int)n;
 		}
 		if (R_KIND(r) != R_NORMAL)
@@ -594,11 +615,32 @@ int _mp_unwind_fast(uintptr_t *out, unsigned max, uintptr_t caller_pc)
 			return MP_UW_BAD_FRAME;
 	}
 }
+
+__attribute__((noinline, no_sanitize_address, no_sanitize_thread))
+int _mp_unwind_fast(uintptr_t *out, unsigned max, uintptr_t caller_pc)
+{
+	return walk(out, max, caller_pc, NULL);
+}
+
+__attribute__((noinline, no_sanitize_address, no_sanitize_thread))
+int _mp_unwind_fast_memo(uintptr_t *out, unsigned max, uintptr_t caller_pc,
+			 struct mp_depot_memo **memo)
+{
+	*memo = NULL;
+	return walk(out, max, caller_pc, memo);
+}
 #else
 int _mp_unwind_fast(uintptr_t *out, unsigned max, uintptr_t caller_pc)
 {
 	(void)out, (void)max, (void)caller_pc;
 	return MP_UW_NO_RULE; /* the walk knows x86-64 frames only */
+}
+
+int _mp_unwind_fast_memo(uintptr_t *out, unsigned max, uintptr_t caller_pc,
+			 struct mp_depot_memo **memo)
+{
+	*memo = NULL;
+	return _mp_unwind_fast(out, max, caller_pc);
 }
 #endif
 

@@ -27,7 +27,13 @@ enum {
  * the number of frames stored in out (>= 1), or an MP_UW_* reason (< 0)
  * when this stack needs the full unwinder.  Reentrancy guard held; no lock
  * and no global atomic read-modify-write unless a pc is new to the table. */
+struct mp_depot_memo;
 int _mp_unwind_fast(uintptr_t *out, unsigned max, uintptr_t caller_pc);
+/* The same, and *memo: the depot memo (depot.h) of the replayed call site
+ * whose frames out now holds, cleared whenever they change; NULL when the
+ * walk is not one the thread replays. */
+int _mp_unwind_fast_memo(uintptr_t *out, unsigned max, uintptr_t caller_pc,
+			 struct mp_depot_memo **memo);
 
 /* This thread's stack bounds, given by whoever already knows them (the
  * thread-start shim); hi <= lo: unknown, walks go to libunwind. */
