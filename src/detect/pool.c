@@ -22,6 +22,7 @@
 #include "report.h"
 #include "slab.h"
 #include "stack.h"
+#include "tcache.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -133,7 +134,8 @@ void _mp_counters_get(struct mp_counters *c, int lock)
 		struct mp_class *cl = _mp_class_at(k);
 		if (lock)
 			pthread_mutex_lock(&cl->lock);
-		c->allocs += cl->allocs;
+		c->allocs += cl->allocs + _mp_tc_fast_count(k / MP_NUM_CLASSES,
+							    k % MP_NUM_CLASSES);
 		c->frees += cl->frees;
 		if (lock)
 			pthread_mutex_unlock(&cl->lock);
@@ -397,7 +399,9 @@ static void release(const struct mp_qent *q)
 			_mp_slab_block(s, i, &blk);
 		}
 		m->flags &= (uint8_t)~MP_F_REPORTED;
-		_mp_slab_release_locked(c, s, i);
+		/* released: reusable, first by this thread (its cache) */
+		if (!_mp_tc_keep_locked(s, i))
+			_mp_slab_release_locked(c, s, i);
 		c->quarantined--;
 		pthread_mutex_unlock(&c->lock);
 	} else {
@@ -445,7 +449,8 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 	/* The common free, decided before anything is copied for a report:
 	 * a live block, guards intact, released by its own family with no
 	 * size or alignment to compare (dealloc_kind would find nothing). */
-	int clean = m && off == 0 && m->state == MP_ST_LIVE &&
+	uint8_t st = m ? _mp_meta_state(m) : MP_ST_UNUSED;
+	int clean = m && off == 0 && st == MP_ST_LIVE &&
 		    !(m->flags & MP_F_REPORTED) && m->family == d->family &&
 		    !d->sized && !d->align &&
 		    _mp_guards16_intact(p, m->size);
@@ -453,12 +458,12 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 		_mp_slab_block(s, i, &b);
 	if (clean) {
 		/* nothing to report: go straight to the state change */
-	} else if (!m || off != 0 || m->state == MP_ST_UNUSED) {
+	} else if (!m || off != 0 || st == MP_ST_UNUSED) {
 		/* a freed slot still names its block: "inside a freed block" */
-		int known = m && m->state != MP_ST_UNUSED;
+		int known = m && st != MP_ST_UNUSED;
 		v[nv++] = _mp_verdict(MP_E_INVALID_FREE, p, known ? &b : NULL, off,
 				      0, stack, where);
-	} else if (m->state != MP_ST_LIVE) {
+	} else if (st != MP_ST_LIVE) {
 		v[nv++] = _mp_verdict(MP_E_DOUBLE_FREE, p, &b, 0, 0, stack, where);
 	} else {
 		damaged = (m->flags & MP_F_REPORTED) != 0;
@@ -468,7 +473,7 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 		damaged |= nv > 0;
 		_mp_dealloc_verdict(&b, d, stack, v, &nv);
 	}
-	if (m && m->state == MP_ST_LIVE && off == 0) {
+	if (m && st == MP_ST_LIVE && off == 0) {
 		m->flags &= (uint8_t)~MP_F_REPORTED;
 		m->state = MP_ST_QUAR;
 		m->free_stack = stack;
@@ -485,7 +490,8 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 			_mp_poison(p, size < MP_POISON_MAX ? size : MP_POISON_MAX);
 			if (damaged)
 				_mp_guard_fill(p, size, MP_GUARD_SIZE);
-			_mp_slab_release_locked(c, s, i);
+			if (!_mp_tc_keep_locked(s, i))
+				_mp_slab_release_locked(c, s, i);
 			freed = 2;
 		} else {
 			c->quarantined++;
@@ -638,9 +644,10 @@ int _mp_freed_block(const void *ptr)
 		if (i < s->nslots && off == 0) {
 			struct mp_class *c = _mp_slab_class(s);
 			pthread_mutex_lock(&c->lock);
-			uint8_t st = s->meta[i].state;
+			uint8_t st = _mp_meta_state(&s->meta[i]);
 			pthread_mutex_unlock(&c->lock);
-			freed = st == MP_ST_QUAR || st == MP_ST_FREED;
+			freed = st == MP_ST_QUAR || st == MP_ST_FREED ||
+				st == MP_ST_CACHED;
 		}
 		return freed;
 	}

@@ -95,6 +95,8 @@ enum mp_state {
 	MP_ST_LIVE,       /* allocated */
 	MP_ST_QUAR,       /* freed, in quarantine, poisoned */
 	MP_ST_FREED,      /* freed, back on the free list */
+	MP_ST_CACHED,     /* free, in a thread's cache (tcache.h); reports
+			   * and checks see it as FREED */
 };
 
 enum mp_flags {

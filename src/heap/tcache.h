@@ -1,0 +1,75 @@
+/* tcache.h - per-thread caches of free slots (option thread_cache).
+ *
+ * A thread keeps, per size class of its own arena, a small stack of slots
+ * it may hand out without the class lock.  The rules that keep every other
+ * reader of the pool exact (block.h's locking notes):
+ *  - a cached slot has state MP_ST_CACHED: free, never live, never a leak,
+ *    its guards and contents checked by no one; it stays counted in its
+ *    slab's in_use (it is on no free list);
+ *  - slots enter a cache only under their class lock: a batch taken from
+ *    the free lists (refill), or a block freed with quarantine_mb=0 by a
+ *    thread of its arena.  Blocks under quarantine go to the free lists
+ *    when released and reach a cache only through a refill;
+ *  - the only transition made without the lock is CACHED -> LIVE, by the
+ *    cache's owner: metadata and guards are written first, the state last
+ *    with a release store, and readers load the state with acquire
+ *    (_mp_meta_state), so a check or a scan under the lock sees a slot
+ *    either free or whole.  LIVE -> anything still takes the class lock,
+ *    so a slot a check reads as live stays that block until it unlocks,
+ *    and a second free of a cached slot finds it CACHED: a double free;
+ *  - allocations served from a cache are counted in the cache (fast[]),
+ *    added to the class's live and allocs counts on read, and moved into
+ *    them when the cache is flushed;
+ *  - a thread's exit (a pthread key's destructor), fork's child (for every
+ *    other thread, and its own so that its next slot comes through the
+ *    lock and marks the slab as the child's) and mp_destroy hand the
+ *    cached slots back.
+ */
+#ifndef MP_TCACHE_H
+#define MP_TCACHE_H
+
+#include "block.h"
+
+/* The state of a slot as a reader under the class lock must see it. */
+static inline uint8_t _mp_meta_state(const struct mp_meta *m)
+{
+	return __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
+}
+
+/* Take a slot of class c from this thread's cache (refilled in a batch
+ * under the class lock when empty).  Returns 0 when there is no cache
+ * (option off, the thread is exiting) or no memory; else 1 with *s, *i the
+ * slot, still CACHED, which the caller initialises and then publishes. */
+int _mp_tc_take(int c, struct mp_slab **s, uint32_t *i);
+
+/* Class lock of s held, slot i of s just freed (state set, poisoned):
+ * keep it in this thread's cache when the slot is of this thread's arena.
+ * Returns 1 when kept (state CACHED), 0 when the caller must release it. */
+int _mp_tc_keep_locked(struct mp_slab *s, uint32_t i);
+
+/* Allocations served from caches of (arena a, class c) not yet moved into
+ * the class's counts; class lock held for an exact figure. */
+size_t _mp_tc_fast_count(int a, int c);
+
+/* Hand this thread's cached slots back and fold its counts (thread exit,
+ * thread_cache switched off). */
+void _mp_tc_flush_self(void);
+
+/* fork's child, every class lock held: every cache goes back. */
+void _mp_tc_fork_child_locked(void);
+/* mp_destroy: the slabs are about to go; every cache forgets its slots.
+ * No other thread may use the pool. */
+void _mp_tc_forget_all(void);
+/* The registry lock, for fork and the leak scan (after the class locks). */
+void _mp_tc_lock(void);
+void _mp_tc_unlock(void);
+
+/* Up to max free slots of class c of arena a, marked CACHED, into out[]
+ * (slab.c); class lock taken and dropped inside.  Returns how many. */
+struct mp_tc_slot {
+	struct mp_slab *s;
+	uint32_t i;
+};
+unsigned _mp_slab_take_batch(int a, int c, struct mp_tc_slot *out, unsigned max);
+
+#endif
