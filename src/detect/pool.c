@@ -283,7 +283,7 @@ static void *alloc_impl(size_t n, size_t align, unsigned family,
 							      : -1;
 	zero = zero && (p || c >= 0 || align > MP_GUARD_SIZE); /* else: calloc */
 	if (!p)
-		p = c >= 0 ? _mp_slab_alloc(c, n, stack, 0, (uint8_t)family)
+		p = c >= 0 ? _mp_tc_alloc(c, n, stack, 0, (uint8_t)family)
 			   : large_alloc(n, align, family, stack);
 	if (p)
 		counted_alloc(n, stack, p);

@@ -175,6 +175,14 @@ _Static_assert(sizeof(struct mp_meta) == 16, "slot metadata stays 16 bytes");
 _Static_assert(MP_MAX_CLASS < (1 << MP_SLOT_SIZE_BITS), "slot sizes fit");
 _Static_assert(MP_FAM_COUNT <= (1 << MP_FAM_BITS), "families fit their bits");
 
+/* A slot's state as a reader must load it: a thread's cache makes a slot
+ * LIVE without the class lock, its metadata and guards first and the state
+ * last (release), so a reader under the lock sees it free or whole. */
+static inline uint8_t _mp_meta_state(const struct mp_meta *m)
+{
+	return __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
+}
+
 struct mp_slab {
 	uintptr_t base;          /* MP_SLAB_SIZE aligned */
 	struct mp_meta *meta;    /* nslots entries, separate mapping */

@@ -9,7 +9,6 @@
 #include "mpassert.h"
 #include "slab.h"
 #include "guard.h"
-#include "tcache.h"
 #include "reent.h"
 #include "vm.h"
 
@@ -249,7 +248,7 @@ static struct mp_slab *take_locked(struct mp_class *cl, uint32_t *slot,
 
 /* Make slot i of s the new block; its state is written last (release),
  * so a reader that loads it with acquire sees the block whole. */
-static uintptr_t slot_init(struct mp_slab *s, uint32_t i, size_t n,
+uintptr_t _mp_slab_init_slot(struct mp_slab *s, uint32_t i, size_t n,
 			   uint32_t stack, uint8_t flags, uint8_t family)
 {
 	struct mp_meta *m = &s->meta[i];
@@ -279,6 +278,7 @@ unsigned _mp_slab_take_batch(int a, int c, struct mp_tc_slot *out, unsigned max)
 	while (k < max && cl->avail) {
 		uint32_t i;
 		struct mp_slab *s = take_locked(cl, &i, &pop);
+		/* free, yet on no free list: cached (tcache.h) */
 		__atomic_store_n(&s->meta[i].state, MP_ST_CACHED, __ATOMIC_RELAXED);
 		out[k++] = (struct mp_tc_slot){ s, i };
 	}
@@ -292,8 +292,6 @@ void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
 {
 	struct mp_slab *s;
 	uint32_t i;
-	if (_mp_tc_take(c, &s, &i)) /* no lock: counted in the cache */
-		return (void *)slot_init(s, i, n, stack, flags, family);
 	struct populate pop = { 0 };
 	int a = _mp_arena();
 	struct mp_class *cl = &_mp_classes[a][c];
@@ -303,7 +301,7 @@ void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
 	s = take_locked(cl, &i, &pop);
 	cl->live++;
 	cl->allocs++;
-	uintptr_t user = slot_init(s, i, n, stack, flags, family);
+	uintptr_t user = _mp_slab_init_slot(s, i, n, stack, flags, family);
 	pthread_mutex_unlock(&cl->lock);
 	populate_run(&pop);
 	return (void *)user;
@@ -343,7 +341,6 @@ void _mp_slab_block(const struct mp_slab *s, uint32_t i, struct mp_block *b)
 
 void _mp_slab_destroy_all(void)
 {
-	_mp_tc_forget_all();
 	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++) {
 		struct mp_class *cl = _mp_class_at(k);
 		pthread_mutex_lock(&cl->lock);
@@ -367,12 +364,10 @@ void _mp_slab_lock_all(void)
 	pthread_mutex_lock(&pagemap_lock);
 	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++)
 		pthread_mutex_lock(&_mp_class_at(k)->lock);
-	_mp_tc_lock();
 }
 
 void _mp_slab_unlock_all(void)
 {
-	_mp_tc_unlock();
 	for (int k = MP_ARENAS * MP_NUM_CLASSES - 1; k >= 0; k--)
 		pthread_mutex_unlock(&_mp_class_at(k)->lock);
 	pthread_mutex_unlock(&pagemap_lock);
@@ -397,6 +392,5 @@ void _mp_slab_fork_child(void)
 	if (!_mp_heap_gen)
 		_mp_heap_gen = 1;
 	_mp_heap_forked_again = 0;
-	_mp_tc_fork_child_locked();
 	_mp_slab_unlock_all();
 }

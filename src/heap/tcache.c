@@ -56,16 +56,14 @@ static void on_thread_exit(void *rec)
 static struct mp_tcache *attach(void)
 {
 	struct mp_tcache *t;
-	pthread_mutex_lock(&reg_lock);
-	if (!exit_key_made) {
-		if (pthread_key_create(&exit_key, on_thread_exit) != 0) {
-			/* no way to learn of thread exits: no caches */
-			pthread_mutex_unlock(&reg_lock);
-			gone = 1;
-			return NULL;
-		}
-		exit_key_made = 1;
+	/* no way to learn of thread exits, or only one whose setspecific
+	 * would allocate (a block the program's own key array would have
+	 * been, in its leak report): no caches */
+	if (!exit_key_made || exit_key >= 32) {
+		gone = 1;
+		return NULL;
 	}
+	pthread_mutex_lock(&reg_lock);
 	for (t = atomic_load_explicit(&registry, memory_order_acquire); t; t = t->next)
 		if (!atomic_load_explicit(&t->owned, memory_order_relaxed))
 			break;
@@ -111,7 +109,15 @@ static inline struct mp_tcache *cache(void)
 	return gone ? NULL : attach();
 }
 
-int _mp_tc_take(int c, struct mp_slab **s, uint32_t *i)
+void _mp_tc_init(void)
+{
+	pthread_mutex_lock(&reg_lock);
+	if (!exit_key_made && pthread_key_create(&exit_key, on_thread_exit) == 0)
+		exit_key_made = 1;
+	pthread_mutex_unlock(&reg_lock);
+}
+
+static int take(int c, struct mp_slab **s, uint32_t *i)
 {
 	struct mp_tcache *t = cache();
 	if (!t)
@@ -130,6 +136,16 @@ int _mp_tc_take(int c, struct mp_slab **s, uint32_t *i)
 	atomic_store_explicit(&t->fast[c], atomic_load_explicit(&t->fast[c],
 			      memory_order_relaxed) + 1, memory_order_relaxed);
 	return 1;
+}
+
+void *_mp_tc_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
+		   uint8_t family)
+{
+	struct mp_slab *s;
+	uint32_t i;
+	if (take(c, &s, &i)) /* no lock: counted in the cache */
+		return (void *)_mp_slab_init_slot(s, i, n, stack, flags, family);
+	return _mp_slab_alloc(c, n, stack, flags, family);
 }
 
 int _mp_tc_keep_locked(struct mp_slab *s, uint32_t i)
@@ -198,7 +214,22 @@ void _mp_tc_flush_self(void)
 	pthread_mutex_unlock(&reg_lock);
 }
 
-void _mp_tc_fork_child_locked(void)
+void _mp_tc_fork_prepare(void)
+{
+	_mp_slab_lock_all();
+	pthread_mutex_lock(&reg_lock);
+}
+
+void _mp_tc_fork_parent(void)
+{
+	pthread_mutex_unlock(&reg_lock);
+	_mp_slab_fork_parent();
+}
+
+/* Every class lock held: every cache goes back, the child's own too, so
+ * that its next slot comes through the lock and marks its slab as the
+ * child's (_mp_slab_has_own). */
+static void fork_child_locked(void)
 {
 	for (struct mp_tcache *t = atomic_load_explicit(&registry, memory_order_acquire);
 	     t; t = t->next) {
@@ -211,6 +242,13 @@ void _mp_tc_fork_child_locked(void)
 	}
 }
 
+void _mp_tc_fork_child(void)
+{
+	fork_child_locked();
+	pthread_mutex_unlock(&reg_lock);
+	_mp_slab_fork_child();
+}
+
 void _mp_tc_forget_all(void)
 {
 	pthread_mutex_lock(&reg_lock);
@@ -220,15 +258,5 @@ void _mp_tc_forget_all(void)
 			t->n[c] = 0;
 			atomic_store_explicit(&t->fast[c], 0, memory_order_relaxed);
 		}
-	pthread_mutex_unlock(&reg_lock);
-}
-
-void _mp_tc_lock(void)
-{
-	pthread_mutex_lock(&reg_lock);
-}
-
-void _mp_tc_unlock(void)
-{
 	pthread_mutex_unlock(&reg_lock);
 }

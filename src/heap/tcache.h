@@ -29,18 +29,18 @@
 #define MP_TCACHE_H
 
 #include "block.h"
+#include "slab.h"
 
-/* The state of a slot as a reader under the class lock must see it. */
-static inline uint8_t _mp_meta_state(const struct mp_meta *m)
-{
-	return __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
-}
+/* Once, at the pool's initialisation: the pthread key whose destructor
+ * tells a thread's exit (made early, so that it is one of glibc's first 32
+ * keys, whose setspecific never allocates). */
+void _mp_tc_init(void);
 
-/* Take a slot of class c from this thread's cache (refilled in a batch
- * under the class lock when empty).  Returns 0 when there is no cache
- * (option off, the thread is exiting) or no memory; else 1 with *s, *i the
- * slot, still CACHED, which the caller initialises and then publishes. */
-int _mp_tc_take(int c, struct mp_slab **s, uint32_t *i);
+/* _mp_slab_alloc's contract: a slot of class c for n bytes, from this
+ * thread's cache when it has one (refilled in a batch under the class lock
+ * when empty), else through the class lock. */
+void *_mp_tc_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
+		   uint8_t family);
 
 /* Class lock of s held, slot i of s just freed (state set, poisoned):
  * keep it in this thread's cache when the slot is of this thread's arena.
@@ -55,21 +55,14 @@ size_t _mp_tc_fast_count(int a, int c);
  * thread_cache switched off). */
 void _mp_tc_flush_self(void);
 
-/* fork's child, every class lock held: every cache goes back. */
-void _mp_tc_fork_child_locked(void);
+/* fork: the class locks (_mp_slab_lock_all) and the registry's; the child
+ * hands every cache back before it unlocks. */
+void _mp_tc_fork_prepare(void);
+void _mp_tc_fork_parent(void);
+void _mp_tc_fork_child(void);
 /* mp_destroy: the slabs are about to go; every cache forgets its slots.
  * No other thread may use the pool. */
 void _mp_tc_forget_all(void);
-/* The registry lock, for fork and the leak scan (after the class locks). */
-void _mp_tc_lock(void);
-void _mp_tc_unlock(void);
 
-/* Up to max free slots of class c of arena a, marked CACHED, into out[]
- * (slab.c); class lock taken and dropped inside.  Returns how many. */
-struct mp_tc_slot {
-	struct mp_slab *s;
-	uint32_t i;
-};
-unsigned _mp_slab_take_batch(int a, int c, struct mp_tc_slot *out, unsigned max);
 
 #endif
