@@ -29,22 +29,27 @@
 #include <string.h>
 
 
-/* Bytes in use: one counter per arena, each on its own cache line, so two
- * threads on two arenas never write the same line (a shared counter written
- * by every malloc and free made two threads do less work than one).  The
- * sum is exact whenever no call is in flight.  The peak is checked against
- * this thread's arena plus its last reading of the others, re-read when that
- * estimate reaches the peak and every PEAK_REREAD allocations: exact while
- * one thread allocates; with several, a peak reached by the growth of other
- * threads' arenas since that reading may be seen late or missed. */
+/* Bytes in use: a thread with a slot cache counts in its cache record
+ * (tcache.h: one writer, so a plain add, no locked instruction, which would
+ * also wait for the block's guard and metadata stores to drain); any other
+ * in one counter per arena, each on its own cache line, so two threads on
+ * two arenas never write the same line (a shared counter written by every
+ * malloc and free made two threads do less work than one).  The sum of all
+ * is exact whenever no call is in flight.  The peak is checked against
+ * this thread's counter plus its last reading of the others, re-read when
+ * that estimate reaches the peak, when the thread changes counters, and
+ * every PEAK_REREAD allocations: exact while one thread allocates; with
+ * several, a peak reached by the growth of other threads' counters since
+ * that reading may be seen late or missed. */
 #define PEAK_REREAD 256
 static struct {
 	atomic_long bytes;
 } __attribute__((aligned(64))) arena_bytes[MP_ARENAS];
 static atomic_size_t peak_bytes;
 static __thread struct {
-	long others;    /* the other arenas' bytes, last read */
+	long others;    /* the other counters' bytes, last read */
 	unsigned tick;
+	atomic_long *mine; /* the counter they exclude */
 } peak_view __attribute__((tls_model("initial-exec")));
 static size_t large_blocks, large_bytes, large_allocs, large_frees;
 static atomic_ulong ops; /* allocator calls, for check_every */
@@ -65,25 +70,38 @@ static void maybe_check(uintptr_t caller)
 
 static long bytes_total(void)
 {
-	long t = 0;
+	long t = _mp_tc_bytes_total();
 	for (int a = 0; a < MP_ARENAS; a++)
 		t += atomic_load_explicit(&arena_bytes[a].bytes, memory_order_relaxed);
 	return t;
 }
 
 /* 1 when this allocation raised the peak (the profile's snapshot) */
+/* This thread's counter, and its bytes after adding n. */
+static inline atomic_long *count_add(long n, long *now)
+{
+	atomic_long *c = _mp_tc_bytes_counter();
+	if (c) { /* ours alone */
+		*now = atomic_load_explicit(c, memory_order_relaxed) + n;
+		atomic_store_explicit(c, *now, memory_order_relaxed);
+	} else {
+		c = &arena_bytes[_mp_arena()].bytes;
+		*now = atomic_fetch_add_explicit(c, n, memory_order_relaxed) + n;
+	}
+	return c;
+}
+
 static int count_alloc(size_t n)
 {
-	int a = _mp_arena();
-	long mine = atomic_fetch_add_explicit(&arena_bytes[a].bytes, (long)n,
-					      memory_order_relaxed) + (long)n;
+	long mine;
+	atomic_long *c = count_add((long)n, &mine);
 	size_t peak = atomic_load_explicit(&peak_bytes, memory_order_relaxed);
-	if (mine + peak_view.others <= (long)peak &&
+	if (mine + peak_view.others <= (long)peak && c == peak_view.mine &&
 	    ++peak_view.tick % PEAK_REREAD != 0)
 		return 0;
 	long t = bytes_total();
-	peak_view.others = t - atomic_load_explicit(&arena_bytes[a].bytes,
-						    memory_order_relaxed);
+	peak_view.mine = c;
+	peak_view.others = t - atomic_load_explicit(c, memory_order_relaxed);
 	size_t now = t > 0 ? (size_t)t : 0;
 	while (now > peak)
 		if (atomic_compare_exchange_weak(&peak_bytes, &peak, now))
@@ -93,8 +111,8 @@ static int count_alloc(size_t n)
 
 static void count_free(size_t n)
 {
-	atomic_fetch_sub_explicit(&arena_bytes[_mp_arena()].bytes, (long)n,
-				  memory_order_relaxed);
+	long now;
+	count_add(-(long)n, &now);
 }
 
 static size_t live_bytes(void)

@@ -35,6 +35,10 @@ struct mp_tcache {
 	/* allocations served without the class lock, not yet in the class's
 	 * live and allocs counts; written by the owner only */
 	atomic_size_t fast[MP_NUM_CLASSES];
+	/* bytes in use, as counted by its owners' allocations and frees
+	 * (pool.c): one writer at a time, so no locked instruction; never
+	 * reset with its owner (the sum over all records is what counts) */
+	atomic_long bytes;
 };
 
 static _Atomic(struct mp_tcache *) registry;
@@ -172,6 +176,21 @@ int _mp_tc_keep_locked(struct mp_slab *s, uint32_t i)
 	return 1;
 }
 
+atomic_long *_mp_tc_bytes_counter(void)
+{
+	struct mp_tcache *t = self;
+	return t ? &t->bytes : NULL;
+}
+
+long _mp_tc_bytes_total(void)
+{
+	long b = 0;
+	for (struct mp_tcache *t = atomic_load_explicit(&registry, memory_order_acquire);
+	     t; t = t->next)
+		b += atomic_load_explicit(&t->bytes, memory_order_relaxed);
+	return b;
+}
+
 size_t _mp_tc_fast_count(int a, int c)
 {
 	size_t f = 0;
@@ -253,10 +272,12 @@ void _mp_tc_forget_all(void)
 {
 	pthread_mutex_lock(&reg_lock);
 	for (struct mp_tcache *t = atomic_load_explicit(&registry, memory_order_acquire);
-	     t; t = t->next)
+	     t; t = t->next) {
 		for (int c = 0; c < MP_NUM_CLASSES; c++) {
 			t->n[c] = 0;
 			atomic_store_explicit(&t->fast[c], 0, memory_order_relaxed);
 		}
+		atomic_store_explicit(&t->bytes, 0, memory_order_relaxed);
+	}
 	pthread_mutex_unlock(&reg_lock);
 }

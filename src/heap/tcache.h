@@ -31,6 +31,8 @@
 #include "block.h"
 #include "slab.h"
 
+#include <stdatomic.h>
+
 /* Once, at the pool's initialisation: the pthread key whose destructor
  * tells a thread's exit (made early, so that it is one of glibc's first 32
  * keys, whose setspecific never allocates). */
@@ -50,6 +52,12 @@ int _mp_tc_keep_locked(struct mp_slab *s, uint32_t i);
 /* Allocations served from caches of (arena a, class c) not yet moved into
  * the class's counts; class lock held for an exact figure. */
 size_t _mp_tc_fast_count(int a, int c);
+
+/* This thread's byte counter (its record's, one writer: add with a plain
+ * load and store), or NULL when it has no cache; the sum of every
+ * record's counter (pool.c adds its per-arena ones). */
+atomic_long *_mp_tc_bytes_counter(void);
+long _mp_tc_bytes_total(void);
 
 /* Hand this thread's cached slots back and fold its counts (thread exit,
  * thread_cache switched off). */
