@@ -56,14 +56,18 @@
  *
  * Locking:
  *  - struct mp_class.lock guards that (arena, class)'s slab list, every
- *    struct mp_meta of its slabs, its free lists and its counters;
+ *    struct mp_meta of its slabs, its free lists and its counters; one
+ *    exception: a slot in a thread's cache (MP_ST_CACHED) is made LIVE by
+ *    that thread without the lock, state last with a release store
+ *    (tcache.h has the rules; readers load the state with _mp_meta_state);
  *  - the large table lock (large.c) guards struct mp_large entries;
  *  - each quarantine shard's lock (quarantine.c) guards that FIFO only;
  *  - lock order: quarantine, then class or large; never two class locks,
  *    never two quarantine locks (except fork and the leak scan below).
  *  - the whole process, in one order (the fork ranks of procgate.h):
  *    [readable-map snapshot, procmaps.c] -> quarantine -> depot -> every
- *    class lock -> large -> vm registry -> thread registry (threads.c).
+ *    class lock -> thread-cache registry (tcache.c, fork only) -> large ->
+ *    vm registry -> thread registry (threads.c).
  *    fork takes the symbolizer's lock, the loader gate, the walker's
  *    table and quarantine..vm through procgate.c; the leak scan takes
  *    snapshot, classes, large, vm, then the registry, and then stops the
