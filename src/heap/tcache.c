@@ -100,9 +100,21 @@ static struct mp_tcache *attach(void)
 	return t;
 }
 
+/* A signal handler's malloc or free inside one of ours (not
+ * async-signal-safe, yet programs do it): the interrupted call may be
+ * half-way through this thread's stack of slots, so the nested one leaves
+ * it alone and takes the locked path, which behaves as it did before
+ * caches (t_stress's usr1 case). */
+static inline int nested(void)
+{
+	return _mp_tls.in_pool > 1;
+}
+
 static inline struct mp_tcache *cache(void)
 {
 	struct mp_tcache *t = self;
+	if (__builtin_expect(nested(), 0))
+		return NULL;
 	if (__builtin_expect(!_mp_opt.thread_cache, 0)) {
 		if (t)
 			_mp_tc_flush_self(); /* switched off since: give back */
@@ -155,7 +167,7 @@ void *_mp_tc_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
 int _mp_tc_keep_locked(struct mp_slab *s, uint32_t i)
 {
 	struct mp_tcache *t = self;
-	if (!t || !_mp_opt.thread_cache ||
+	if (!t || !_mp_opt.thread_cache || nested() ||
 	    s->arena != atomic_load_explicit(&t->arena, memory_order_relaxed))
 		return 0;
 	int c = s->cls;
