@@ -76,7 +76,6 @@ static long bytes_total(void)
 	return t;
 }
 
-/* 1 when this allocation raised the peak (the profile's snapshot) */
 /* This thread's counter, and its bytes after adding n. */
 static inline atomic_long *count_add(long n, long *now)
 {
@@ -91,6 +90,7 @@ static inline atomic_long *count_add(long n, long *now)
 	return c;
 }
 
+/* 1 when this allocation raised the peak (the profile's snapshot) */
 static int count_alloc(size_t n)
 {
 	long mine;

@@ -252,20 +252,15 @@ uintptr_t _mp_slab_init_slot(struct mp_slab *s, uint32_t i, size_t n,
 			   uint32_t stack, uint8_t flags, uint8_t family)
 {
 	struct mp_meta *m = &s->meta[i];
-	/* composed in registers and stored at once (two stores, not seven
-	 * partial ones waiting on one cold line); the state stays as it was
-	 * (not LIVE) until the release store below */
-	struct mp_meta nm = {
-		.alloc_stack = stack,
-		.free_stack = 0,
-		.aux = (_mp_tls.lsan_off > 0 ? MP_AUX_IGNORED : 0) |
-		       _mp_heap_gen << MP_AUX_GEN_SHIFT,
-		.size = (uint16_t)n,
-		.family = family & MP_FAM_MASK,
-		.state = MP_ST_CACHED,
-		.flags = flags | MP_F_KIND_UNJUDGED,
-	};
-	__builtin_memcpy(m, &nm, sizeof nm);
+	/* every field but the state (which a reader under the lock may be
+	 * loading: it stays not LIVE until the release store below) */
+	m->alloc_stack = stack;
+	m->free_stack = 0;
+	m->aux = (_mp_tls.lsan_off > 0 ? MP_AUX_IGNORED : 0) |
+		 _mp_heap_gen << MP_AUX_GEN_SHIFT;
+	m->size = (uint16_t)n;
+	m->family = family & MP_FAM_MASK;
+	m->flags = flags | MP_F_KIND_UNJUDGED;
 	/* guards before the state: mp_check must never see a LIVE slot
 	 * whose guards are not written yet */
 	uintptr_t user = _mp_slot_user(s, i);
