@@ -45,7 +45,7 @@ BROWSER_DEPS := chromium:/usr/bin/chromium
 # adds the leak scan, the exit report and the shims.
 LAYERS      := base heap stack leak report detect api preload
 BASE_SRC    := out options real vm procmaps loaderprobe procgate gpsites deepstack passthru
-HEAP_SRC    := slab guard guardpage large quarantine sampleslots custom customview customguard
+HEAP_SRC    := slab tcache guard guardpage large quarantine sampleslots custom customview customguard
 STACK_SRC   := depot stack unwind unwindcfi symindex symbolize profile
 LEAK_SRC    := leaks
 REPORT_SRC  := locate report sink notes

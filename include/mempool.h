@@ -57,7 +57,8 @@ struct mp_class_stats {
 	size_t total;       /* blocks carved from slabs */
 	size_t in_use;      /* live blocks */
 	size_t quarantined; /* freed, waiting in quarantine before reuse */
-	size_t free;        /* ready for reuse: total - in_use - quarantined */
+	size_t free;        /* ready for reuse: total - in_use - quarantined
+			     * (slots in threads' caches included) */
 };
 
 struct mp_stats {
@@ -67,7 +68,7 @@ struct mp_stats {
 	size_t bytes_in_use;  /* requested bytes of all live blocks */
 	size_t peak_bytes;    /* high-water mark of bytes_in_use: exact while
 			       * one thread allocates; with several, counted per
-			       * arena, a peak reached by other threads' growth
+			       * thread, a peak reached by other threads' growth
 			       * may be noted up to 256 allocations late */
 	size_t allocs;        /* successful allocations since mp_init */
 	size_t frees;         /* successful frees since mp_init */

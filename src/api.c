@@ -21,6 +21,7 @@
 #include "passthru.h"
 #include "reent.h"
 #include "sampleslots.h"
+#include "tcache.h"
 #include "deepstack.h"
 #include "report.h"
 #include "slab.h"
@@ -387,6 +388,7 @@ API void mp_destroy(void)
 	mp_dump_leaks();
 	_mp_quarantine_reset();
 	release_large();
+	_mp_tc_forget_all();
 	_mp_slab_destroy_all();
 	_mp_counters_reset();
 	_mp_report_reset();

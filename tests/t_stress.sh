@@ -18,6 +18,9 @@
 #   st_dlopen       dlopen/dlclose x200 of a library (st_dlib.c) that
 #                   allocates and frees; 4 of its blocks are kept until exit
 #   st_thread_exit  threads exit holding blocks; the main thread frees them
+#   st_scan_churn   leak checks (mp_leak_check) while 4 threads churn with
+#                   quarantine_mb=0 (their freed slots in per-thread caches):
+#                   each finds exactly the main thread's 100 lost blocks
 #   st_10m          10 million live blocks through mp_* with libmempool.a
 #
 # Each preload run writes MPWRAP_OPTIONS json_path reports; "the books
@@ -95,7 +98,7 @@ build() { # build NAME CMD...
 		build_ok=0
 	fi
 }
-for p in st_threads st_fork st_signals st_thread_exit; do
+for p in st_threads st_fork st_signals st_thread_exit st_scan_churn; do
 	build "$p" $CC $CFLAGS_ST "$S/$p.c" -o "$B/$p"
 done
 build st_dlopen $CC $CFLAGS_ST "$S/st_dlopen.c" -ldl -o "$B/st_dlopen"
@@ -257,6 +260,15 @@ fi
 # ---- 5. threads exiting while holding blocks -----------------------------
 prun thread_exit "$TO" "$B/st_thread_exit" "$EXIT_ROUNDS" 16 200
 check_run "thread exit: $(val threads) threads exited holding blocks, main freed $(val blocks_freed_by_main), $(val key_frees) freed by pthread key destructors" 0
+
+# ---- 5b. leak checks while other threads churn ------------------------------
+# (the program leaks on purpose: its own verdicts, not the books, decide)
+OPTS=quarantine_mb=0 prun scan_churn "$TO" "$B/st_scan_churn" 20 4 100
+if [ "$rc" -eq 0 ] && [ "$(val bad)" = 0 ]; then
+	pass "leak checks while threads churn: $(val checks) checks during $(val ops) malloc/free of $(val threads) threads each found exactly the $(val leaks) lost blocks; ${secs} s"
+else
+	fail "leak checks while threads churn (exit $rc, ${secs} s)" "$(tail -20 "$RD/out")"
+fi
 
 # ---- 6. ten million live blocks (mp_* API) ----------------------------------
 run_api() { # run_api ID BLOCKS MAXSIZE

@@ -9,6 +9,7 @@ TU_SETUP(setup, NULL)
 TU_SETUP(setup_q0, "quarantine_mb=0")
 TU_SETUP(setup_depth0, "stack_depth=0")
 TU_SETUP(setup_q1, "quarantine_mb=1")
+TU_SETUP(setup_q0_notc, "quarantine_mb=0:thread_cache=0")
 
 /* Allocation and free sites with their own names in the stacks. */
 static TU_NOINLINE char *err_alloc_site(size_t n)
@@ -370,6 +371,59 @@ static void test_double_free_after_release(void **state)
 	assert_int_equal(tu_stats().errors, 1);
 }
 
+/* quarantine_mb=0: freed slots go to the freeing thread's cache (32 per
+ * class; the 33rd free gives the oldest 16 back to the free lists).  A
+ * second free of every one, cached or not, is a double free, and each slot
+ * is handed out once afterwards: a cached slot is free, not live. */
+#define DF_N 40
+#define DF_N_MORE 200
+static int ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void test_double_free_cached(void **state)
+{
+	(void)state;
+	void *p[DF_N], *q[DF_N_MORE];
+	for (int i = 0; i < DF_N; i++)
+		p[i] = err_alloc_site(100);
+	for (int i = 0; i < DF_N; i++)
+		err_free_site(p[i]);
+	for (int i = DF_N - 1; i >= 0; i--)
+		mp_free(p[i]);
+	char *log = tu_log();
+	assert_int_equal(tu_count(log, "ERROR: double-free\n"), DF_N);
+	assert_int_equal(tu_count(log, "ERROR:"), DF_N);
+	char *rep = tu_report(log, "double-free", 0); /* the last one freed */
+	assert_non_null(rep);
+	tu_assert_frame(rep, "allocated by:", "err_alloc_site", "unit_errors.c");
+	tu_assert_frame(rep, "first freed by:", "err_free_site", "unit_errors.c");
+	free(rep);
+	free(log);
+	struct mp_stats st = tu_stats();
+	assert_int_equal(st.errors, DF_N);
+	assert_int_equal(st.allocs, DF_N);
+	assert_int_equal(st.frees, DF_N);
+	assert_int_equal(st.cls[2].in_use, 0);
+	/* every slot comes back, once: DF_N_MORE allocations are distinct and
+	 * hold each freed one exactly once */
+	for (int i = 0; i < DF_N_MORE; i++)
+		q[i] = mp_alloc(100);
+	qsort(q, DF_N_MORE, sizeof q[0], ptr_cmp);
+	for (int i = 1; i < DF_N_MORE; i++)
+		assert_ptr_not_equal(q[i - 1], q[i]);
+	for (int i = 0; i < DF_N; i++)
+		assert_non_null(bsearch(&p[i], q, DF_N_MORE, sizeof q[0], ptr_cmp));
+	for (int i = 0; i < DF_N_MORE; i++)
+		mp_free(q[i]);
+	st = tu_stats();
+	assert_int_equal(st.errors, DF_N);
+	assert_int_equal(st.cls[2].in_use, 0);
+	assert_int_equal(mp_check(), 0);
+}
+
 static void test_bad_calls_without_stacks(void **state)
 {
 	(void)state;
@@ -698,6 +752,10 @@ int main(void)
 		T(test_double_free_large),
 		cmocka_unit_test_setup_teardown(test_double_free_after_release,
 						setup_q0, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_double_free_cached,
+						setup_q0, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_double_free_cached,
+						setup_q0_notc, tu_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_calls_without_stacks,
 						setup_depth0, tu_teardown),
 		T(test_invalid_frees),

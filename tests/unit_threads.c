@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #define WINDOW 64
@@ -479,6 +480,130 @@ static void test_arenas_cross_thread(void **state)
 	free(log);
 }
 
+/* ---- per-thread caches (thread_cache=1, src/heap/tcache.h) ------------------
+ * A class-0 slab holds exactly SLAB0 slots (1 MiB / (32 + 32 guard bytes)).
+ * A thread that fills one and frees it all, then exits, leaves up to 32 of
+ * those slots in its cache: unless its exit hands them back, the next
+ * thread on that arena cannot fill the slab again and maps a second one. */
+#define SLAB0 ((1u << 20) / 64)
+#define EXITERS 100
+
+static void *fill_slab0(void *arg)
+{
+	void **v = arg;
+	for (unsigned i = 0; i < SLAB0; i++)
+		v[i] = mp_alloc(24);
+	for (unsigned i = 0; i < SLAB0; i++)
+		mp_free(v[i]);
+	return NULL;
+}
+
+static void test_tcache_thread_exit(void **state)
+{
+	(void)state;
+	void **v = malloc(SLAB0 * sizeof *v);
+	assert_non_null(v);
+	/* one at a time: thread k and k + 8 share an arena (round-robin) */
+	for (int t = 0; t < EXITERS; t++) {
+		pthread_t tid;
+		assert_int_equal(pthread_create(&tid, NULL, fill_slab0, v), 0);
+		pthread_join(tid, NULL);
+	}
+	free(v);
+	struct mp_stats st = tu_stats();
+	assert_int_equal(st.cls[0].in_use, 0);
+	assert_int_equal(st.allocs, (size_t)EXITERS * SLAB0);
+	assert_int_equal(st.frees, (size_t)EXITERS * SLAB0);
+	assert_int_equal(st.bytes_in_use, 0);
+	/* every arena's slab was filled again by each later thread on it */
+	assert_int_equal(st.cls[0].total, 8 * SLAB0);
+	assert_int_equal(st.errors, 0);
+}
+
+/* Fork while 8 threads sit on cached slots of class 0 (one of them on the
+ * forking thread's arena): the child gets them back, so it fills its
+ * arena's one slab without mapping another, and its books balance. */
+static pthread_barrier_t forkers;
+
+static void *cache_and_wait(void *arg)
+{
+	(void)arg;
+	void *v[100];
+	for (int i = 0; i < 100; i++)
+		v[i] = mp_alloc(24);
+	for (int i = 0; i < 100; i++)
+		mp_free(v[i]); /* the last 32 stay in this thread's cache */
+	pthread_barrier_wait(&forkers); /* cached */
+	pthread_barrier_wait(&forkers); /* forked */
+	return NULL;
+}
+
+static int child_fills_slab0(void)
+{
+	struct mp_stats st;
+	mp_get_stats(&st);
+	size_t total = st.cls[0].total;
+	if (st.cls[0].in_use != 0 || total != 8 * SLAB0)
+		return 10;
+	void **v = malloc(SLAB0 * sizeof *v);
+	if (!v)
+		return 11;
+	for (unsigned i = 0; i < SLAB0; i++)
+		if (!(v[i] = mp_alloc(24)))
+			return 12;
+	mp_get_stats(&st);
+	if (st.cls[0].in_use != SLAB0)
+		return 13;
+	if (st.cls[0].total != total)
+		return 14; /* a slot stayed in a dead thread's cache */
+	for (unsigned i = 0; i < SLAB0; i++)
+		mp_free(v[i]);
+	free(v);
+	mp_get_stats(&st);
+	if (st.cls[0].in_use != 0 || st.errors != 0 || mp_check() != 0)
+		return 15;
+	return 0;
+}
+
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+
+static void test_tcache_fork(void **state)
+{
+	(void)state;
+#ifdef UNDER_TSAN
+	/* fork's prepare handler holds every class lock at once (65 and
+	 * more), past the 64 ThreadSanitizer's deadlock detector can track */
+	skip();
+#endif
+	pthread_t t[8];
+	mp_free(mp_alloc(24)); /* this thread has its arena and cache */
+	pthread_barrier_init(&forkers, NULL, 9);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, cache_and_wait, NULL), 0);
+	pthread_barrier_wait(&forkers);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(child_fills_slab0());
+	pthread_barrier_wait(&forkers);
+	for (int i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&forkers);
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	struct mp_stats st = tu_stats();
+	assert_int_equal(st.cls[0].in_use, 0);
+	assert_int_equal(st.allocs, 1 + 8 * 100);
+	assert_int_equal(st.frees, 1 + 8 * 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,6 +613,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_arenas_cross_thread,
 						setup_stress, teardown),
 		cmocka_unit_test_setup_teardown(test_check_vs_stalled_allocator,
+						setup_stall, teardown),
+		cmocka_unit_test_setup_teardown(test_tcache_thread_exit,
+						setup_stall, teardown),
+		cmocka_unit_test_setup_teardown(test_tcache_fork,
 						setup_stall, teardown),
 	};
 	uint64_t rng = 12345;

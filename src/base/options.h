@@ -67,6 +67,9 @@ enum {
 	X(quarantine_mb, quarantine_mb, INT, -1, -1, 65536, \
 	  "MiB of freed blocks held back from reuse (double free, use after free); " \
 	  "auto (-1): 2 MiB + the peak live heap, at most 64") \
+	X(thread_cache, thread_cache, INT, 1, 0, 1, \
+	  "per-thread caches of free slots: an allocation takes no lock (0: " \
+	  "every slot goes through its class lock)") \
 	X(show_reachable, show_reachable, INT, 0, 0, 1, \
 	  "list still-reachable blocks with their stacks") \
 	X(leak_kinds, leak_kinds, KINDS, MP_LEAK_DEFINITE | MP_LEAK_INDIRECT, 0, 0, \

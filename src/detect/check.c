@@ -13,6 +13,7 @@
 #include "quarantine.h"
 #include "report.h"
 #include "slab.h"
+#include "tcache.h"
 #include "stack.h"
 
 #include <string.h>
@@ -66,7 +67,7 @@ static void check_class(struct mp_class *c, struct batch *b)
 			for (uint32_t i = 0; i < s->bump &&
 			     (!b->own || _mp_slab_has_own(s)); i++) {
 				struct mp_meta *m = &s->meta[i];
-				if (m->state != MP_ST_LIVE || (m->flags & MP_F_REPORTED) ||
+				if (_mp_meta_state(m) != MP_ST_LIVE || (m->flags & MP_F_REPORTED) ||
 				    (b->own && !_mp_slot_own(m)))
 					continue;
 				b->live++;

@@ -13,6 +13,7 @@
 #include "reent.h"
 #include "report.h"
 #include "slab.h"
+#include "tcache.h"
 #include "stack.h"
 #include "vm.h"
 
@@ -34,8 +35,8 @@ static void register_fork_handlers(void)
 			     _mp_quarantine_unlock, _mp_quarantine_fork_child);
 	_mp_procgate_on_fork(MP_FORK_DEPOT, _mp_depot_lock, _mp_depot_unlock,
 			     _mp_depot_unlock);
-	_mp_procgate_on_fork(MP_FORK_CLASSES, _mp_slab_lock_all,
-			     _mp_slab_fork_parent, _mp_slab_fork_child);
+	_mp_procgate_on_fork(MP_FORK_CLASSES, _mp_tc_fork_prepare,
+			     _mp_tc_fork_parent, _mp_tc_fork_child);
 	_mp_procgate_on_fork(MP_FORK_LARGE, _mp_large_lock, _mp_large_unlock,
 			     _mp_large_unlock);
 	_mp_procgate_on_fork(MP_FORK_VM, _mp_vm_lock, _mp_vm_unlock, _mp_vm_unlock);
@@ -64,6 +65,7 @@ int _mp_init(void)
 			_mp_depot_on_full(_mp_report_depot_full);
 			_mp_report_init();
 			register_fork_handlers();
+			_mp_tc_init();
 			_mp_procgate_init();
 			atomic_store_explicit(&_mp_init_done, 1, memory_order_release);
 		}

@@ -22,28 +22,34 @@
 #include "report.h"
 #include "slab.h"
 #include "stack.h"
+#include "tcache.h"
 
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
 
 
-/* Bytes in use: one counter per arena, each on its own cache line, so two
- * threads on two arenas never write the same line (a shared counter written
- * by every malloc and free made two threads do less work than one).  The
- * sum is exact whenever no call is in flight.  The peak is checked against
- * this thread's arena plus its last reading of the others, re-read when that
- * estimate reaches the peak and every PEAK_REREAD allocations: exact while
- * one thread allocates; with several, a peak reached by the growth of other
- * threads' arenas since that reading may be seen late or missed. */
+/* Bytes in use: a thread with a slot cache counts in its cache record
+ * (tcache.h: one writer, so a plain add, no locked instruction, which would
+ * also wait for the block's guard and metadata stores to drain); any other
+ * in one counter per arena, each on its own cache line, so two threads on
+ * two arenas never write the same line (a shared counter written by every
+ * malloc and free made two threads do less work than one).  The sum of all
+ * is exact whenever no call is in flight.  The peak is checked against
+ * this thread's counter plus its last reading of the others, re-read when
+ * that estimate reaches the peak, when the thread changes counters, and
+ * every PEAK_REREAD allocations: exact while one thread allocates; with
+ * several, a peak reached by the growth of other threads' counters since
+ * that reading may be seen late or missed. */
 #define PEAK_REREAD 256
 static struct {
 	atomic_long bytes;
 } __attribute__((aligned(64))) arena_bytes[MP_ARENAS];
 static atomic_size_t peak_bytes;
 static __thread struct {
-	long others;    /* the other arenas' bytes, last read */
+	long others;    /* the other counters' bytes, last read */
 	unsigned tick;
+	atomic_long *mine; /* the counter they exclude */
 } peak_view __attribute__((tls_model("initial-exec")));
 static size_t large_blocks, large_bytes, large_allocs, large_frees;
 static atomic_ulong ops; /* allocator calls, for check_every */
@@ -64,25 +70,38 @@ static void maybe_check(uintptr_t caller)
 
 static long bytes_total(void)
 {
-	long t = 0;
+	long t = _mp_tc_bytes_total();
 	for (int a = 0; a < MP_ARENAS; a++)
 		t += atomic_load_explicit(&arena_bytes[a].bytes, memory_order_relaxed);
 	return t;
 }
 
+/* This thread's counter, and its bytes after adding n. */
+static inline atomic_long *count_add(long n, long *now)
+{
+	atomic_long *c = _mp_tc_bytes_counter();
+	if (c) { /* ours alone */
+		*now = atomic_load_explicit(c, memory_order_relaxed) + n;
+		atomic_store_explicit(c, *now, memory_order_relaxed);
+	} else {
+		c = &arena_bytes[_mp_arena()].bytes;
+		*now = atomic_fetch_add_explicit(c, n, memory_order_relaxed) + n;
+	}
+	return c;
+}
+
 /* 1 when this allocation raised the peak (the profile's snapshot) */
 static int count_alloc(size_t n)
 {
-	int a = _mp_arena();
-	long mine = atomic_fetch_add_explicit(&arena_bytes[a].bytes, (long)n,
-					      memory_order_relaxed) + (long)n;
+	long mine;
+	atomic_long *c = count_add((long)n, &mine);
 	size_t peak = atomic_load_explicit(&peak_bytes, memory_order_relaxed);
-	if (mine + peak_view.others <= (long)peak &&
+	if (mine + peak_view.others <= (long)peak && c == peak_view.mine &&
 	    ++peak_view.tick % PEAK_REREAD != 0)
 		return 0;
 	long t = bytes_total();
-	peak_view.others = t - atomic_load_explicit(&arena_bytes[a].bytes,
-						    memory_order_relaxed);
+	peak_view.mine = c;
+	peak_view.others = t - atomic_load_explicit(c, memory_order_relaxed);
 	size_t now = t > 0 ? (size_t)t : 0;
 	while (now > peak)
 		if (atomic_compare_exchange_weak(&peak_bytes, &peak, now)) {
@@ -94,8 +113,8 @@ static int count_alloc(size_t n)
 
 static void count_free(size_t n)
 {
-	atomic_fetch_sub_explicit(&arena_bytes[_mp_arena()].bytes, (long)n,
-				  memory_order_relaxed);
+	long now;
+	count_add(-(long)n, &now);
 }
 
 static size_t live_bytes(void)
@@ -135,7 +154,8 @@ void _mp_counters_get(struct mp_counters *c, int lock)
 		struct mp_class *cl = _mp_class_at(k);
 		if (lock)
 			pthread_mutex_lock(&cl->lock);
-		c->allocs += cl->allocs;
+		c->allocs += cl->allocs + _mp_tc_fast_count(k / MP_NUM_CLASSES,
+							    k % MP_NUM_CLASSES);
 		c->frees += cl->frees;
 		if (lock)
 			pthread_mutex_unlock(&cl->lock);
@@ -286,7 +306,7 @@ static void *alloc_impl(size_t n, size_t align, unsigned family,
 							      : -1;
 	zero = zero && (p || c >= 0 || align > MP_GUARD_SIZE); /* else: calloc */
 	if (!p)
-		p = c >= 0 ? _mp_slab_alloc(c, n, stack, 0, (uint8_t)family)
+		p = c >= 0 ? _mp_tc_alloc(c, n, stack, 0, (uint8_t)family)
 			   : large_alloc(n, align, family, stack);
 	if (p)
 		counted_alloc(n, stack, p);
@@ -402,7 +422,9 @@ static void release(const struct mp_qent *q)
 			_mp_slab_block(s, i, &blk);
 		}
 		m->flags &= (uint8_t)~MP_F_REPORTED;
-		_mp_slab_release_locked(c, s, i);
+		/* released: reusable, first by this thread (its cache) */
+		if (!_mp_tc_keep_locked(s, i))
+			_mp_slab_release_locked(c, s, i);
 		c->quarantined--;
 		pthread_mutex_unlock(&c->lock);
 	} else {
@@ -450,7 +472,8 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 	/* The common free, decided before anything is copied for a report:
 	 * a live block, guards intact, released by its own family with no
 	 * size or alignment to compare (dealloc_kind would find nothing). */
-	int clean = m && off == 0 && m->state == MP_ST_LIVE &&
+	uint8_t st = m ? _mp_meta_state(m) : MP_ST_UNUSED;
+	int clean = m && off == 0 && st == MP_ST_LIVE &&
 		    !(m->flags & MP_F_REPORTED) && m->family == d->family &&
 		    !d->sized && !d->align &&
 		    _mp_guards16_intact(p, m->size);
@@ -458,12 +481,12 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 		_mp_slab_block(s, i, &b);
 	if (clean) {
 		/* nothing to report: go straight to the state change */
-	} else if (!m || off != 0 || m->state == MP_ST_UNUSED) {
+	} else if (!m || off != 0 || st == MP_ST_UNUSED) {
 		/* a freed slot still names its block: "inside a freed block" */
-		int known = m && m->state != MP_ST_UNUSED;
+		int known = m && st != MP_ST_UNUSED;
 		v[nv++] = _mp_verdict(MP_E_INVALID_FREE, p, known ? &b : NULL, off,
 				      0, stack, where);
-	} else if (m->state != MP_ST_LIVE) {
+	} else if (st != MP_ST_LIVE) {
 		v[nv++] = _mp_verdict(MP_E_DOUBLE_FREE, p, &b, 0, 0, stack, where);
 	} else {
 		damaged = (m->flags & MP_F_REPORTED) != 0;
@@ -473,7 +496,7 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 		damaged |= nv > 0;
 		_mp_dealloc_verdict(&b, d, stack, v, &nv);
 	}
-	if (m && m->state == MP_ST_LIVE && off == 0) {
+	if (m && st == MP_ST_LIVE && off == 0) {
 		m->flags &= (uint8_t)~MP_F_REPORTED;
 		m->state = MP_ST_QUAR;
 		m->free_stack = stack;
@@ -490,7 +513,8 @@ static void slab_free(struct mp_slab *s, uintptr_t p, uint32_t i, long off,
 			_mp_poison(p, size < MP_POISON_MAX ? size : MP_POISON_MAX);
 			if (damaged)
 				_mp_guard_fill(p, size, MP_GUARD_SIZE);
-			_mp_slab_release_locked(c, s, i);
+			if (!_mp_tc_keep_locked(s, i))
+				_mp_slab_release_locked(c, s, i);
 			freed = 2;
 		} else {
 			c->quarantined++;
@@ -643,9 +667,10 @@ int _mp_freed_block(const void *ptr)
 		if (i < s->nslots && off == 0) {
 			struct mp_class *c = _mp_slab_class(s);
 			pthread_mutex_lock(&c->lock);
-			uint8_t st = s->meta[i].state;
+			uint8_t st = _mp_meta_state(&s->meta[i]);
 			pthread_mutex_unlock(&c->lock);
-			freed = st == MP_ST_QUAR || st == MP_ST_FREED;
+			freed = st == MP_ST_QUAR || st == MP_ST_FREED ||
+				st == MP_ST_CACHED;
 		}
 		return freed;
 	}

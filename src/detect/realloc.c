@@ -20,6 +20,7 @@
 #include "reent.h"
 #include "report.h"
 #include "slab.h"
+#include "tcache.h"
 #include "stack.h"
 
 #include <errno.h>
@@ -36,7 +37,7 @@ static int live_block(uintptr_t p, struct mp_block *b)
 		long off;
 		pthread_mutex_lock(&c->lock);
 		uint32_t i = _mp_slab_locate(s, p, &off);
-		if (i < s->nslots && off == 0 && s->meta[i].state == MP_ST_LIVE) {
+		if (i < s->nslots && off == 0 && _mp_meta_state(&s->meta[i]) == MP_ST_LIVE) {
 			_mp_slab_block(s, i, b);
 			ok = 1;
 		}

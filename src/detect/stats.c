@@ -6,6 +6,7 @@
 #include "block.h"
 #include "depot.h"
 #include "report.h"
+#include "tcache.h"
 
 #include <pthread.h>
 
@@ -20,7 +21,8 @@ void _mp_stats_read(struct mp_stats *st, int lock)
 			if (lock)
 				pthread_mutex_lock(&cl->lock);
 			cs->total += cl->total;
-			cs->in_use += cl->live;
+			/* live: with the allocations caches served (tcache.h) */
+			cs->in_use += cl->live + _mp_tc_fast_count(a, c);
 			cs->quarantined += cl->quarantined;
 			if (lock)
 				pthread_mutex_unlock(&cl->lock);

@@ -56,14 +56,18 @@
  *
  * Locking:
  *  - struct mp_class.lock guards that (arena, class)'s slab list, every
- *    struct mp_meta of its slabs, its free lists and its counters;
+ *    struct mp_meta of its slabs, its free lists and its counters; one
+ *    exception: a slot in a thread's cache (MP_ST_CACHED) is made LIVE by
+ *    that thread without the lock, state last with a release store
+ *    (tcache.h has the rules; readers load the state with _mp_meta_state);
  *  - the large table lock (large.c) guards struct mp_large entries;
  *  - each quarantine shard's lock (quarantine.c) guards that FIFO only;
  *  - lock order: quarantine, then class or large; never two class locks,
  *    never two quarantine locks (except fork and the leak scan below).
  *  - the whole process, in one order (the fork ranks of procgate.h):
  *    [readable-map snapshot, procmaps.c] -> quarantine -> depot -> every
- *    class lock -> large -> vm registry -> thread registry (threads.c).
+ *    class lock -> thread-cache registry (tcache.c, fork only) -> large ->
+ *    vm registry -> thread registry (threads.c).
  *    fork takes the symbolizer's lock, the loader gate, the walker's
  *    table and quarantine..vm through procgate.c; the leak scan takes
  *    snapshot, classes, large, vm, then the registry, and then stops the
@@ -95,6 +99,8 @@ enum mp_state {
 	MP_ST_LIVE,       /* allocated */
 	MP_ST_QUAR,       /* freed, in quarantine, poisoned */
 	MP_ST_FREED,      /* freed, back on the free list */
+	MP_ST_CACHED,     /* free, in a thread's cache (tcache.h); reports
+			   * and checks see it as FREED */
 };
 
 enum mp_flags {
@@ -177,6 +183,14 @@ struct mp_meta {
 _Static_assert(sizeof(struct mp_meta) == 16, "slot metadata stays 16 bytes");
 _Static_assert(MP_MAX_CLASS < (1 << MP_SLOT_SIZE_BITS), "slot sizes fit");
 _Static_assert(MP_FAM_COUNT <= (1 << MP_FAM_BITS), "families fit their bits");
+
+/* A slot's state as a reader must load it: a thread's cache makes a slot
+ * LIVE without the class lock, its metadata and guards first and the state
+ * last (release), so a reader under the lock sees it free or whole. */
+static inline uint8_t _mp_meta_state(const struct mp_meta *m)
+{
+	return __atomic_load_n(&m->state, __ATOMIC_ACQUIRE);
+}
 
 struct mp_slab {
 	uintptr_t base;          /* MP_SLAB_SIZE aligned */

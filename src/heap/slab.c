@@ -198,13 +198,10 @@ static void populate_run(const struct populate *p)
 		madvise((void *)a, e - a, MADV_POPULATE_WRITE);
 }
 
-void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
-		     uint8_t family)
+/* Class lock held: make sure the class has a slab with a free or unused
+ * slot.  0 with the lock still held, or -1 (ENOMEM) with it dropped. */
+static int avail_locked(int a, int c, struct mp_class *cl)
 {
-	struct populate pop = { 0 };
-	int a = _mp_arena();
-	struct mp_class *cl = &_mp_classes[a][c];
-	pthread_mutex_lock(&cl->lock);
 	while (!cl->avail) {
 		/* Map outside the lock; another thread may add one meanwhile,
 		 * in which case ours simply joins the list too. */
@@ -212,7 +209,7 @@ void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
 		struct mp_slab *ns = slab_new(a, c);
 		if (!ns) {
 			errno = ENOMEM;
-			return NULL;
+			return -1;
 		}
 		pthread_mutex_lock(&cl->lock);
 		ns->next = cl->slabs;
@@ -222,6 +219,14 @@ void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
 		cl->avail = ns;
 		cl->total += ns->nslots;
 	}
+	return 0;
+}
+
+/* Class lock held, cl->avail set: take one slot (free list first, then
+ * the never used ones), counted in its slab's in_use. */
+static struct mp_slab *take_locked(struct mp_class *cl, uint32_t *slot,
+				   struct populate *pop)
+{
 	struct mp_slab *s = cl->avail;
 	uint32_t i;
 	if (s->free_head != MP_NO_SLOT) {
@@ -229,28 +234,75 @@ void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
 		s->free_head = s->meta[i].next_free;
 	} else {
 		i = s->bump++;
-		populate_plan(s, i, &pop);
+		populate_plan(s, i, pop);
 	}
 	if (++s->in_use == s->nslots) {
 		cl->avail = s->next_avail;
 		s->on_avail = 0;
 	}
-	struct mp_meta *m = &s->meta[i];
-	m->alloc_stack = stack;
-	m->free_stack = 0;
-	m->size = (uint16_t)n;
-	m->family = family & MP_FAM_MASK;
-	m->state = MP_ST_LIVE;
-	m->flags = flags | MP_F_KIND_UNJUDGED;
-	m->aux = (_mp_tls.lsan_off > 0 ? MP_AUX_IGNORED : 0) | _mp_heap_gen_aux;
 	if (s->gen != _mp_heap_gen) /* a child's first slot here */
 		s->gen = _mp_heap_gen;
-	cl->live++;
-	cl->allocs++;
-	/* fill before unlocking: mp_check must never see a LIVE slot whose
-	 * guards are not written yet */
+	*slot = i;
+	return s;
+}
+
+/* Make slot i of s the new block; its state is written last (release),
+ * so a reader that loads it with acquire sees the block whole. */
+uintptr_t _mp_slab_init_slot(struct mp_slab *s, uint32_t i, size_t n,
+			   uint32_t stack, uint8_t flags, uint8_t family)
+{
+	struct mp_meta *m = &s->meta[i];
+	/* every field but the state (which a reader under the lock may be
+	 * loading: it stays not LIVE until the release store below) */
+	m->alloc_stack = stack;
+	m->free_stack = 0;
+	m->aux = (_mp_tls.lsan_off > 0 ? MP_AUX_IGNORED : 0) | _mp_heap_gen_aux;
+	m->size = (uint16_t)n;
+	m->family = family & MP_FAM_MASK;
+	m->flags = flags | MP_F_KIND_UNJUDGED;
+	/* guards before the state: mp_check must never see a LIVE slot
+	 * whose guards are not written yet */
 	uintptr_t user = _mp_slot_user(s, i);
 	_mp_guard_fill(user, n, MP_GUARD_SIZE);
+	__atomic_store_n(&m->state, MP_ST_LIVE, __ATOMIC_RELEASE);
+	return user;
+}
+
+unsigned _mp_slab_take_batch(int a, int c, struct mp_tc_slot *out, unsigned max)
+{
+	struct populate pop = { 0 };
+	struct mp_class *cl = &_mp_classes[a][c];
+	unsigned k = 0;
+	pthread_mutex_lock(&cl->lock);
+	if (avail_locked(a, c, cl) != 0)
+		return 0;
+	while (k < max && cl->avail) {
+		uint32_t i;
+		struct mp_slab *s = take_locked(cl, &i, &pop);
+		/* free, yet on no free list: cached (tcache.h) */
+		__atomic_store_n(&s->meta[i].state, MP_ST_CACHED, __ATOMIC_RELAXED);
+		out[k++] = (struct mp_tc_slot){ s, i };
+	}
+	pthread_mutex_unlock(&cl->lock);
+	populate_run(&pop);
+	return k;
+}
+
+void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
+		     uint8_t family)
+{
+	struct mp_slab *s;
+	uint32_t i;
+	struct populate pop = { 0 };
+	int a = _mp_arena();
+	struct mp_class *cl = &_mp_classes[a][c];
+	pthread_mutex_lock(&cl->lock);
+	if (avail_locked(a, c, cl) != 0)
+		return NULL;
+	s = take_locked(cl, &i, &pop);
+	cl->live++;
+	cl->allocs++;
+	uintptr_t user = _mp_slab_init_slot(s, i, n, stack, flags, family);
 	pthread_mutex_unlock(&cl->lock);
 	populate_run(&pop);
 	return (void *)user;
@@ -262,7 +314,7 @@ void _mp_slab_release_locked(struct mp_class *c, struct mp_slab *s, uint32_t i)
 	/* a slot goes back once: a second release would put it on the free
 	 * list twice and hand it out to two owners */
 	MP_CHECK(i < s->nslots && m->state != MP_ST_FREED && s->in_use > 0);
-	m->state = MP_ST_FREED;
+	__atomic_store_n(&m->state, MP_ST_FREED, __ATOMIC_RELAXED);
 	m->next_free = s->free_head;
 	s->free_head = i;
 	s->in_use--;
@@ -281,7 +333,8 @@ void _mp_slab_block(const struct mp_slab *s, uint32_t i, struct mp_block *b)
 	b->cls = s->cls;
 	b->alloc_stack = m->alloc_stack;
 	b->free_stack = m->free_stack;
-	b->state = m->state;
+	uint8_t st = _mp_meta_state(m);
+	b->state = st == MP_ST_CACHED ? MP_ST_FREED : st; /* free either way */
 	b->family = m->family;
 	b->align_log = 0;
 	b->flags = m->flags;

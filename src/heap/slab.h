@@ -18,6 +18,20 @@ int _mp_arenas_used(void);
 void *_mp_slab_alloc(int c, size_t n, uint32_t stack, uint8_t flags,
 		     uint8_t family);
 
+/* Slot i of s (taken, not yet LIVE) becomes the block of n bytes: metadata,
+ * guards, then the state LIVE with a release store.  Returns the user
+ * pointer. */
+uintptr_t _mp_slab_init_slot(struct mp_slab *s, uint32_t i, size_t n,
+			     uint32_t stack, uint8_t flags, uint8_t family);
+/* Up to max free slots of class c of arena a, marked CACHED, into out[]
+ * (slot indexes with their slabs); takes and drops the class lock.
+ * Returns how many (0: no memory). */
+struct mp_tc_slot {
+	struct mp_slab *s;
+	uint32_t i;
+};
+unsigned _mp_slab_take_batch(int a, int c, struct mp_tc_slot *out, unsigned max);
+
 /* The slab holding address p, or NULL.  Lock-free. */
 struct mp_slab *_mp_slab_of(uintptr_t p);
 

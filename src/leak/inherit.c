@@ -16,6 +16,7 @@
 #include "block.h"
 #include "large.h"
 #include "slab.h"
+#include "tcache.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -85,7 +86,7 @@ size_t _mp_inherited_parts(mp_part_fn fn, void *arg)
 					struct mp_meta *m = &s->meta[i];
 					if (u - MP_GUARD_SIZE >= page + 4096)
 						break;
-					if (m->state != MP_ST_LIVE ||
+					if (_mp_meta_state(m) != MP_ST_LIVE ||
 					    (m->flags & MP_F_INTERNAL) ||
 					    _mp_slot_own(m))
 						continue;

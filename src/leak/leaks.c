@@ -13,6 +13,7 @@
 #include "depot.h"
 #include "large.h"
 #include "slab.h"
+#include "tcache.h"
 #include "vm.h"
 
 #include <string.h>
@@ -111,7 +112,7 @@ int _mp_leaks_collect(struct mp_leak_set *ls, int by_kind)
 			     (!(by_kind & MP_COLLECT_OWN) || _mp_slab_has_own(s));
 			     i++) {
 				const struct mp_meta *m = &s->meta[i];
-				if (m->state != MP_ST_LIVE || (m->flags & MP_F_INTERNAL) ||
+				if (_mp_meta_state(m) != MP_ST_LIVE || (m->flags & MP_F_INTERNAL) ||
 				    ((by_kind & MP_COLLECT_OWN) && !_mp_slot_own(m)))
 					continue;
 				if (cs.n && _mp_custom_starts_hold(&cs, _mp_slot_user(s, i),

@@ -29,6 +29,7 @@
 #include "leaks.h"
 #include "options.h"
 #include "slab.h"
+#include "tcache.h"
 #include "roots.h"
 #include "depot.h"
 #include "handoff.h"
@@ -97,7 +98,7 @@ static int find_block(uintptr_t w, struct bref *b)
 		if (i >= s->bump)
 			return 0;
 		struct mp_meta *m = &s->meta[i];
-		if (m->state != MP_ST_LIVE || (m->flags & MP_F_INTERNAL) ||
+		if (_mp_meta_state(m) != MP_ST_LIVE || (m->flags & MP_F_INTERNAL) ||
 		    off < 0 || (off > 0 && (size_t)off >= m->size) ||
 		    (own_only && !_mp_slot_own(m)))
 			return 0;
@@ -315,7 +316,7 @@ static void each_heap_block(void (*fn)(struct bref *, void *), void *arg)
 			for (uint32_t i = 0; i < s->bump &&
 			     (!own_only || _mp_slab_has_own(s)); i++) {
 				struct mp_meta *m = &s->meta[i];
-				if (m->state != MP_ST_LIVE || (m->flags & MP_F_INTERNAL) ||
+				if (_mp_meta_state(m) != MP_ST_LIVE || (m->flags & MP_F_INTERNAL) ||
 				    (own_only && !_mp_slot_own(m)))
 					continue;
 				struct bref b = { _mp_slot_user(s, i), m->size, &m->flags,
