@@ -23,6 +23,7 @@
 #include "report.h"
 #include "stack.h"
 #include "depot.h"
+#include "lazylibs.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -121,6 +122,11 @@ static void handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
 	size_t k = 0;
+	/* never dlopen here (the signal may have stopped this thread inside
+	 * the loader or glibc's malloc): a sampled process loaded the
+	 * libraries at its first sample; one that took none reports its
+	 * death by module+offset */
+	_mp_lazylibs_no_load_here();
 	while (k < NFATAL && fatal[k] != sig)
 		k++;
 	/* a fault is retried when the handler returns: remember whether its
