@@ -97,7 +97,7 @@ UNIT := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/unit_*.c))
 $(BUILD)/tests/unit_symbolize: tests/unit_symbolize.c $(BUILD)/lazylibs.o $(BUILD)/symbolize.o $(BUILD)/symindex.o $(BUILD)/out.o \
 		$(BUILD)/procgate.o $(BUILD)/loaderprobe.o $(BUILD)/real.o
 	@mkdir -p $(dir $@)
-	$(CC) $(TFLAGS) $(INCS) $^ -ldl -pthread -o $@
+	$(CC) $(TFLAGS) $(INCS) $^ -ldw -lelf -ldl -pthread -o $@ # the test calls libdw itself
 
 $(BUILD)/tests/%: tests/%.c libmempool.a
 	@mkdir -p $(dir $@)

@@ -89,7 +89,11 @@ static void say_missing(const char *soname, const char *why, int group)
 static int load_group(int group)
 {
 	const char *soname = sonames[group == MP_LZ_DW];
-	void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	/* the C library's dlopen, not preload's shim of it (a layer above) */
+	void *(*real_dlopen)(const char *, int) =
+		(void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+	void *h = real_dlopen ? real_dlopen(soname, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)
+			      : NULL;
 	if (!h) {
 		say_missing(soname, dlerror(), group);
 		return 0;

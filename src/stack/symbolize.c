@@ -505,12 +505,14 @@ static int symbolize_pc(uintptr_t pc, struct mp_symbol *out)
 	 * dlopen runs constructors under the loader lock, and an allocation
 	 * report from one of them would come here and wait for us. */
 	pthread_once(&once, register_atfork); /* at_prepare guards what follows */
+	/* libdw before our lock, and before the counters: its load moves
+	 * them (a re-report later would see more than the program did);
+	 * missing: dladdr only */
+	bool dw = _mp_lazylibs_need(MP_LZ_DW);
 	_mp_loader_gate_enter();
 	cp = _mp_loader_counters(c);
 	dm = get_demangler(cp);
 	_mp_loader_gate_leave();
-	/* loaded before our lock is taken; missing: dladdr only */
-	bool dw = _mp_lazylibs_need(MP_LZ_DW);
 	int cs = sym_lock();
 	d = dw ? live_dwfl(cp) : NULL; /* first: a re-report empties the memo */
 	found = memo_get(pc, dm, out);
