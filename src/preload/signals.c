@@ -151,6 +151,12 @@ static void handler(int sig, siginfo_t *si, void *uc)
 			_mp_leave();
 			if (n > 1)
 				memmove(pcs, pcs + 1, --n * sizeof *pcs);
+			else if (!_mp_lazylibs_ready(MP_LZ_ALL) && uc) {
+				/* no unwinder (not loaded in here): the
+				 * interrupted pc, not the trampoline's */
+				pcs[0] = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+				n = 1;
+			}
 			/* frame #0 is the faulting instruction itself, not a
 			 * return address: the symbolizer looks up pc - 1 (the
 			 * call), which at -O2 can be the line before.  Stored
