@@ -67,10 +67,12 @@ int _mp_handoff_here(struct mp_handoff *h)
 	const void *caller = _mp_deep_caller((uintptr_t)&uc);
 	if (caller)
 		memcpy(&uc, caller, sizeof uc);
-	/* libunwind missing: the scan starts at this frame */
+	/* libunwind missing: the scan starts at this frame.  Never loaded
+	 * here (the exit scan may hold pool locks): the full mode loaded it
+	 * at init, a sampled block's capture before any block is live */
 	h->sp = caller ? (uintptr_t)((const ucontext_t *)caller)->uc_mcontext.gregs[REG_RSP]
 		       : (uintptr_t)&uc;
-	if (_mp_lazylibs_need(MP_LZ_UNWIND) &&
+	if (_mp_lazylibs_ready(MP_LZ_UNWIND) &&
 	    (caller || unw_getcontext(&uc) == 0) && unw_init_local(&cur, &uc) == 0) {
 		for (int i = 0; i < MAX_WALK; i++) {
 			unw_word_t ip = 0, sp = 0;
