@@ -34,6 +34,7 @@
 #include "procgate.h"
 #include "reent.h"
 #include "report.h"
+#include "lazylibs.h"
 #include "signals.h"
 #include "threads.h"
 #include "vm.h"
@@ -474,6 +475,7 @@ static void term_handler(int sig, siginfo_t *si, void *uc)
 		errno = saved;
 		return;
 	}
+	_mp_lazylibs_no_load_here(); /* as signals.c's handler: dying */
 	terminate(sig, si, uc);
 }
 
