@@ -9,7 +9,7 @@ OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 BASE     = -std=gnu11 -fPIC -fvisibility=hidden -pthread $(INCS) -MMD -MP
-LIBS    := -lunwind -ldw -lelf -ldl -pthread
+LIBS    := -ldl -pthread
 BUILD   := build
 PREFIX  ?= /usr/local
 
@@ -46,7 +46,7 @@ BROWSER_DEPS := chromium:/usr/bin/chromium
 LAYERS      := base heap stack leak report detect api preload
 BASE_SRC    := out options real vm procmaps loaderprobe procgate gpsites deepstack passthru
 HEAP_SRC    := slab tcache guard guardpage large quarantine sampleslots custom customview customguard
-STACK_SRC   := depot stack unwind unwindcfi symindex symbolize profile
+STACK_SRC   := lazylibs depot stack unwind unwindcfi symindex symbolize profile
 LEAK_SRC    := leaks
 REPORT_SRC  := locate report sink notes
 DETECT_SRC  := init pool callcheck realloc check stats sampled
@@ -96,10 +96,10 @@ libmpwrap.so: $(SO_OBJ)
 # ---- tests ---------------------------------------------------------------
 UNIT := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/unit_*.c))
 
-$(BUILD)/tests/unit_symbolize: tests/unit_symbolize.c $(BUILD)/symbolize.o $(BUILD)/symindex.o $(BUILD)/out.o \
+$(BUILD)/tests/unit_symbolize: tests/unit_symbolize.c $(BUILD)/lazylibs.o $(BUILD)/symbolize.o $(BUILD)/symindex.o $(BUILD)/out.o \
 		$(BUILD)/procgate.o $(BUILD)/loaderprobe.o $(BUILD)/real.o
 	@mkdir -p $(dir $@)
-	$(CC) $(TFLAGS) $(INCS) $^ -ldw -lelf -ldl -o $@
+	$(CC) $(TFLAGS) $(INCS) $^ -ldw -lelf -ldl -pthread -o $@ # the test calls libdw itself
 
 $(BUILD)/tests/%: tests/%.c libmempool.a
 	@mkdir -p $(dir $@)

@@ -66,9 +66,9 @@ build-$(1)/tests/unit_symbolize.o: tests/unit_symbolize.c src/stack/symbolize.h
 	$$(SAN_CC) $$(SAN_TFLAGS) $$(SAN_$(1)_FLAGS) $$(INCS) -c $$< -o $$@.tmp
 	objcopy $$(SAN_RENAME) $$@.tmp $$@ && rm -f $$@.tmp
 
-build-$(1)/tests/unit_symbolize: build-$(1)/tests/unit_symbolize.o build-$(1)/symbolize.o build-$(1)/symindex.o build-$(1)/out.o \
+build-$(1)/tests/unit_symbolize: build-$(1)/tests/unit_symbolize.o build-$(1)/lazylibs.o build-$(1)/symbolize.o build-$(1)/symindex.o build-$(1)/out.o \
 		build-$(1)/procgate.o build-$(1)/loaderprobe.o build-$(1)/real.o
-	$$(SAN_CC) $$(SAN_TFLAGS) $$(SAN_$(1)_FLAGS) $$^ -ldw -lelf -ldl -o $$@
+	$$(SAN_CC) $$(SAN_TFLAGS) $$(SAN_$(1)_FLAGS) $$^ -ldw -lelf -ldl -pthread -o $$@
 
 build-$(1)/tests/%: tests/%.c tests/testutil.h build-$(1)/libmempool.a
 	@mkdir -p $$(dir $$@)

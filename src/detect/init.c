@@ -6,6 +6,7 @@
 #include "pool.h"
 #include "depot.h"
 #include "large.h"
+#include "lazylibs.h"
 #include "options.h"
 #include "procgate.h"
 #include "quarantine.h"
@@ -71,6 +72,11 @@ int _mp_init(void)
 		}
 	}
 	pthread_mutex_unlock(&init_lock);
+	/* the full mode takes a stack on every malloc: its libraries now,
+	 * outside init_lock (a dlopen'd constructor's malloc may want it);
+	 * sampled mode's wait for its first stack (lazylibs.c) */
+	if (!rc && !_mp_opt.sample_rate)
+		_mp_lazylibs_need(MP_LZ_ALL);
 	_mp_leave();
 	if (rc)
 		errno = ENOMEM;

@@ -35,6 +35,7 @@
 #include "reent.h"
 #include "report.h"
 #include "scopelog.h"
+#include "lazylibs.h"
 #include "signals.h"
 #include "threads.h"
 #include "vm.h"
@@ -519,6 +520,7 @@ static void term_handler(int sig, siginfo_t *si, void *uc)
 		errno = saved;
 		return;
 	}
+	_mp_lazylibs_no_load_here(); /* as signals.c's handler: dying */
 	terminate(sig, si, uc);
 }
 

@@ -23,6 +23,7 @@
 #include "report.h"
 #include "stack.h"
 #include "depot.h"
+#include "lazylibs.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -121,6 +122,11 @@ static void handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
 	size_t k = 0;
+	/* never dlopen here (the signal may have stopped this thread inside
+	 * the loader or glibc's malloc): a sampled process loaded the
+	 * libraries at its first sample; one that took none reports its
+	 * death by module+offset */
+	_mp_lazylibs_no_load_here();
 	while (k < NFATAL && fatal[k] != sig)
 		k++;
 	/* a fault is retried when the handler returns: remember whether its
@@ -145,6 +151,12 @@ static void handler(int sig, siginfo_t *si, void *uc)
 			_mp_leave();
 			if (n > 1)
 				memmove(pcs, pcs + 1, --n * sizeof *pcs);
+			else if (!_mp_lazylibs_ready(MP_LZ_ALL) && uc) {
+				/* no unwinder (not loaded in here): the
+				 * interrupted pc, not the trampoline's */
+				pcs[0] = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+				n = 1;
+			}
 			/* frame #0 is the faulting instruction itself, not a
 			 * return address: the symbolizer looks up pc - 1 (the
 			 * call), which at -O2 can be the line before.  Stored

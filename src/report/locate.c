@@ -21,7 +21,7 @@
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <libunwind.h>
+#include "lazylibs.h"
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +107,8 @@ static int frame_pc(uintptr_t addr, uintptr_t *pc)
 	unw_cursor_t cur;
 	unw_word_t sp, ip, prev_sp = 0, prev_ip = 0;
 	int found = 0;
+	if (!_mp_lazylibs_need(MP_LZ_UNWIND))
+		return 0;
 	_mp_loader_gate_enter();
 	const void *caller = _mp_deep_caller((uintptr_t)&ctx);
 	if (caller)

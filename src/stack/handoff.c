@@ -21,8 +21,8 @@
 
 #include <dlfcn.h>
 #include <gnu/libc-version.h>
-#include <libunwind.h>
 #include <stdatomic.h>
+#include "lazylibs.h"
 #include <string.h>
 #include <ucontext.h>
 
@@ -104,7 +104,13 @@ static int walk(struct mp_handoff *h, struct mp_frames *rec,
 	const void *caller = _mp_deep_caller((uintptr_t)&uc);
 	if (caller)
 		memcpy(&uc, caller, sizeof uc);
-	if ((caller || unw_getcontext(&uc) == 0) && unw_init_local(&cur, &uc) == 0) {
+	/* libunwind missing: the scan starts at this frame.  Never loaded
+	 * here (the exit scan may hold pool locks): the full mode loaded it
+	 * at init, a sampled block's capture before any block is live */
+	h->sp = caller ? (uintptr_t)((const ucontext_t *)caller)->uc_mcontext.gregs[REG_RSP]
+		       : (uintptr_t)&uc;
+	if (_mp_lazylibs_ready(MP_LZ_UNWIND) &&
+	    (caller || unw_getcontext(&uc) == 0) && unw_init_local(&cur, &uc) == 0) {
 		for (int i = 0; i < MAX_WALK; i++) {
 			unw_word_t ip = 0, sp = 0;
 			unw_get_reg(&cur, UNW_REG_IP, &ip);

@@ -19,7 +19,7 @@
 #include "reent.h"
 #include "unwind.h"
 
-#include <libunwind.h>
+#include "lazylibs.h"
 #include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -29,7 +29,6 @@
 
 void _mp_stack_init(void)
 {
-	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 	/* the walker's rule table: inside the loader gate's fork wait */
 	_mp_procgate_on_fork(MP_FORK_UNWIND, _mp_unwind_fork_prepare,
 			     _mp_unwind_fork_done, _mp_unwind_fork_done);
@@ -42,7 +41,8 @@ __attribute__((noinline)) static unsigned capture_libunwind(uintptr_t *out,
 							     uintptr_t caller_pc)
 {
 	void *buf[MP_MAX_DEPTH + MP_SKIP_MAX];
-	if (!_mp_loader_ok()) { /* a forked child's loader is locked for good */
+	/* a forked child's loader is locked for good; libunwind missing */
+	if (!_mp_loader_ok() || !_mp_lazylibs_ready(MP_LZ_UNWIND)) {
 		out[0] = caller_pc;
 		return max ? 1 : 0;
 	}
@@ -125,6 +125,7 @@ capture(uintptr_t *out, unsigned max, uintptr_t caller_pc,
 		return 1;
 	}
 	long mode = _mp_opt.unwinder;
+	_mp_lazylibs_need(MP_LZ_ALL); /* sampled mode's first stack loads */
 	if (mode == 1) {
 		int n = _mp_unwind_fast_memo(out, max, caller_pc, memo);
 		if (n > 0)

@@ -17,7 +17,7 @@
 #include "symindex.h"
 
 #include <dlfcn.h>
-#include <elfutils/libdwfl.h>
+#include "lazylibs.h"
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
@@ -505,14 +505,18 @@ static int symbolize_pc(uintptr_t pc, struct mp_symbol *out)
 	 * dlopen runs constructors under the loader lock, and an allocation
 	 * report from one of them would come here and wait for us. */
 	pthread_once(&once, register_atfork); /* at_prepare guards what follows */
+	/* libdw before our lock, and before the counters: its load moves
+	 * them (a re-report later would see more than the program did);
+	 * missing: dladdr only */
+	bool dw = _mp_lazylibs_need(MP_LZ_DW);
 	_mp_loader_gate_enter();
 	cp = _mp_loader_counters(c);
 	dm = get_demangler(cp);
 	_mp_loader_gate_leave();
 	int cs = sym_lock();
-	d = live_dwfl(cp); /* first: a re-report empties the memo */
+	d = dw ? live_dwfl(cp) : NULL; /* first: a re-report empties the memo */
 	found = memo_get(pc, dm, out);
-	if (!found && (from_live(d, pc, out, dm) || from_closed_mod(closed_at(pc, 0, 0), pc, out, dm))) {
+	if (!found && dw && (from_live(d, pc, out, dm) || from_closed_mod(closed_at(pc, 0, 0), pc, out, dm))) {
 		memo_put(pc, out);
 		found = 1;
 	}
@@ -597,7 +601,8 @@ unsigned long _mp_symbolize_generation(void)
 
 int _mp_symbolize_at(uintptr_t pc, unsigned long gen, struct mp_symbol *out)
 {
-	if (gen < _mp_symbolize_generation() && pc >= 2) {
+	if (gen < _mp_symbolize_generation() && pc >= 2 &&
+	    _mp_lazylibs_need(MP_LZ_DW)) {
 		/* a module unloaded since the capture may have held pc: the
 		 * memo and the live modules speak of what is there now */
 		memset(out, 0, sizeof *out);

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "symindex.h"
 #include "real.h"
+#include "lazylibs.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -197,8 +198,9 @@ static int index_end(Dwfl_Module *mod, void **userdata, const char *name,
 /* dwfl_end, freeing our indexes first (NULL-safe). */
 void _mp_symindex_end_dwfl(Dwfl *d)
 {
-	if (d)
-		dwfl_getmodules(d, index_end, NULL, 0);
+	if (!d)
+		return;
+	dwfl_getmodules(d, index_end, NULL, 0);
 	dwfl_end(d);
 }
 

@@ -13,7 +13,7 @@
 #include "unwindrule.h"
 
 #include <dwarf.h>
-#include <elfutils/libdwfl.h>
+#include "lazylibs.h"
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -51,6 +51,8 @@ static const Dwfl_Callbacks callbacks = {
 
 static bool report_modules(void)
 {
+	if (!_mp_lazylibs_ready(MP_LZ_DW)) /* missing: every pc declined */
+		return false;
 	if (!uw_dwfl && (uw_dwfl = dwfl_begin(&callbacks)) == NULL)
 		return false;
 	dwfl_report_begin(uw_dwfl);
