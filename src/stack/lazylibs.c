@@ -45,7 +45,7 @@ struct mp_lazyunw _mp_lazy_unw;
 
 /* 0: never tried; > 0: the pid of the process whose thread is loading;
  * -1: done, `have` final */
-static atomic_int state;
+atomic_int _mp_lazylibs_state;
 static atomic_int have;
 static __thread int no_load __attribute__((tls_model("initial-exec")));
 
@@ -125,7 +125,7 @@ static void load(void)
 	_mp_loader_gate_leave();
 	_mp_leave();
 	atomic_store_explicit(&have, got, memory_order_relaxed);
-	atomic_store_explicit(&state, -1, memory_order_release);
+	atomic_store_explicit(&_mp_lazylibs_state, -1, memory_order_release);
 }
 
 static long long now_ns(void)
@@ -137,13 +137,13 @@ static long long now_ns(void)
 
 int _mp_lazylibs_ready(int groups)
 {
-	return atomic_load_explicit(&state, memory_order_acquire) == -1 &&
+	return atomic_load_explicit(&_mp_lazylibs_state, memory_order_acquire) == -1 &&
 	       (atomic_load_explicit(&have, memory_order_relaxed) & groups) == groups;
 }
 
 int _mp_lazylibs_need(int groups)
 {
-	int s = atomic_load_explicit(&state, memory_order_acquire);
+	int s = atomic_load_explicit(&_mp_lazylibs_state, memory_order_acquire);
 	if (__builtin_expect(s == -1, 1))
 		return _mp_lazylibs_ready(groups);
 	if (no_load)
@@ -151,15 +151,15 @@ int _mp_lazylibs_need(int groups)
 	int me = (int)getpid();
 	if (s > 0 && s != me && _mp_loader_ok()) {
 		/* a forked child of a loading parent: that thread is gone */
-		atomic_compare_exchange_strong(&state, &s, 0);
-		s = atomic_load(&state);
+		atomic_compare_exchange_strong(&_mp_lazylibs_state, &s, 0);
+		s = atomic_load(&_mp_lazylibs_state);
 	}
-	if (s == 0 && atomic_compare_exchange_strong(&state, &s, me)) {
+	if (s == 0 && atomic_compare_exchange_strong(&_mp_lazylibs_state, &s, me)) {
 		load();
 		return _mp_lazylibs_ready(groups);
 	}
 	long long until = now_ns() + WAIT_NS;
-	while (atomic_load_explicit(&state, memory_order_acquire) == me &&
+	while (atomic_load_explicit(&_mp_lazylibs_state, memory_order_acquire) == me &&
 	       now_ns() < until)
 		sched_yield();
 	return _mp_lazylibs_ready(groups);

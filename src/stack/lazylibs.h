@@ -17,6 +17,7 @@
 #ifndef MP_LAZYLIBS_H
 #define MP_LAZYLIBS_H
 
+#include <stdatomic.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 
@@ -96,6 +97,13 @@ extern struct mp_lazyunw _mp_lazy_unw;
  * Loads under the reentrancy guard and the loader gate: call it with no
  * lock of ours held. */
 int _mp_lazylibs_need(int groups);
+/* -1 once a load has ended (found or not): the hot path's one load, so a
+ * stack capture calls _mp_lazylibs_need only until then */
+extern atomic_int _mp_lazylibs_state;
+static inline int _mp_lazylibs_settled(void)
+{
+	return atomic_load_explicit(&_mp_lazylibs_state, memory_order_acquire) == -1;
+}
 /* The same, never loading: an acquire load. */
 int _mp_lazylibs_ready(int groups);
 /* This thread is in a fatal-signal handler: it never dlopens (the signal

@@ -125,7 +125,8 @@ capture(uintptr_t *out, unsigned max, uintptr_t caller_pc,
 		return 1;
 	}
 	long mode = _mp_opt.unwinder;
-	_mp_lazylibs_need(MP_LZ_ALL); /* sampled mode's first stack loads */
+	if (__builtin_expect(!_mp_lazylibs_settled(), 0))
+		_mp_lazylibs_need(MP_LZ_ALL); /* sampled mode's first stack loads */
 	if (mode == 1) {
 		int n = _mp_unwind_fast_memo(out, max, caller_pc, memo);
 		if (n > 0)
