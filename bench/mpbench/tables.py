@@ -205,8 +205,11 @@ def report_table(rows):
 # any workload of that kind.
 WHY_MISSED = {
     ("q0", None): "a 10-frame exact (CFI) stack on every malloc and every free (LSan: malloc "
-                  "only, frame pointers); a class lock, an out-of-band metadata line and 32 "
-                  "guard bytes per block",
+                  "only, frame pointers): the walker alone is ~19% of mchurn's samples (perf "
+                  "below); free still takes its class lock (the per-thread cache serves "
+                  "allocations only); an out-of-band metadata line and 32 guard bytes per block. "
+                  "With stack_depth=0 mchurn-1 is ~1.96x glibc, so the slab path alone is "
+                  "above LSan's 1.8-1.9x",
     ("q0", "largeset"): "allocation-bound: 10M mallocs, each with a 10-frame stack, guards and "
                         "a 64- or 96-byte slot for a 16-64-byte block",
     ("valgrind", None): "these C programs do nothing but allocate, where most of Valgrind's cost "
@@ -216,10 +219,26 @@ WHY_MISSED = {
                     "that too), plus the stack, lock and guard costs of quarantine_mb=0",
     ("asan", "largeset"): "allocation-bound: ASan's 2.1x leaves a bound of 1.05x, less than a "
                           "10-frame stack per malloc and free alone",
-    ("real", "git"): "the quarantine keeps every freed block of a short program: `git log -p` "
-                     "frees 39 MB of 16-64 KiB buffers that are never reused, so glibc hands out "
-                     "fresh pages (6,444 page faults; 2,585 with quarantine_mb=0, glibc 1,261); "
-                     "see the quarantine_mb=0 column",
+    ("real", "git"): "short processes: each of git's 7 commands pays the library's start-up "
+                     "and exit report (about +1 ms each, the stack machinery and symbolizer for "
+                     "the report), plus a stack per malloc and free",
+    ("realq0", "git"): "short processes: each of git's 7 commands pays the library's start-up "
+                       "and exit report (about +1 ms each), plus a stack per malloc and free",
+    ("realq0", "gcc"): "cc1's deep, varied stacks: a 10-frame CFI walk and depot lookup per "
+                       "malloc and free (the walker 12%, the depot 6-8% of cc1's samples)",
+    ("realq0", "python"): "python's many small mallocs each take a 10-frame stack through "
+                          "its deep interpreter frames",
+    ("rssgit", None): "the library's fixed share in a 4.7 MiB program: libdw's copies of git's "
+                      "and libc's .eh_frame for the stack walker (~460 KiB), the libraries' "
+                      "pages (~770 KiB), slabs, metadata and tables (~470 KiB); see "
+                      "docs/memory.md",
+    ("sample", "python"): "one allocation in 1000 takes a guarded slot: an mprotect pair and a "
+                          "10-frame stack (~3-4 us each); python's wall time also varies most "
+                          "between runs here (its LSan ratio read 1.24x and 1.70x in two quiet "
+                          "runs of this bench)",
+    ("sample", None): "the library's own start-up in each short process (~0.5 ms CPU: page "
+                      "faults of its data, signal handlers, thread registration), which a "
+                      "process of a few milliseconds feels",
     ("real", "gcc"): "cc1's deep, varied stacks: a 10-frame walk and depot lookup per malloc "
                      "and free (22% of the time with quarantine_mb=0), and the quarantine's "
                      "fresh pages",
@@ -246,7 +265,7 @@ def why_missed(kind, workload):
 
 
 def targets_table(results, report_rows, wls):
-    """Issue 15's targets, each judged from this run's numbers."""
+    """Issues 15, 26, 27 and 31's targets, each judged from this run's numbers."""
     by = {(r["workload"], r["config"]): r for r in results}
 
     def ratio(w, c):
@@ -270,17 +289,18 @@ def targets_table(results, report_rows, wls):
 
     rows = []
     heavy = [w for w in wls if w.kind != "real"]
-    for w in heavy:  # 1. the leak gate (no quarantine) at or below LSan
+    for w in heavy:  # 1. the leak gate (no quarantine) at most 0.9x LSan's ratio
         m, l = ratio(w.name, "mpwrap-q0"), ratio(w.name, "lsan")
         if m is None:
             continue
         if l is None:
-            rows.append(("quarantine_mb=0 <= LSan: " + w.name,
+            rows.append(("quarantine_mb=0 <= 0.9x LSan: " + w.name,
                          "%s vs LSan %s" % (fmt_ratio(m), peer_na(w.name, "lsan")), *verdict(None)))
         else:
-            rows.append(("quarantine_mb=0 <= LSan: " + w.name,
-                         "%s vs %s" % (fmt_ratio(m), fmt_ratio(l)),
-                         *verdict(m <= l, "%.2fx LSan's ratio" % (m / l), why=("q0", w.name))))
+            rows.append(("quarantine_mb=0 <= 0.9x LSan: " + w.name,
+                         "%s vs %s (%.2fx)" % (fmt_ratio(m), fmt_ratio(l), m / l),
+                         *verdict(m <= 0.9 * l, "%.2fx the bound" % (m / (0.9 * l)),
+                                  why=("q0", w.name))))
     for w in heavy:  # 2. default at most half ASan
         m, a = ratio(w.name, "mpwrap"), ratio(w.name, "asan")
         if m is None:
@@ -297,6 +317,12 @@ def targets_table(results, report_rows, wls):
         if w.kind == "real" and m is not None:
             rows.append(("<= 1.3x glibc: " + w.name, fmt_ratio(m),
                          *verdict(m <= 1.3, "%.2fx the bound" % (m / 1.3), why=("real", w.name))))
+    for w in wls:  # 3b. real programs at most 1.15x glibc with quarantine_mb=0
+        m = ratio(w.name, "mpwrap-q0")
+        if w.kind == "real" and m is not None:
+            rows.append(("quarantine_mb=0 <= 1.15x glibc: " + w.name, fmt_ratio(m),
+                         *verdict(m <= 1.15, "%.2fx the bound" % (m / 1.15),
+                                  why=("realq0", w.name))))
     for prefix, what in (("mt-", "churn"), ("mchurn-", "malloc churn")):
         tp = {}  # 4. thread scaling (default options)
         for t in (1, 2, 8):
@@ -307,10 +333,17 @@ def targets_table(results, report_rows, wls):
             x = tp[2] / tp[1]
             rows.append(("2 threads >= 1.8x the work of 1 (%s)" % what, "%.2fx" % x,
                          *verdict(x >= 1.8, why=("threads2", what))))
+        g = {}  # glibc's own scaling: issue 26 asks for no more than 5% beyond it
+        for t in (2, 8):
+            q = by.get(("%s%d" % (prefix, t), "glibc"))
+            if q and q["work_s"] and q["ops"]:
+                g[t] = q["ops"] / q["work_s"]
         if 2 in tp and 8 in tp:
             x = tp[8] / tp[2]
-            rows.append(("8 threads lose <= 5%% against 2 (%s)" % what, "%.2fx" % x,
-                         *verdict(x >= 0.95, why=("threads8", what))))
+            gx = g[8] / g[2] if 2 in g and 8 in g else 1.0
+            rows.append(("8 threads lose <= 5%% against 2 beyond glibc's loss (%s)" % what,
+                         "%.2fx (glibc %.2fx)" % (x, gx),
+                         *verdict(x >= gx - 0.05, why=("threads8", what))))
     r, b = by.get(("largeset", "mpwrap")), by.get(("largeset", "glibc"))
     if r and b and r["rss_kb"] and b["rss_kb"]:  # 5. memory
         x = r["rss_kb"] / b["rss_kb"]
@@ -322,6 +355,24 @@ def targets_table(results, report_rows, wls):
             x = r["rss_kb"] / b["rss_kb"]
             rows.append(("peak RSS <= 2x glibc: " + w.name, fmt_ratio(x),
                          *verdict(x <= 2, "%.2fx the bound" % (x / 2), why=("rss", w.name))))
+    for w in wls:  # issue 26: small programs' peak RSS (git)
+        b = by.get((w.name, "glibc"))
+        for cfg, bound in (("mpwrap", 3.0), ("mpwrap-q0", 1.5)):
+            r = by.get((w.name, cfg))
+            if w.name == "git" and r and b and r["rss_kb"] and b["rss_kb"]:
+                x = r["rss_kb"] / b["rss_kb"]
+                rows.append(("peak RSS <= %gx glibc (%s): git" %
+                             (bound, "default" if cfg == "mpwrap" else "quarantine_mb=0"),
+                             fmt_ratio(x),
+                             *verdict(x <= bound, "%.2fx the bound" % (x / bound),
+                                      why=("rssgit", cfg))))
+    for w in wls:  # issue 31: sampled mode, always on
+        m = ratio(w.name, "mpwrap-sample")
+        bound = 1.03 if w.kind == "real" else 1.10 if w.name == "churn" else None
+        if m is not None and bound is not None:
+            rows.append(("sample_rate=1000 <= %gx glibc: %s" % (bound, w.name), fmt_ratio(m),
+                         *verdict(m <= bound, "%.2fx the bound" % (m / bound),
+                                  why=("sample", w.name))))
     for w in heavy:  # kept from issue 6
         m, v = ratio(w.name, "mpwrap"), ratio(w.name, "valgrind")
         if m is not None and v is not None:
@@ -408,7 +459,7 @@ def write_md(results, report_rows, profiles, configs, wls, info):
                             for r in errs))
     tt = targets_table(results, report_rows, wls)
     if tt:
-        md.append("\n## Targets (issue 15), judged from this run\n")
+        md.append("\n## Targets (issues 15, 26, 27, 31), judged from this run\n")
         md.append("Ratios are wall time to plain glibc from the table above (the "
                   "allocation-heavy workloads are the C programs of bench/; ASan is n/a "
                   "on real programs, which cannot be rebuilt); the thread ratios and the "
