@@ -49,13 +49,13 @@ HEAP_SRC    := slab tcache guard guardpage large quarantine sampleslots custom c
 STACK_SRC   := lazylibs depot stack unwind unwindcfi symindex symbolize profile
 LEAK_SRC    := leaks
 REPORT_SRC  := locate report sink notes
-DETECT_SRC  := init pool callcheck realloc check stats sampled
+DETECT_SRC  := init bytecount pool callcheck realloc check stats sampled
 API_SRC     := api
 # the preload build only: reachability scan, thread registry, JSON, exit
 # report, signals and the shims
 SO_STACK_SRC  := handoff
 SO_LEAK_SRC   := roots threads leakscan leakheur inherit scangate lsanhooks samplescan
-SO_REPORT_SRC := json jsonfile jsonprof leakreport scopelog
+SO_REPORT_SRC := json jsonfile jsonprof leakreport scopelog testname
 PRELOAD_SRC   := exit signals longrun restart lsan clientreq preload preload_cxx
 
 CORE_SRC := $(BASE_SRC) $(HEAP_SRC) $(STACK_SRC) $(LEAK_SRC) $(REPORT_SRC) $(DETECT_SRC) $(API_SRC)

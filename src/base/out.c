@@ -378,3 +378,39 @@ void _mp_invariant_failed(const char *expr, const char *file, int line)
 	_mp_out_flush(&o);
 	abort();
 }
+
+/* A string of bytes as JSON, every byte a code point of its own (bytes
+ * 0x80..0xff as \u0080..\u00ff): an argument or variable that is not UTF-8
+ * comes back byte for byte (Python: s.encode("latin-1")). */
+void _mp_out_json_bytes(struct mp_out *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	_mp_out_str(o, "\"");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+			_mp_out_mem(o, e, 2);
+		} else if (c < 0x20 || c >= 0x7f) {
+			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			_mp_out_mem(o, e, 6);
+		} else {
+			_mp_out_mem(o, (const char *)&c, 1);
+		}
+	}
+	_mp_out_str(o, "\"");
+}
+
+/* NUL-separated strings (n bytes) as a JSON list. */
+void _mp_out_json_nul_list(struct mp_out *o, const char *s, ssize_t n)
+{
+	_mp_out_str(o, "[");
+	for (ssize_t i = 0, first = 1; i < n; first = 0) {
+		size_t len = strnlen(s + i, (size_t)(n - i));
+		if (!first)
+			_mp_out_str(o, ",");
+		_mp_out_json_bytes(o, s + i, len);
+		i += (ssize_t)len + 1;
+	}
+	_mp_out_str(o, "]");
+}

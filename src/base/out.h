@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/types.h> /* ssize_t */
 #include <stdint.h>
 
 #define MP_OUT_BUF 8192
@@ -43,6 +44,11 @@ void _mp_out_str(struct mp_out *o, const char *s);
 void _mp_out_mem(struct mp_out *o, const char *s, size_t n);
 /* A JSON string literal with quotes; control bytes escaped. NULL -> null. */
 void _mp_out_json_str(struct mp_out *o, const char *s);
+/* n bytes as a JSON string, every byte a code point of its own (0x80..0xff
+ * as \u0080..\u00ff): what is not UTF-8 comes back byte for byte */
+void _mp_out_json_bytes(struct mp_out *o, const char *s, size_t n);
+/* NUL-separated strings (n bytes: argv, environ) as a JSON list */
+void _mp_out_json_nul_list(struct mp_out *o, const char *s, ssize_t n);
 /* Write text for a human: control characters escaped as \xNN. */
 void _mp_out_safe_str(struct mp_out *o, const char *s);
 void _mp_out_flush(struct mp_out *o);

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "pool.h"
+#include "bytecount.h"
 #include "gpsites.h"
 #include "depot.h"
 #include "guard.h"
@@ -29,28 +30,6 @@
 #include <string.h>
 
 
-/* Bytes in use: a thread with a slot cache counts in its cache record
- * (tcache.h: one writer, so a plain add, no locked instruction, which would
- * also wait for the block's guard and metadata stores to drain); any other
- * in one counter per arena, each on its own cache line, so two threads on
- * two arenas never write the same line (a shared counter written by every
- * malloc and free made two threads do less work than one).  The sum of all
- * is exact whenever no call is in flight.  The peak is checked against
- * this thread's counter plus its last reading of the others, re-read when
- * that estimate reaches the peak, when the thread changes counters, and
- * every PEAK_REREAD allocations: exact while one thread allocates; with
- * several, a peak reached by the growth of other threads' counters since
- * that reading may be seen late or missed. */
-#define PEAK_REREAD 256
-static struct {
-	atomic_long bytes;
-} __attribute__((aligned(64))) arena_bytes[MP_ARENAS];
-static atomic_size_t peak_bytes;
-static __thread struct {
-	long others;    /* the other counters' bytes, last read */
-	unsigned tick;
-	atomic_long *mine; /* the counter they exclude */
-} peak_view __attribute__((tls_model("initial-exec")));
 static size_t large_blocks, large_bytes, large_allocs, large_frees;
 static atomic_ulong ops; /* allocator calls, for check_every */
 static int foreign_malloc; /* malloc resolves to another allocator */
@@ -68,61 +47,6 @@ static void maybe_check(uintptr_t caller)
 		_mp_check_all(caller, "check_every");
 }
 
-static long bytes_total(void)
-{
-	long t = _mp_tc_bytes_total();
-	for (int a = 0; a < MP_ARENAS; a++)
-		t += atomic_load_explicit(&arena_bytes[a].bytes, memory_order_relaxed);
-	return t;
-}
-
-/* This thread's counter, and its bytes after adding n. */
-static inline atomic_long *count_add(long n, long *now)
-{
-	atomic_long *c = _mp_tc_bytes_counter();
-	if (c) { /* ours alone */
-		*now = atomic_load_explicit(c, memory_order_relaxed) + n;
-		atomic_store_explicit(c, *now, memory_order_relaxed);
-	} else {
-		c = &arena_bytes[_mp_arena()].bytes;
-		*now = atomic_fetch_add_explicit(c, n, memory_order_relaxed) + n;
-	}
-	return c;
-}
-
-/* 1 when this allocation raised the peak (the profile's snapshot) */
-static int count_alloc(size_t n)
-{
-	long mine;
-	atomic_long *c = count_add((long)n, &mine);
-	size_t peak = atomic_load_explicit(&peak_bytes, memory_order_relaxed);
-	if (mine + peak_view.others <= (long)peak && c == peak_view.mine &&
-	    ++peak_view.tick % PEAK_REREAD != 0)
-		return 0;
-	long t = bytes_total();
-	peak_view.mine = c;
-	peak_view.others = t - atomic_load_explicit(c, memory_order_relaxed);
-	size_t now = t > 0 ? (size_t)t : 0;
-	while (now > peak)
-		if (atomic_compare_exchange_weak(&peak_bytes, &peak, now)) {
-			_mp_quarantine_set_peak(now); /* quarantine_mb=auto */
-			return 1;
-		}
-	return 0;
-}
-
-static void count_free(size_t n)
-{
-	long now;
-	count_add(-(long)n, &now);
-}
-
-static size_t live_bytes(void)
-{
-	long t = bytes_total();
-	return t > 0 ? (size_t)t : 0;
-}
-
 /* A block counted in (n bytes made at `stack`): the profile first, so that
  * a new peak's snapshot includes it.  The profile starts at the first
  * allocation it sees (its series reads the live bytes from here). */
@@ -130,25 +54,24 @@ static inline void counted_alloc(size_t n, uint32_t stack, void *p)
 {
 	if (_mp_opt.profile) {
 		if (__builtin_expect(!_mp_profile_on(), 0))
-			_mp_profile_start(live_bytes);
+			_mp_profile_start(_mp_bytes_live);
 		_mp_profile_alloc(stack, n, (uintptr_t)p);
 	}
-	if (count_alloc(n) && _mp_opt.profile)
+	if (_mp_bytes_alloc(n) && _mp_opt.profile)
 		_mp_profile_peak();
 }
 
 static inline void counted_free(size_t n, uint32_t stack, uintptr_t p)
 {
-	count_free(n);
+	_mp_bytes_free(n);
 	if (_mp_opt.profile)
 		_mp_profile_free(stack, n, p);
 }
 
 void _mp_counters_get(struct mp_counters *c, int lock)
 {
-	long t = bytes_total();
-	c->bytes_in_use = t > 0 ? (size_t)t : 0;
-	c->peak_bytes = atomic_load(&peak_bytes);
+	c->bytes_in_use = _mp_bytes_live();
+	c->peak_bytes = _mp_bytes_peak();
 	c->allocs = c->frees = 0;
 	for (int k = 0; k < MP_ARENAS * MP_NUM_CLASSES; k++) {
 		struct mp_class *cl = _mp_class_at(k);
@@ -172,10 +95,7 @@ void _mp_counters_get(struct mp_counters *c, int lock)
 
 void _mp_counters_reset(void)
 {
-	for (int a = 0; a < MP_ARENAS; a++)
-		atomic_store(&arena_bytes[a].bytes, 0);
-	atomic_store(&peak_bytes, 0);
-	_mp_quarantine_set_peak(0);
+	_mp_bytes_reset();
 	_mp_large_lock();
 	large_blocks = large_bytes = large_allocs = large_frees = 0;
 	_mp_large_unlock();

@@ -216,7 +216,11 @@ static int ref_apply(struct mp_options *o, const char *k, size_t kl,
 		return 1; /* unknown option */
 	switch (d->type) {
 	case R_INT:
-		if (ref_long(v, vl, &x) != 0 || x < d->min || x > d->max)
+		/* an option whose range starts at -1 takes "auto" for it
+		 * (quarantine_mb=auto) */
+		if (d->min == -1 && vl == 4 && memcmp(v, "auto", 4) == 0)
+			x = -1;
+		else if (ref_long(v, vl, &x) != 0 || x < d->min || x > d->max)
 			return 1;
 		if (d->off >= 0)
 			*(long *)((char *)o + d->off) = x;
