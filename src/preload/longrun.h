@@ -6,10 +6,17 @@
 #include "mempool.h"
 
 /* Install the termination handlers (SIGTERM, SIGPIPE, every signal at
- * their default disposition), the leak_check_signal handler, and start
+ * their default disposition), signals.c's fatal-signal ones, the
+ * leak_check_signal handler, and start
  * the checker thread when leak_check_signal or leak_check_interval asks
  * for one.  From the constructor, once. */
 void _mp_longrun_install(void);
+
+struct sigaction;
+/* sa for sig unless the program's handler or SIG_IGN is there (*old):
+ * then that stays.  0 installed, 1 left, -1 error.  One call, not two. */
+int _mp_longrun_take_signal(int sig, const struct sigaction *sa,
+			    struct sigaction *old);
 
 /* One classified leak check, reported as "leak check #N (trigger)".
  * checker: run on the checker thread (no root of its own); else the

@@ -24,6 +24,7 @@
 #include "stack.h"
 #include "depot.h"
 #include "lazylibs.h"
+#include "longrun.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -192,11 +193,13 @@ void _mp_signals_install(void)
 	 * library's stack); without one, the flag changes nothing */
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < NFATAL; i++) {
-		if (sigaction(fatal[i], NULL, &old[i]) != 0)
-			continue;
-		if (old[i].sa_handler != SIG_DFL) /* the program's own: leave it */
-			continue;
-		sigaction(fatal[i], &sa, NULL);
-	}
+	/* one call each; the program's own handler is left (put back) */
+	for (size_t i = 0; i < NFATAL; i++)
+		_mp_longrun_take_signal(fatal[i], &sa, &old[i]);
+}
+
+void _mp_signals_add_fatal(sigset_t *set)
+{
+	for (size_t i = 0; i < NFATAL; i++)
+		sigaddset(set, fatal[i]);
 }

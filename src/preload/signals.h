@@ -2,13 +2,17 @@
 #ifndef MP_SIGNALS_H
 #define MP_SIGNALS_H
 
+#include <signal.h>
+
 /* Install the fatal-signal handlers (SIGSEGV, SIGBUS, SIGFPE, SIGILL,
- * SIGABRT) unless the program already has its own. */
+ * SIGABRT) unless the program already has its own.  From
+ * _mp_longrun_install, with those signals blocked. */
 void _mp_signals_install(void);
+/* Add those signals to *set. */
+void _mp_signals_add_fatal(sigset_t *set);
 
 /* Die of sig now, as a sent signal is delivered: the default action,
  * unblocked, with the original siginfo.  Never returns. */
-#include <signal.h>
 __attribute__((noreturn)) void _mp_signals_die_of(int sig, const siginfo_t *si);
 
 #endif
