@@ -681,20 +681,6 @@ static void install(int sig, void (*fn)(int, siginfo_t *, void *))
 	atomic_store(&owned[sig], 1);
 }
 
-/* signals.c's fatal-signal handlers, the same way (through our sigaction
- * shim, a program's handler put back would be wrapped in tramp): 0 when
- * installed, 1 when *old is not the default (left in place), -1 error */
-int _mp_longrun_take_signal(int sig, const struct sigaction *sa,
-			    struct sigaction *old)
-{
-	if (!resolve() || real_sigaction(sig, sa, old) != 0)
-		return -1;
-	if (old->sa_handler == SIG_DFL && !(old->sa_flags & SA_SIGINFO))
-		return 0;
-	real_sigaction(sig, old, NULL);
-	return 1;
-}
-
 void _mp_longrun_install(void)
 {
 	_mp_reent_on_deferred(_mp_longrun_deferred);
@@ -704,10 +690,8 @@ void _mp_longrun_install(void)
 	_mp_api_on_scope_begin(scope_begun);
 	char name[32];
 	int csig = (int)_mp_opt.leak_check_signal;
-	if (!resolve()) {
-		_mp_signals_install();
+	if (!resolve())
 		return;
-	}
 	sigemptyset(&term_mask);
 	for (int s = 1; s < NSIGS; s++)
 		if (is_term_sig(s))
@@ -720,7 +704,7 @@ void _mp_longrun_install(void)
 	if (csig)
 		sigaddset(&block, csig);
 	pthread_sigmask(SIG_BLOCK, &block, &was);
-	_mp_signals_install();
+	_mp_signals_install(real_sigaction);
 	for (int s = 1; s < NSIGS && s <= SIGRTMAX; s++)
 		if (s != csig && sigismember(&term_mask, s) == 1)
 			install(s, term_handler);

@@ -12,12 +12,6 @@
  * for one.  From the constructor, once. */
 void _mp_longrun_install(void);
 
-struct sigaction;
-/* sa for sig unless the program's handler or SIG_IGN is there (*old):
- * then that stays.  0 installed, 1 left, -1 error.  One call, not two. */
-int _mp_longrun_take_signal(int sig, const struct sigaction *sa,
-			    struct sigaction *old);
-
 /* One classified leak check, reported as "leak check #N (trigger)".
  * checker: run on the checker thread (no root of its own); else the
  * caller's stack from its caller up is a root.  Fills *out (may be NULL).

@@ -24,7 +24,6 @@
 #include "stack.h"
 #include "depot.h"
 #include "lazylibs.h"
-#include "longrun.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -183,7 +182,8 @@ static void handler(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
-void _mp_signals_install(void)
+void _mp_signals_install(int (*real)(int, const struct sigaction *,
+				     struct sigaction *))
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -193,9 +193,14 @@ void _mp_signals_install(void)
 	 * library's stack); without one, the flag changes nothing */
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
-	/* one call each; the program's own handler is left (put back) */
-	for (size_t i = 0; i < NFATAL; i++)
-		_mp_longrun_take_signal(fatal[i], &sa, &old[i]);
+	/* one call each, which returns what was there; the program's own
+	 * handler (or SIG_IGN) is put back at once */
+	for (size_t i = 0; i < NFATAL; i++) {
+		if (real(fatal[i], &sa, &old[i]) != 0)
+			continue;
+		if (old[i].sa_handler != SIG_DFL)
+			real(fatal[i], &old[i], NULL);
+	}
 }
 
 void _mp_signals_add_fatal(sigset_t *set)
