@@ -1,7 +1,7 @@
 /* unit_internals.c - white-box tests of the pool's internal structures
  * (cmocka): the large-block hash table, the mapping registry, the stack
  * depot, the quarantine FIFO, the formatter, the page map, the fork order
- * of procgate, the realloc of an internal block and MP_CHECK's failure.
+ * of procgate, the main thread's stack bounds, the realloc of an internal block and MP_CHECK's failure.
  *
  * They call the hidden _mp_* functions of libmempool.a directly (the static
  * link resolves them) and assert exact values: slot positions, byte ranges,
@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
@@ -699,6 +700,60 @@ static void test_procgate_order(void **state)
 	flog = NULL;
 }
 
+/* The main thread's stack bounds come from __libc_stack_end, AT_EXECFN and
+ * RLIMIT_STACK (procgate.c), not from /proc/self/maps: exactly glibc's
+ * pthread_getattr_np, under several limits; a thread's are glibc's too. */
+static void glibc_bounds(uintptr_t *lo, uintptr_t *hi)
+{
+	pthread_attr_t a;
+	void *addr;
+	size_t size;
+	assert_int_equal(pthread_getattr_np(pthread_self(), &a), 0);
+	assert_int_equal(pthread_attr_getstack(&a, &addr, &size), 0);
+	pthread_attr_destroy(&a);
+	*lo = (uintptr_t)addr;
+	*hi = (uintptr_t)addr + size;
+}
+
+static void *thread_bounds(void *arg)
+{
+	uintptr_t *b = arg;
+	b[4] = (uintptr_t)_mp_thread_stack_of_self(&b[0], &b[1]);
+	glibc_bounds(&b[2], &b[3]);
+	return NULL;
+}
+
+static void test_main_stack_bounds(void **state)
+{
+	(void)state;
+	struct rlimit was, rl;
+	assert_int_equal(getrlimit(RLIMIT_STACK, &was), 0);
+	const rlim_t limits[] = { was.rlim_cur, 1 << 20, 64 << 20, (rlim_t)8 << 30,
+				  RLIM_INFINITY };
+	for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+		rl = was;
+		rl.rlim_cur = limits[i];
+		if (was.rlim_max != RLIM_INFINITY && limits[i] > was.rlim_max)
+			continue;
+		assert_int_equal(setrlimit(RLIMIT_STACK, &rl), 0);
+		uintptr_t lo, hi, glo, ghi;
+		assert_int_equal(_mp_thread_stack_of_self(&lo, &hi), 1);
+		glibc_bounds(&glo, &ghi);
+		assert_int_equal(setrlimit(RLIMIT_STACK, &was), 0);
+		assert_int_equal(lo, glo);
+		assert_int_equal(hi, ghi);
+		uintptr_t here = (uintptr_t)&lo;
+		assert_true(here >= lo && here < hi);
+	}
+	uintptr_t b[5];
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, thread_bounds, b), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(b[4], 1);
+	assert_int_equal(b[0], b[2]);
+	assert_int_equal(b[1], b[3]);
+}
+
 /* ---- 8. realloc of an internal block -------------------------------------- */
 
 /* The table holds c0 + 1 entries, one of them internal block p of n bytes. */
@@ -897,6 +952,7 @@ int main(int argc, char **argv)
 		T(test_json_and_safe_str),
 		T(test_slab_lookup),
 		T(test_procgate_order),
+		T(test_main_stack_bounds),
 		T(test_internal_realloc),
 		T(test_mp_check_aborts),
 		T(test_passthrough_decision),

@@ -12,7 +12,11 @@
 #include <stddef.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 /* How long a fork waits for the loader gate to empty: one of the threads
  * inside may wait for a loader lock held by a thread that waits for
@@ -120,6 +124,46 @@ void _mp_procgate_init(void)
 	_mp_leave();
 }
 
+/* The main thread's stack as glibc's pthread_getattr_np computes it,
+ * without its fopen and read of /proc/self/maps (a malloc'd FILE, a
+ * page of text formatted by the kernel: most of a sampled start's cost
+ * after the loader's).  glibc's: top = the page above __libc_stack_end;
+ * size = RLIMIT_STACK less what lies between that and the end of the
+ * stack's mapping, page-aligned, cut at the end of the mapping below.
+ * The mapping's end: the kernel puts the executable's name (AT_EXECFN)
+ * at the very top of the stack, under one null word (fs/exec.c), so it
+ * ends there, page-aligned; anything else (an emulator's layout) falls
+ * back to glibc.  No cut: mmap_base lies RLIMIT_STACK + the stack guard
+ * gap (+ the stack's random offset) below the stack's top, and nothing
+ * maps in between at start (limits above MAIN_STACK_MAX fall back). */
+extern void *__libc_stack_end;
+#define MAIN_STACK_MAX ((rlim_t)4 << 30)
+
+static int main_stack_of_self(uintptr_t *lo, uintptr_t *hi)
+{
+	uintptr_t ps = (uintptr_t)getpagesize();
+	uintptr_t end = (uintptr_t)__libc_stack_end;
+	uintptr_t top = (end & -ps) + ps;
+	const char *fn = (const char *)getauxval(AT_EXECFN);
+	struct rlimit rl;
+	if (!end || !fn || (uintptr_t)fn < end)
+		return 0;
+	uintptr_t to = (uintptr_t)fn + strlen(fn) + 1 + sizeof(void *);
+	if (to % ps || to < top || getrlimit(RLIMIT_STACK, &rl) != 0 ||
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > MAIN_STACK_MAX ||
+	    rl.rlim_cur <= to - top)
+		return 0;
+	uintptr_t size = ((uintptr_t)rl.rlim_cur - (to - top)) & -ps;
+	/* our own frame on it: the main thread (a thread's stack is a
+	 * mapping of its own, never within the main one's limit) */
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+	if (!size || size > top || here < top - size || here >= top)
+		return 0;
+	*lo = top - size;
+	*hi = top;
+	return 1;
+}
+
 int _mp_thread_stack_of_self(uintptr_t *lo, uintptr_t *hi)
 {
 	pthread_attr_t a;
@@ -127,6 +171,8 @@ int _mp_thread_stack_of_self(uintptr_t *lo, uintptr_t *hi)
 	size_t size;
 	int ok = 0;
 	*lo = *hi = 0;
+	if (main_stack_of_self(lo, hi))
+		return 1;
 	_mp_enter(); /* pthread_getattr_np may allocate */
 	if (pthread_getattr_np(pthread_self(), &a) == 0) {
 		if (pthread_attr_getstack(&a, &addr, &size) == 0 && size) {

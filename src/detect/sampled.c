@@ -40,8 +40,15 @@ int _mp_sampled_start(void)
 		return -1;
 	_mp_procgate_on_fork(MP_FORK_SAMPLE, _mp_slots_lock, _mp_slots_unlock,
 			     _mp_slots_fork_child);
-	return _mp_slots_init((unsigned)_mp_opt.sample_slots,
-			      (unsigned long)_mp_opt.sample_rate);
+	if (_mp_slots_init((unsigned)_mp_opt.sample_slots,
+			   (unsigned long)_mp_opt.sample_rate) != 0)
+		return -1;
+	/* the main thread's first countdown, drawn here as every thread's is
+	 * at its first allocator call (which is then never sampled): that
+	 * call was the constructor's own pthread_getattr_np, and with it
+	 * gone the program's first malloc would be the one left out */
+	_mp_slots_draw();
+	return 0;
 }
 
 void *_mp_sampled_alloc(size_t n, size_t align, unsigned family,

@@ -19,6 +19,7 @@
 #include "reent.h"
 #include "sampled.h"
 #include "samplescan.h"
+#include "sampleslots.h"
 #include "report.h"
 #include "scopelog.h"
 #include "stack.h"
@@ -287,14 +288,26 @@ static int raise_nofile(struct rlimit *saved)
 	return setrlimit(RLIMIT_NOFILE, &more) == 0;
 }
 
+/* Sampled mode's exit with nothing to scan, sweep or write to a file of
+ * its own (no sampled block live, no error, no JSON file, no log_path):
+ * at most the summary line to our copy of stderr, which needs neither the
+ * deep stack (a mapping, two context switches) nor more descriptors. */
+static int sampled_shallow(int fatal)
+{
+	return !fatal && _mp_passthrough_sampled() && !_mp_slots_live() &&
+	       !_mp_report_error_count() && !_mp_opt.json_path[0] &&
+	       !_mp_opt.log_path[0];
+}
+
 static void report(int fatal, int leaks)
 {
 	/* nothing of this image's is ours to report (but sampled blocks) */
 	if (_mp_passthrough() && !_mp_passthrough_sampled())
 		return;
 	int me = (int)getpid();
+	int shallow = sampled_shallow(fatal);
 	struct rlimit nofile;
-	int raised = raise_nofile(&nofile);
+	int raised = !shallow && raise_nofile(&nofile);
 	int outer = atomic_exchange(&busy_pid, me) != me;
 	if (!fatal)
 		atomic_store(&exit_pid, me);
@@ -302,7 +315,10 @@ static void report(int fatal, int leaks)
 	 * than a small thread or a handler's sigaltstack has (exit(6) from a
 	 * 32 KiB thread died of SIGSEGV) */
 	struct report_args ra = { fatal, leaks };
-	_mp_deep_call(report_deep, &ra);
+	if (shallow)
+		report_deep(&ra);
+	else
+		_mp_deep_call(report_deep, &ra);
 	if (!fatal) {
 		atomic_store(&exit_pid, 0);
 		die_of_deferred(); /* the report returned early */

@@ -308,12 +308,30 @@ static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
 static atomic_int installed; /* the termination handlers are in place */
 static atomic_int catches;   /* a handler we did not see installed */
 
+static void tramp(int sig, siginfo_t *si, void *uc);
+static int catching(const struct sigaction *sa);
+static int resolve(void);
+
+/* A handler of the program's that does not run through tramp (one
+ * installed before us, by a library's constructor, or past our sigaction
+ * shim): its signals cannot be counted.  Asked only when an EINTR follows
+ * a signal of ours (restart.c), so read then, not at every start (62
+ * rt_sigaction calls); once seen, it stays (glibc's own handlers,
+ * SIGCANCEL and SIGSETXID, are below SIGRTMIN). */
 int _mp_longrun_program_catches(void)
 {
+	if (atomic_load(&catches) || !resolve())
+		return atomic_load(&catches);
+	for (int s = 1; s < NSIGS && s <= SIGRTMAX; s++) {
+		struct sigaction cur;
+		if ((s < 32 || s >= SIGRTMIN) && real_sigaction(s, NULL, &cur) == 0 &&
+		    catching(&cur)) {
+			atomic_store(&catches, 1);
+			break;
+		}
+	}
 	return atomic_load(&catches);
 }
-
-static void tramp(int sig, siginfo_t *si, void *uc);
 
 /* A handler of the program's (not one of ours: signals.c's, threads.c's,
  * tramp) */
@@ -640,20 +658,27 @@ static void child(void)
  * was recomputed for each of ~46 signals, 3000 calls at every start) */
 static sigset_t term_mask;
 
+/* fn in place of the default, in one call that also returns what was
+ * there (read, then install, was 2 calls for each of ~45 signals at every
+ * start); the program's handler or SIG_IGN is put back at once.  At start
+ * the signals are blocked meanwhile (_mp_longrun_install): one that comes
+ * is delivered, or discarded as ignored, with the disposition put back. */
 static void install(int sig, void (*fn)(int, siginfo_t *, void *))
 {
 	struct sigaction sa, cur;
-	if (real_sigaction(sig, NULL, &cur) != 0 || cur.sa_handler != SIG_DFL ||
-	    (cur.sa_flags & SA_SIGINFO))
-		return; /* the program's, or ignored: leave it */
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = fn;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	if (fn == term_handler) /* one termination report at a time */
 		sa.sa_mask = term_mask;
-	if (real_sigaction(sig, &sa, NULL) == 0)
-		atomic_store(&owned[sig], 1);
+	if (real_sigaction(sig, &sa, &cur) != 0)
+		return;
+	if (cur.sa_handler != SIG_DFL || (cur.sa_flags & SA_SIGINFO)) {
+		real_sigaction(sig, &cur, NULL); /* the program's, or ignored */
+		return;
+	}
+	atomic_store(&owned[sig], 1);
 }
 
 void _mp_longrun_install(void)
@@ -667,27 +692,28 @@ void _mp_longrun_install(void)
 	int csig = (int)_mp_opt.leak_check_signal;
 	if (!resolve())
 		return;
-	/* handlers installed before us (a library's constructor): the
-	 * program's; glibc's own (SIGCANCEL, SIGSETXID) are below SIGRTMIN */
-	for (int s = 1; s < NSIGS && s <= SIGRTMAX; s++) {
-		struct sigaction cur;
-		if ((s < 32 || s >= SIGRTMIN) && real_sigaction(s, NULL, &cur) == 0 &&
-		    catching(&cur))
-			atomic_store(&catches, 1);
-	}
 	sigemptyset(&term_mask);
 	for (int s = 1; s < NSIGS; s++)
 		if (is_term_sig(s))
 			sigaddset(&term_mask, s);
+	/* every signal we install for, blocked while install() may have ours
+	 * in place of the program's handler or SIG_IGN for a moment */
+	sigset_t block, was;
+	block = term_mask;
+	_mp_signals_add_fatal(&block);
+	if (csig)
+		sigaddset(&block, csig);
+	pthread_sigmask(SIG_BLOCK, &block, &was);
+	_mp_signals_install(real_sigaction);
 	for (int s = 1; s < NSIGS && s <= SIGRTMAX; s++)
 		if (s != csig && sigismember(&term_mask, s) == 1)
 			install(s, term_handler);
 	atomic_store(&installed, 1);
-	if (csig) {
+	if (csig)
 		install(csig, check_handler);
-		if (!ours(csig))
-			_mp_report_check_signal_taken(csig);
-	}
+	pthread_sigmask(SIG_SETMASK, &was, NULL);
+	if (csig && !ours(csig))
+		_mp_report_check_signal_taken(csig);
 	_mp_snprintf(sig_trigger, sizeof sig_trigger, "on %s",
 		     _mp_options_signal_name(csig, name, sizeof name));
 	_mp_snprintf(timer_trigger, sizeof timer_trigger, "periodic, every %ld s",

@@ -6,7 +6,8 @@
 #include "mempool.h"
 
 /* Install the termination handlers (SIGTERM, SIGPIPE, every signal at
- * their default disposition), the leak_check_signal handler, and start
+ * their default disposition), signals.c's fatal-signal ones, the
+ * leak_check_signal handler, and start
  * the checker thread when leak_check_signal or leak_check_interval asks
  * for one.  From the constructor, once. */
 void _mp_longrun_install(void);

@@ -664,8 +664,7 @@ static void sampled_start(void)
 				   * report only: none, no /proc reads */
 		_mp_json_start_marker(1);
 	_mp_threads_atfork();
-	_mp_signals_install();
-	_mp_longrun_install(); /* SIGTERM & co., leak checks on demand */
+	_mp_longrun_install(); /* fatal signals, SIGTERM & co., leak checks on demand */
 }
 
 __attribute__((constructor)) static void mpwrap_start(void)
@@ -696,8 +695,7 @@ __attribute__((constructor)) static void mpwrap_start(void)
 	_mp_json_start_marker(1);
 	_mp_gp_sites_resolve(); /* every module loaded so far is mapped */
 	_mp_threads_atfork();
-	_mp_signals_install();
-	_mp_longrun_install(); /* SIGTERM & co., leak checks while running */
+	_mp_longrun_install(); /* fatal signals, SIGTERM & co., leak checks while running */
 	Dl_info mine, theirs;
 	/* a failed dlvsym keeps its error text in memory of the real
 	 * malloc: taken while busy, and given back here (the second dlerror

@@ -182,7 +182,8 @@ static void handler(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
-void _mp_signals_install(void)
+void _mp_signals_install(int (*real)(int, const struct sigaction *,
+				     struct sigaction *))
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -192,11 +193,18 @@ void _mp_signals_install(void)
 	 * library's stack); without one, the flag changes nothing */
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
 	sigemptyset(&sa.sa_mask);
+	/* one call each, which returns what was there; the program's own
+	 * handler (or SIG_IGN) is put back at once */
 	for (size_t i = 0; i < NFATAL; i++) {
-		if (sigaction(fatal[i], NULL, &old[i]) != 0)
+		if (real(fatal[i], &sa, &old[i]) != 0)
 			continue;
-		if (old[i].sa_handler != SIG_DFL) /* the program's own: leave it */
-			continue;
-		sigaction(fatal[i], &sa, NULL);
+		if (old[i].sa_handler != SIG_DFL)
+			real(fatal[i], &old[i], NULL);
 	}
+}
+
+void _mp_signals_add_fatal(sigset_t *set)
+{
+	for (size_t i = 0; i < NFATAL; i++)
+		sigaddset(set, fatal[i]);
 }
