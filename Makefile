@@ -56,7 +56,7 @@ API_SRC     := api
 SO_STACK_SRC  := handoff
 SO_LEAK_SRC   := roots threads leakscan leakheur inherit scangate lsanhooks samplescan
 SO_REPORT_SRC := json jsonfile jsonprof leakreport scopelog testname
-PRELOAD_SRC   := exit signals longrun restart lsan clientreq preload preload_cxx
+PRELOAD_SRC   := exit signals growth longrun restart lsan clientreq preload preload_rt preload_cxx
 
 CORE_SRC := $(BASE_SRC) $(HEAP_SRC) $(STACK_SRC) $(LEAK_SRC) $(REPORT_SRC) $(DETECT_SRC) $(API_SRC)
 SO_SRC   := $(SO_STACK_SRC) $(SO_LEAK_SRC) $(SO_REPORT_SRC) $(PRELOAD_SRC)

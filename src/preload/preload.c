@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "exit.h"
+#include "shim.h"
 #include "deepstack.h"
 #include "options.h"
 #include "gpsites.h"
@@ -40,8 +41,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define SHIM __attribute__((visibility("default"), noinline))
-#define CALLER ((uintptr_t)__builtin_return_address(0))
 
 static size_t page_size(void)
 {
@@ -51,15 +50,6 @@ static size_t page_size(void)
 	return ps;
 }
 
-/* In a set-user-ID program (AT_SECURE), and in a system program with
- * system_passthrough=1, every call goes straight to the real allocator:
- * no options are parsed, nothing is tracked or reported (passthru.c). */
-#define SECURE() __builtin_expect(_mp_passthrough(), 0)
-/* Sampled mode (sample_rate=N) is the pass-through plus its slots: the
- * shims forward as above, but one allocation in N (a thread-local
- * countdown) goes to a guarded slot, and a free, realloc or size query
- * of a pointer in the slots region (one range check) comes back to it. */
-#define SAMPLED() __builtin_expect(_mp_passthrough_sampled(), 0)
 
 static inline __attribute__((always_inline)) void *
 secure_alloc(size_t n, size_t align, uintptr_t caller)
@@ -335,33 +325,6 @@ SHIM void *aligned_alloc(size_t align, size_t n)
 	return alloc_keep_errno(n, align, CALLER, "aligned_alloc");
 }
 
-/* fclose of a FILE closed already (mawk does it): glibc's fclose reads the
- * freed FILE, which our poison turns into wild pointers (an invalid free of
- * 0xfdfd..., then SIGSEGV in its vtable check).  The FILE is a block of
- * ours freed by the first fclose: say so as the double free it is (both
- * stacks) and fail as on a bad stream, without touching it. */
-static int (*real_fclose)(FILE *);
-
-SHIM int fclose(FILE *f)
-{
-	if (!real_fclose) {
-		_mp_enter(); /* dlsym may allocate */
-		real_fclose = (int (*)(FILE *))dlsym(RTLD_NEXT, "fclose");
-		_mp_leave();
-		if (!real_fclose) {
-			errno = ENOSYS;
-			return EOF;
-		}
-	}
-	if (!SECURE() && !_mp_busy() && _mp_freed_block(f)) {
-		struct mp_dealloc d = { .where = "fclose", .family = MP_FAM_MALLOC };
-		_mp_free_as(f, CALLER, &d); /* reported: double free */
-		errno = EBADF;
-		return EOF;
-	}
-	return real_fclose(f);
-}
-
 SHIM void *valloc(size_t n)
 {
 	return alloc_keep_errno(n, page_size(), CALLER, "valloc");
@@ -406,73 +369,6 @@ SHIM size_t malloc_usable_size(void *p)
 		return _mp_slots_owns(p) ? _mp_sampled_usable_size(p)
 					 : _mp_real_usable_size(p);
 	return _mp_usable_size(p);
-}
-
-/* RTLD_DEEPBIND makes a library look symbols up in itself and its own
- * dependencies first: its malloc and free would be glibc's, handed pool
- * blocks (PHP's extensions died of "munmap_chunk(): invalid pointer"), and
- * ours would be handed glibc's.  The flag is dropped, and the user told
- * once, as AddressSanitizer does.  The real dlopen must be reached by a
- * tail call: glibc finds the calling object (whose RUNPATH it searches)
- * from its caller's return address, which must stay the program's. */
-SHIM void *dlopen(const char *file, int flags)
-{
-	static void *(*real_dlopen)(const char *, int);
-	if (!real_dlopen)
-		real_dlopen = (void *(*)(const char *, int))dlsym(RTLD_NEXT,
-								   "dlopen");
-	if ((flags & RTLD_DEEPBIND) && !SECURE()) {
-		flags &= ~RTLD_DEEPBIND; /* glibc's malloc alone: harmless */
-		_mp_report_deepbind(file);
-	}
-	return real_dlopen(file, flags);
-}
-
-static void before_dlclose(void *handle)
-{
-	_mp_symbolize_before_dlclose(handle);
-}
-
-/* Remember a module before it goes, so frames in it stay symbolizable. */
-SHIM int dlclose(void *handle)
-{
-	static int (*real_dlclose)(void *);
-	if (!real_dlclose)
-		real_dlclose = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
-	if (SECURE())
-		return real_dlclose ? real_dlclose(handle) : -1;
-	/* libdw reads its tables: on the library's stack */
-	_mp_deep_call(before_dlclose, handle);
-	int rc = real_dlclose ? real_dlclose(handle) : -1;
-	/* its addresses may now be reused: no cached unwind rule may outlive it */
-	int saved = errno;
-	_mp_enter();
-	_mp_unwind_flush();
-	_mp_leave();
-	errno = saved;
-	return rc;
-}
-
-/* Start threads through the registry so their stacks are leak roots. */
-SHIM int pthread_create(pthread_t *t, const pthread_attr_t *attr,
-			void *(*fn)(void *), void *arg)
-{
-	static int (*real_create)(pthread_t *, const pthread_attr_t *,
-				  void *(*)(void *), void *);
-	if (!real_create)
-		real_create = (int (*)(pthread_t *, const pthread_attr_t *,
-				       void *(*)(void *), void *))
-			dlsym(RTLD_NEXT, "pthread_create");
-	if (!real_create)
-		return EAGAIN;
-	/* sampled mode too: a thread's stack bounds for the fast walker */
-	void *box = SECURE() && !SAMPLED() ? NULL : _mp_thread_box(fn, arg);
-	if (!box)
-		return real_create(t, attr, fn, arg);
-	int rc = real_create(t, attr, _mp_thread_start, box);
-	if (rc)
-		_mp_thread_unbox(box);
-	return rc;
 }
 
 /* The process the report is for: a vfork child shares our memory and must

@@ -9,6 +9,7 @@
 #include "block.h"
 #include "pool.h"
 #include "passthru.h"
+#include "shim.h"
 #include "real.h"
 #include "report.h"
 #include "sampled.h"
@@ -18,8 +19,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define SHIM __attribute__((visibility("default"), noinline))
-#define CALLER ((uintptr_t)__builtin_return_address(0))
 
 /* Exported by libstdc++ and libc++ alike. */
 #define THROW_BAD_ALLOC_SYM "_ZSt17__throw_bad_allocv"
