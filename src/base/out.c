@@ -141,8 +141,12 @@ void _mp_out_flush(struct mp_out *o)
 		int (*fail)(struct mp_out *) = o->on_fail;
 		o->on_fail = NULL;
 		int alt = fail ? fail(o) : -1;
-		size_t more;
-		if (alt >= 0 && _mp_write_some(alt, o->buf + done, o->len - done,
+		/* the other sink starts at the line the cut fell in: whole
+		 * lines there (the file may end in half of it) */
+		size_t from = done, more;
+		while (from > 0 && o->buf[from - 1] != '\n')
+			from--;
+		if (alt >= 0 && _mp_write_some(alt, o->buf + from, o->len - from,
 					       &more, &err) == 0)
 			o->fd = alt;
 		else

@@ -134,7 +134,8 @@ logl = [l for l in ERR if "r.log" in l]
 need(len(logl) == 1 and re.fullmatch(r"==\d+== mpwrap: cannot write the report to log_path \x27%s\x27: %s; reporting to stderr" % (re.escape(P("r.log")), lim), logl[0]),
      "log lines: %s" % logl)
 need(os.path.getsize(P("r.log")) <= 1024, "r.log is %d bytes" % os.path.getsize(P("r.log")))
-need("ERROR SUMMARY: 1 error" in R("err"), "the rest of the text report is not on stderr")'
+need("ERROR SUMMARY: 1 error" in R("err"), "the rest of the text report is not on stderr")
+need(all(l.startswith("==") for l in ERR if l), "stderr does not go on in whole report lines: %s" % [l for l in ERR if l and not l.startswith("==")])'
 
 rdir fsize_own
 frun fsize_own "json_path=r.json:log_path=r.log" fsize=1048576 "$B/rb_files" write big 2000000
