@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -141,6 +142,11 @@ extern void *__libc_stack_end;
 
 static int main_stack_of_self(uintptr_t *lo, uintptr_t *hi)
 {
+	/* the main thread only: a thread's stack may lie within a limit the
+	 * program raised after start (its frame would then pass the test
+	 * below) */
+	if (syscall(SYS_gettid) != getpid())
+		return 0;
 	uintptr_t ps = (uintptr_t)getpagesize();
 	uintptr_t end = (uintptr_t)__libc_stack_end;
 	uintptr_t top = (end & -ps) + ps;

@@ -52,8 +52,8 @@ static __thread int gone __attribute__((tls_model("initial-exec")));
 static void on_thread_exit(void *rec)
 {
 	(void)rec;
+	gone = 1; /* first: a handler's malloc now makes no new cache */
 	_mp_tc_flush_self();
-	gone = 1;
 }
 
 /* The calling thread's first cached allocation: a record of its own. */
@@ -191,7 +191,10 @@ int _mp_tc_keep_locked(struct mp_slab *s, uint32_t i)
 atomic_long *_mp_tc_bytes_counter(void)
 {
 	struct mp_tcache *t = self;
-	return t ? &t->bytes : NULL;
+	/* one writer only outside a nested call: a signal handler's malloc
+	 * landing between the outer call's load and store would be lost, so
+	 * a nested call counts in the atomic per-arena counter instead */
+	return t && _mp_tls.in_pool <= 1 ? &t->bytes : NULL;
 }
 
 long _mp_tc_bytes_total(void)
@@ -232,6 +235,10 @@ void _mp_tc_flush_self(void)
 	struct mp_tcache *t = self;
 	if (!t)
 		return;
+	/* detached before it is emptied: a signal handler's malloc or free
+	 * meanwhile takes the locked path, never this half-emptied cache
+	 * (gone stays 0 for _mp_destroy's caller, which may allocate again) */
+	self = NULL;
 	int a = atomic_load_explicit(&t->arena, memory_order_relaxed);
 	for (int c = 0; c < MP_NUM_CLASSES; c++) {
 		struct mp_class *cl = &_mp_classes[a][c];
@@ -239,7 +246,6 @@ void _mp_tc_flush_self(void)
 		empty_class_locked(t, c);
 		pthread_mutex_unlock(&cl->lock);
 	}
-	self = NULL;
 	pthread_mutex_lock(&reg_lock);
 	atomic_store_explicit(&t->owned, 0, memory_order_relaxed);
 	pthread_mutex_unlock(&reg_lock);
