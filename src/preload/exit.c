@@ -118,6 +118,27 @@ static atomic_int explicit_pid;
 /* Sampled mode: no pool; the slots' guard damage, the sampled leaks
  * (samplescan.c, scaled by the rate), the summary, the JSON report and
  * the exit status. */
+/* After every report is written (full and sampled mode alike): an error
+ * found by the checks, with abort_on_error, aborts now (exitcode does not
+ * apply); a deferred termination signal is died of; then exitcode when
+ * something gates. */
+static void report_end(int fatal, int me, int gating)
+{
+	if (fatal)
+		return;
+	if (atomic_load(&abort_pid) == me)
+		abort_now();
+	die_of_deferred();
+	if (_mp_opt.exitcode && gating) {
+		/* _exit skips stdio's own flush at exit: do it first */
+		_mp_enter();
+		fflush(NULL);
+		_mp_leave();
+		for (;;) /* the C library's _exit, not our shim of it */
+			syscall(SYS_exit_group, (int)_mp_opt.exitcode);
+	}
+}
+
 static void sampled_body(int fatal, int leaks)
 {
 	int me = (int)getpid();
@@ -148,17 +169,7 @@ static void sampled_body(int fatal, int leaks)
 		_mp_json_write(&ls, &st);
 	}
 	_mp_leaks_release(&ls);
-	if (!fatal && atomic_load(&abort_pid) == me)
-		abort_now();
-	if (!fatal)
-		die_of_deferred();
-	if (!fatal && _mp_opt.exitcode && (errors || gated)) {
-		_mp_enter();
-		fflush(NULL);
-		_mp_leave();
-		for (;;)
-			syscall(SYS_exit_group, (int)_mp_opt.exitcode);
-	}
+	report_end(fatal, me, errors || gated);
 }
 
 static void report_body(int fatal, int leaks)
@@ -247,20 +258,7 @@ static void report_body(int fatal, int leaks)
 	if (_mp_opt.json_path[0])
 		_mp_json_write(&ls, &st);
 	_mp_leaks_release(&ls);
-	/* an error found by the checks above, with abort_on_error: now that
-	 * everything is written, abort (exitcode does not apply) */
-	if (!fatal && atomic_load(&abort_pid) == me)
-		abort_now();
-	if (!fatal)
-		die_of_deferred();
-	if (!fatal && _mp_opt.exitcode && (errors || gated)) {
-		/* _exit skips stdio's own flush at exit: do it first */
-		_mp_enter();
-		fflush(NULL);
-		_mp_leave();
-		for (;;) /* the C library's _exit, not our shim of it */
-			syscall(SYS_exit_group, (int)_mp_opt.exitcode);
-	}
+	report_end(fatal, me, errors || gated);
 }
 
 struct report_args {
